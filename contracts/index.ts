@@ -1,0 +1,158 @@
+/**
+ * The public message contracts of x-channel (fixed in DESIGN.md "Contracts").
+ * JSON Schemas in `schemas/` are generated from these by `npm run schemas`; a test fails when they differ.
+ */
+import { z } from 'zod';
+
+export const INBOUND_SCHEMA = 'x-channel.inbound.v1' as const;
+export const OUTBOUND_SCHEMA = 'x-channel.outbound.v1' as const;
+export const RESULT_SCHEMA = 'x-channel.result.v1' as const;
+
+/** X ids are decimal strings of up to 19 digits. */
+const xId = z.string().regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)');
+/** One-to-one DM conversations are `<smaller id>-<larger id>`; group ones a single id. */
+const dmConversationId = z.string().regex(/^([0-9]{1,19}-[0-9]{1,19}|[0-9]{1,19})$/, 'must be an X DM conversation id');
+const isoDate = z.iso.datetime({ offset: true });
+const channelId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a channel id');
+
+export const inboundMessageSchema = z
+  .object({
+    schema: z.literal(INBOUND_SCHEMA),
+    /** `x:tweet:<tweet id>` or `x:dm:<dm event id>`; also the FIFO MessageDeduplicationId. */
+    id: z.string().regex(/^x:(tweet|dm):[0-9]{1,19}$/),
+    channelId,
+    account: z.object({ id: xId, username: z.string().min(1) }).strict(),
+    kind: z.enum(['mention', 'dm']),
+    /** The post's `conversation_id` (thread root), or the `dm_conversation_id`. */
+    conversationId: z.string().min(1),
+    author: z
+      .object({
+        id: xId,
+        username: z.string(),
+        name: z.string(),
+        avatarUrl: z.string().nullable(),
+      })
+      .strict(),
+    text: z.string(),
+    createdAt: isoDate,
+    inReplyToId: xId.nullable(),
+    attachments: z.array(z.object({ type: z.string(), url: z.string() }).strict()),
+    /** Exactly what an outbound command needs to answer this message. */
+    replyTo: z.object({ kind: z.enum(['reply', 'dm']), targetId: z.string().min(1) }).strict(),
+    receivedAt: isoDate,
+    /**
+     * Extension (optional): a DM deep link to the account that an agent can paste into a public reply,
+     * the safer alternative to auto-follow for letting a customer DM the account.
+     */
+    dmLink: z.string().optional(),
+  })
+  .strict()
+  .meta({
+    title: 'x-channel inbound message v1',
+    description: 'One per mention or DM of a connected X account.',
+  });
+
+const outboundBase = {
+  schema: z.literal(OUTBOUND_SCHEMA),
+  /** Client-chosen; x-channel posts at most once per (channelId, idempotencyKey). */
+  idempotencyKey: z.string().min(1).max(128),
+  channelId,
+  text: z.string(),
+  mediaUrls: z.array(z.url()).max(4).optional(),
+};
+
+export const outboundCommandSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ ...outboundBase, kind: z.literal('reply'), targetId: xId }).strict(),
+    z.object({ ...outboundBase, kind: z.literal('dm'), targetId: z.union([xId, dmConversationId]) }).strict(),
+    z.object({ ...outboundBase, kind: z.literal('post') }).strict(),
+  ])
+  .meta({
+    title: 'x-channel outbound command v1',
+    description:
+      'A reply, DM or post the case system asks x-channel to publish. `targetId` is a tweet id for `reply`, a dm_conversation_id or user id for `dm`, absent for `post`.',
+  });
+
+/** Machine-readable failure codes of a `failed` result (documented in docs/contracts.md). */
+export const RESULT_ERROR_CODES = [
+  'invalid_input',
+  'key_reuse',
+  'text_too_long',
+  'media_not_supported',
+  'duplicate_content',
+  'dm_not_allowed',
+  'target_not_found',
+  'reply_not_allowed',
+  'needs_reauth',
+  'rate_limited',
+  'access_level',
+  'credits_depleted',
+  'channel_not_found',
+  'channel_not_ready',
+  'post_not_allowed',
+  'unknown_delivery_state',
+  'x_unavailable',
+  'internal',
+] as const;
+export type ResultErrorCode = (typeof RESULT_ERROR_CODES)[number];
+
+const resultBase = {
+  schema: z.literal(RESULT_SCHEMA),
+  idempotencyKey: z.string().min(1).max(128),
+  channelId: z.string().min(1),
+  at: isoDate,
+};
+
+export const resultMessageSchema = z
+  .discriminatedUnion('status', [
+    z.object({ ...resultBase, status: z.literal('sent'), xId: z.string().min(1) }).strict(),
+    z
+      .object({
+        ...resultBase,
+        status: z.literal('failed'),
+        error: z
+          .object({ code: z.enum(RESULT_ERROR_CODES), message: z.string(), retryable: z.boolean() })
+          .strict(),
+      })
+      .strict(),
+  ])
+  .meta({ title: 'x-channel result v1', description: 'Exactly one per outbound command.' });
+
+export type InboundMessage = z.infer<typeof inboundMessageSchema>;
+export type OutboundCommand = z.infer<typeof outboundCommandSchema>;
+export type ResultMessage = z.infer<typeof resultMessageSchema>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string; partial?: Record<string, unknown> };
+
+/** Formats zod issues as `field: problem; field: problem` — names what is wrong, never echoes values. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
+    .slice(0, 10)
+    .join('; ');
+}
+
+function parseJson<T>(schema: z.ZodType<T>, body: string): ParseResult<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return { ok: false, error: 'body is not valid JSON' };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const partial =
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  return { ok: false, error: describeIssues(parsed.error), partial };
+}
+
+/** Parses an SQS body as an outbound command. Never throws. */
+export const parseOutbound = (body: string) => parseJson(outboundCommandSchema, body);
+export const parseInbound = (body: string) => parseJson(inboundMessageSchema, body);
+export const parseResult = (body: string) => parseJson(resultMessageSchema, body);
+
+export const contractSchemas = {
+  'inbound.v1': inboundMessageSchema,
+  'outbound.v1': outboundCommandSchema,
+  'result.v1': resultMessageSchema,
+} as const;

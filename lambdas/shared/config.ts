@@ -1,0 +1,51 @@
+/**
+ * Environment configuration, validated once at cold start (STYLE.md §7). Each entry point declares a
+ * zod schema over `process.env`; `loadConfig` lists every bad variable by name and never echoes values.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalUrl = z.url().optional();
+
+/** Variables every function shares. Endpoint overrides are set only for local runs. */
+export const baseEnvSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  TABLE_NAME: z.string().min(1),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'debug', 'info', 'warn', 'error']).default('INFO'),
+  /** Local runs only: the DynamoDB, SQS and Secrets Manager stand-ins. */
+  XC_DYNAMODB_ENDPOINT: optionalUrl,
+  XC_SQS_ENDPOINT: optionalUrl,
+  XC_SECRETS_ENDPOINT: optionalUrl,
+});
+
+/** Variables of the functions that talk to X. */
+export const xEnvSchema = z.object({
+  /** Origin of the X API; the simulated X locally. */
+  X_API_BASE_URL: z.url().default('https://api.x.com'),
+  /** X's browser authorize page (X-API.md §1). */
+  X_AUTHORIZE_URL: z.url().default('https://x.com/i/oauth2/authorize'),
+  /** Secrets Manager id of the X app credentials: JSON `{ "clientId", "clientSecret" }`. */
+  X_APP_SECRET_ID: z.string().min(1),
+  /** Prefix of the per-channel token secrets, e.g. `x-channel/tokens/`. */
+  TOKEN_SECRET_PREFIX: z.string().min(1).default('x-channel/tokens/'),
+  /** KMS key for new token secrets (AWS only; the stand-in encrypts with its own key). */
+  TOKEN_KMS_KEY_ID: z.string().optional(),
+});
+
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const name = i.path.join('.') || '(env)';
+    return i.code === 'invalid_type' && env[name] === undefined
+      ? `${name} is required`
+      : `${name} is invalid (${i.message})`;
+  });
+  throw new ConfigError([...new Set(problems)]);
+}
