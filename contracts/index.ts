@@ -11,9 +11,15 @@ export const RESULT_SCHEMA = 'x-channel.result.v1' as const;
 /** X ids are decimal strings of up to 19 digits. */
 const xId = z.string().regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)');
 /** One-to-one DM conversations are `<smaller id>-<larger id>`; group ones a single id. */
-const dmConversationId = z.string().regex(/^([0-9]{1,19}-[0-9]{1,19}|[0-9]{1,19})$/, 'must be an X DM conversation id');
+const dmConversationId = z
+  .string()
+  .regex(/^([0-9]{1,19}-[0-9]{1,19}|[0-9]{1,19})$/, 'must be an X DM conversation id');
 const isoDate = z.iso.datetime({ offset: true });
-const channelId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a channel id');
+const channelId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a channel id');
 
 export const inboundMessageSchema = z
   .object({
@@ -122,7 +128,8 @@ export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 export type OutboundCommand = z.infer<typeof outboundCommandSchema>;
 export type ResultMessage = z.infer<typeof resultMessageSchema>;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string; partial?: Record<string, unknown> };
+export type ParseResult<T> =
+  { ok: true; value: T } | { ok: false; error: string; partial?: Record<string, unknown> };
 
 /** Formats zod issues as `field: problem; field: problem` — names what is wrong, never echoes values. */
 export function describeIssues(error: z.ZodError): string {

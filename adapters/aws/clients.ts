@@ -29,7 +29,10 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const local = Boolean(endpoints.dynamodb || endpoints.sqs || endpoints.secretsManager);
   const credentials = options.credentials ?? (local ? LOCAL_CREDENTIALS : undefined);
   const common = { region, ...(credentials ? { credentials } : {}), maxAttempts: 3 };
-  const dynamodb = new DynamoDBClient({ ...common, ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}) });
+  const dynamodb = new DynamoDBClient({
+    ...common,
+    ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
+  });
   const doc = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

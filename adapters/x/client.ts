@@ -6,7 +6,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { TwitterApi, type TwitterApiPluginResponseOverride, type ITwitterApiClientPlugin } from 'twitter-api-v2';
+import {
+  TwitterApi,
+  type TwitterApiPluginResponseOverride,
+  type ITwitterApiClientPlugin,
+} from 'twitter-api-v2';
 
 export const X_API_ORIGIN = 'https://api.x.com';
 export const X_AUTHORIZE_URL = 'https://x.com/i/oauth2/authorize';
@@ -59,7 +63,11 @@ export function endpointTemplate(path: string): string {
 function plugins(settings: XClientSettings): ITwitterApiClientPlugin[] {
   const base = new URL(settings.apiBaseUrl);
   const rewrite = base.origin !== X_API_ORIGIN;
-  const observe = (method: string, url: URL, rateLimit?: { limit: number; remaining: number; reset: number }) => {
+  const observe = (
+    method: string,
+    url: URL,
+    rateLimit?: { limit: number; remaining: number; reset: number },
+  ) => {
     if (!rateLimit || !settings.onRateLimit) return;
     settings.onRateLimit({ endpoint: endpointTemplate(url.pathname), method, ...rateLimit });
   };
@@ -74,7 +82,10 @@ function plugins(settings: XClientSettings): ITwitterApiClientPlugin[] {
           computedParams.url.protocol = base.protocol;
           computedParams.url.host = base.host;
         }
-        settings.onRequest?.({ method: computedParams.method, path: endpointTemplate(computedParams.url.pathname) });
+        settings.onRequest?.({
+          method: computedParams.method,
+          path: endpointTemplate(computedParams.url.pathname),
+        });
       },
       onAfterRequest({ computedParams, response }): TwitterApiPluginResponseOverride | void {
         observe(computedParams.method, computedParams.url, response.rateLimit);
@@ -95,7 +106,10 @@ function clientSettings(settings: XClientSettings) {
 
 /** An app client for OAuth 2.0 (authorize link, code exchange, refresh, revoke). */
 export function createXAppClient(settings: XClientSettings & { clientId: string; clientSecret: string }) {
-  return new TwitterApi({ clientId: settings.clientId, clientSecret: settings.clientSecret }, clientSettings(settings));
+  return new TwitterApi(
+    { clientId: settings.clientId, clientSecret: settings.clientSecret },
+    clientSettings(settings),
+  );
 }
 
 /** A user-context client acting for one connected account. */

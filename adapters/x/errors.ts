@@ -23,7 +23,14 @@ const typeEndsWith = (p: XProblem, suffix: string) =>
   Boolean(p.type?.endsWith(suffix) || p.errors?.some((e) => e.type?.endsWith(suffix)));
 
 function text(p: XProblem): string {
-  return [p.title, p.detail, p.reason, p.error, p.error_description, ...(p.errors ?? []).map((e) => e.message ?? e.detail)]
+  return [
+    p.title,
+    p.detail,
+    p.reason,
+    p.error,
+    p.error_description,
+    ...(p.errors ?? []).map((e) => e.message ?? e.detail),
+  ]
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
@@ -47,7 +54,11 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
   if (operation === 'refresh' || operation === 'token') {
     if (body.error === 'unauthorized_client' || status === 401) {
       // wrong client id/secret: the app's configuration, not the user's grant (X-API.md §1)
-      return permanent('app_config', 'X refused the app credentials (check the X app client id and secret)', error);
+      return permanent(
+        'app_config',
+        'X refused the app credentials (check the X app client id and secret)',
+        error,
+      );
     }
     if (status === 400 && (body.error === 'invalid_request' || body.error === 'invalid_grant')) {
       return needsReauth(
@@ -70,23 +81,39 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
   if (status === 401) return needsReauth('X rejected the access token', error);
   if (status >= 500) return retryable('x_unavailable', `X answered ${status}`, undefined, error);
   if (status === 403) {
-    if (typeEndsWith(body, 'client-forbidden') || t.includes('client-not-enrolled') || error.hasErrorCode?.(453) || t.includes('subset of x api')) {
+    if (
+      typeEndsWith(body, 'client-forbidden') ||
+      t.includes('client-not-enrolled') ||
+      error.hasErrorCode?.(453) ||
+      t.includes('subset of x api')
+    ) {
       return permanent('access_level', 'the X API plan of this app does not include this endpoint', error);
     }
-    if (t.includes('duplicate content')) return permanent('duplicate_content', 'X refused a duplicate post', error);
+    if (t.includes('duplicate content'))
+      return permanent('duplicate_content', 'X refused a duplicate post', error);
     if (t.includes('reply to this conversation is not allowed') || t.includes('not been mentioned')) {
-      return permanent('reply_not_allowed', 'X allows a reply only to a post that mentioned or quoted the account', error);
+      return permanent(
+        'reply_not_allowed',
+        'X allows a reply only to a post that mentioned or quoted the account',
+        error,
+      );
     }
     if (operation === 'dm' || t.includes('cannot send messages') || t.includes('direct message')) {
-      return permanent('dm_not_allowed', 'the recipient does not accept direct messages from this account', error);
+      return permanent(
+        'dm_not_allowed',
+        'the recipient does not accept direct messages from this account',
+        error,
+      );
     }
     if (t.includes('suspended')) return permanent('access_level', 'the X account is suspended', error);
-    if (operation === 'follow') return permanent('access_level', 'X does not allow following on this plan', error);
+    if (operation === 'follow')
+      return permanent('access_level', 'X does not allow following on this plan', error);
     return permanent('access_level', 'X refused the request (403)', error);
   }
   if (status === 404) return permanent('target_not_found', 'X says the target does not exist', error);
   if (status === 400 || status === 422) {
-    if (t.includes('too long') || t.includes('text length')) return permanent('text_too_long', 'X says the text is too long', error);
+    if (t.includes('too long') || t.includes('text length'))
+      return permanent('text_too_long', 'X says the text is too long', error);
     return permanent('invalid_input', 'X refused the request as invalid', error);
   }
   return permanent('internal', `X answered ${status}`, error);

@@ -1,0 +1,94 @@
+/**
+ * The single DynamoDB table of x-channel: its key schema, indexes and item layout. CDK (lib/), the
+ * local runtime and tests all create the table from this one definition.
+ *
+ * | item                | pk                     | sk                   | notes |
+ * |---------------------|------------------------|----------------------|-------|
+ * | channel             | `CH#<channelId>`       | `CHANNEL`            | gsi1 (due for poll) while active; gsi2 (list) always |
+ * | account claim       | `ACCOUNT#<xUserId>`    | `CLAIM`              | one channel per X account |
+ * | OAuth state         | `STATE#<state>`        | `STATE`              | TTL 10 min, consumed by conditional delete |
+ * | refresh lease       | `CH#<channelId>`       | `LEASE#refresh`      | owner + expiry |
+ * | idempotency record  | `CH#<channelId>`       | `IDEM#<key>`         | outbound at-most-once, TTL |
+ * | follow record       | `CH#<channelId>`       | `FOLLOW#<xUserId>`   | auto-follow memory |
+ * | app budget counter  | `BUDGET#<name>`        | `<window start>`     | app-wide X write budgets, TTL |
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+export const TTL_ATTRIBUTE = 'expiresAt';
+export const DUE_INDEX = 'gsi1';
+export const LIST_INDEX = 'gsi2';
+
+export const keys = {
+  channel: (id: string) => ({ pk: `CH#${id}`, sk: 'CHANNEL' }),
+  accountClaim: (xUserId: string) => ({ pk: `ACCOUNT#${xUserId}`, sk: 'CLAIM' }),
+  oauthState: (state: string) => ({ pk: `STATE#${state}`, sk: 'STATE' }),
+  lease: (channelId: string, name: string) => ({ pk: `CH#${channelId}`, sk: `LEASE#${name}` }),
+  idempotency: (channelId: string, key: string) => ({ pk: `CH#${channelId}`, sk: `IDEM#${key}` }),
+  follow: (channelId: string, xUserId: string) => ({ pk: `CH#${channelId}`, sk: `FOLLOW#${xUserId}` }),
+  budget: (name: string, window: string) => ({ pk: `BUDGET#${name}`, sk: window }),
+};
+
+/** gsi1: channels due for a poll. Present only while a channel should be polled. */
+export const DUE_PARTITION = 'DUE';
+/** gsi2: every channel, newest first, for the admin list. */
+export const LIST_PARTITION = 'CHANNEL';
+
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: [
+    { name: DUE_INDEX, partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' as const },
+    { name: LIST_INDEX, partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' as const },
+  ],
+  ttlAttribute: TTL_ATTRIBUTE,
+};
+
+/** Creates the table (and TTL) if missing; used by the local runtime and tests. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+  }
+  const attrs = new Set<string>(['pk', 'sk']);
+  for (const i of tableDefinition.indexes) attrs.add(i.partitionKey).add(i.sortKey);
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attrs].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: tableDefinition.indexes.map((i) => ({
+          IndexName: i.name,
+          KeySchema: [
+            { AttributeName: i.partitionKey, KeyType: 'HASH' },
+            { AttributeName: i.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: i.projection },
+        })),
+      }),
+    );
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceInUseException') throw e;
+  }
+  await client
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    )
+    .catch((e: Error) => {
+      if (!/already enabled/i.test(e.message)) throw e;
+    });
+}
