@@ -3,8 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // @middy/* is ESM-only: let swc transform it to CommonJS for jest on Node 20.
-  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // @middy/* and fauxqs are ESM-only: let swc transform them to CommonJS for jest on Node 20.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|fauxqs)/)'],
+  // fauxqs exports only an `import` condition, which jest's CommonJS resolver does not match.
+  moduleNameMapper: { '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js' },
   transform: {
     '^.+\\.(t|j|mj)s$': [
       '@swc/jest',
