@@ -1,0 +1,136 @@
+/**
+ * The channel: one connected X account with its three switches, status, checkpoints and health.
+ * Pure types and rules; persistence is behind `ChannelStore` (core/ports.ts).
+ */
+
+export type ChannelStatus = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 'degraded';
+export const CHANNEL_STATUSES: readonly ChannelStatus[] = [
+  'pending_auth',
+  'active',
+  'paused',
+  'needs_reauth',
+  'degraded',
+];
+
+export interface XAccount {
+  id: string;
+  username: string;
+  name: string;
+  avatarUrl: string | null;
+}
+
+export interface ChannelSwitches {
+  listenMentions: boolean;
+  listenDms: boolean;
+  /** Off by default: X's developer rules discourage automated following, and it is Enterprise-only since 2026-04 (X-API.md §0). */
+  autoFollow: boolean;
+}
+
+export interface ChannelOptions {
+  /** Deliver mentions/DMs created up to this many hours before sign-in (0 = only what comes after). */
+  backfillHours: number;
+  /** Deliver pure reposts of posts that mention the account (default false: they are not new mentions). */
+  includeReposts: boolean;
+  /** Allow outbound `post` commands (plain posts not answering anything). */
+  allowPosts: boolean;
+}
+
+/** Inbound checkpoints (owned by the poller). Moved only after the messages before them are on the inbound queue. */
+export interface ChannelCheckpoints {
+  /** Newest mention id delivered; the next poll asks `since_id` = this. */
+  mentionsSinceId: string | null;
+  /** Newest DM event delivered (id + time); DM polls page down to it. */
+  dmEventId: string | null;
+  dmCreatedAt: string | null;
+}
+
+export interface RateWindow {
+  limit: number;
+  remaining: number;
+  /** ISO time the window resets. */
+  resetAt: string;
+}
+
+export interface LastError {
+  code: string;
+  kind: string;
+  message: string;
+  at: string;
+}
+
+/** Health fields, readable by the admin API and emitted as metrics. */
+export interface ChannelHealth {
+  lastPollAt: string | null;
+  lastSuccessAt: string | null;
+  nextPollAt: string | null;
+  lastError: LastError | null;
+  /** Per-endpoint rate-limit windows last seen in X's headers, keyed like `GET /2/users/:id/mentions`. */
+  rateLimits: Record<string, RateWindow>;
+  /** Per-endpoint "do not call before" after a 429 or a back-off. */
+  notBefore: Record<string, string>;
+  /** Why a feature is off although the admin switched it on (e.g. the X plan does not include DMs). */
+  disabled: { mentions?: string; dms?: string; autoFollow?: string };
+  counters: {
+    mentionsDelivered: number;
+    dmsDelivered: number;
+    followed: number;
+    sent: number;
+    failed: number;
+  };
+}
+
+export interface Channel extends ChannelSwitches {
+  id: string;
+  name: string | null;
+  status: ChannelStatus;
+  /** Plain-words reason for `needs_reauth` / `degraded`. */
+  statusReason: string | null;
+  account: XAccount | null;
+  /** OAuth scopes granted at the last sign-in. */
+  scopes: string[];
+  options: ChannelOptions;
+  createdAt: string;
+  updatedAt: string;
+  /** Time of the first successful sign-in: where delivery starts (minus backfill). */
+  connectedAt: string | null;
+  checkpoints: ChannelCheckpoints;
+  health: ChannelHealth;
+  /** Optimistic-concurrency version; every admin/state change is a conditional write on it. */
+  version: number;
+}
+
+export const emptyHealth = (): ChannelHealth => ({
+  lastPollAt: null,
+  lastSuccessAt: null,
+  nextPollAt: null,
+  lastError: null,
+  rateLimits: {},
+  notBefore: {},
+  disabled: {},
+  counters: { mentionsDelivered: 0, dmsDelivered: 0, followed: 0, sent: 0, failed: 0 },
+});
+
+export const DEFAULT_OPTIONS: ChannelOptions = { backfillHours: 0, includeReposts: false, allowPosts: true };
+
+/** Whether the dispatcher should schedule polls for this channel. */
+export function isPollable(
+  c: Pick<Channel, 'status' | 'listenMentions' | 'listenDms' | 'autoFollow'>,
+): boolean {
+  return (c.status === 'active' || c.status === 'degraded') && (c.listenMentions || c.listenDms);
+}
+
+/**
+ * The OAuth scopes a channel's switches need (X-API.md §1 "Scopes"):
+ * - `tweet.read users.read`: every user-context call, incl. `users/me` and mentions;
+ * - `tweet.write`: replies and posts (outbound is always possible);
+ * - `dm.read`: only to listen to DMs; `dm.write`: to answer DMs (outbound DMs are always possible);
+ * - `follows.write`: only when auto-follow is on;
+ * - `offline.access`: a refresh token, so the connection survives the 2-hour access token.
+ */
+export function scopesFor(s: ChannelSwitches): string[] {
+  const scopes = ['tweet.read', 'users.read', 'tweet.write', 'dm.write'];
+  if (s.listenDms) scopes.push('dm.read');
+  if (s.autoFollow) scopes.push('follows.write');
+  scopes.push('offline.access');
+  return scopes;
+}
