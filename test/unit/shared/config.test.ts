@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { ConfigError, baseEnvSchema, loadConfig, xEnvSchema } from '../../../lambdas/shared/config';
+
+const schema = baseEnvSchema.extend(xEnvSchema.shape).extend({ INBOUND_QUEUE_URL: z.url() });
+
+describe('loadConfig', () => {
+  it('returns typed config with defaults', () => {
+    const c = loadConfig(schema, {
+      AWS_REGION: 'us-east-1',
+      TABLE_NAME: 't',
+      X_APP_SECRET_ID: 'x-app',
+      INBOUND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q.fifo',
+    });
+    expect(c.X_API_BASE_URL).toBe('https://api.x.com');
+    expect(c.TOKEN_SECRET_PREFIX).toBe('x-channel/tokens/');
+  });
+
+  it('names every missing or invalid variable, without echoing values', () => {
+    let error: unknown;
+    try {
+      loadConfig(schema, {
+        AWS_REGION: 'us-east-1',
+        INBOUND_QUEUE_URL: 'not a url secret-ish',
+        X_API_BASE_URL: 'nope',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('TABLE_NAME is required');
+    expect(message).toContain('X_APP_SECRET_ID is required');
+    expect(message).toContain('INBOUND_QUEUE_URL is invalid');
+    expect(message).toContain('X_API_BASE_URL is invalid');
+    expect(message).not.toContain('secret-ish');
+  });
+});
