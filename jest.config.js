@@ -14,4 +14,7 @@ module.exports = {
     ],
   },
   testTimeout: 30000,
+  // One DynamoDB Local for the whole run; its endpoint reaches the workers as XC_TEST_DYNAMODB_ENDPOINT.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

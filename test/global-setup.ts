@@ -1,0 +1,20 @@
+/**
+ * jest globalSetup: one in-memory DynamoDB Local for the whole run (about 1 s to start), shared by
+ * every test file through `XC_TEST_DYNAMODB_ENDPOINT`. Each test file makes its own table
+ * (test/helpers/local-aws.ts), so files never see each other's data.
+ *
+ * globalSetup runs in jest's parent process: the env var set here is inherited by the workers, and
+ * the handle kept on globalThis is what global-teardown.ts stops.
+ */
+import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
+
+/** Where global-teardown.ts finds the running DynamoDB Local. */
+export const GLOBAL_DYNAMODB_KEY = '__xcTestDynamoDbLocal';
+
+export default async function globalSetup(): Promise<void> {
+  // An endpoint given from outside (e.g. a long-running DynamoDB Local while iterating) is reused as is.
+  if (process.env.XC_TEST_DYNAMODB_ENDPOINT) return;
+  const ddb = await startDynamoDbLocal({ port: 0 });
+  (globalThis as Record<string, unknown>)[GLOBAL_DYNAMODB_KEY] = ddb;
+  process.env.XC_TEST_DYNAMODB_ENDPOINT = ddb.endpoint;
+}
