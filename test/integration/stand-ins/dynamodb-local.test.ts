@@ -35,7 +35,7 @@ describe('DynamoDB Local through the real clients', () => {
     );
 
     await expect(again).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-    const err = await again.catch((e: { Item?: Record<string, unknown> }) => e);
+    const err = (await again.catch((e: unknown) => e)) as { Item?: Record<string, unknown> };
     expect(unmarshall(err.Item as never)).toEqual(item);
   });
 
