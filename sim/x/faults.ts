@@ -1,0 +1,80 @@
+/**
+ * Scriptable faults per endpoint: what a flaky or hostile X does to a client (STYLE.md §9).
+ * A fault matches `METHOD /path/template` (or `*`), fires `count` times (default 1) or forever when
+ * `sticky`, and optionally only for one user.
+ */
+import { z } from 'zod';
+import { ENDPOINTS } from './limits';
+
+/** Validated fault definition (the body of `POST /_sim/faults`). */
+export const faultSchema = z
+  .object({
+    endpoint: z.union([z.literal('*'), z.enum(ENDPOINTS)]),
+    kind: z.enum(['status', 'latency', 'timeout', 'reset', 'malformed', 'revoke', 'suspend']),
+    /** For `status`: 500, 503, 429, 401, 403, … */
+    status: z.number().int().min(400).max(599).optional(),
+    /** For `status: 429`: seconds until the advertised reset (default 900). */
+    resetSeconds: z.number().int().min(0).max(86_400).optional(),
+    /** For `latency`: real milliseconds to wait before answering normally. */
+    latencyMs: z.number().int().min(0).max(60_000).optional(),
+    count: z.number().int().min(1).max(1_000_000).optional(),
+    sticky: z.boolean().optional(),
+    /** Only calls made with this user's token. */
+    userId: z
+      .string()
+      .regex(/^[0-9]{1,19}$/)
+      .optional(),
+  })
+  .strict()
+  .refine((f) => f.kind !== 'status' || f.status !== undefined, {
+    path: ['status'],
+    message: 'status is required when kind is "status"',
+  })
+  .refine((f) => f.kind !== 'latency' || f.latencyMs !== undefined, {
+    path: ['latencyMs'],
+    message: 'latencyMs is required when kind is "latency"',
+  });
+
+/** A fault definition. */
+export type FaultSpec = z.infer<typeof faultSchema>;
+
+interface ActiveFault {
+  spec: FaultSpec;
+  remaining: number;
+}
+
+/** The set of armed faults. */
+export class FaultTable {
+  private faults: ActiveFault[] = [];
+
+  add(spec: FaultSpec): void {
+    this.faults.push({ spec, remaining: spec.sticky ? Infinity : (spec.count ?? 1) });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** Armed faults, for `GET /_sim/faults`. */
+  list(): Array<FaultSpec & { remaining: number | null }> {
+    return this.faults.map((f) => ({
+      ...f.spec,
+      remaining: Number.isFinite(f.remaining) ? f.remaining : null,
+    }));
+  }
+
+  /** Takes the first fault that matches this call, consuming one of its uses. */
+  take(endpoint: string, userId: string | null): FaultSpec | undefined {
+    if (!this.faults.length) return undefined;
+    const index = this.faults.findIndex(
+      (f) =>
+        (f.spec.endpoint === '*' || f.spec.endpoint === endpoint) &&
+        (!f.spec.userId || f.spec.userId === userId),
+    );
+    if (index < 0) return undefined;
+    const fault = this.faults[index];
+    fault.remaining--;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault.spec;
+  }
+}

@@ -1,0 +1,598 @@
+/**
+ * The simulated X: one HTTP origin serving the X API v2 subset the connector uses, X's OAuth 2.0
+ * authorize page and token endpoints, and the `/_sim` control API (DESIGN.md "Local surfaces").
+ *
+ * Per API call, in order: route → identify the token → faults → 401 → suspended → plan access (403
+ * client-forbidden) → scopes → credits (402) / monthly cap (429 usage-capped) → rate windows (429)
+ * → handler → billing. Every answer carries `x-rate-limit-*` except 401s (X-API.md §1).
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { rename, writeFile, readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { handleApi, READS_POSTS } from './api';
+import { handleControl, type ControlHost } from './control';
+import { FaultTable, faultSchema, type FaultSpec } from './faults';
+import {
+  clientForbidden,
+  forbidden,
+  json,
+  parseFlatBody,
+  readBody,
+  TOO_MANY_REQUESTS,
+  UNAUTHORIZED,
+  type SimResponse,
+} from './http-util';
+import {
+  MONTHLY_POST_READ_CAP,
+  RATE_LIMITS,
+  REQUIRED_SCOPES,
+  TIERS,
+  type EndpointKey,
+  type Tier,
+} from './limits';
+import { BillingMeter, RateLimiter, type BillingReport, type RateLimitLogEntry } from './meters';
+import { SimOAuth, type TokenLogEntry } from './oauth';
+import {
+  SimInputError,
+  SimStore,
+  type DmAcceptance,
+  type SimData,
+  type SimDm,
+  type SimTweet,
+  type SimUser,
+} from './store';
+
+export type { Tier } from './limits';
+export type { FaultSpec } from './faults';
+export type { TokenLogEntry } from './oauth';
+export type { RateLimitLogEntry, BillingReport } from './meters';
+export { fingerprintToken } from './oauth';
+
+/** Options of {@link startSimX}. */
+export interface SimXOptions {
+  /** 0 (default) = a random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Persist state as JSON here, atomically, on change (debounced) and on stop; loaded at start. */
+  dataFile?: string;
+  /** Injectable clock (ms); token/code expiry, rate windows and created_at all read it. */
+  clock?: { now(): number };
+  /** Default `pay-per-use` (X's default plan since 2026-02). Overrides a persisted tier. */
+  tier?: Tier;
+  /** Access-token lifetime; X's is 7200 s. */
+  accessTokenTtlSeconds?: number;
+  /** Reusing a spent refresh token revokes the whole grant (X may do this; X-API.md §1). */
+  invalidateGrantOnRefreshReuse?: boolean;
+}
+
+/** A running simulated X. */
+export interface SimX {
+  /** Origin serving the X API, `/_sim` and `/i/oauth2/authorize`, e.g. `http://127.0.0.1:4010`. */
+  readonly url: string;
+  /** The live state (read it; change it through the methods). */
+  readonly state: SimData;
+  registerApp(app: {
+    clientId: string;
+    clientSecret: string | null;
+    name: string;
+    redirectUris: string[];
+  }): void;
+  createUser(input: { username: string; name: string }): { id: string };
+  createTweet(input: {
+    authorId: string;
+    text: string;
+    inReplyToId?: string;
+    quoteOfId?: string;
+    mediaCount?: number;
+    /** Make the text a long post: padded beyond 280 chars so `note_tweet` carries the whole of it. */
+    longText?: boolean;
+  }): SimTweet;
+  sendDm(input: { senderId: string; recipientId: string; text: string; mediaCount?: number }): SimDm;
+  setTier(tier: Tier): void;
+  tier(): Tier;
+  setFault(fault: FaultSpec): void;
+  clearFaults(): void;
+  revokeUserTokens(userId: string): void;
+  suspendUser(userId: string): void;
+  setDmAcceptance(userId: string, acceptance: DmAcceptance): void;
+  /** Pay-per-use credits in USD; null = not metered against a balance. */
+  setCredits(usd: number | null): void;
+  /** Overrides the tier's monthly Post-read cap (null = the tier's own). */
+  setMonthlyReadCap(cap: number | null): void;
+  /** Moves the simulator's own clock forward (on top of the injected clock). */
+  advanceClock(ms: number): void;
+  now(): number;
+  /** Per-endpoint request counts, keyed `METHOD /path/template`. */
+  requests(): Record<string, number>;
+  billing(): BillingReport;
+  tokenLog(): readonly TokenLogEntry[];
+  rateLimitLog(): readonly RateLimitLogEntry[];
+  /** Users with a live OAuth grant. */
+  signedInUsers(): SimUser[];
+  /** Drops users, posts, DMs, follows, tokens, counters and faults; keeps registered apps and the tier. */
+  reset(): void;
+  /** Writes the data file now (if any). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Route {
+  method: string;
+  endpoint: EndpointKey;
+  pattern: RegExp;
+  names: string[];
+}
+
+const ID = '([0-9]{1,19})';
+const ROUTES: Route[] = [
+  ['GET', 'GET /2/users/me', /^\/2\/users\/me$/, []],
+  [
+    'GET',
+    'GET /2/users/by/username/:username',
+    /^\/2\/users\/by\/username\/([A-Za-z0-9_]{1,15})$/,
+    ['username'],
+  ],
+  ['GET', 'GET /2/users/:id/mentions', new RegExp(`^/2/users/${ID}/mentions$`), ['id']],
+  ['GET', 'GET /2/users/:id/tweets', new RegExp(`^/2/users/${ID}/tweets$`), ['id']],
+  ['GET', 'GET /2/users/:id', new RegExp(`^/2/users/${ID}$`), ['id']],
+  ['GET', 'GET /2/dm_events', /^\/2\/dm_events$/, []],
+  [
+    'GET',
+    'GET /2/dm_conversations/with/:participant_id/dm_events',
+    new RegExp(`^/2/dm_conversations/with/${ID}/dm_events$`),
+    ['participant_id'],
+  ],
+  [
+    'GET',
+    'GET /2/dm_conversations/:dm_conversation_id/dm_events',
+    /^\/2\/dm_conversations\/([0-9-]{1,40})\/dm_events$/,
+    ['dm_conversation_id'],
+  ],
+  ['POST', 'POST /2/tweets', /^\/2\/tweets$/, []],
+  [
+    'POST',
+    'POST /2/dm_conversations/with/:participant_id/messages',
+    new RegExp(`^/2/dm_conversations/with/${ID}/messages$`),
+    ['participant_id'],
+  ],
+  [
+    'POST',
+    'POST /2/dm_conversations/:dm_conversation_id/messages',
+    /^\/2\/dm_conversations\/([0-9-]{1,40})\/messages$/,
+    ['dm_conversation_id'],
+  ],
+  ['POST', 'POST /2/users/:id/following', new RegExp(`^/2/users/${ID}/following$`), ['id']],
+].map(([method, endpoint, pattern, names]) => ({ method, endpoint, pattern, names }) as Route);
+
+function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | null {
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    route.names.forEach((n, i) => (params[n] = m[i + 1]));
+    return { route, params };
+  }
+  return null;
+}
+
+const LONG_PADDING =
+  ' Más detalles: el pedido llegó incompleto, faltan dos piezas y la caja estaba dañada. Adjunto fotos y el número de seguimiento. Llevo una semana esperando respuesta por correo y nadie contesta. Necesito una solución antes del viernes porque es un regalo. Gracias de antemano por la ayuda.';
+
+/** Starts a simulated X. */
+export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
+  const baseClock = options.clock ?? { now: () => Date.now() };
+  let offsetMs = 0;
+  const now = () => baseClock.now() + offsetMs;
+
+  let loaded: SimData | undefined;
+  if (options.dataFile) {
+    try {
+      loaded = JSON.parse(await readFile(options.dataFile, 'utf8')) as SimData;
+      if (loaded.version !== 1) throw new Error(`unsupported state version ${String(loaded.version)}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  const store = new SimStore(now, loaded);
+  if (options.tier) store.data.tier = options.tier;
+  const oauth = new SimOAuth(store, now, {
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+    invalidateGrantOnRefreshReuse: options.invalidateGrantOnRefreshReuse ?? false,
+  });
+  const limiter = new RateLimiter(now);
+  const meter = new BillingMeter(() => store.data, now);
+  const faults = new FaultTable();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  let origin = '';
+
+  // Persistence: debounced atomic writes (tmp file + rename, so a crash never leaves half a file).
+  let saveTimer: NodeJS.Timeout | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  const save = async () => {
+    if (!options.dataFile) return;
+    const file = options.dataFile;
+    const text = JSON.stringify(store.data);
+    saving = saving.then(async () => {
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, file);
+    });
+    await saving;
+  };
+  store.onChange = () => {
+    if (!options.dataFile || saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      void save();
+    }, 200);
+    saveTimer.unref();
+  };
+
+  const countRequest = (key: string) => {
+    store.data.requests[key] = (store.data.requests[key] ?? 0) + 1;
+  };
+
+  const monthlyCap = () => store.data.monthlyReadCapOverride ?? MONTHLY_POST_READ_CAP[store.data.tier];
+
+  async function api(req: IncomingMessage, path: string, query: URLSearchParams, res: ServerResponse) {
+    const matched = matchRoute(req.method ?? 'GET', path);
+    if (!matched) {
+      return send(
+        res,
+        json(404, {
+          title: 'Not Found Error',
+          detail: `no route ${req.method} ${path}`,
+          type: 'https://api.x.com/2/problems/resource-not-found',
+        }),
+      );
+    }
+    const { route, params } = matched;
+    const endpoint = route.endpoint;
+    countRequest(endpoint);
+    const body = req.method === 'POST' ? await readBody(req) : '';
+    const auth = oauth.authenticate(req.headers.authorization);
+    const userId = auth?.grant.userId ?? null;
+    const clientId = auth?.grant.clientId ?? '';
+
+    const fault = faults.take(endpoint, userId);
+    if (fault) {
+      const handled = await applyFault(fault, res, userId, endpoint, clientId);
+      if (handled) return;
+    }
+    // Re-check: a revoke/suspend fault may just have changed things.
+    const current = oauth.authenticate(req.headers.authorization);
+    if (!current) return send(res, UNAUTHORIZED());
+    const user = store.user(current.grant.userId) as SimUser;
+    const log = (status: number, reset?: number) =>
+      limiter.record({ at: now(), endpoint, userId: user.id, clientId, status, reset });
+    if (user.suspended) {
+      log(403);
+      return send(res, forbidden('Your account is suspended and is not permitted to access this feature.'));
+    }
+    const tier = store.data.tier;
+    const access = RATE_LIMITS[tier][endpoint];
+    if ('forbidden' in access) {
+      log(403);
+      return send(
+        res,
+        clientForbidden(
+          `When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. This endpoint (${endpoint}) is not included in the ${tier} plan.`,
+          access.forbidden === 'Enterprise' ? 'Enterprise' : 'Appropriate Level of API Access',
+        ),
+      );
+    }
+    const missing = REQUIRED_SCOPES[endpoint].filter((s) => !current.grant.scopes.includes(s));
+    if (missing.length) {
+      log(403);
+      return send(res, forbidden('Forbidden', { missing_scopes: missing }));
+    }
+    if (tier === 'pay-per-use' && store.data.creditsUsd !== null && store.data.creditsUsd <= 0) {
+      log(402);
+      return send(
+        res,
+        json(402, {
+          title: 'CreditsDepleted',
+          detail: 'credits depleted',
+          type: 'https://api.x.com/2/problems/credits-depleted',
+          status: 402,
+        }),
+      );
+    }
+    const cap = monthlyCap();
+    if (READS_POSTS.has(endpoint) && cap !== null && meter.monthPostReads() >= cap) {
+      log(429);
+      return send(
+        res,
+        json(429, {
+          title: 'UsageCapExceeded',
+          detail: 'Usage cap exceeded: Monthly product cap',
+          type: 'https://api.x.com/2/problems/usage-capped',
+          period: 'Monthly',
+          scope: 'Product',
+        }),
+      );
+    }
+    const decision = limiter.take(tier, endpoint, user.id, clientId);
+    if (!decision.allowed) {
+      log(429, decision.reset);
+      return send(res, TOO_MANY_REQUESTS(), decision.headers);
+    }
+    const result = handleApi({
+      endpoint,
+      params,
+      query,
+      body,
+      userId: user.id,
+      tier,
+      now: now(),
+      store,
+      origin,
+    });
+    if (result.status < 400 && result.billing) meter.charge(result.billing);
+    if (result.status < 400 && result.billing?.length) store.onChange();
+    log(result.status);
+    send(res, result, decision.headers);
+  }
+
+  /** Applies a fault; true when the answer is already decided. */
+  async function applyFault(
+    fault: FaultSpec,
+    res: ServerResponse,
+    userId: string | null,
+    endpoint: EndpointKey,
+    clientId: string,
+  ): Promise<boolean> {
+    switch (fault.kind) {
+      case 'latency':
+        await new Promise((r) => setTimeout(r, fault.latencyMs));
+        return false;
+      case 'timeout':
+        // Accept and never answer; stop() ends these.
+        hanging.add(res);
+        return true;
+      case 'reset':
+        res.socket?.destroy();
+        return true;
+      case 'revoke':
+        if (userId) oauth.revokeUserTokens(userId);
+        return false;
+      case 'suspend':
+        if (userId) setSuspended(userId, true);
+        return false;
+      case 'malformed': {
+        // Announce a full body, send half of it, then cut the connection: a body truncated in flight.
+        const full = JSON.stringify({
+          data: [{ id: '1', text: 'truncated in flight' }],
+          meta: { result_count: 1 },
+        });
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(full)),
+        });
+        res.write(full.slice(0, Math.floor(full.length / 2)));
+        setImmediate(() => res.socket?.destroy());
+        return true;
+      }
+      case 'status': {
+        const status = fault.status as number;
+        if (status === 429) {
+          const reset = Math.ceil(now() / 1000) + (fault.resetSeconds ?? 900);
+          limiter.record({ at: now(), endpoint, userId: userId ?? '', clientId, status: 429, reset });
+          send(res, TOO_MANY_REQUESTS(), {
+            'x-rate-limit-limit': '1',
+            'x-rate-limit-remaining': '0',
+            'x-rate-limit-reset': String(reset),
+          });
+          return true;
+        }
+        if (status === 401) {
+          send(res, UNAUTHORIZED());
+          return true;
+        }
+        const titles: Record<number, string> = {
+          500: 'Internal Server Error',
+          502: 'Bad Gateway',
+          503: 'Service Unavailable',
+          504: 'Gateway Timeout',
+          403: 'Forbidden',
+          400: 'Bad Request',
+        };
+        const title = titles[status] ?? 'Error';
+        send(res, json(status, { title, detail: title, type: 'about:blank', status }));
+        return true;
+      }
+    }
+  }
+
+  function send(res: ServerResponse, result: SimResponse, extraHeaders?: Record<string, string>) {
+    if (res.headersSent || res.destroyed) return;
+    const headers = { ...(result.headers ?? {}), ...(extraHeaders ?? {}) };
+    headers['content-length'] = String(Buffer.byteLength(result.body));
+    res.writeHead(result.status, headers);
+    res.end(result.body);
+  }
+
+  function setSuspended(userId: string, suspended: boolean) {
+    const user = store.user(userId);
+    if (!user) throw new SimInputError('userId', `no user with id ${userId}`, 404);
+    user.suspended = suspended;
+    store.onChange();
+  }
+
+  async function oauthEndpoints(
+    req: IncomingMessage,
+    path: string,
+    query: URLSearchParams,
+    res: ServerResponse,
+  ) {
+    const method = req.method ?? 'GET';
+    if (path === '/i/oauth2/authorize') {
+      if (method === 'GET') return send(res, oauth.authorizePage(query));
+      if (method === 'POST') {
+        const form = parseFlatBody(req.headers['content-type'], await readBody(req)) ?? new Map();
+        return send(res, oauth.authorizeDecision(query, form));
+      }
+    }
+    if (method === 'POST' && (path === '/2/oauth2/token' || path === '/2/oauth2/revoke')) {
+      countRequest(`POST ${path}`);
+      const body = parseFlatBody(req.headers['content-type'], await readBody(req));
+      return send(
+        res,
+        path === '/2/oauth2/token'
+          ? oauth.token(req.headers.authorization, body)
+          : oauth.revoke(req.headers.authorization, body),
+      );
+    }
+    return send(
+      res,
+      json(405, { title: 'Method Not Allowed', detail: `${method} ${path}`, type: 'about:blank' }),
+    );
+  }
+
+  let crowdHost: ControlHost['crowd'] = null;
+  const sim: SimX = {
+    get url() {
+      return origin;
+    },
+    get state() {
+      return store.data;
+    },
+    registerApp(app) {
+      if (!app.clientId) throw new SimInputError('clientId', 'is required');
+      if (!app.redirectUris.length) throw new SimInputError('redirectUris', 'needs at least one URI');
+      store.data.apps = store.data.apps.filter((a) => a.clientId !== app.clientId);
+      store.data.apps.push({ ...app, redirectUris: [...app.redirectUris] });
+      store.onChange();
+    },
+    createUser: (input) => ({ id: store.createUser(input).id }),
+    createTweet(input) {
+      const text = input.longText && input.text.length <= 280 ? input.text + LONG_PADDING : input.text;
+      return store.createTweet({ ...input, text });
+    },
+    sendDm: (input) => store.sendDm(input),
+    setTier(tier) {
+      if (!(TIERS as readonly string[]).includes(tier))
+        throw new SimInputError('tier', `must be one of ${TIERS.join(', ')}`);
+      store.data.tier = tier;
+      store.onChange();
+    },
+    tier: () => store.data.tier,
+    setFault(fault) {
+      faults.add(faultSchema.parse(fault));
+    },
+    clearFaults: () => faults.clear(),
+    revokeUserTokens(userId) {
+      if (!store.user(userId)) throw new SimInputError('userId', `no user with id ${userId}`, 404);
+      oauth.revokeUserTokens(userId);
+    },
+    suspendUser: (userId) => setSuspended(userId, true),
+    setDmAcceptance(userId, acceptance) {
+      const user = store.user(userId);
+      if (!user) throw new SimInputError('userId', `no user with id ${userId}`, 404);
+      user.dmAcceptance = acceptance;
+      store.onChange();
+    },
+    setCredits(usd) {
+      store.data.creditsUsd = usd;
+      store.onChange();
+    },
+    setMonthlyReadCap(cap) {
+      store.data.monthlyReadCapOverride = cap;
+      store.onChange();
+    },
+    advanceClock(ms) {
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new SimInputError('advanceMs', 'must be a non-negative number');
+      offsetMs += ms;
+    },
+    now,
+    requests: () => ({ ...store.data.requests }),
+    billing: () => meter.report(),
+    tokenLog: () => oauth.tokenLog,
+    rateLimitLog: () => limiter.log,
+    signedInUsers: () => oauth.signedInUserIds().map((id) => store.user(id) as SimUser),
+    reset() {
+      const apps = store.data.apps;
+      crowdHost?.stop();
+      store.reset();
+      store.data.apps = apps;
+      limiter.reset();
+      faults.clear();
+      meter.reload();
+      oauth.tokenLog.length = 0;
+      store.onChange();
+    },
+    flush: () => save(),
+    async stop() {
+      crowdHost?.stop();
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = undefined;
+      await save();
+      for (const res of hanging) res.socket?.destroy();
+      hanging.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+
+  const host: ControlHost = {
+    sim,
+    store,
+    faults,
+    get crowd() {
+      return crowdHost;
+    },
+    set crowd(value) {
+      crowdHost = value;
+    },
+    listFaults: () => faults.list(),
+  };
+
+  const server = http.createServer((req, res) => {
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+    let work: Promise<unknown>;
+    if (path.startsWith('/2/oauth2/') || path === '/i/oauth2/authorize')
+      work = oauthEndpoints(req, path, query, res);
+    else if (path.startsWith('/2/')) work = api(req, path, query, res);
+    else if (path.startsWith('/_sim')) work = handleControl(host, req, path, query).then((r) => send(res, r));
+    else
+      work = Promise.resolve(
+        send(res, json(404, { title: 'Not Found Error', detail: `no route ${path}`, type: 'about:blank' })),
+      );
+    work.catch((error: unknown) => {
+      if (error instanceof SimInputError) {
+        return send(
+          res,
+          json(error.status, { error: 'invalid_input', field: error.field, message: error.message }),
+        );
+      }
+      // A simulator bug: answer 500 without echoing request data (it may hold tokens).
+      send(
+        res,
+        json(500, { title: 'Internal Server Error', detail: 'simulator error', type: 'about:blank' }),
+      );
+      process.emitWarning(`sim-x: ${(error as Error)?.stack ?? String(error)}`);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as { port: number; address: string };
+  const hostName = address.address.includes(':') ? `[${address.address}]` : address.address;
+  origin = `http://${hostName}:${address.port}`;
+  return sim;
+}

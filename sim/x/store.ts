@@ -1,0 +1,425 @@
+/**
+ * The simulated X's state: users, apps, OAuth grants and tokens, posts, DMs, follows and counters.
+ * The serialisable part (`SimData`) is what `dataFile` persists; the indexes (mentions per user as
+ * arrays sorted by id, posts by id, DMs per user) are rebuilt from it so reads never scan.
+ */
+import twitterText from 'twitter-text';
+import type { Tier } from './limits';
+
+/** How a user lets others DM them (X's "Allow message requests from" setting). */
+export type DmAcceptance = 'everyone' | 'following' | 'none';
+
+/** A simulated account. */
+export interface SimUser {
+  id: string;
+  username: string;
+  name: string;
+  createdAt: number;
+  suspended: boolean;
+  dmAcceptance: DmAcceptance;
+  description: string;
+}
+
+/** A registered X app (OAuth 2.0 client). `clientSecret` null = public client. */
+export interface SimApp {
+  clientId: string;
+  clientSecret: string | null;
+  name: string;
+  redirectUris: string[];
+}
+
+/** One post. `text` is the full text; X's 280-char truncation happens when rendered. */
+export interface SimTweet {
+  id: string;
+  authorId: string;
+  text: string;
+  createdAt: number;
+  conversationId: string;
+  inReplyToId: string | null;
+  inReplyToUserId: string | null;
+  quoteOfId: string | null;
+  mediaKeys: string[];
+  /** Users this post mentions (explicit @username, or a reply/quote of their post). */
+  mentionedUserIds: string[];
+  viaApi: boolean;
+}
+
+/** One DM event (MessageCreate only; the simulator has no group conversations). */
+export interface SimDm {
+  id: string;
+  senderId: string;
+  recipientId: string;
+  conversationId: string;
+  text: string;
+  createdAt: number;
+  mediaKeys: string[];
+  viaApi: boolean;
+}
+
+/** An authorization (user × app) from which access and refresh tokens descend. */
+export interface SimGrant {
+  id: string;
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  revoked: boolean;
+  createdAt: number;
+}
+
+/** A live or dead access token. */
+export interface SimAccessToken {
+  grantId: string;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+/** A refresh token; single use: `spent` once exchanged. */
+export interface SimRefreshToken {
+  grantId: string;
+  spent: boolean;
+}
+
+/** A pending authorization code (30 s, single use). */
+export interface SimCode {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  scopes: string[];
+  codeChallenge: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+/** Everything that survives a restart. */
+export interface SimData {
+  version: 1;
+  lastId: string;
+  tier: Tier;
+  creditsUsd: number | null;
+  monthlyReadCapOverride: number | null;
+  users: SimUser[];
+  apps: SimApp[];
+  grants: SimGrant[];
+  accessTokens: Record<string, SimAccessToken>;
+  refreshTokens: Record<string, SimRefreshToken>;
+  codes: Record<string, SimCode>;
+  tweets: SimTweet[];
+  dms: SimDm[];
+  follows: Record<string, string[]>;
+  requests: Record<string, number>;
+  billing: BillingData;
+}
+
+/** Billing meter state (X-API.md §4). */
+export interface BillingData {
+  reads: { posts: number; users: number; dmEvents: number };
+  writes: { posts: number; postsWithUrl: number; replies: number; dms: number; follows: number };
+  costUsd: number;
+  /** `<kind>:<id>:<UTC day>` keys already billed (once per resource per UTC day). */
+  billedToday: string[];
+  billedDay: string;
+  /** Post reads this UTC month, for the monthly cap. */
+  monthPostReads: number;
+  month: string;
+}
+
+/** Fresh, empty state. */
+export function emptyData(tier: Tier = 'pay-per-use'): SimData {
+  return {
+    version: 1,
+    lastId: '0',
+    tier,
+    creditsUsd: null,
+    monthlyReadCapOverride: null,
+    users: [],
+    apps: [],
+    grants: [],
+    accessTokens: {},
+    refreshTokens: {},
+    codes: {},
+    tweets: [],
+    dms: [],
+    follows: {},
+    requests: {},
+    billing: emptyBilling(),
+  };
+}
+
+/** A zeroed billing meter. */
+export function emptyBilling(): BillingData {
+  return {
+    reads: { posts: 0, users: 0, dmEvents: 0 },
+    writes: { posts: 0, postsWithUrl: 0, replies: 0, dms: 0, follows: 0 },
+    costUsd: 0,
+    billedToday: [],
+    billedDay: '',
+    monthPostReads: 0,
+    month: '',
+  };
+}
+
+/** Numeric comparison of decimal id strings (snowflakes exceed 2^53). */
+export function compareIds(x: string, y: string): number {
+  if (x.length !== y.length) return x.length - y.length;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** X's 1:1 conversation id: `<smaller id>-<larger id>`. */
+export function conversationIdOf(a: string, b: string): string {
+  return compareIds(a, b) <= 0 ? `${a}-${b}` : `${b}-${a}`;
+}
+
+// X's snowflake epoch (2010-11-04T01:42:54.657Z): ids are (ms since epoch) << 22 | sequence.
+const SNOWFLAKE_EPOCH = 1288834974657n;
+const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
+
+/** Thrown for a domain rule the caller broke; `field` names the input at fault. */
+export class SimInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'SimInputError';
+  }
+}
+
+/** State plus indexes plus the domain operations every surface (API, control, crowd) shares. */
+export class SimStore {
+  data: SimData;
+  private usersById = new Map<string, SimUser>();
+  private usersByName = new Map<string, SimUser>();
+  private tweetsById = new Map<string, SimTweet>();
+  /** Per user: posts mentioning them, ascending by id (ids only grow, so appends keep the order). */
+  private mentionIndex = new Map<string, SimTweet[]>();
+  private authoredIndex = new Map<string, SimTweet[]>();
+  private dmIndex = new Map<string, SimDm[]>();
+  private conversationIndex = new Map<string, SimDm[]>();
+  private mediaKeys = new Set<string>();
+  /** Called after every state change (persistence hooks in here). */
+  onChange: () => void = () => {};
+
+  constructor(
+    private readonly now: () => number,
+    data?: SimData,
+  ) {
+    this.data = data ?? emptyData();
+    this.reindex();
+  }
+
+  /** Rebuilds every index from `data` (after load or reset). */
+  reindex(): void {
+    this.usersById.clear();
+    this.usersByName.clear();
+    this.tweetsById.clear();
+    this.mentionIndex.clear();
+    this.authoredIndex.clear();
+    this.dmIndex.clear();
+    this.conversationIndex.clear();
+    this.mediaKeys.clear();
+    for (const user of this.data.users) this.indexUser(user);
+    for (const tweet of this.data.tweets) this.indexTweet(tweet);
+    for (const dm of this.data.dms) this.indexDm(dm);
+  }
+
+  private indexUser(user: SimUser) {
+    this.usersById.set(user.id, user);
+    this.usersByName.set(user.username.toLowerCase(), user);
+  }
+
+  private indexTweet(tweet: SimTweet) {
+    this.tweetsById.set(tweet.id, tweet);
+    push(this.authoredIndex, tweet.authorId, tweet);
+    for (const id of tweet.mentionedUserIds) push(this.mentionIndex, id, tweet);
+    for (const key of tweet.mediaKeys) this.mediaKeys.add(key);
+  }
+
+  private indexDm(dm: SimDm) {
+    push(this.dmIndex, dm.senderId, dm);
+    if (dm.recipientId !== dm.senderId) push(this.dmIndex, dm.recipientId, dm);
+    push(this.conversationIndex, dm.conversationId, dm);
+    for (const key of dm.mediaKeys) this.mediaKeys.add(key);
+  }
+
+  /** A new snowflake-like id from the clock, strictly greater than every id before it. */
+  nextId(): string {
+    const fromClock = (BigInt(Math.max(0, Math.floor(this.now()))) - SNOWFLAKE_EPOCH) << 22n;
+    const last = BigInt(this.data.lastId);
+    const id = fromClock > last ? fromClock : last + 1n;
+    this.data.lastId = id.toString();
+    return this.data.lastId;
+  }
+
+  user(id: string): SimUser | undefined {
+    return this.usersById.get(id);
+  }
+
+  userByName(username: string): SimUser | undefined {
+    return this.usersByName.get(username.toLowerCase());
+  }
+
+  tweet(id: string): SimTweet | undefined {
+    return this.tweetsById.get(id);
+  }
+
+  hasMedia(key: string): boolean {
+    return this.mediaKeys.has(key);
+  }
+
+  /** Posts mentioning `userId`, ascending by id. Do not mutate. */
+  mentionsOf(userId: string): readonly SimTweet[] {
+    return this.mentionIndex.get(userId) ?? [];
+  }
+
+  /** Posts by `userId`, ascending by id. Do not mutate. */
+  postsBy(userId: string): readonly SimTweet[] {
+    return this.authoredIndex.get(userId) ?? [];
+  }
+
+  /** DM events `userId` sent or received, ascending by id. */
+  dmsOf(userId: string): readonly SimDm[] {
+    return this.dmIndex.get(userId) ?? [];
+  }
+
+  /** DM events of one conversation, ascending by id. */
+  dmsInConversation(conversationId: string): readonly SimDm[] {
+    return this.conversationIndex.get(conversationId) ?? [];
+  }
+
+  follows(userId: string): string[] {
+    return this.data.follows[userId] ?? [];
+  }
+
+  isFollowing(userId: string, targetId: string): boolean {
+    return this.follows(userId).includes(targetId);
+  }
+
+  /** Creates an account. Usernames follow X's rule (1–15 of A–Z, 0–9, _) and are unique ignoring case. */
+  createUser(input: { username: string; name: string }): SimUser {
+    if (!USERNAME.test(input.username)) {
+      throw new SimInputError('username', 'must be 1-15 characters of letters, digits and _');
+    }
+    if (this.userByName(input.username)) {
+      throw new SimInputError('username', `@${input.username} is taken`, 409);
+    }
+    const name = input.name.trim();
+    if (!name || name.length > 50) throw new SimInputError('name', 'must be 1-50 characters');
+    const user: SimUser = {
+      id: this.nextId(),
+      username: input.username,
+      name,
+      createdAt: this.now(),
+      suspended: false,
+      dmAcceptance: 'everyone',
+      description: '',
+    };
+    this.data.users.push(user);
+    this.indexUser(user);
+    this.onChange();
+    return user;
+  }
+
+  private requireUser(id: string, field: string): SimUser {
+    const user = this.user(id);
+    if (!user) throw new SimInputError(field, `no user with id ${id}`, 404);
+    return user;
+  }
+
+  /** Creates a post, computing thread root, reply target and who it mentions. */
+  createTweet(input: {
+    authorId: string;
+    text: string;
+    inReplyToId?: string | null;
+    quoteOfId?: string | null;
+    mediaCount?: number;
+    viaApi?: boolean;
+  }): SimTweet {
+    const author = this.requireUser(input.authorId, 'authorId');
+    const parent = input.inReplyToId ? this.tweet(input.inReplyToId) : undefined;
+    if (input.inReplyToId && !parent) throw new SimInputError('inReplyToId', 'no such post', 404);
+    const quoted = input.quoteOfId ? this.tweet(input.quoteOfId) : undefined;
+    if (input.quoteOfId && !quoted) throw new SimInputError('quoteOfId', 'no such post', 404);
+    const id = this.nextId();
+    const mentioned = new Set<string>();
+    for (const name of twitterText.extractMentions(input.text)) {
+      const user = this.userByName(name);
+      if (user) mentioned.add(user.id);
+    }
+    if (parent) mentioned.add(parent.authorId);
+    if (quoted) mentioned.add(quoted.authorId);
+    // Your own post never shows in your own mentions timeline.
+    mentioned.delete(author.id);
+    const mediaKeys = Array.from({ length: Math.min(4, input.mediaCount ?? 0) }, (_, i) => `3_${id}${i}`);
+    const tweet: SimTweet = {
+      id,
+      authorId: author.id,
+      text: input.text,
+      createdAt: this.now(),
+      conversationId: parent ? parent.conversationId : id,
+      inReplyToId: parent?.id ?? null,
+      inReplyToUserId: parent?.authorId ?? null,
+      quoteOfId: quoted?.id ?? null,
+      mediaKeys,
+      mentionedUserIds: [...mentioned],
+      viaApi: input.viaApi ?? false,
+    };
+    this.data.tweets.push(tweet);
+    this.indexTweet(tweet);
+    this.onChange();
+    return tweet;
+  }
+
+  /** Sends a 1:1 DM (no acceptance checks: the API layer applies X's rules before calling this). */
+  sendDm(input: {
+    senderId: string;
+    recipientId: string;
+    text: string;
+    mediaCount?: number;
+    viaApi?: boolean;
+  }): SimDm {
+    this.requireUser(input.senderId, 'senderId');
+    this.requireUser(input.recipientId, 'recipientId');
+    if (input.senderId === input.recipientId) throw new SimInputError('recipientId', 'cannot DM yourself');
+    const id = this.nextId();
+    const dm: SimDm = {
+      id,
+      senderId: input.senderId,
+      recipientId: input.recipientId,
+      conversationId: conversationIdOf(input.senderId, input.recipientId),
+      text: input.text,
+      createdAt: this.now(),
+      mediaKeys: Array.from({ length: Math.min(1, input.mediaCount ?? 0) }, () => `3_${id}`),
+      viaApi: input.viaApi ?? false,
+    };
+    this.data.dms.push(dm);
+    this.indexDm(dm);
+    this.onChange();
+    return dm;
+  }
+
+  /** Makes `userId` follow `targetId` (idempotent). */
+  follow(userId: string, targetId: string): void {
+    this.requireUser(userId, 'userId');
+    this.requireUser(targetId, 'target_user_id');
+    const list = (this.data.follows[userId] ??= []);
+    if (!list.includes(targetId)) {
+      list.push(targetId);
+      this.onChange();
+    }
+  }
+
+  /** Drops all state except the tier (the control API's reset). */
+  reset(): void {
+    const tier = this.data.tier;
+    this.data = emptyData(tier);
+    this.reindex();
+    this.onChange();
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
