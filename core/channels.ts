@@ -1,0 +1,462 @@
+/**
+ * Channel use cases behind the admin API: create, read, list, patch (switches, pause/resume,
+ * options), delete, and Sign in with X (start authorization, complete it at the callback).
+ * Every change is a version-conditional write through `ChannelStore`; tokens go only to the vault.
+ */
+import type { Channel, ChannelOptions, ChannelSwitches, XAccount } from './channel';
+import { DEFAULT_OPTIONS, emptyHealth, scopesFor } from './channel';
+import { ChannelError, isChannelError, permanent } from './errors';
+import type { ChannelChange, ChannelStore, Clock, Page } from './ports';
+import type { OAuthStateStore, XOAuth } from './oauth';
+import { STATE_PATTERN, STATE_TTL_SECONDS, newChannelId, newPkce, newState, sha256Hex } from './oauth';
+import type { TokenVault } from './tokens';
+import { toStoredTokens } from './tokens';
+
+export interface ChannelDeps {
+  channels: ChannelStore;
+  clock: Clock;
+  /** Injectable for tests; defaults to `ch_` + 20 random base32 chars. */
+  newId?: () => string;
+}
+
+export interface SignInDeps extends ChannelDeps {
+  states: OAuthStateStore;
+  oauth: XOAuth;
+  vault: TokenVault;
+  /** Told about best-effort failures that do not change the outcome (e.g. a failed revoke). */
+  onWarning?: (event: { channelId: string; code: string; message: string }) => void;
+}
+
+/** A non-fatal remark attached to an API answer. */
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+export type Feature = 'mentions' | 'dms' | 'autoFollow';
+
+export const AUTO_FOLLOW_WARNING: Warning = {
+  code: 'auto_follow_discouraged',
+  message:
+    'Auto-follow is on. X’s developer guidelines discourage automated following, and since 2026-04-20 the follow endpoint is Enterprise-only for self-serve and pay-per-use apps: expect the feature to be reported as unavailable on other plans. Alternatives: let the account accept message requests from everyone, or reply with a DM link.',
+};
+
+/**
+ * Features switched on whose scope the last sign-in did not grant. Such a switch has no effect until
+ * the admin signs in again (the answer's `needsReauthorization`); the channel keeps running otherwise.
+ */
+export function missingGrants(
+  channel: Pick<Channel, 'account' | 'scopes' | keyof ChannelSwitches>,
+): Feature[] {
+  if (!channel.account) return [];
+  const granted = new Set(channel.scopes ?? []);
+  const out: Feature[] = [];
+  if (channel.listenMentions && !(granted.has('tweet.read') && granted.has('users.read')))
+    out.push('mentions');
+  if (channel.listenDms && !granted.has('dm.read')) out.push('dms');
+  if (channel.autoFollow && !granted.has('follows.write')) out.push('autoFollow');
+  return out;
+}
+
+function reauthWarning(features: Feature[]): Warning {
+  return {
+    code: 'reauthorization_needed',
+    message: `Sign in with X again to grant the permissions for: ${features.join(', ')}. Until then these switches have no effect.`,
+  };
+}
+
+const notFound = (id: string) => permanent('channel_not_found', `channel ${id} does not exist`);
+
+export interface CreateChannelInput extends ChannelSwitches {
+  name?: string | null;
+  options?: Partial<ChannelOptions>;
+}
+
+export async function createChannel(
+  deps: ChannelDeps,
+  input: CreateChannelInput,
+): Promise<{ channel: Channel; warnings: Warning[] }> {
+  const now = deps.clock.now().toISOString();
+  const channel: Channel = {
+    id: (deps.newId ?? newChannelId)(),
+    name: input.name ?? null,
+    status: 'pending_auth',
+    statusReason: null,
+    account: null,
+    scopes: [],
+    listenMentions: input.listenMentions,
+    listenDms: input.listenDms,
+    autoFollow: input.autoFollow,
+    options: { ...DEFAULT_OPTIONS, ...input.options },
+    createdAt: now,
+    updatedAt: now,
+    connectedAt: null,
+    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
+    health: emptyHealth(),
+    version: 1,
+  };
+  await deps.channels.create(channel);
+  return { channel, warnings: input.autoFollow ? [AUTO_FOLLOW_WARNING] : [] };
+}
+
+export async function getChannel(deps: Pick<ChannelDeps, 'channels'>, id: string): Promise<Channel> {
+  const channel = await deps.channels.get(id);
+  if (!channel) throw notFound(id);
+  return channel;
+}
+
+export function listChannels(
+  deps: Pick<ChannelDeps, 'channels'>,
+  page: { limit: number; cursor?: string },
+): Promise<Page<Channel>> {
+  return deps.channels.list(page);
+}
+
+export interface PatchChannelInput extends Partial<ChannelSwitches> {
+  name?: string | null;
+  paused?: boolean;
+  options?: Partial<ChannelOptions>;
+  /** When given, the change applies only to this version (else 412 `version_mismatch`). */
+  expectedVersion?: number;
+}
+
+/** Computes the store change for a patch against the channel's current state. */
+export function planPatch(
+  channel: Channel,
+  input: PatchChannelInput,
+): { change: ChannelChange; warnings: Warning[] } {
+  const change: ChannelChange = {};
+  const warnings: Warning[] = [];
+  const disabled: NonNullable<ChannelChange['disabled']> = {};
+  const switches: Array<[keyof ChannelSwitches, Feature]> = [
+    ['listenMentions', 'mentions'],
+    ['listenDms', 'dms'],
+    ['autoFollow', 'autoFollow'],
+  ];
+  for (const [key, feature] of switches) {
+    const value = input[key];
+    if (value === undefined || value === channel[key]) continue;
+    change[key] = value;
+    // switching a feature on again gives it a fresh chance: the poller re-discovers a plan limit if it persists
+    if (value && channel.health?.disabled?.[feature]) disabled[feature] = null;
+  }
+  if (Object.keys(disabled).length) change.disabled = disabled;
+  if (input.autoFollow === true && !channel.autoFollow) warnings.push(AUTO_FOLLOW_WARNING);
+  if (input.name !== undefined && input.name !== channel.name) change.name = input.name;
+  if (input.options) change.options = { ...DEFAULT_OPTIONS, ...channel.options, ...input.options };
+  if (input.paused === true && channel.status !== 'paused') {
+    change.status = 'paused';
+    change.statusReason = 'paused by an admin';
+  } else if (input.paused === false && channel.status === 'paused') {
+    change.status = channel.account ? 'active' : 'pending_auth';
+    change.statusReason = null;
+  }
+  const missing = missingGrants({ ...channel, ...change } as Channel);
+  const newlyMissing = missing.filter((f) => !missingGrants(channel).includes(f));
+  if (newlyMissing.length) warnings.push(reauthWarning(missing));
+  return { change, warnings };
+}
+
+export async function patchChannel(
+  deps: ChannelDeps,
+  id: string,
+  input: PatchChannelInput,
+): Promise<{ channel: Channel; warnings: Warning[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const channel = await getChannel(deps, id);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== channel.version) {
+      throw permanent(
+        'version_mismatch',
+        `channel ${id} is at version ${channel.version}, not ${input.expectedVersion}: reload and try again`,
+      );
+    }
+    const { change, warnings } = planPatch(channel, input);
+    if (Object.keys(change).length === 0) return { channel, warnings };
+    try {
+      return { channel: await deps.channels.update(id, channel.version, change), warnings };
+    } catch (e) {
+      // without an explicit version the admin asked for "this change on whatever is current": re-plan
+      if (isChannelError(e) && e.code === 'conflict' && input.expectedVersion === undefined && attempt < 4)
+        continue;
+      if (isChannelError(e) && e.code === 'conflict') {
+        throw permanent('version_mismatch', `channel ${id} changed meanwhile: reload and try again`);
+      }
+      throw e;
+    }
+  }
+}
+
+export interface DeleteOutcome {
+  id: string;
+  deleted: true;
+  /** Revocation of the grant at X is best effort: the channel is deleted either way. */
+  revokedAtX: 'revoked' | 'failed' | 'not_connected';
+  revokeError?: string;
+}
+
+export async function deleteChannel(deps: SignInDeps, id: string): Promise<DeleteOutcome> {
+  const channel = await getChannel(deps, id);
+  const tokens = await deps.vault.get(id);
+  let revokedAtX: DeleteOutcome['revokedAtX'] = 'not_connected';
+  let revokeError: string | undefined;
+  if (tokens) {
+    try {
+      // The refresh token is the long-lived grant; the access token dies within 2 h anyway.
+      if (tokens.refreshToken) await deps.oauth.revoke(tokens.refreshToken, 'refresh_token');
+      await deps.oauth.revoke(tokens.accessToken, 'access_token');
+      revokedAtX = 'revoked';
+    } catch (e) {
+      revokedAtX = 'failed';
+      revokeError = isChannelError(e) ? e.code : 'internal';
+      deps.onWarning?.({ channelId: id, code: 'revoke_failed', message: 'revoking the grant at X failed' });
+    }
+  }
+  await deps.vault.delete(id);
+  if (channel.account) await deps.channels.releaseAccount(channel.account.id, id);
+  await deps.channels.delete(id);
+  return { id, deleted: true, revokedAtX, ...(revokeError ? { revokeError } : {}) };
+}
+
+export interface StartAuthorizationInput {
+  channelId: string;
+  adminSub: string;
+  redirectUri: string;
+  /** SHA-256 of the browser-binding cookie the API sets with this answer; null when binding is off. */
+  browserBindingHash: string | null;
+}
+
+/** Creates a single-use `state` with a PKCE verifier and answers X's authorize URL. */
+export async function startAuthorization(
+  deps: SignInDeps,
+  input: StartAuthorizationInput,
+): Promise<{ authorizeUrl: string; expiresAt: string; scopes: string[] }> {
+  const channel = await getChannel(deps, input.channelId);
+  const scopes = scopesFor(channel);
+  const pkce = newPkce();
+  const state = newState();
+  const now = deps.clock.now();
+  const expiresAt = Math.floor(now.getTime() / 1000) + STATE_TTL_SECONDS;
+  await deps.states.put({
+    state,
+    channelId: channel.id,
+    adminSub: input.adminSub,
+    codeVerifier: pkce.codeVerifier,
+    redirectUri: input.redirectUri,
+    scopes,
+    browserBindingHash: input.browserBindingHash,
+    createdAt: now.toISOString(),
+    expiresAt,
+  });
+  const authorizeUrl = await deps.oauth.authorizeUrl({
+    redirectUri: input.redirectUri,
+    scopes,
+    state,
+    codeChallenge: pkce.codeChallenge,
+  });
+  return { authorizeUrl, expiresAt: new Date(expiresAt * 1000).toISOString(), scopes };
+}
+
+/** Why a callback was refused; also the `error` of the page's postMessage. */
+export type SignInRefusal =
+  | 'missing_state'
+  | 'invalid_request'
+  | 'unknown_state'
+  | 'expired_state'
+  | 'browser_mismatch'
+  | 'access_denied'
+  | 'x_error'
+  | 'channel_gone'
+  | 'exchange_failed'
+  | 'account_in_use'
+  | 'account_mismatch'
+  | 'x_unavailable'
+  | 'app_config';
+
+export type SignInOutcome =
+  | { ok: true; channelId: string; account: XAccount }
+  | { ok: false; error: SignInRefusal; status: number; message: string; channelId?: string };
+
+export interface CallbackInput {
+  state?: string;
+  code?: string;
+  error?: string;
+  /** The browser-binding cookie value, if the browser sent one. */
+  browserBinding?: string;
+}
+
+const refuse = (
+  error: SignInRefusal,
+  status: number,
+  message: string,
+  channelId?: string,
+): SignInOutcome => ({ ok: false, error, status, message, ...(channelId ? { channelId } : {}) });
+
+/**
+ * The OAuth callback: consumes the state, exchanges the code, reads the account, claims it, stores
+ * the tokens and activates the channel. Every refusal writes nothing but the consumed state.
+ */
+export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Promise<SignInOutcome> {
+  if (!input.state)
+    return refuse('missing_state', 400, 'The sign-in answer has no state. Start again from the console.');
+  if (input.code && input.error) {
+    return refuse(
+      'invalid_request',
+      400,
+      'The sign-in answer carries both a code and an error. Start again from the console.',
+    );
+  }
+  if (!input.code && !input.error) {
+    return refuse(
+      'invalid_request',
+      400,
+      'The sign-in answer has neither a code nor an error. Start again from the console.',
+    );
+  }
+  if (!STATE_PATTERN.test(input.state)) {
+    return refuse(
+      'unknown_state',
+      400,
+      'This sign-in link is unknown or was already used. Start again from the console.',
+    );
+  }
+  const record = await deps.states.consume(input.state);
+  if (!record) {
+    return refuse(
+      'unknown_state',
+      400,
+      'This sign-in link is unknown or was already used. Start again from the console.',
+    );
+  }
+  const { channelId } = record;
+  if (record.expiresAt * 1000 <= deps.clock.now().getTime()) {
+    return refuse(
+      'expired_state',
+      400,
+      'This sign-in link expired (10 minutes). Start again from the console.',
+      channelId,
+    );
+  }
+  if (
+    record.browserBindingHash &&
+    (!input.browserBinding || sha256Hex(input.browserBinding) !== record.browserBindingHash)
+  ) {
+    return refuse(
+      'browser_mismatch',
+      400,
+      'This sign-in was started in another browser or by another admin. Start again from the console in this browser.',
+      channelId,
+    );
+  }
+  if (input.error) {
+    return input.error === 'access_denied'
+      ? refuse('access_denied', 400, 'You cancelled the sign-in at X. The channel is unchanged.', channelId)
+      : refuse('x_error', 400, 'X refused the sign-in. The channel is unchanged; try again.', channelId);
+  }
+  const channel = await deps.channels.get(channelId);
+  if (!channel) return refuse('channel_gone', 400, 'The channel was deleted while signing in.', channelId);
+
+  let tokens;
+  try {
+    tokens = await deps.oauth.exchangeCode({
+      code: input.code!,
+      codeVerifier: record.codeVerifier,
+      redirectUri: record.redirectUri,
+    });
+  } catch (e) {
+    return exchangeRefusal(e, channelId);
+  }
+
+  const revokeQuietly = async () => {
+    try {
+      if (tokens.refreshToken) await deps.oauth.revoke(tokens.refreshToken, 'refresh_token');
+      await deps.oauth.revoke(tokens.accessToken, 'access_token');
+    } catch {
+      deps.onWarning?.({ channelId, code: 'revoke_failed', message: 'revoking an unused grant at X failed' });
+    }
+  };
+
+  let account: XAccount;
+  try {
+    account = await deps.oauth.me(tokens.accessToken);
+  } catch (e) {
+    await revokeQuietly();
+    return exchangeRefusal(e, channelId);
+  }
+
+  if (channel.account && channel.account.id !== account.id) {
+    await revokeQuietly();
+    return refuse(
+      'account_mismatch',
+      409,
+      `This channel is connected to @${channel.account.username}, not @${account.username}. Sign in as @${channel.account.username}, or create a new channel for @${account.username}.`,
+      channelId,
+    );
+  }
+  try {
+    await deps.channels.claimAccount(account.id, channelId);
+  } catch (e) {
+    if (isChannelError(e) && e.code === 'account_in_use') {
+      await revokeQuietly();
+      return refuse('account_in_use', 409, `@${account.username}: ${e.message}.`, channelId);
+    }
+    throw e;
+  }
+
+  const now = deps.clock.now();
+  await deps.vault.put(channelId, toStoredTokens(tokens, now, record.scopes));
+
+  for (let attempt = 0; ; attempt++) {
+    const current = attempt === 0 ? channel : await deps.channels.get(channelId);
+    if (!current) {
+      // deleted between the exchange and now: undo what this callback wrote
+      await deps.vault.delete(channelId);
+      await deps.channels.releaseAccount(account.id, channelId);
+      await revokeQuietly();
+      return refuse('channel_gone', 400, 'The channel was deleted while signing in.', channelId);
+    }
+    try {
+      await deps.channels.update(channelId, current.version, {
+        status: 'active',
+        statusReason: null,
+        account,
+        scopes: tokens.scopes.length ? tokens.scopes : record.scopes,
+        // a re-authorization keeps the original start of delivery (and the checkpoints)
+        connectedAt: current.connectedAt ?? now.toISOString(),
+      });
+      return { ok: true, channelId, account };
+    } catch (e) {
+      if (isChannelError(e) && e.code === 'conflict' && attempt < 4) continue;
+      throw e;
+    }
+  }
+}
+
+function exchangeRefusal(e: unknown, channelId: string): SignInOutcome {
+  if (!(e instanceof ChannelError)) throw e;
+  switch (e.kind) {
+    case 'needs_reauth':
+    case 'invalid_input':
+      return refuse(
+        'exchange_failed',
+        400,
+        'X refused the sign-in code (expired, already used or not ours). Start again from the console.',
+        channelId,
+      );
+    case 'permanent':
+      return e.code === 'app_config'
+        ? refuse(
+            'app_config',
+            502,
+            'X refused this app’s credentials. Ask the operator to check the X app client id and secret.',
+            channelId,
+          )
+        : refuse('exchange_failed', 400, 'X refused the sign-in. Start again from the console.', channelId);
+    case 'retryable':
+      return refuse(
+        'x_unavailable',
+        502,
+        'X could not be reached to finish the sign-in. Start again in a moment.',
+        channelId,
+      );
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Builds the admin API's adapters from its config, once per container (STYLE.md §1, §4). Lambda,
+ * the local runtime and integration tests all call this; only endpoints differ.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
+import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
+import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
+import { createDynamoOAuthStateStore } from '../../adapters/aws/dynamo-oauth-state';
+import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
+import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
+import { createXOAuth } from '../../adapters/x/oauth';
+import type { SignInDeps } from '../../core/channels';
+import type { Clock, TokenProvider } from '../../core/ports';
+import { systemClock } from '../../core/ports';
+import { createTokenProvider } from '../../core/tokens';
+import { logger as sharedLogger } from '../shared/logger';
+import type { ApiConfig } from './config';
+
+export interface ApiDeps extends SignInDeps {
+  config: ApiConfig;
+  logger: Logger;
+  /** For callers that need a valid access token (not used by the API routes themselves). */
+  tokens: TokenProvider;
+}
+
+export interface ComposeOverrides {
+  clients?: AwsClients;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): ApiDeps {
+  const clients = overrides.clients ?? awsClientsFromConfig(config);
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.logger ?? sharedLogger;
+  const tableName = config.TABLE_NAME;
+  const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
+  const vault = createSecretsTokenVault({
+    client: clients.secrets,
+    prefix: config.TOKEN_SECRET_PREFIX,
+    kmsKeyId: config.TOKEN_KMS_KEY_ID,
+  });
+  const oauth = createXOAuth({
+    apiBaseUrl: config.X_API_BASE_URL,
+    authorizeUrl: config.X_AUTHORIZE_URL,
+    credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
+  });
+  const leases = createDynamoLeaseStore({ client: clients.doc, tableName, clock });
+  return {
+    config,
+    logger: log,
+    clock,
+    channels,
+    vault,
+    oauth,
+    states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
+    tokens: createTokenProvider({ vault, leases, oauth, channels, clock }),
+    onWarning: ({ channelId, code, message }) => log.warn(message, { channelId, code }),
+  };
+}

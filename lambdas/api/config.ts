@@ -1,0 +1,37 @@
+/**
+ * Environment of the admin API function (STYLE.md §7), parsed once at cold start.
+ */
+import { z } from 'zod';
+import { baseEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
+
+const origin = z
+  .url()
+  .refine(
+    (u) => new URL(u).origin === u.replace(/\/$/, ''),
+    'must be an origin (scheme://host[:port]) without a path',
+  )
+  .transform((u) => new URL(u).origin);
+
+export const apiEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
+  /**
+   * The only origin the OAuth callback page posts its result to. Omitted → the callback's own origin,
+   * which is where the console is served (`GET /` of the same API) in AWS and locally.
+   */
+  CONSOLE_ORIGIN: origin.optional(),
+  /** The redirect URI registered at X. Omitted → `<request origin>/oauth/callback`. */
+  OAUTH_CALLBACK_URL: z.url().optional(),
+  /**
+   * `strict`: the authorize call sets an HttpOnly cookie whose hash the state record keeps, and the
+   * callback refuses a browser without it, so a sign-in link forwarded to someone else cannot connect
+   * their account. `off` only for setups whose console is on another site than the API.
+   */
+  OAUTH_BROWSER_BINDING: z.enum(['strict', 'off']).default('strict'),
+  /** Largest accepted request body. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+});
+
+export type ApiConfig = z.infer<typeof apiEnvSchema>;
+
+/** Parses the API's environment; throws `ConfigError` naming every bad variable. */
+export const loadApiConfig = (env: Record<string, string | undefined>): ApiConfig =>
+  loadConfig(apiEnvSchema, env);

@@ -1,0 +1,387 @@
+/**
+ * The admin API's route table: method, path pattern (API Gateway syntax), whether the JWT
+ * authorizer protects it, its OpenAPI `operationId`, and its implementation. The local host and the
+ * CDK construct read `method`/`path`/`auth` to register routes; a test checks the table against
+ * docs/openapi.yaml.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import {
+  completeSignIn,
+  createChannel,
+  deleteChannel,
+  getChannel,
+  listChannels,
+  patchChannel,
+  startAuthorization,
+  type SignInOutcome,
+} from '../../core/channels';
+import { invalidInput } from '../../core/errors';
+import { sha256Hex } from '../../core/oauth';
+import { renderCallbackPage } from './callback-page';
+import type { ApiDeps } from './compose';
+import { fieldProblems, problem, validationProblem, type FieldProblem } from './problem';
+import {
+  authorizeBodySchema,
+  channelIdSchema,
+  createChannelBodySchema,
+  listQuerySchema,
+  patchChannelBodySchema,
+} from './schemas';
+import { serializeChannel, serializeHealth } from './serialize';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** What a route implementation gets. */
+export interface RouteContext {
+  event: APIGatewayProxyEventV2;
+  deps: ApiDeps;
+  /** Path parameters matched from the route's pattern. */
+  params: Record<string, string>;
+  /** The admin's `sub` claim (auth routes only). */
+  sub: string | null;
+  requestId: string;
+}
+
+export interface ApiRoute {
+  method: HttpMethod;
+  /** API Gateway route path, e.g. `/channels/{id}` or `/assets/{proxy+}`. */
+  path: string;
+  /** Protected by the JWT authorizer (and re-checked by the handler). */
+  auth: boolean;
+  operationId: string;
+  handle(ctx: RouteContext): Promise<APIGatewayProxyResultV2>;
+}
+
+/** Thrown by request parsing; the handler turns it into a 4xx problem. */
+export class RequestProblem extends Error {
+  constructor(readonly response: APIGatewayProxyStructuredResultV2) {
+    super('request problem');
+  }
+}
+
+const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v ?? undefined;
+  return undefined;
+}
+
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: string,
+  requestId: string,
+): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new RequestProblem(validationProblem(fieldProblems(r.error, prefix), requestId));
+  return r.data;
+}
+
+/**
+ * Reads the JSON body: size limit (413), content type (415), base64 (API Gateway may encode), JSON
+ * syntax (400). `optional` bodies may be absent.
+ */
+export function readJsonBody(ctx: RouteContext, optional = false): unknown {
+  const { event, deps, requestId } = ctx;
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const limit = deps.config.MAX_BODY_BYTES;
+  if (bytes.length > limit) {
+    throw new RequestProblem(
+      problem({
+        status: 413,
+        code: 'body_too_large',
+        title: 'Request body too large',
+        detail: `the body is ${bytes.length} bytes; at most ${limit} are accepted`,
+        errors: [{ field: 'body', message: `must be at most ${limit} bytes` }],
+        requestId,
+      }),
+    );
+  }
+  if (bytes.length === 0) {
+    if (optional) return {};
+    throw new RequestProblem(
+      validationProblem([{ field: 'body', message: 'a JSON object is required' }], requestId),
+    );
+  }
+  const type = header(event, 'content-type');
+  if (type && !/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
+    throw new RequestProblem(
+      problem({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported media type',
+        detail: `content-type must be application/json, not ${type.slice(0, 100)}`,
+        errors: [{ field: 'header.content-type', message: 'must be application/json' }],
+        requestId,
+      }),
+    );
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new RequestProblem(validationProblem([{ field: 'body', message: 'is not valid JSON' }], requestId));
+  }
+}
+
+function channelIdParam(ctx: RouteContext): string {
+  return parseOrThrow(channelIdSchema, ctx.params.id, 'path.id', ctx.requestId);
+}
+
+function requestOrigin(event: APIGatewayProxyEventV2): string {
+  const host =
+    header(event, 'x-forwarded-host') ??
+    header(event, 'host') ??
+    event.requestContext?.domainName ??
+    'localhost';
+  const proto =
+    header(event, 'x-forwarded-proto')?.split(',')[0].trim() ??
+    (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  return `${proto}://${host}`;
+}
+
+const bindingCookieName = (state: string) => `xc_oauth_${sha256Hex(state).slice(0, 16)}`;
+
+/** `If-Match: "3"` / `W/"3"` / `3` → 3. */
+function ifMatchVersion(ctx: RouteContext): number | undefined {
+  const raw = header(ctx.event, 'if-match');
+  if (raw === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
+  if (!m || Number(m[1]) < 1) {
+    throw new RequestProblem(
+      validationProblem(
+        [{ field: 'header.if-match', message: 'must be the channel version as an ETag, e.g. "3"' }],
+        ctx.requestId,
+      ),
+    );
+  }
+  return Number(m[1]);
+}
+
+async function serveConsoleRoute(ctx: RouteContext): Promise<APIGatewayProxyResultV2> {
+  let serve:
+    | ((event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> | APIGatewayProxyResultV2)
+    | undefined;
+  try {
+    // The console is built by another part of the repo; it may not exist in every checkout.
+    // eslint-disable-next-line @typescript-eslint/ban-ts-comment -- ts-expect-error would fail once console/serve.ts exists
+    // @ts-ignore -- the module is optional: absent → 404 below (ts-expect-error would fail once it exists)
+    serve = (await import('../../console/serve')).serveConsole;
+  } catch {
+    serve = undefined;
+  }
+  if (typeof serve !== 'function') {
+    return problem({
+      status: 404,
+      code: 'console_not_built',
+      title: 'Admin console not available',
+      detail: 'the admin console is not part of this build; the admin API is available under /channels',
+      requestId: ctx.requestId,
+    });
+  }
+  return serve(ctx.event);
+}
+
+export const apiRoutes: readonly ApiRoute[] = [
+  { method: 'GET', path: '/', auth: false, operationId: 'getConsole', handle: serveConsoleRoute },
+  {
+    method: 'GET',
+    path: '/assets/{proxy+}',
+    auth: false,
+    operationId: 'getConsoleAsset',
+    handle: serveConsoleRoute,
+  },
+  {
+    method: 'POST',
+    path: '/channels',
+    auth: true,
+    operationId: 'createChannel',
+    async handle(ctx) {
+      const body = parseOrThrow(createChannelBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
+      const { channel, warnings } = await createChannel(ctx.deps, body);
+      ctx.deps.logger.info('channel created', { channelId: channel.id, adminSub: ctx.sub });
+      return json(
+        201,
+        { ...serializeChannel(channel), warnings },
+        { location: `/channels/${channel.id}`, etag: `"${channel.version}"` },
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/channels',
+    auth: true,
+    operationId: 'listChannels',
+    async handle(ctx) {
+      const query = parseOrThrow(
+        listQuerySchema,
+        ctx.event.queryStringParameters ?? {},
+        'query',
+        ctx.requestId,
+      );
+      const page = await listChannels(ctx.deps, query);
+      return json(200, { items: page.items.map(serializeChannel), nextCursor: page.nextCursor ?? null });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/channels/{id}',
+    auth: true,
+    operationId: 'getChannel',
+    async handle(ctx) {
+      const channel = await getChannel(ctx.deps, channelIdParam(ctx));
+      return json(200, serializeChannel(channel), { etag: `"${channel.version}"` });
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/channels/{id}',
+    auth: true,
+    operationId: 'patchChannel',
+    async handle(ctx) {
+      const id = channelIdParam(ctx);
+      const { version, ...body } = parseOrThrow(
+        patchChannelBodySchema,
+        readJsonBody(ctx),
+        'body',
+        ctx.requestId,
+      );
+      const fromHeader = ifMatchVersion(ctx);
+      if (fromHeader !== undefined && version !== undefined && fromHeader !== version) {
+        throw invalidInput('body.version', `differs from If-Match (${fromHeader})`);
+      }
+      if (Object.keys(body).length === 0) {
+        throw invalidInput('body', 'name at least one field to change');
+      }
+      const { channel, warnings } = await patchChannel(ctx.deps, id, {
+        ...body,
+        expectedVersion: version ?? fromHeader,
+      });
+      ctx.deps.logger.info('channel changed', {
+        channelId: id,
+        adminSub: ctx.sub,
+        fields: Object.keys(body),
+      });
+      return json(200, { ...serializeChannel(channel), warnings }, { etag: `"${channel.version}"` });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/channels/{id}',
+    auth: true,
+    operationId: 'deleteChannel',
+    async handle(ctx) {
+      const outcome = await deleteChannel(ctx.deps, channelIdParam(ctx));
+      ctx.deps.logger.info('channel deleted', {
+        channelId: outcome.id,
+        adminSub: ctx.sub,
+        revokedAtX: outcome.revokedAtX,
+      });
+      return json(200, outcome);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/channels/{id}/authorize',
+    auth: true,
+    operationId: 'authorizeChannel',
+    async handle(ctx) {
+      const id = channelIdParam(ctx);
+      parseOrThrow(authorizeBodySchema, readJsonBody(ctx, true), 'body', ctx.requestId);
+      const { config } = ctx.deps;
+      const origin = requestOrigin(ctx.event);
+      const binding =
+        config.OAUTH_BROWSER_BINDING === 'strict' ? randomBytes(32).toString('base64url') : null;
+      const result = await startAuthorization(ctx.deps, {
+        channelId: id,
+        adminSub: ctx.sub!,
+        redirectUri: config.OAUTH_CALLBACK_URL ?? `${origin}/oauth/callback`,
+        browserBindingHash: binding ? sha256Hex(binding) : null,
+      });
+      const state = new URL(result.authorizeUrl).searchParams.get('state')!;
+      const secure = origin.startsWith('https:') ? '; Secure' : '';
+      ctx.deps.logger.info('sign-in started', { channelId: id, adminSub: ctx.sub });
+      return {
+        ...json(200, result),
+        ...(binding
+          ? {
+              cookies: [
+                `${bindingCookieName(state)}=${binding}; Path=/oauth/callback; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
+              ],
+            }
+          : {}),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/channels/{id}/health',
+    auth: true,
+    operationId: 'getChannelHealth',
+    async handle(ctx) {
+      return json(200, serializeHealth(await getChannel(ctx.deps, channelIdParam(ctx))));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/oauth/callback',
+    auth: false,
+    operationId: 'oauthCallback',
+    async handle(ctx) {
+      const { event, deps } = ctx;
+      const q = new URLSearchParams(event.rawQueryString ?? '');
+      const single = (k: string) => {
+        const all = q.getAll(k);
+        return all.length === 1 ? all[0] : all.length > 1 ? '\u0000repeated' : undefined;
+      };
+      const state = single('state');
+      const code = single('code');
+      const error = single('error');
+      const cookieName = state ? bindingCookieName(state) : undefined;
+      const cookies = event.cookies ?? [];
+      const browserBinding = cookieName
+        ? cookies
+            .map((c) => c.trim())
+            .find((c) => c.startsWith(`${cookieName}=`))
+            ?.slice(cookieName.length + 1)
+        : undefined;
+      const repeated = [state, code, error].includes('\u0000repeated');
+      const outcome: SignInOutcome = repeated
+        ? {
+            ok: false,
+            error: 'invalid_request',
+            status: 400,
+            message: 'The sign-in answer repeats a parameter. Start again from the console.',
+          }
+        : await completeSignIn(deps, { state, code, error, browserBinding });
+      deps.logger.info('sign-in callback', {
+        channelId: outcome.channelId,
+        outcome: outcome.ok ? 'connected' : outcome.error,
+        accountId: outcome.ok ? outcome.account.id : undefined,
+      });
+      const consoleOrigin = deps.config.CONSOLE_ORIGIN ?? requestOrigin(event);
+      const clear =
+        cookieName && browserBinding
+          ? [`${cookieName}=; Path=/oauth/callback; Max-Age=0; HttpOnly; SameSite=Lax`]
+          : [];
+      return renderCallbackPage(outcome, consoleOrigin, { cookies: clear });
+    },
+  },
+];
+
+export type { FieldProblem };

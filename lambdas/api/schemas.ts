@@ -1,0 +1,71 @@
+/**
+ * Request schemas of the admin API. `.strict()` everywhere: an unknown field is refused (a typo such
+ * as `listenDM` must not be silently ignored). docs/openapi.yaml mirrors these; a test compares them.
+ */
+import { z } from 'zod';
+import { CHANNEL_ID_PATTERN } from '../../core/oauth';
+
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .nullable();
+
+export const channelOptionsSchema = z
+  .object({
+    backfillHours: z.number().int('must be a whole number').min(0).max(168, 'must be at most 168 (7 days)'),
+    includeReposts: z.boolean(),
+    allowPosts: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export const createChannelBodySchema = z
+  .object({
+    listenMentions: z.boolean(),
+    listenDms: z.boolean(),
+    autoFollow: z.boolean(),
+    name: name.optional(),
+    options: channelOptionsSchema.optional(),
+  })
+  .strict();
+
+export const patchChannelBodySchema = z
+  .object({
+    listenMentions: z.boolean().optional(),
+    listenDms: z.boolean().optional(),
+    autoFollow: z.boolean().optional(),
+    paused: z.boolean().optional(),
+    name: name.optional(),
+    options: channelOptionsSchema.optional(),
+    /** Optimistic concurrency, like `If-Match`: apply only to this version. */
+    version: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** `POST /channels/{id}/authorize` takes no input; an empty object is accepted for clients that always send one. */
+export const authorizeBodySchema = z.object({}).strict();
+
+export const listQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be 1..100')
+      .max(100, 'must be 1..100')
+      .default(20),
+    cursor: z.string().min(1).max(2048).optional(),
+  })
+  .strict();
+
+export const channelIdSchema = z
+  .string()
+  .regex(CHANNEL_ID_PATTERN, 'must be a channel id like ch_ followed by 20 characters a-z, 2-7');
+
+/** Request body schemas by operationId, for the OpenAPI comparison test. */
+export const requestBodySchemas = {
+  createChannel: createChannelBodySchema,
+  patchChannel: patchChannelBodySchema,
+  authorizeChannel: authorizeBodySchema,
+} as const;

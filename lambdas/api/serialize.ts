@@ -1,0 +1,62 @@
+/**
+ * Public views of a channel. Built field by field (never by spreading the record) so that a field
+ * added to the record later is not published by accident. Tokens are never in the record anyway.
+ */
+import type { Channel } from '../../core/channel';
+import { emptyHealth } from '../../core/channel';
+import { missingGrants } from '../../core/channels';
+
+export function serializeChannel(c: Channel) {
+  const h = { ...emptyHealth(), ...c.health };
+  return {
+    id: c.id,
+    name: c.name ?? null,
+    status: c.status,
+    statusReason: c.statusReason ?? null,
+    account: c.account
+      ? {
+          id: c.account.id,
+          username: c.account.username,
+          name: c.account.name,
+          avatarUrl: c.account.avatarUrl ?? null,
+        }
+      : null,
+    listenMentions: c.listenMentions,
+    listenDms: c.listenDms,
+    autoFollow: c.autoFollow,
+    options: c.options,
+    scopes: c.scopes ?? [],
+    /** Switches that need a new Sign in with X to take effect (their scope was not granted). */
+    needsReauthorization: missingGrants(c),
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    connectedAt: c.connectedAt ?? null,
+    version: c.version,
+    checkpoints: c.checkpoints,
+    health: {
+      lastPollAt: h.lastPollAt,
+      lastSuccessAt: h.lastSuccessAt,
+      nextPollAt: h.nextPollAt,
+      lastError: h.lastError,
+      disabled: h.disabled,
+    },
+  };
+}
+
+export function serializeHealth(c: Channel) {
+  const h = { ...emptyHealth(), ...c.health };
+  return {
+    id: c.id,
+    status: c.status,
+    statusReason: c.statusReason ?? null,
+    needsReauthorization: missingGrants(c),
+    lastPollAt: h.lastPollAt,
+    lastSuccessAt: h.lastSuccessAt,
+    nextPollAt: h.nextPollAt,
+    lastError: h.lastError,
+    rateLimits: h.rateLimits,
+    notBefore: h.notBefore,
+    disabled: h.disabled,
+    counters: h.counters,
+  };
+}
