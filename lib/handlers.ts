@@ -1,0 +1,154 @@
+/**
+ * The one table of x-channel's Lambda entry points: where each lives, how it is sized, and which
+ * environment variables it is given. The CDK construct builds its functions from this table, the local
+ * runtime can start the same entries with the same variables, and a CDK test checks that the template
+ * sets exactly these variables — so a handler's config schema (lambdas/<fn>/config) and the deployed
+ * function cannot silently drift apart.
+ *
+ * This module must stay free of aws-cdk-lib imports: the local runtime imports it.
+ */
+
+/** Name of a Lambda function of x-channel; also its construct id suffix and its folder under `lambdas/`. */
+export type HandlerName = 'api' | 'dispatcher' | 'poller' | 'sender';
+
+/** How one entry point is deployed. */
+export interface HandlerSpec {
+  readonly name: HandlerName;
+  /** Entry file, relative to the repository root. */
+  readonly entry: string;
+  /** Exported handler function of the entry. */
+  readonly exportName: string;
+  /** What the function does, for the Lambda console. */
+  readonly description: string;
+  /** Lambda timeout; queue visibility timeouts are derived from it (≥ 6×, per AWS guidance). */
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /**
+   * Variables the construct always sets and the handler's config schema must require.
+   * `AWS_REGION` is absent on purpose: Lambda sets it itself and refuses it in a function's config.
+   */
+  readonly requiredEnv: readonly string[];
+  /**
+   * Variables the handler accepts with a default; the construct sets some of them (for example
+   * `X_TIER`) and leaves the rest unset in AWS (for example `X_API_BASE_URL`, which defaults to real X).
+   */
+  readonly optionalEnv: readonly string[];
+}
+
+/**
+ * Variables the construct sets on every function for the runtime and Powertools. Handlers do not need
+ * to validate them: Powertools and Node read them directly.
+ */
+export const PLATFORM_ENV = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'LOG_LEVEL',
+  'NODE_OPTIONS',
+] as const;
+
+/** Variables a handler may read only when running locally (stand-in endpoints); never set in AWS. */
+export const LOCAL_ONLY_ENV = ['XC_DYNAMODB_ENDPOINT', 'XC_SQS_ENDPOINT', 'XC_SECRETS_ENDPOINT'] as const;
+
+/**
+ * CloudWatch metrics the handlers emit (Powertools EMF) and the construct alarms and graphs on.
+ * The dispatcher publishes the two channel gauges once per tick, with the default `service` dimension
+ * (the value of `POWERTOOLS_SERVICE_NAME`).
+ */
+export const METRICS = {
+  namespace: 'XChannel',
+  serviceName: 'x-channel',
+  /** Gauge: channels whose tokens were refused and need an admin to sign in again. */
+  channelsNeedsReauth: 'ChannelsNeedsReauth',
+  /** Gauge: channels X refuses some access to (tier too low, feature unavailable). */
+  channelsDegraded: 'ChannelsDegraded',
+} as const;
+
+/** Every X-talking function may be pointed at another X origin (the simulated X locally). */
+const X_OPTIONAL = ['X_API_BASE_URL', 'X_TIER'] as const;
+
+/** The entry points, keyed by name. */
+export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
+  api: {
+    name: 'api',
+    entry: 'lambdas/api/handler.ts',
+    exportName: 'handler',
+    description: 'x-channel admin API, OAuth callback and admin console',
+    // API Gateway HTTP APIs give up after 30 s; answer (or fail) well before that.
+    timeoutSeconds: 15,
+    memoryMb: 512,
+    requiredEnv: [
+      'TABLE_NAME',
+      'X_APP_SECRET_ID',
+      'TOKEN_SECRET_PREFIX',
+      'TOKEN_KMS_KEY_ID',
+      'OAUTH_REDIRECT_URI',
+      'CONSOLE_ORIGIN',
+      'POLL_JOBS_QUEUE_URL',
+      'AUTH_MODE',
+      'COGNITO_USER_POOL_ID',
+      'COGNITO_CLIENT_ID',
+      'COGNITO_DOMAIN',
+    ],
+    optionalEnv: [...X_OPTIONAL, 'X_AUTHORIZE_URL'],
+  },
+  dispatcher: {
+    name: 'dispatcher',
+    entry: 'lambdas/dispatcher/handler.ts',
+    exportName: 'handler',
+    description: 'x-channel dispatcher: enqueues one poll job per channel that is due',
+    // Sized for ~10k channels per tick; a tick must end before the next one starts (1 min default).
+    timeoutSeconds: 55,
+    memoryMb: 256,
+    requiredEnv: ['TABLE_NAME', 'POLL_JOBS_QUEUE_URL'],
+    optionalEnv: ['X_TIER'],
+  },
+  poller: {
+    name: 'poller',
+    entry: 'lambdas/poller/handler.ts',
+    exportName: 'handler',
+    description: 'x-channel poller: reads mentions and DMs of one channel, publishes them inbound',
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID', 'TOKEN_SECRET_PREFIX'],
+    optionalEnv: [...X_OPTIONAL],
+  },
+  sender: {
+    name: 'sender',
+    entry: 'lambdas/sender/handler.ts',
+    exportName: 'handler',
+    description: 'x-channel sender: posts outbound replies and DMs to X, reports results',
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    requiredEnv: ['TABLE_NAME', 'RESULTS_QUEUE_URL', 'X_APP_SECRET_ID', 'TOKEN_SECRET_PREFIX'],
+    optionalEnv: [...X_OPTIONAL],
+  },
+};
+
+/** The X API access levels the construct has presets for (X-API.md §3). */
+export type XTier = 'free' | 'basic' | 'pro' | 'pay-per-use' | 'enterprise';
+
+/** Per-tier defaults: how often to poll and how many pollers/senders may talk to X at once. */
+export interface XTierPreset {
+  /** Default minutes between dispatcher ticks. */
+  readonly pollIntervalMinutes: number;
+  /** Upper bound on concurrent poller invocations (SQS event source maximum concurrency, ≥ 2). */
+  readonly pollerMaxConcurrency: number;
+  /** Upper bound on concurrent sender invocations. */
+  readonly senderMaxConcurrency: number;
+}
+
+/**
+ * Why these numbers: mentions are the only read on every tick. Free allows 1 mentions call per 15 min
+ * per user, Basic 10 per 15 min (one every 1.5 min), Pro/PPU/Enterprise far more (X-API.md §3); DM lookups
+ * (15 per 15 min) are spaced by the poller itself. Concurrency bounds the app-wide request rate.
+ */
+export const X_TIER_PRESETS: Readonly<Record<XTier, XTierPreset>> = {
+  free: { pollIntervalMinutes: 15, pollerMaxConcurrency: 2, senderMaxConcurrency: 2 },
+  basic: { pollIntervalMinutes: 2, pollerMaxConcurrency: 2, senderMaxConcurrency: 2 },
+  pro: { pollIntervalMinutes: 1, pollerMaxConcurrency: 10, senderMaxConcurrency: 5 },
+  'pay-per-use': { pollIntervalMinutes: 1, pollerMaxConcurrency: 10, senderMaxConcurrency: 5 },
+  enterprise: { pollIntervalMinutes: 1, pollerMaxConcurrency: 20, senderMaxConcurrency: 10 },
+};
+
+/** The allowed `xTier` values, in the order the docs list them. */
+export const X_TIERS = Object.keys(X_TIER_PRESETS) as XTier[];
