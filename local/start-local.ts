@@ -1,0 +1,383 @@
+/**
+ * The whole x-channel stack in one process: the AWS stand-ins, the simulated X, the table and queues,
+ * the handlers behind the local HTTP host, the schedule and the SQS event sources. `npm start`
+ * (`local/main.ts`) calls it with ports from flags/env; tests, the e2e browser test and the bench
+ * call it with `memory: true` and port 0 everywhere.
+ *
+ * Start-up order matters:
+ *  1. stand-ins + simulated X + HTTP host (placeholder routes) in parallel → their URLs are known;
+ *  2. table, queues with DLQs, the X app secret, the app registered at the simulated X;
+ *  3. the handler environment in `process.env` — before any handler is imported (cold start reads it);
+ *  4. handlers imported, then routes, schedule and event sources switched on; `local.json` written.
+ * Shutdown runs the other way: no new work, in-flight work finished or left for redelivery, servers
+ * closed, state flushed.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+} from '@aws-sdk/client-secrets-manager';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createAwsClients, type AwsClients } from '../adapters/aws/clients';
+import { QUEUES, type QueueRole } from '../adapters/aws/queues';
+import { ensureTable } from '../adapters/aws/table';
+import { createLogger, registerSecretValue } from '../lambdas/shared/logger';
+import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
+import { startSecretsManager } from '../stand-ins/secrets-manager';
+import { createQueueWithDlq, startSqs, type QueueWithDlq } from '../stand-ins/sqs';
+import type { SimX, SimXOptions } from '../sim/x/server';
+import { startSqsEventSource, type SqsEventSource, type SqsHandler } from './event-source';
+import { apiRouteTable, loadHandlers, placeholderRoutes, REPO_ROOT, type FunctionName } from './handlers';
+import { startHttpHost, type HttpHandler, type HttpHost } from './http-host';
+import { writeLocalJson, type LocalJson } from './local-json';
+import type { PortSettings } from './options';
+import { startScheduler, type ScheduleHandler, type Scheduler } from './scheduler';
+
+/** Secrets Manager id of the X app credentials (`{ "clientId", "clientSecret" }`). */
+export const X_APP_SECRET_ID = 'x-channel/x-app';
+export const TOKEN_SECRET_PREFIX = 'x-channel/tokens/';
+export const DEFAULT_TABLE_NAME = 'x-channel';
+
+export interface StartLocalOptions {
+  /** No state on disk (default false). `local.json` is still written to `dataDir`. */
+  memory?: boolean;
+  /** State and `local.json` (default `.x-channel` under the current directory). */
+  dataDir?: string;
+  /** Fixed ports; each omitted one is 0 (a free port). */
+  ports?: Partial<PortSettings>;
+  region?: string;
+  /** Dispatcher schedule (default 60 000 ms). */
+  scheduleIntervalMs?: number;
+  /** Real X instead of the simulator. */
+  realX?: { clientId: string; clientSecret: string; baseUrl: string; authorizeUrl: string };
+  /** Reuse a running DynamoDB Local (tests share one per run) instead of starting one. */
+  dynamodbEndpoint?: string;
+  /** Default `x-channel`; give a unique one when sharing a DynamoDB Local. */
+  tableName?: string;
+  /** Which functions to load (default all four that exist). */
+  functions?: readonly FunctionName[];
+  /** Long-poll wait of the event sources, 0–20 s (default 20). */
+  receiveWaitSeconds?: number;
+  /** How long `stop()` waits for in-flight batches (default 10 000 ms). */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface LocalStack {
+  localJson: LocalJson;
+  /** Where `local.json` was written. */
+  localJsonPath: string;
+  /** Functions that are not built yet (their routes/schedule/consumer are off). */
+  missing: FunctionName[];
+  /** Whether the simulated X could be started (false: `sim/x` is not built yet, or real X). */
+  simulatedX: boolean;
+  /** Why the simulated X is not running, when it should be. */
+  simulatedXProblem?: string;
+  /** The queue URLs of all four queues and their DLQs. */
+  queues: Record<QueueRole, QueueWithDlq>;
+  tableName: string;
+  /** Graceful shutdown; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface PersistedState {
+  adminToken: string;
+  simApp: { clientId: string; clientSecret: string };
+}
+
+const random = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+function freshState(): PersistedState {
+  return { adminToken: random(32), simApp: { clientId: `local-${random(12)}`, clientSecret: random(32) } };
+}
+
+/** The admin token and the simulated X app's credentials: generated once, kept (0600) unless in memory. */
+function loadOrCreateState(dataDir: string, memory: boolean): PersistedState {
+  if (memory) return freshState();
+  const file = path.join(dataDir, 'local-state.json');
+  if (existsSync(file)) {
+    try {
+      const s = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
+      if (
+        typeof s.adminToken === 'string' &&
+        s.adminToken.length >= 16 &&
+        s.simApp?.clientId &&
+        s.simApp.clientSecret
+      ) {
+        return s;
+      }
+    } catch {
+      // Unreadable: replaced below; the old admin token simply stops working.
+    }
+  }
+  const s = freshState();
+  mkdirSync(dataDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
+  chmodSync(file, 0o600);
+  return s;
+}
+
+async function seedAppSecret(
+  clients: AwsClients,
+  value: { clientId: string; clientSecret: string },
+): Promise<void> {
+  const SecretString = JSON.stringify(value);
+  try {
+    await clients.secrets.send(new CreateSecretCommand({ Name: X_APP_SECRET_ID, SecretString }));
+  } catch (e) {
+    if (!(e instanceof ResourceExistsException) && (e as Error).name !== 'ResourceExistsException') throw e;
+    await clients.secrets.send(new PutSecretValueCommand({ SecretId: X_APP_SECRET_ID, SecretString }));
+  }
+}
+
+/** The simulator's start function, or why there is none (it is built by someone else, maybe later). */
+async function loadSimX(): Promise<{ start?: (o: SimXOptions) => Promise<SimX>; reason?: string }> {
+  const file = path.join(REPO_ROOT, 'sim', 'x', 'server.ts');
+  if (!existsSync(file)) return { reason: 'sim/x/server.ts is not built yet' };
+  try {
+    const mod = (await import(file)) as { startSimX?: (o: SimXOptions) => Promise<SimX> };
+    if (typeof mod.startSimX === 'function') return { start: mod.startSimX };
+    return { reason: 'sim/x/server.ts does not export startSimX' };
+  } catch (e) {
+    return { reason: `sim/x/server.ts failed to load (${(e as Error)?.message})` };
+  }
+}
+
+/** Runs `stops` in order, each bounded and isolated: one failing stop must not keep the rest running. */
+async function runStops(
+  log: Logger,
+  stops: Array<[string, () => Promise<unknown> | unknown]>,
+): Promise<void> {
+  for (const [name, stop] of stops) {
+    try {
+      await stop();
+    } catch (e) {
+      log.error('stop failed', {
+        component: name,
+        errorName: (e as Error)?.name,
+        errorMessage: (e as Error)?.message,
+      });
+    }
+  }
+}
+
+/**
+ * Starts the whole stack.
+ *
+ * @example
+ * const stack = await startLocal({ memory: true, dataDir: tmpDir });
+ * await fetch(`${stack.localJson.apiUrl}/channels`, { headers: { authorization: `Bearer ${stack.localJson.adminToken}` } });
+ * await stack.stop();
+ */
+export async function startLocal(options: StartLocalOptions = {}): Promise<LocalStack> {
+  const memory = options.memory ?? false;
+  const dataDir = path.resolve(options.dataDir ?? '.x-channel');
+  const region = options.region ?? 'us-east-1';
+  const ports: PortSettings = { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0, ...options.ports };
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const log = options.logger ?? createLogger({ serviceName: 'x-channel-local' });
+  const state = loadOrCreateState(dataDir, memory);
+  registerSecretValue(state.adminToken);
+  registerSecretValue(state.simApp.clientSecret);
+  if (options.realX) registerSecretValue(options.realX.clientSecret);
+
+  // Everything started so far, stopped in reverse if start-up fails half-way.
+  const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
+  try {
+    const sim = options.realX ? {} : await loadSimX();
+    const startSimX = sim.start;
+    const settled = await Promise.allSettled([
+      options.dynamodbEndpoint
+        ? { endpoint: options.dynamodbEndpoint, stop: async () => undefined }
+        : startDynamoDbLocal({
+            port: ports.dynamodb,
+            ...(memory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }),
+          }).then((d) => (stops.push(['dynamodb', () => d.stop()]), d)),
+      startSqs({
+        port: ports.sqs,
+        region,
+        ...(memory ? {} : { dataFile: path.join(dataDir, 'sqs.json') }),
+      }).then((s) => (stops.push(['sqs', () => s.stop()]), s)),
+      startSecretsManager({
+        port: ports.secrets,
+        region,
+        ...(memory ? {} : { dataDir: path.join(dataDir, 'secrets') }),
+      }).then((s) => (stops.push(['secrets', () => s.stop()]), s)),
+      startSimX
+        ? startSimX({
+            port: ports.x,
+            host: '127.0.0.1',
+            ...(memory ? {} : { dataFile: path.join(dataDir, 'sim-x.json') }),
+          }).then((x) => (stops.push(['simulated X', () => x.stop()]), x))
+        : undefined,
+      startHttpHost({
+        routes: placeholderRoutes(),
+        adminToken: state.adminToken,
+        port: ports.api,
+        region,
+        logger: log,
+      }).then((h) => (stops.push(['http', () => h.stop()]), h)),
+    ] as const);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    const [dynamodb, sqs, secrets, simX, host] = settled.map(
+      (r) => (r as PromiseFulfilledResult<unknown>).value,
+    ) as [{ endpoint: string }, { endpoint: string }, { endpoint: string }, SimX | undefined, HttpHost];
+    if (sim.reason) log.warn('simulated X unavailable; X calls will fail', { reason: sim.reason });
+
+    const endpoints = { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
+    const clients = createAwsClients({ region, endpoints });
+    stops.push([
+      'clients',
+      () => {
+        clients.dynamodb.destroy();
+        clients.sqs.destroy();
+        clients.secrets.destroy();
+      },
+    ]);
+    const apiUrl = host.url;
+    const redirectUri = `${apiUrl}/oauth/callback`;
+    const xBaseUrl = options.realX?.baseUrl ?? simX?.url ?? `http://127.0.0.1:${ports.x || 4010}`;
+    const app = options.realX ?? state.simApp;
+
+    const [, queueEntries] = await Promise.all([
+      ensureTable(clients.dynamodb, tableName),
+      Promise.all(
+        (Object.keys(QUEUES) as QueueRole[]).map(
+          async (role) => [role, await createQueueWithDlq(clients.sqs, QUEUES[role])] as const,
+        ),
+      ),
+      seedAppSecret(clients, { clientId: app.clientId, clientSecret: app.clientSecret }),
+    ]);
+    const queues = Object.fromEntries(queueEntries) as Record<QueueRole, QueueWithDlq>;
+    simX?.registerApp({
+      clientId: state.simApp.clientId,
+      clientSecret: state.simApp.clientSecret,
+      name: 'x-channel (local)',
+      redirectUris: [redirectUri],
+    });
+
+    // The handlers' environment, exactly the variables the deployed functions get (plus endpoints).
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      TABLE_NAME: tableName,
+      XC_DYNAMODB_ENDPOINT: endpoints.dynamodb,
+      XC_SQS_ENDPOINT: endpoints.sqs,
+      XC_SECRETS_ENDPOINT: endpoints.secretsManager,
+      X_API_BASE_URL: xBaseUrl,
+      X_AUTHORIZE_URL: options.realX?.authorizeUrl ?? `${xBaseUrl}/i/oauth2/authorize`,
+      X_APP_SECRET_ID,
+      TOKEN_SECRET_PREFIX,
+      POLL_JOBS_QUEUE_URL: queues.pollJobs.url,
+      INBOUND_QUEUE_URL: queues.inbound.url,
+      OUTBOUND_QUEUE_URL: queues.outbound.url,
+      RESULTS_QUEUE_URL: queues.results.url,
+      OAUTH_REDIRECT_URI: redirectUri,
+      CONSOLE_ORIGIN: apiUrl,
+    });
+
+    const loaded = await loadHandlers(options.functions);
+    const { handlers } = loaded;
+    if (handlers.api) host.setRoutes(apiRouteTable(handlers.api as HttpHandler, loaded.apiRoutes));
+
+    const sources: SqsEventSource[] = [];
+    let scheduler: Scheduler | undefined;
+    const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    // Registered before they start, so a failure while starting still stops what runs.
+    stops.unshift(['event sources', () => Promise.all(sources.map((s) => s.stop()))]);
+    stops.unshift(['scheduler', () => scheduler?.stop()]);
+    const consumers: Array<[FunctionName, QueueRole, number, number]> = [
+      // function, queue, batch size, max concurrent batches
+      ['poller', 'pollJobs', 5, 4],
+      ['sender', 'outbound', 10, 2],
+    ];
+    for (const [fn, role, batchSize, maxConcurrency] of consumers) {
+      const handler = handlers[fn];
+      if (!handler) continue;
+      sources.push(
+        await startSqsEventSource({
+          sqs: clients.sqs,
+          queueUrl: queues[role].url,
+          handler: handler as SqsHandler,
+          functionName: fn,
+          region,
+          batchSize,
+          maxConcurrency,
+          // Below the queue's visibility timeout, as Lambda requires.
+          functionTimeoutMs: Math.min(60_000, QUEUES[role].visibilityTimeoutSeconds * 1000),
+          stopTimeoutMs: drainTimeoutMs,
+          waitTimeSeconds: options.receiveWaitSeconds ?? 20,
+          logger: log,
+        }),
+      );
+    }
+    if (handlers.dispatcher) {
+      scheduler = startScheduler({
+        handler: handlers.dispatcher as ScheduleHandler,
+        functionName: 'dispatcher',
+        region,
+        intervalMs: options.scheduleIntervalMs ?? 60_000,
+        scheduleName: 'x-channel-dispatch',
+        logger: log,
+      });
+    }
+
+    const localJson: LocalJson = {
+      adminUrl: `${apiUrl}/`,
+      adminLoginUrl: `${apiUrl}/#token=${encodeURIComponent(state.adminToken)}`,
+      apiUrl,
+      adminToken: state.adminToken,
+      region,
+      endpoints,
+      queues: { inbound: queues.inbound.url, outbound: queues.outbound.url, results: queues.results.url },
+      x: {
+        mode: options.realX ? 'real' : 'simulated',
+        baseUrl: xBaseUrl,
+        controlUrl: options.realX ? null : xBaseUrl,
+      },
+    };
+    const localJsonPath = writeLocalJson(dataDir, localJson);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      localJson,
+      localJsonPath,
+      missing: loaded.missing,
+      simulatedX: Boolean(simX),
+      ...(sim.reason ? { simulatedXProblem: sim.reason } : {}),
+      queues,
+      tableName,
+      stop() {
+        // Order: scheduler and consumers first (no new work), then the HTTP host, then the servers
+        // in reverse start order (SQS and the simulated X save their state while stopping).
+        stopping ??= runStops(
+          log,
+          [...stops].sort((a, b) => stopRank(a[0]) - stopRank(b[0])),
+        );
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await runStops(
+      log,
+      [...stops].sort((a, b) => stopRank(a[0]) - stopRank(b[0])),
+    );
+    throw e;
+  }
+}
+
+const STOP_ORDER = [
+  'scheduler',
+  'event sources',
+  'http',
+  'simulated X',
+  'clients',
+  'sqs',
+  'secrets',
+  'dynamodb',
+];
+const stopRank = (name: string) => STOP_ORDER.indexOf(name);
