@@ -135,14 +135,14 @@ describe('sim-x OAuth 2.0 and the v2 endpoints through twitter-api-v2', () => {
       'dm_event.fields': ['created_at', 'sender_id', 'dm_conversation_id'],
       expansions: ['sender_id'],
     });
-    expect(dms.events.map((e) => e.text)).toEqual(['dm 2', 'dm 1']);
+    expect(dms.events.map((e) => (e as { text?: string }).text)).toEqual(['dm 2', 'dm 1']);
     expect(dms.events[0]).toMatchObject({ event_type: 'MessageCreate', sender_id: customer.id });
     const conversationId = [account.id, customer.id]
       .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
       .join('-');
     expect(dms.events[0].dm_conversation_id).toBe(conversationId);
     await dms.fetchNext();
-    expect(dms.events.map((e) => e.text)).toEqual(['dm 2', 'dm 1', 'dm 0']);
+    expect(dms.events.map((e) => (e as { text?: string }).text)).toEqual(['dm 2', 'dm 1', 'dm 0']);
 
     // reply to a mention, DM back, follow on enterprise
     const reply = await client.v2.reply('We are on it!', ids[11]);
@@ -153,7 +153,10 @@ describe('sim-x OAuth 2.0 and the v2 endpoints through twitter-api-v2', () => {
       inReplyToId: ids[11],
       conversationId: ids[11],
     });
-    const dm = await client.v2.sendDmToParticipant(customer.id, { text: 'Hi Lucía' });
+    // twitter-api-v2 types this result without the `data` envelope, but returns X's body as is.
+    const dm = (await client.v2.sendDmToParticipant(customer.id, { text: 'Hi Lucía' })) as unknown as {
+      data: { dm_conversation_id: string; dm_event_id: string };
+    };
     expect(dm.data).toMatchObject({ dm_conversation_id: conversationId });
     const sent = await control(sim, 'GET', `/_sim/dms?senderId=${account.id}`);
     expect(sent.body.data).toEqual([
