@@ -1,0 +1,503 @@
+/**
+ * Every string the admin console shows, in English and Spanish. The browser bundle imports this file;
+ * nothing else in `console/` may hold user-visible text, so a translation is one edit here.
+ *
+ * Spanish wording follows the help page the console replaces (the seed): "Iniciar sesión con X",
+ * "Escuchar menciones", "Seguir automáticamente a los usuarios…", with our own sentences.
+ */
+
+/** Languages the console speaks. */
+export type Lang = 'en' | 'es';
+export const LANGS: readonly Lang[] = ['en', 'es'];
+
+/** Channel statuses as the admin API returns them (DESIGN.md "Admin API"). */
+export type StatusKey = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 'degraded';
+
+/** Plain-words explanation of an error code: what happened, and what the admin can do. */
+export interface Advice {
+  what: string;
+  todo: string;
+}
+
+/** The full message catalogue; both languages implement every key (the compiler checks it). */
+export interface Messages {
+  langName: string;
+  appTitle: string;
+  skipToContent: string;
+  statusColumn: string;
+  language: string;
+  signOut: string;
+  signedOutTitle: string;
+  signedOutLocal: string;
+  signedOutCognito: string;
+  signIn: string;
+  sessionExpired: string;
+  loading: string;
+  loadFailed: string;
+  channels: string;
+  noChannels: string;
+  newChannel: string;
+  backToList: string;
+  configure: (name: string) => string;
+  avatarOf: (name: string) => string;
+  status: Record<StatusKey, string>;
+  statusUnknown: string;
+  lastPoll: string;
+  never: string;
+  messagesIn: string;
+  messagesOut: string;
+  countsInOut: (inCount: number, outCount: number) => string;
+  channelName: string;
+  channelNameHint: string;
+  newChannelTitle: string;
+  newChannelIntro: string;
+  signInWithX: string;
+  signInHelp: string;
+  signInPrivacy: string;
+  waitingForX: string;
+  popupBlocked: string;
+  popupClosed: string;
+  cancelledAtX: string;
+  signInFailed: (reason: string) => string;
+  retry: string;
+  connected: (username: string) => string;
+  account: string;
+  accountName: string;
+  accountUsername: string;
+  accountId: string;
+  options: string;
+  listenMentions: string;
+  listenMentionsHelp: string;
+  listenDms: string;
+  listenDmsHelp: string;
+  autoFollow: string;
+  autoFollowHelp: string;
+  autoFollowWarning: string;
+  saving: string;
+  saved: string;
+  saveFailed: (reason: string) => string;
+  health: string;
+  statusReason: string;
+  lastSuccess: string;
+  nextPoll: string;
+  lastError: string;
+  noErrors: string;
+  whatToDo: string;
+  rateLimits: string;
+  rateLimitEndpoint: string;
+  rateLimitRemaining: string;
+  rateLimitReset: string;
+  noRateLimits: string;
+  counters: {
+    mentionsDelivered: string;
+    dmsDelivered: string;
+    followed: string;
+    sent: string;
+    failed: string;
+  };
+  disabled: { mentions: string; dms: string; autoFollow: string };
+  actions: string;
+  pause: string;
+  resume: string;
+  paused: string;
+  resumed: string;
+  reauthorize: string;
+  deleteChannel: string;
+  confirmDeleteTitle: string;
+  confirmDelete: (name: string) => string;
+  confirmDeleteYes: string;
+  cancel: string;
+  deleted: (name: string) => string;
+  actionFailed: (reason: string) => string;
+  unnamed: string;
+  errors: Record<string, Advice>;
+  unknownError: (code: string) => Advice;
+}
+
+const en: Messages = {
+  langName: 'English',
+  appTitle: 'X channels',
+  skipToContent: 'Skip to content',
+  statusColumn: 'Status',
+  language: 'Language',
+  signOut: 'Sign out',
+  signedOutTitle: 'Sign in to manage your X channels',
+  signedOutLocal:
+    'This console runs on your machine. Open the admin sign-in link that "npm start" printed (adminLoginUrl in .x-channel/local.json).',
+  signedOutCognito: 'Sign in with your administrator account to continue.',
+  signIn: 'Sign in',
+  sessionExpired: 'Your session has ended. Sign in again to continue.',
+  loading: 'Loading…',
+  loadFailed: 'Could not load the channels. Check your connection and reload the page.',
+  channels: 'Channels',
+  noChannels: 'No channels yet. Create one to connect an X account.',
+  newChannel: 'New channel',
+  backToList: 'All channels',
+  configure: (name) => `Configure ${name}`,
+  avatarOf: (name) => `Avatar of ${name}`,
+  status: {
+    pending_auth: 'Pending sign-in',
+    active: 'Active',
+    paused: 'Paused',
+    needs_reauth: 'Needs re-authorization',
+    degraded: 'Degraded',
+  },
+  statusUnknown: 'Unknown status',
+  lastPoll: 'Last poll',
+  never: 'never',
+  messagesIn: 'Messages in',
+  messagesOut: 'Messages out',
+  countsInOut: (i, o) => `${i} in / ${o} out`,
+  channelName: 'Channel name (optional)',
+  channelNameHint: 'Only for you, to tell channels apart. The X account name is shown anyway.',
+  newChannelTitle: 'Configure X channel',
+  newChannelIntro:
+    'Connect an X business account. Every mention and direct message reaches your case system, and your replies go back to X through the same channel.',
+  signInWithX: 'Sign in with X',
+  signInHelp:
+    "A new tab opens X's own authorization page. Sign in there with the account you want to connect and choose Authorize app. The tab closes by itself when you are done.",
+  signInPrivacy: 'You type your X password only on X. This console never sees it and nothing stores it.',
+  waitingForX: 'Waiting for you to authorize the app in the X tab…',
+  popupBlocked: 'The browser blocked the sign-in tab. Allow pop-ups for this page and try again.',
+  popupClosed: 'The X tab was closed before you authorized the app. Nothing was connected.',
+  cancelledAtX: 'You cancelled at X, so no account was connected.',
+  signInFailed: (reason) => `Sign-in with X did not finish: ${reason}`,
+  retry: 'Try again',
+  connected: (username) => `Connected @${username}.`,
+  account: 'X account',
+  accountName: 'Name',
+  accountUsername: 'Username',
+  accountId: 'X id',
+  options: 'What this channel does',
+  listenMentions: 'Listen to mentions',
+  listenMentionsHelp: 'Posts that mention the account (@username) become cases you can answer with a reply.',
+  listenDms: 'Listen to direct messages',
+  listenDmsHelp: 'Direct messages sent to the account become cases you can answer with a direct message.',
+  autoFollow: 'Follow users who mention the account automatically',
+  autoFollowHelp:
+    'Following someone who mentions the account lets them send it a direct message even when the account only accepts messages from people it follows.',
+  autoFollowWarning:
+    "X discourages automated following, and since 2026 its API allows it only on Enterprise plans. On other plans X refuses it and this switch is reported as unavailable. Letting everyone message the account (in X's privacy settings) works on every plan.",
+  saving: 'Saving…',
+  saved: 'Saved',
+  saveFailed: (reason) => `Not saved: ${reason}`,
+  health: 'Health',
+  statusReason: 'Why',
+  lastSuccess: 'Last successful poll',
+  nextPoll: 'Next poll',
+  lastError: 'Last error',
+  noErrors: 'No errors.',
+  whatToDo: 'What to do',
+  rateLimits: 'X rate-limit windows',
+  rateLimitEndpoint: 'Endpoint',
+  rateLimitRemaining: 'Calls left',
+  rateLimitReset: 'Resets',
+  noRateLimits: 'No calls to X yet.',
+  counters: {
+    mentionsDelivered: 'Mentions delivered',
+    dmsDelivered: 'Direct messages delivered',
+    followed: 'Users followed',
+    sent: 'Replies and messages sent',
+    failed: 'Sends that failed',
+  },
+  disabled: {
+    mentions:
+      'X says your API plan does not include reading mentions: upgrade the plan in the X developer portal, or switch mentions off.',
+    dms: 'X says your API plan does not include direct messages: upgrade the plan in the X developer portal, or switch DMs off.',
+    autoFollow:
+      'X does not allow automated following on your API plan (Enterprise only since 2026): switch auto-follow off, or let everyone message the account in its X privacy settings.',
+  },
+  actions: 'Actions',
+  pause: 'Pause',
+  resume: 'Resume',
+  paused: 'Channel paused. Nothing is read from X until you resume it.',
+  resumed: 'Channel resumed.',
+  reauthorize: 'Re-authorize with X',
+  deleteChannel: 'Delete channel',
+  confirmDeleteTitle: 'Delete this channel?',
+  confirmDelete: (name) =>
+    `Delete ${name}? x-channel revokes its access at X and deletes its stored tokens. Messages already delivered stay in your case system.`,
+  confirmDeleteYes: 'Delete',
+  cancel: 'Cancel',
+  deleted: (name) => `Deleted ${name}.`,
+  actionFailed: (reason) => `That did not work: ${reason}`,
+  unnamed: 'Unnamed channel',
+  errors: {
+    access_level: {
+      what: 'X says your API plan does not include this feature.',
+      todo: 'Upgrade the plan in the X developer portal, or switch the feature off here.',
+    },
+    dm_access_level: {
+      what: 'X says your API plan does not include direct messages.',
+      todo: 'Upgrade the plan in the X developer portal, or switch DMs off.',
+    },
+    follow_not_allowed: {
+      what: 'X does not allow automated following on your API plan.',
+      todo: 'Switch auto-follow off, or let everyone message the account in its X privacy settings.',
+    },
+    credits_depleted: {
+      what: 'Your X API credits are used up, so X refuses every call.',
+      todo: 'Add credits or raise the spending limit in the X developer portal; polling resumes by itself.',
+    },
+    usage_capped: {
+      what: 'Your X app reached its monthly read cap.',
+      todo: 'Wait for the next month or move to a larger plan in the X developer portal.',
+    },
+    rate_limited: {
+      what: 'X asked us to slow down (rate limit).',
+      todo: 'Nothing: x-channel waits for the window to reset and continues.',
+    },
+    needs_reauth: {
+      what: 'X no longer accepts this channel’s sign-in (it expired or was revoked).',
+      todo: 'Choose Re-authorize with X and sign in again with the same account.',
+    },
+    x_unavailable: {
+      what: 'X did not answer or had an internal error.',
+      todo: 'Nothing: x-channel retries. If it lasts, check the X status page.',
+    },
+    account_in_use: {
+      what: 'This X account is already connected to another channel.',
+      todo: 'Use that channel, or delete it before connecting the account here.',
+    },
+    unauthorized_client: {
+      what: 'X rejected the app credentials.',
+      todo: 'Check the client id and secret stored for the X app (ask your platform engineer).',
+    },
+    client_forbidden: {
+      what: 'The X app is not attached to a project with API access.',
+      todo: 'Attach the app to a project in the X developer portal.',
+    },
+    dm_not_allowed: {
+      what: 'X refused a direct message: the person does not accept messages from the account.',
+      todo: 'Answer with a public reply instead, or ask them to allow messages.',
+    },
+    reply_not_allowed: {
+      what: 'X refused a reply: the author had not mentioned the account in that conversation.',
+      todo: 'Reply only to posts that mention the account.',
+    },
+    duplicate_content: {
+      what: 'X refused a post identical to an earlier one.',
+      todo: 'Change the text of the reply.',
+    },
+    text_too_long: {
+      what: 'A reply was longer than X allows.',
+      todo: 'Shorten it to 280 characters.',
+    },
+    target_not_found: {
+      what: 'The post or conversation to answer no longer exists at X.',
+      todo: 'Nothing to do for this message.',
+    },
+    internal: {
+      what: 'x-channel had an internal error.',
+      todo: 'It retries by itself; if it lasts, check the logs of the deployment.',
+    },
+  },
+  unknownError: (code) => ({
+    what: `X or x-channel reported "${code}".`,
+    todo: 'Check the logs of the deployment for this code.',
+  }),
+};
+
+const es: Messages = {
+  langName: 'Español',
+  appTitle: 'Canales de X',
+  skipToContent: 'Ir al contenido',
+  statusColumn: 'Estado',
+  language: 'Idioma',
+  signOut: 'Cerrar sesión',
+  signedOutTitle: 'Inicia sesión para administrar tus canales de X',
+  signedOutLocal:
+    'Esta consola corre en tu equipo. Abre el enlace de acceso de administrador que mostró "npm start" (adminLoginUrl en .x-channel/local.json).',
+  signedOutCognito: 'Inicia sesión con tu cuenta de administrador para continuar.',
+  signIn: 'Iniciar sesión',
+  sessionExpired: 'Tu sesión terminó. Vuelve a iniciar sesión para continuar.',
+  loading: 'Cargando…',
+  loadFailed: 'No se pudieron cargar los canales. Revisa tu conexión y recarga la página.',
+  channels: 'Canales',
+  noChannels: 'Aún no hay canales. Crea uno para conectar una cuenta de X.',
+  newChannel: 'Nuevo canal',
+  backToList: 'Todos los canales',
+  configure: (name) => `Configurar ${name}`,
+  avatarOf: (name) => `Avatar de ${name}`,
+  status: {
+    pending_auth: 'Falta iniciar sesión',
+    active: 'Activo',
+    paused: 'En pausa',
+    needs_reauth: 'Requiere volver a autorizar',
+    degraded: 'Con limitaciones',
+  },
+  statusUnknown: 'Estado desconocido',
+  lastPoll: 'Última consulta',
+  never: 'nunca',
+  messagesIn: 'Mensajes entrantes',
+  messagesOut: 'Mensajes salientes',
+  countsInOut: (i, o) => `${i} entrantes / ${o} salientes`,
+  channelName: 'Nombre del canal (opcional)',
+  channelNameHint: 'Solo para ti, para distinguir los canales. El nombre de la cuenta de X se muestra igual.',
+  newChannelTitle: 'Configuración del canal X',
+  newChannelIntro:
+    'Conecta una cuenta empresarial de X. Cada mención y cada mensaje directo llega a tu sistema de casos, y tus respuestas vuelven a X por el mismo canal.',
+  signInWithX: 'Iniciar sesión con X',
+  signInHelp:
+    'Se abrirá una nueva pestaña con la página oficial de autorización de X. Inicia sesión allí con la cuenta que quieres conectar y haz clic en Autorizar (Authorize app). La pestaña se cerrará automáticamente al terminar.',
+  signInPrivacy: 'Tu contraseña de X solo se escribe en X. Esta consola nunca la ve y nada la almacena.',
+  waitingForX: 'Esperando a que autorices la aplicación en la pestaña de X…',
+  popupBlocked:
+    'El navegador bloqueó la pestaña de inicio de sesión. Permite las ventanas emergentes en esta página e inténtalo de nuevo.',
+  popupClosed: 'La pestaña de X se cerró antes de autorizar la aplicación. No se conectó ninguna cuenta.',
+  cancelledAtX: 'Cancelaste en X, así que no se conectó ninguna cuenta.',
+  signInFailed: (reason) => `El inicio de sesión con X no terminó: ${reason}`,
+  retry: 'Intentar de nuevo',
+  connected: (username) => `Se conectó @${username}.`,
+  account: 'Cuenta de X',
+  accountName: 'Nombre',
+  accountUsername: 'Usuario',
+  accountId: 'Id de X',
+  options: 'Qué hace este canal',
+  listenMentions: 'Escuchar menciones a la cuenta',
+  listenMentionsHelp:
+    'Las publicaciones que mencionan la cuenta (@usuario) se convierten en casos que puedes responder con una respuesta pública.',
+  listenDms: 'Escuchar mensajes directos',
+  listenDmsHelp:
+    'Los mensajes directos que recibe la cuenta se convierten en casos que puedes responder con un mensaje directo.',
+  autoFollow: 'Seguir automáticamente a los usuarios que mencionen la cuenta',
+  autoFollowHelp:
+    'Seguir a quien menciona la cuenta le permite enviarle mensajes directos aunque la cuenta solo acepte mensajes de las personas que sigue.',
+  autoFollowWarning:
+    'X desaconseja seguir cuentas de forma automatizada y, desde 2026, su API solo lo permite en los planes Enterprise. En los demás planes X lo rechaza y este interruptor aparece como no disponible. Permitir que cualquiera escriba a la cuenta (en la configuración de privacidad de X) funciona en todos los planes.',
+  saving: 'Guardando…',
+  saved: 'Guardado',
+  saveFailed: (reason) => `No se guardó: ${reason}`,
+  health: 'Estado de funcionamiento',
+  statusReason: 'Motivo',
+  lastSuccess: 'Última consulta correcta',
+  nextPoll: 'Próxima consulta',
+  lastError: 'Último error',
+  noErrors: 'Sin errores.',
+  whatToDo: 'Qué hacer',
+  rateLimits: 'Límites de uso de X',
+  rateLimitEndpoint: 'Servicio',
+  rateLimitRemaining: 'Llamadas restantes',
+  rateLimitReset: 'Se renueva',
+  noRateLimits: 'Aún no hubo llamadas a X.',
+  counters: {
+    mentionsDelivered: 'Menciones entregadas',
+    dmsDelivered: 'Mensajes directos entregados',
+    followed: 'Usuarios seguidos',
+    sent: 'Respuestas y mensajes enviados',
+    failed: 'Envíos fallidos',
+  },
+  disabled: {
+    mentions:
+      'X indica que tu plan de API no incluye la lectura de menciones: mejora el plan en el portal de desarrolladores de X o desactiva las menciones.',
+    dms: 'X indica que tu plan de API no incluye mensajes directos: mejora el plan en el portal de desarrolladores de X o desactiva los mensajes directos.',
+    autoFollow:
+      'X no permite seguir cuentas de forma automatizada en tu plan de API (solo Enterprise desde 2026): desactiva el seguimiento automático o permite que cualquiera escriba a la cuenta en su configuración de privacidad de X.',
+  },
+  actions: 'Acciones',
+  pause: 'Pausar',
+  resume: 'Reanudar',
+  paused: 'Canal en pausa. No se lee nada de X hasta que lo reanudes.',
+  resumed: 'Canal reanudado.',
+  reauthorize: 'Volver a autorizar con X',
+  deleteChannel: 'Eliminar canal',
+  confirmDeleteTitle: '¿Eliminar este canal?',
+  confirmDelete: (name) =>
+    `¿Eliminar ${name}? x-channel revoca su acceso en X y borra sus llaves de acceso guardadas. Los mensajes ya entregados permanecen en tu sistema de casos.`,
+  confirmDeleteYes: 'Eliminar',
+  cancel: 'Cancelar',
+  deleted: (name) => `Se eliminó ${name}.`,
+  actionFailed: (reason) => `No funcionó: ${reason}`,
+  unnamed: 'Canal sin nombre',
+  errors: {
+    access_level: {
+      what: 'X indica que tu plan de API no incluye esta función.',
+      todo: 'Mejora el plan en el portal de desarrolladores de X o desactiva la función aquí.',
+    },
+    dm_access_level: {
+      what: 'X indica que tu plan de API no incluye mensajes directos.',
+      todo: 'Mejora el plan en el portal de desarrolladores de X o desactiva los mensajes directos.',
+    },
+    follow_not_allowed: {
+      what: 'X no permite seguir cuentas de forma automatizada en tu plan de API.',
+      todo: 'Desactiva el seguimiento automático o permite que cualquiera escriba a la cuenta en su privacidad de X.',
+    },
+    credits_depleted: {
+      what: 'Se agotaron tus créditos de la API de X, así que X rechaza todas las llamadas.',
+      todo: 'Agrega créditos o sube el límite de gasto en el portal de desarrolladores de X; las consultas se reanudan solas.',
+    },
+    usage_capped: {
+      what: 'Tu aplicación de X alcanzó el tope mensual de lecturas.',
+      todo: 'Espera al próximo mes o cambia a un plan mayor en el portal de desarrolladores de X.',
+    },
+    rate_limited: {
+      what: 'X pidió bajar el ritmo (límite de uso).',
+      todo: 'Nada: x-channel espera a que se renueve el límite y continúa.',
+    },
+    needs_reauth: {
+      what: 'X ya no acepta el inicio de sesión de este canal (venció o fue revocado).',
+      todo: 'Elige Volver a autorizar con X e inicia sesión de nuevo con la misma cuenta.',
+    },
+    x_unavailable: {
+      what: 'X no respondió o tuvo un error interno.',
+      todo: 'Nada: x-channel reintenta. Si persiste, revisa la página de estado de X.',
+    },
+    account_in_use: {
+      what: 'Esta cuenta de X ya está conectada a otro canal.',
+      todo: 'Usa ese canal, o elimínalo antes de conectar la cuenta aquí.',
+    },
+    unauthorized_client: {
+      what: 'X rechazó las credenciales de la aplicación.',
+      todo: 'Revisa el client id y el secreto guardados para la aplicación de X (consulta a tu equipo de plataforma).',
+    },
+    client_forbidden: {
+      what: 'La aplicación de X no está asociada a un proyecto con acceso a la API.',
+      todo: 'Asocia la aplicación a un proyecto en el portal de desarrolladores de X.',
+    },
+    dm_not_allowed: {
+      what: 'X rechazó un mensaje directo: la persona no acepta mensajes de la cuenta.',
+      todo: 'Responde con una respuesta pública o pídele que permita mensajes.',
+    },
+    reply_not_allowed: {
+      what: 'X rechazó una respuesta: el autor no había mencionado la cuenta en esa conversación.',
+      todo: 'Responde solo a publicaciones que mencionan la cuenta.',
+    },
+    duplicate_content: {
+      what: 'X rechazó una publicación idéntica a una anterior.',
+      todo: 'Cambia el texto de la respuesta.',
+    },
+    text_too_long: {
+      what: 'Una respuesta superó el largo que permite X.',
+      todo: 'Acórtala a 280 caracteres.',
+    },
+    target_not_found: {
+      what: 'La publicación o conversación a responder ya no existe en X.',
+      todo: 'No hay nada que hacer con este mensaje.',
+    },
+    internal: {
+      what: 'x-channel tuvo un error interno.',
+      todo: 'Reintenta solo; si persiste, revisa los registros del despliegue.',
+    },
+  },
+  unknownError: (code) => ({
+    what: `X o x-channel informó "${code}".`,
+    todo: 'Busca este código en los registros del despliegue.',
+  }),
+};
+
+/** The catalogues, by language. */
+export const MESSAGES: Record<Lang, Messages> = { en, es };
+
+/** Picks the console language from the browser's preferences (`navigator.languages`); English otherwise. */
+export function pickLang(preferred: readonly string[]): Lang {
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split('-')[0];
+    if ((LANGS as readonly string[]).includes(base)) return base as Lang;
+  }
+  return 'en';
+}
+
+/** Plain-words advice for an error code (known codes from core/errors.ts and the X adapter). */
+export function adviceFor(m: Messages, code: string): Advice {
+  return Object.prototype.hasOwnProperty.call(m.errors, code) ? m.errors[code] : m.unknownError(code);
+}

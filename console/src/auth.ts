@@ -1,0 +1,125 @@
+/**
+ * Console sign-in.
+ * - `local` (npm start): `adminLoginUrl` is `<adminUrl>/#token=<adminToken>`. The token is taken from
+ *   the fragment (which browsers never send to a server), kept in sessionStorage (gone with the tab)
+ *   and removed from the address bar and history with `history.replaceState`.
+ * - `cognito` (AWS): the Cognito hosted UI with authorization code + PKCE (S256). The verifier and
+ *   state live in sessionStorage for the round trip; the access token is kept like the local one.
+ */
+
+/** Sign-in settings served at `assets/config.json` (see serve.ts). */
+export interface AuthConfig {
+  authMode: 'local' | 'cognito';
+  cognito?: { domain: string; clientId: string };
+}
+
+const TOKEN_KEY = 'x-channel.token';
+const PKCE_KEY = 'x-channel.pkce';
+
+interface StoredToken {
+  token: string;
+  /** Epoch ms; absent for the local token, which does not expire. */
+  expiresAt?: number;
+}
+
+/** The bearer token for the admin API, or null when signed out (or expired). */
+export function currentToken(now = Date.now()): string | null {
+  const raw = sessionStorage.getItem(TOKEN_KEY);
+  if (!raw) return null;
+  try {
+    const t = JSON.parse(raw) as StoredToken;
+    if (typeof t.token !== 'string' || (t.expiresAt !== undefined && t.expiresAt <= now)) return null;
+    return t.token;
+  } catch {
+    return null;
+  }
+}
+
+function storeToken(t: StoredToken): void {
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify(t));
+}
+
+/** Forgets the token (sign-out, or a 401 from the API). */
+export function clearToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Takes `#token=...` from the address, stores it, and strips it from the URL and history. */
+export function takeTokenFromFragment(): boolean {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const token = params.get('token');
+  if (!token) return false;
+  storeToken({ token });
+  history.replaceState(null, '', location.pathname + location.search);
+  return true;
+}
+
+const base64Url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+const randomString = (n = 32) => base64Url(crypto.getRandomValues(new Uint8Array(n)));
+
+const redirectUri = () => location.origin + location.pathname;
+
+/** Sends the browser to the Cognito hosted UI (authorization code + PKCE S256). */
+export async function startCognitoSignIn(cfg: NonNullable<AuthConfig['cognito']>): Promise<void> {
+  const verifier = randomString(48);
+  const state = randomString(16);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state }));
+  const url = new URL('/oauth2/authorize', cfg.domain);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: cfg.clientId,
+    redirect_uri: redirectUri(),
+    scope: 'openid email',
+    state,
+    code_challenge: base64Url(digest),
+    code_challenge_method: 'S256',
+  }).toString();
+  location.assign(url.toString());
+}
+
+/**
+ * Finishes a Cognito sign-in when the page is the redirect target (`?code=&state=`). Returns true when
+ * a token was stored; throws with a plain reason when the answer is wrong (state mismatch, refused code).
+ */
+export async function completeCognitoSignIn(cfg: NonNullable<AuthConfig['cognito']>): Promise<boolean> {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  const state = params.get('state');
+  if (!code && !params.get('error')) return false;
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) ?? '{}') as { verifier?: string; state?: string };
+  sessionStorage.removeItem(PKCE_KEY);
+  // The code is single-use: drop it from the address whatever happens next.
+  history.replaceState(null, '', location.pathname);
+  if (!code) throw new Error(params.get('error_description') ?? params.get('error') ?? 'sign-in refused');
+  if (!saved.verifier || state !== saved.state) throw new Error('the sign-in answer does not match this tab');
+  const res = await fetch(new URL('/oauth2/token', cfg.domain), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: cfg.clientId,
+      code,
+      redirect_uri: redirectUri(),
+      code_verifier: saved.verifier,
+    }),
+  });
+  if (!res.ok) throw new Error(`the sign-in service refused the code (HTTP ${res.status})`);
+  const body = (await res.json()) as { access_token?: string; expires_in?: number };
+  if (!body.access_token) throw new Error('the sign-in service answered without a token');
+  storeToken({ token: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 });
+  return true;
+}
+
+/** The Cognito sign-out URL (ends the hosted-UI session too), or null in local mode. */
+export function cognitoLogoutUrl(cfg: AuthConfig): string | null {
+  if (cfg.authMode !== 'cognito' || !cfg.cognito) return null;
+  const url = new URL('/logout', cfg.cognito.domain);
+  url.search = new URLSearchParams({ client_id: cfg.cognito.clientId, logout_uri: redirectUri() }).toString();
+  return url.toString();
+}

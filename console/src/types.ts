@@ -1,0 +1,126 @@
+/**
+ * The channel as the console reads it from the admin API (DESIGN.md "Admin API"). Parsed leniently:
+ * unknown fields are ignored and missing optional ones get defaults, so a newer API does not break
+ * an older console; a missing `id` is an error.
+ */
+
+/** The X account a channel is signed in as. */
+export interface AccountView {
+  id: string;
+  username: string;
+  name: string;
+}
+
+/** One rate-limit window as last seen in X's headers. */
+export interface RateWindowView {
+  endpoint: string;
+  limit: number;
+  remaining: number;
+  resetAt: string;
+}
+
+/** Health of a channel, flattened for display. */
+export interface HealthView {
+  lastPollAt: string | null;
+  lastSuccessAt: string | null;
+  nextPollAt: string | null;
+  lastError: { code: string; message: string; at: string | null } | null;
+  rateLimits: RateWindowView[];
+  disabled: { mentions?: string; dms?: string; autoFollow?: string };
+  counters: {
+    mentionsDelivered: number;
+    dmsDelivered: number;
+    followed: number;
+    sent: number;
+    failed: number;
+  };
+}
+
+/** A channel with what the console shows. */
+export interface ChannelView {
+  id: string;
+  name: string | null;
+  status: string;
+  statusReason: string | null;
+  account: AccountView | null;
+  listenMentions: boolean;
+  listenDms: boolean;
+  autoFollow: boolean;
+  health: HealthView;
+}
+
+/** The three switches, named as in the API. */
+export type SwitchKey = 'listenMentions' | 'listenDms' | 'autoFollow';
+export const SWITCH_KEYS: readonly SwitchKey[] = ['listenMentions', 'listenDms', 'autoFollow'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** Reads the health object (either a channel's `health` or the body of `GET /channels/{id}/health`). */
+export function toHealth(raw: unknown): HealthView {
+  const h = isObj(raw) && isObj(raw.health) ? raw.health : isObj(raw) ? raw : {};
+  const c = isObj(h.counters) ? h.counters : {};
+  const err = isObj(h.lastError) ? h.lastError : null;
+  const windows = isObj(h.rateLimits) ? h.rateLimits : {};
+  const disabled = isObj(h.disabled) ? h.disabled : {};
+  return {
+    lastPollAt: str(h.lastPollAt),
+    lastSuccessAt: str(h.lastSuccessAt),
+    nextPollAt: str(h.nextPollAt),
+    lastError: err
+      ? { code: str(err.code) ?? 'internal', message: str(err.message) ?? '', at: str(err.at) }
+      : null,
+    rateLimits: Object.entries(windows)
+      .filter((e): e is [string, Obj] => isObj(e[1]))
+      .map(([endpoint, w]) => ({
+        endpoint,
+        limit: num(w.limit),
+        remaining: num(w.remaining),
+        resetAt: str(w.resetAt) ?? '',
+      })),
+    disabled: {
+      mentions: str(disabled.mentions) ?? undefined,
+      dms: str(disabled.dms) ?? undefined,
+      autoFollow: str(disabled.autoFollow) ?? undefined,
+    },
+    counters: {
+      mentionsDelivered: num(c.mentionsDelivered),
+      dmsDelivered: num(c.dmsDelivered),
+      followed: num(c.followed),
+      sent: num(c.sent),
+      failed: num(c.failed),
+    },
+  };
+}
+
+/** Reads one channel; accepts the channel itself or `{ channel }`. */
+export function toChannel(raw: unknown): ChannelView {
+  const c = isObj(raw) && isObj(raw.channel) ? raw.channel : raw;
+  if (!isObj(c) || !str(c.id)) throw new Error('the API answered a channel without an id');
+  const a = isObj(c.account) ? c.account : null;
+  return {
+    id: String(c.id),
+    name: str(c.name),
+    status: str(c.status) ?? 'pending_auth',
+    statusReason: str(c.statusReason),
+    account:
+      a && str(a.id) ? { id: String(a.id), username: str(a.username) ?? '', name: str(a.name) ?? '' } : null,
+    listenMentions: c.listenMentions === true,
+    listenDms: c.listenDms === true,
+    autoFollow: c.autoFollow === true,
+    health: toHealth(c.health ?? {}),
+  };
+}
+
+/** Reads `GET /channels`: a bare array, or `{ items }` / `{ channels }` / `{ data }`. */
+export function toChannelList(raw: unknown): ChannelView[] {
+  const list = Array.isArray(raw)
+    ? raw
+    : isObj(raw)
+      ? ((raw.items ?? raw.channels ?? raw.data) as unknown)
+      : undefined;
+  if (!Array.isArray(list)) throw new Error('the API answered the channel list in an unknown shape');
+  return list.map(toChannel);
+}
