@@ -21,7 +21,7 @@ import {
   startAuthorization,
   type SignInOutcome,
 } from '../../core/channels';
-import { invalidInput } from '../../core/errors';
+import { invalidInput, isChannelError } from '../../core/errors';
 import { sha256Hex } from '../../core/oauth';
 import { renderCallbackPage } from './callback-page';
 import type { ApiDeps } from './compose';
@@ -234,7 +234,12 @@ export const apiRoutes: readonly ApiRoute[] = [
         'query',
         ctx.requestId,
       );
-      const page = await listChannels(ctx.deps, query);
+      const page = await listChannels(ctx.deps, query).catch((e) => {
+        if (isChannelError(e) && e.kind === 'invalid_input' && e.field === 'cursor') {
+          throw invalidInput('query.cursor', 'not a cursor returned by this API');
+        }
+        throw e;
+      });
       return json(200, { items: page.items.map(serializeChannel), nextCursor: page.nextCursor ?? null });
     },
   },

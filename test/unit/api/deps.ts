@@ -1,0 +1,32 @@
+/** Admin API dependencies over in-memory fakes, for fast unit and property tests. */
+import { createLogger } from '../../../lambdas/shared/logger';
+import type { ApiDeps } from '../../../lambdas/api/compose';
+import { loadApiConfig } from '../../../lambdas/api/config';
+import { createTokenProvider } from '../../../core/tokens';
+import { FakeClock, fakeChannelStore, fakeLeases, fakeStates, fakeVault, fakeXOAuth } from '../tokens/fakes';
+
+export function fakeApiDeps(env: Record<string, string> = {}) {
+  const clock = new FakeClock();
+  const channels = fakeChannelStore(clock);
+  const vault = fakeVault();
+  const states = fakeStates();
+  const x = fakeXOAuth();
+  const config = loadApiConfig({
+    AWS_REGION: 'us-east-1',
+    TABLE_NAME: 't',
+    X_APP_SECRET_ID: 'app',
+    LOG_LEVEL: 'ERROR',
+    ...env,
+  });
+  const deps: ApiDeps = {
+    config,
+    logger: createLogger({ logLevel: 'ERROR' }),
+    clock,
+    channels,
+    vault,
+    states,
+    oauth: x.port,
+    tokens: createTokenProvider({ vault, leases: fakeLeases(clock), oauth: x.port, channels, clock }),
+  };
+  return { deps, clock, channels, vault, states, x };
+}

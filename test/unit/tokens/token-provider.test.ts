@@ -1,0 +1,142 @@
+import { ChannelError, permanent, retryable } from '../../../core/errors';
+import { emptyHealth, DEFAULT_OPTIONS, type Channel } from '../../../core/channel';
+import { createTokenProvider, toStoredTokens } from '../../../core/tokens';
+import { FakeClock, fakeChannelStore, fakeLeases, fakeVault, fakeXOAuth } from './fakes';
+
+function setup(opts: { expiresInMs?: number } = {}) {
+  const clock = new FakeClock();
+  const channels = fakeChannelStore(clock);
+  const vault = fakeVault();
+  const leases = fakeLeases(clock);
+  const x = fakeXOAuth();
+  const ch: Channel = {
+    id: 'ch_aaaaaaaaaaaaaaaaaaaa',
+    name: null,
+    status: 'active',
+    statusReason: null,
+    account: { id: '42', username: 'acme', name: 'Acme', avatarUrl: null },
+    scopes: ['tweet.read'],
+    listenMentions: true,
+    listenDms: false,
+    autoFollow: false,
+    options: DEFAULT_OPTIONS,
+    createdAt: clock.now().toISOString(),
+    updatedAt: clock.now().toISOString(),
+    connectedAt: clock.now().toISOString(),
+    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
+    health: emptyHealth(),
+    version: 1,
+  };
+  channels.items.set(ch.id, ch);
+  const seeded = x.seed();
+  const stored = toStoredTokens(seeded, clock.now());
+  stored.expiresAt = new Date(clock.now().getTime() + (opts.expiresInMs ?? 3_600_000)).toISOString();
+  vault.data.set(ch.id, stored);
+  const provider = createTokenProvider({
+    vault,
+    leases,
+    oauth: x.port,
+    channels,
+    clock,
+    sleep: () => new Promise((r) => setTimeout(r, 1)),
+    waitMs: 1,
+    maxWaits: 200,
+  });
+  return { clock, channels, vault, x, provider, id: ch.id, seeded };
+}
+
+describe('createTokenProvider', () => {
+  it('returns the stored token while it is valid long enough, without calling X', async () => {
+    const { provider, id, x, seeded } = setup();
+    await expect(provider.getValidAccessToken(id)).resolves.toBe(seeded.accessToken);
+    expect(x.presented).toHaveLength(0);
+  });
+
+  it('refreshes a token that expires within minValiditySeconds and stores the new pair before returning it', async () => {
+    const { provider, id, x, vault, seeded } = setup({ expiresInMs: 60_000 });
+    const token = await provider.getValidAccessToken(id);
+    expect(token).not.toBe(seeded.accessToken);
+    expect(x.presented).toEqual([seeded.refreshToken]);
+    expect(vault.data.get(id)!.accessToken).toBe(token);
+    expect(vault.data.get(id)!.refreshToken).not.toBe(seeded.refreshToken);
+    // the scopes X omitted on refresh are kept from before
+    expect(vault.data.get(id)!.scopes).toEqual(['tweet.read', 'users.read', 'offline.access']);
+  });
+
+  it('20 concurrent callers for one expired channel cause exactly one refresh and all get the new token', async () => {
+    const { provider, id, x } = setup({ expiresInMs: -1000 });
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => provider.getValidAccessToken(id)));
+    expect(x.presented).toHaveLength(1);
+    expect(new Set(tokens).size).toBe(1);
+  });
+
+  it('forceRefresh refreshes once even if the token looks valid; a second forced call after it reuses nothing stale', async () => {
+    const { provider, id, x, seeded } = setup();
+    const t1 = await provider.getValidAccessToken(id, { forceRefresh: true });
+    expect(t1).not.toBe(seeded.accessToken);
+    expect(x.presented).toEqual([seeded.refreshToken]);
+  });
+
+  it('never presents a rotated (old) refresh token again', async () => {
+    const { provider, id, x, clock } = setup({ expiresInMs: -1 });
+    await provider.getValidAccessToken(id);
+    clock.advance(7200_000);
+    await provider.getValidAccessToken(id);
+    expect(new Set(x.presented).size).toBe(x.presented.length);
+    expect(x.presented).toHaveLength(2);
+  });
+
+  it('a refused refresh marks the channel needs_reauth, forgets the refresh token and throws needs_reauth', async () => {
+    const { provider, id, x, channels, vault } = setup({ expiresInMs: -1 });
+    x.live.clear(); // revoked at X
+    const err = await provider.getValidAccessToken(id).catch((e) => e);
+    expect(err).toBeInstanceOf(ChannelError);
+    expect(err.kind).toBe('needs_reauth');
+    expect(channels.items.get(id)!.status).toBe('needs_reauth');
+    expect(channels.items.get(id)!.statusReason).toMatch(/refresh token/);
+    expect(vault.data.get(id)!.refreshToken).toBeNull();
+    // a later call does not present the dead token again
+    const again = await provider.getValidAccessToken(id).catch((e) => e);
+    expect(again.kind).toBe('needs_reauth');
+    expect(x.presented).toHaveLength(1);
+  });
+
+  it.each([
+    ['retryable outage', retryable('x_unavailable', 'X answered 503')],
+    ['app config', permanent('app_config', 'X refused the app credentials')],
+  ])('%s: tokens untouched, channel unchanged, error passed on', async (_name, error) => {
+    const { provider, id, x, channels, vault } = setup({ expiresInMs: -1 });
+    const before = { ...vault.data.get(id)! };
+    x.failNextWith(error);
+    const err = await provider.getValidAccessToken(id).catch((e) => e);
+    expect(err.code).toBe(error.code);
+    expect(err.kind).toBe(error.kind);
+    expect(vault.data.get(id)).toEqual(before);
+    expect(channels.items.get(id)!.status).toBe('active');
+  });
+
+  it('a channel without tokens is needs_reauth', async () => {
+    const { provider, vault, id } = setup();
+    vault.data.delete(id);
+    await expect(provider.getValidAccessToken(id)).rejects.toMatchObject({ kind: 'needs_reauth' });
+  });
+
+  it('gives up with a retryable error when the lease stays taken and nobody refreshes', async () => {
+    const clock = new FakeClock();
+    const { vault, x, channels, id } = setup({ expiresInMs: -1 });
+    const provider = createTokenProvider({
+      vault,
+      leases: { acquire: async () => false, release: async () => {} },
+      oauth: x.port,
+      channels,
+      clock,
+      sleep: async () => {},
+      maxWaits: 3,
+    });
+    await expect(provider.getValidAccessToken(id)).rejects.toMatchObject({
+      kind: 'retryable',
+      code: 'token_refresh_busy',
+    });
+    expect(x.presented).toHaveLength(0);
+  });
+});
