@@ -1,0 +1,125 @@
+/**
+ * Ports of the outbound (sender) core. Adapters: `adapters/aws/dynamo-idempotency.ts`,
+ * `adapters/aws/dynamo-app-budget.ts`, `adapters/aws/sqs-results-publisher.ts`, `adapters/x/x-writer.ts`.
+ * Every adapter turns vendor errors into `ChannelError` (core/errors.ts).
+ */
+import type { ResultMessage } from '../../contracts';
+
+/** Lifecycle of one (channel, idempotency key) record. */
+export type IdempotencyState = 'in_progress' | 'completed';
+
+/**
+ * The at-most-once record of one outbound command.
+ *
+ * @example
+ * ```ts
+ * { channelId: 'ch1', key: 'case-42-reply-1', state: 'in_progress', bodyHash: 'sha256…', owner: 'uuid',
+ *   leaseExpiresAt: '2026-09-01T10:00:60Z', attemptStartedAt: '2026-09-01T10:00:00Z', uncertain: false }
+ * ```
+ */
+export interface IdempotencyRecord {
+  channelId: string;
+  key: string;
+  state: IdempotencyState;
+  /** SHA-256 of the command's body (kind, target, text, media): a different body under the same key is `key_reuse`. */
+  bodyHash: string;
+  /** Random id of the attempt holding the record; every later write is conditional on it (fencing). */
+  owner: string;
+  /** While `in_progress`: after this time the holder is presumed dead and the record may be taken over. */
+  leaseExpiresAt: string;
+  /** When the first attempt to call X started: the earliest time an earlier delivery can be found at X. */
+  attemptStartedAt: string;
+  /** True once an attempt's call to X ended without an answer (timeout, reset): X may have posted. */
+  uncertain: boolean;
+  /** The stored result, once `completed`. */
+  result?: ResultMessage;
+}
+
+/** What an attempt writes when it takes (or takes over) a record. */
+export interface IdempotencyClaim {
+  bodyHash: string;
+  owner: string;
+  leaseExpiresAt: string;
+  attemptStartedAt: string;
+  uncertain: boolean;
+}
+
+/**
+ * Conditional storage of idempotency records. `claim` and the updates return `false` when the condition
+ * failed (another attempt got there first); they never overwrite someone else's record.
+ */
+export interface IdempotencyStore {
+  get(channelId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Creates the record (`expectedOwner` null: only if absent) or takes over the one held by `expectedOwner`. */
+  claim(
+    channelId: string,
+    key: string,
+    claim: IdempotencyClaim,
+    expectedOwner: string | null,
+  ): Promise<boolean>;
+  /** Stores the final result and marks the record `completed` (only while `owner` holds it). */
+  complete(channelId: string, key: string, owner: string, result: ResultMessage): Promise<boolean>;
+  /** Deletes the record: X certainly did not act, so a later attempt may post (only while `owner` holds it). */
+  release(channelId: string, key: string, owner: string): Promise<boolean>;
+  /** Marks X's state unknown and ends the lease now, so the next attempt checks X before posting. */
+  markUncertain(channelId: string, key: string, owner: string, now: Date): Promise<boolean>;
+}
+
+/** App-wide X write budgets (X-API.md §3): DM sends and posts (incl. replies) per 24 h per app. */
+export type BudgetName = 'dm' | 'post';
+
+export type BudgetTake =
+  | { ok: true; window: string }
+  | { ok: false; window: string; /** When the window ends and the budget is full again. */ retryAt: Date };
+
+export interface AppBudget {
+  /** Takes one unit of the current window's budget with a conditional increment. */
+  take(name: BudgetName, now: Date): Promise<BudgetTake>;
+  /** Gives a unit back when X certainly did not act (an error answer), best effort. */
+  refund(name: BudgetName, window: string): Promise<void>;
+}
+
+/** What X answered to a write. `xId` is the post id, or the DM event id for DMs. */
+export interface XWriteResult {
+  xId: string;
+}
+
+/**
+ * The result of looking at X for an earlier delivery of the same text after a crash.
+ * `unknown` means X could not tell (lookup not allowed, or the history X returns does not reach back far enough).
+ */
+export type EarlierDelivery =
+  { status: 'found'; xId: string } | { status: 'not_found' } | { status: 'unknown'; reason: string };
+
+/** How to find an earlier delivery of a command. `text` is what we sent; `since` is when the first attempt began. */
+export interface DeliveryQuery {
+  accountId: string;
+  kind: 'reply' | 'post' | 'dm';
+  /** Tweet id for replies; conversation or user id for DMs. */
+  targetId?: string;
+  text: string;
+  since: Date;
+}
+
+/**
+ * One connected account's write access to X. Throws `ChannelError`; a write that may have been applied
+ * (no answer) throws kind `retryable` with code {@link DELIVERY_UNKNOWN}.
+ */
+export interface XWriter {
+  reply(text: string, inReplyToTweetId: string): Promise<XWriteResult>;
+  post(text: string): Promise<XWriteResult>;
+  /** `target` containing `-` is a dm_conversation_id, otherwise a user id (participant). */
+  sendDm(target: string, text: string): Promise<XWriteResult>;
+  findEarlierDelivery(query: DeliveryQuery): Promise<EarlierDelivery>;
+}
+
+/** Builds an XWriter acting with one access token. */
+export type XWriterFactory = (accessToken: string) => XWriter;
+
+/** ChannelError code of a write whose outcome at X is unknown (the request was sent, no answer came). */
+export const DELIVERY_UNKNOWN = 'x_delivery_unknown';
+
+/** Publishes result messages (the results queue). */
+export interface ResultsPublisher {
+  publish(result: ResultMessage): Promise<void>;
+}

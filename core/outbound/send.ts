@@ -1,0 +1,484 @@
+/**
+ * The send algorithm: one outbound command → at most one post/DM at X → exactly one result.
+ *
+ * Timeline of one attempt (why the order matters):
+ * 1. channel lookup; unknown → `channel_not_found`.
+ * 2. idempotency record read: other body → `key_reuse`; completed → the stored result again (X not called);
+ *    held by a live lease → wait (never a parallel post).
+ * 3. channel status: paused → hold (re-check later, up to `pausedMaxHoldSeconds`); needs_reauth / pending → failed.
+ * 4. claim the record (conditional write, lease). A record left by an earlier attempt (crash, timeout) is
+ *    taken over only after its lease ended, and then X is asked first whether that attempt got through.
+ * 5. text rules, media, `allowPosts` → failed before any X call.
+ * 6. app-wide budget (conditional increment); exhausted → wait for the window to end.
+ * 7. the call to X; then the record is completed with X's id (or released when X certainly did not act).
+ *
+ * A crash between 7's answer and the completion leaves an `in_progress` record whose lease runs out; the
+ * redelivered message lands in step 4's check at X and reports `sent` with the id found there.
+ */
+import type { OutboundCommand, ResultMessage } from '../../contracts';
+import type { Channel } from '../channel';
+import { ChannelError, assertNever, isChannelError } from '../errors';
+import type { ChannelStore, Clock, TokenProvider } from '../ports';
+import { commandBodyHash } from './fingerprint';
+import {
+  DELIVERY_UNKNOWN,
+  type AppBudget,
+  type BudgetName,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type XWriteResult,
+  type XWriter,
+  type XWriterFactory,
+} from './ports';
+import { failedResult, sentResult, toResultCode } from './results';
+import { checkText } from './text-rules';
+import type { ResultErrorCode } from '../../contracts';
+
+/** Tunables of the sender; defaults in {@link DEFAULT_SENDER_SETTINGS}. */
+export interface SenderSettings {
+  /** How long a claimed record is protected; must exceed one X call (timeout 10 s) with margin, and stay below the queue's visibility timeout. */
+  leaseSeconds: number;
+  /** How long a command for a paused channel waits before the next look. */
+  pausedRecheckSeconds: number;
+  /** How long a command for a paused channel is held in total before `channel_not_ready`. */
+  pausedMaxHoldSeconds: number;
+  /** First back-off after X was unavailable; doubles per receive. */
+  backoffBaseSeconds: number;
+  backoffMaxSeconds: number;
+  /** SQS allows at most 12 h of visibility. */
+  maxDelaySeconds: number;
+  /** The outbound queue's maxReceiveCount: on that receive a result is emitted instead of another retry. */
+  maxReceiveCount: number;
+}
+
+export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
+  leaseSeconds: 60,
+  pausedRecheckSeconds: 900,
+  pausedMaxHoldSeconds: 7200,
+  backoffBaseSeconds: 10,
+  backoffMaxSeconds: 900,
+  maxDelaySeconds: 12 * 3600,
+  maxReceiveCount: 10,
+};
+
+export interface SenderDeps {
+  clock: Clock;
+  channels: ChannelStore;
+  idempotency: IdempotencyStore;
+  budget: AppBudget;
+  tokens: TokenProvider;
+  writerFor: XWriterFactory;
+  /** A fresh random id per attempt (fencing token of the idempotency record). */
+  newAttemptId: () => string;
+  settings: SenderSettings;
+  /** Observability hook: constant event names with safe fields (no text, no tokens). */
+  onEvent?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** How the queue message was delivered (from SQS attributes). */
+export interface Delivery {
+  /** ApproximateReceiveCount, 1 on the first receive. */
+  receiveCount: number;
+  /** When the message was first enqueued (SentTimestamp). */
+  sentAt: Date;
+}
+
+/**
+ * What the transport does with the message:
+ * - `result`: publish `result`, then delete the message;
+ * - `retry`: make the message visible again after `delaySeconds` (a batch item failure), no result yet;
+ * - `drop`: delete without a result, because another delivery of the same command holds the lease and reports it.
+ */
+export type SendOutcome =
+  | { action: 'result'; result: ResultMessage; reason: string }
+  | { action: 'retry'; delaySeconds: number; reason: string }
+  | { action: 'drop'; reason: string };
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Processes one outbound command. Throws only for unexpected failures (the transport retries those). */
+export async function sendCommand(
+  deps: SenderDeps,
+  command: OutboundCommand,
+  delivery: Delivery,
+): Promise<SendOutcome> {
+  const s = deps.settings;
+  const now = deps.clock.now();
+  const lastReceive = delivery.receiveCount >= s.maxReceiveCount;
+  const ref = { idempotencyKey: command.idempotencyKey, channelId: command.channelId };
+  const event = (name: string, fields: Record<string, unknown> = {}) =>
+    deps.onEvent?.(name, { channelId: command.channelId, kind: command.kind, ...fields });
+  const fail = (code: ResultErrorCode, message: string, retryable?: boolean): ResultMessage =>
+    failedResult(ref, code, message, deps.clock.now(), retryable);
+  const result = (r: ResultMessage, reason: string): SendOutcome => ({ action: 'result', result: r, reason });
+
+  // 1. channel
+  const channel = await deps.channels.get(command.channelId);
+  if (!channel) {
+    return result(
+      fail('channel_not_found', 'no channel with this id (deleted or never created)'),
+      'channel_not_found',
+    );
+  }
+
+  // 2. idempotency record
+  const bodyHash = commandBodyHash(command);
+  const existing = await deps.idempotency.get(command.channelId, command.idempotencyKey);
+  if (existing) {
+    if (existing.bodyHash !== bodyHash) {
+      return result(
+        fail(
+          'key_reuse',
+          'idempotencyKey was already used for a different command on this channel; nothing was sent',
+        ),
+        'key_reuse',
+      );
+    }
+    if (existing.state === 'completed' && existing.result) return result(existing.result, 'replayed');
+    const leaseLeftMs = Date.parse(existing.leaseExpiresAt) - now.getTime();
+    if (existing.state === 'in_progress' && !existing.uncertain && leaseLeftMs > 0) {
+      // Another delivery of this command is talking to X right now: never a parallel post.
+      if (lastReceive) return { action: 'drop', reason: 'in_flight_elsewhere' };
+      return { action: 'retry', delaySeconds: seconds(leaseLeftMs) + 1, reason: 'in_flight_elsewhere' };
+    }
+  }
+
+  // 3. channel status
+  const notReady = channelGate(channel, delivery, now, s, lastReceive);
+  if (notReady) {
+    if (notReady.action === 'retry') return notReady;
+    return result(fail(notReady.code, notReady.message), notReady.code);
+  }
+
+  // 4. claim
+  const owner = deps.newAttemptId();
+  const claimed = await deps.idempotency.claim(
+    command.channelId,
+    command.idempotencyKey,
+    {
+      bodyHash,
+      owner,
+      leaseExpiresAt: new Date(now.getTime() + s.leaseSeconds * 1000).toISOString(),
+      attemptStartedAt: existing?.attemptStartedAt ?? now.toISOString(),
+      uncertain: existing?.uncertain ?? false,
+    },
+    existing?.owner ?? null,
+  );
+  if (!claimed) {
+    // Lost a race with another delivery of the same key: look again once its lease could have ended.
+    if (lastReceive) return { action: 'drop', reason: 'claim_lost' };
+    return { action: 'retry', delaySeconds: s.leaseSeconds, reason: 'claim_lost' };
+  }
+  const attempt = new Attempt(deps, command, channel, owner, existing, delivery, lastReceive, event);
+  return attempt.run();
+}
+
+type Gate =
+  | { action: 'retry'; delaySeconds: number; reason: string }
+  | { action: 'fail'; code: ResultErrorCode; message: string };
+
+function channelGate(
+  channel: Channel,
+  delivery: Delivery,
+  now: Date,
+  s: SenderSettings,
+  lastReceive: boolean,
+): Gate | null {
+  switch (channel.status) {
+    case 'active':
+    case 'degraded':
+      if (!channel.account)
+        return {
+          action: 'fail',
+          code: 'channel_not_ready',
+          message: 'the channel has no signed-in X account',
+        };
+      return null;
+    case 'paused': {
+      const heldMs = now.getTime() - delivery.sentAt.getTime();
+      const leftMs = s.pausedMaxHoldSeconds * 1000 - heldMs;
+      if (leftMs <= 0 || lastReceive) {
+        return {
+          action: 'fail',
+          code: 'channel_not_ready',
+          message: `the channel is paused; the command was held ${Math.round(heldMs / 60000)} min and not sent`,
+        };
+      }
+      return {
+        action: 'retry',
+        delaySeconds: Math.min(s.pausedRecheckSeconds, seconds(leftMs)),
+        reason: 'channel_paused',
+      };
+    }
+    case 'needs_reauth':
+      return {
+        action: 'fail',
+        code: 'needs_reauth',
+        message: "X refused the channel's tokens: an admin must sign in with X again",
+      };
+    case 'pending_auth':
+      return {
+        action: 'fail',
+        code: 'channel_not_ready',
+        message: 'the channel has not been signed in with X yet',
+      };
+    default:
+      return assertNever(channel.status);
+  }
+}
+
+/** One claimed attempt: everything from here on settles the record it holds. */
+class Attempt {
+  /** Whether X may hold a delivery of this command (an earlier attempt, or a call without an answer). */
+  private mayHaveActed: boolean;
+  private budgetTaken: { name: BudgetName; window: string } | null = null;
+  private writer: XWriter | null = null;
+
+  constructor(
+    private readonly deps: SenderDeps,
+    private readonly command: OutboundCommand,
+    private readonly channel: Channel,
+    private readonly owner: string,
+    private readonly previous: IdempotencyRecord | null,
+    private readonly delivery: Delivery,
+    private readonly lastReceive: boolean,
+    private readonly event: (name: string, fields?: Record<string, unknown>) => void,
+  ) {
+    this.mayHaveActed = previous !== null;
+  }
+
+  private get ref() {
+    return { idempotencyKey: this.command.idempotencyKey, channelId: this.command.channelId };
+  }
+
+  private fail(code: ResultErrorCode, message: string, retryable?: boolean): ResultMessage {
+    return failedResult(this.ref, code, message, this.deps.clock.now(), retryable);
+  }
+
+  async run(): Promise<SendOutcome> {
+    try {
+      return await this.steps();
+    } catch (error) {
+      return this.onError(error);
+    }
+  }
+
+  private async steps(): Promise<SendOutcome> {
+    const { command, channel } = this;
+    const account = channel.account!;
+
+    // 4b. an earlier attempt may have reached X: look before posting anything.
+    if (this.previous) {
+      const since = new Date(this.previous.attemptStartedAt);
+      const earlier = await this.withAuth((w) =>
+        w.findEarlierDelivery({
+          accountId: account.id,
+          kind: command.kind,
+          targetId: 'targetId' in command ? command.targetId : undefined,
+          text: command.text,
+          since,
+        }),
+      );
+      this.event('earlier_delivery_checked', { status: earlier.status });
+      if (earlier.status === 'found')
+        return this.settle(sentResult(this.ref, earlier.xId, this.deps.clock.now()), 'recovered');
+      if (earlier.status === 'unknown') {
+        return this.settle(
+          this.fail(
+            'unknown_delivery_state',
+            `an earlier attempt may have been delivered and X cannot tell (${earlier.reason}); not sent again to avoid a duplicate`,
+          ),
+          'unknown_delivery_state',
+        );
+      }
+      this.mayHaveActed = false;
+    }
+
+    // 5. rules checked before any write
+    if (command.mediaUrls && command.mediaUrls.length > 0) {
+      return this.settle(
+        this.fail(
+          'media_not_supported',
+          'mediaUrls: media attachments are not supported yet; send text only',
+        ),
+        'media_not_supported',
+      );
+    }
+    if (command.kind === 'post' && !channel.options.allowPosts) {
+      return this.settle(
+        this.fail(
+          'post_not_allowed',
+          'kind: plain posts are turned off for this channel (options.allowPosts)',
+        ),
+        'post_not_allowed',
+      );
+    }
+    checkText(command.kind, command.text);
+
+    // 6. app-wide budget
+    const budgetName: BudgetName = command.kind === 'dm' ? 'dm' : 'post';
+    const take = await this.deps.budget.take(budgetName, this.deps.clock.now());
+    if (!take.ok) {
+      const delayMs = take.retryAt.getTime() - this.deps.clock.now().getTime();
+      this.event('budget_exhausted', { budget: budgetName, retryAt: take.retryAt.toISOString() });
+      return this.retry(
+        seconds(delayMs),
+        'budget_exhausted',
+        this.fail(
+          'rate_limited',
+          `the app-wide X ${budgetName === 'dm' ? 'DM' : 'post'} budget for 24 h is used up; not sent`,
+        ),
+      );
+    }
+    this.budgetTaken = { name: budgetName, window: take.window };
+
+    // 7. the one write
+    const answer: XWriteResult = await this.withAuth((w) => {
+      switch (command.kind) {
+        case 'reply':
+          return w.reply(command.text, command.targetId);
+        case 'post':
+          return w.post(command.text);
+        case 'dm':
+          return w.sendDm(command.targetId, command.text);
+        default:
+          return assertNever(command);
+      }
+    });
+    this.mayHaveActed = true;
+    return this.settle(sentResult(this.ref, answer.xId, this.deps.clock.now()), 'sent');
+  }
+
+  /** Runs an X call with a valid token; on a 401 forces one refresh and tries once more. */
+  private async withAuth<T>(call: (w: XWriter) => Promise<T>): Promise<T> {
+    if (!this.writer)
+      this.writer = this.deps.writerFor(await this.deps.tokens.getValidAccessToken(this.command.channelId));
+    try {
+      return await call(this.writer);
+    } catch (error) {
+      if (!isChannelError(error) || error.kind !== 'needs_reauth') throw error;
+      this.event('token_refused_refreshing');
+      const fresh = await this.deps.tokens.getValidAccessToken(this.command.channelId, {
+        forceRefresh: true,
+      });
+      this.writer = this.deps.writerFor(fresh);
+      return await call(this.writer);
+    }
+  }
+
+  private async onError(error: unknown): Promise<SendOutcome> {
+    if (!isChannelError(error)) {
+      this.event('unexpected_error', { errorName: (error as Error)?.name });
+      return this.retry(
+        this.backoff(),
+        'internal',
+        this.fail('internal', 'unexpected internal error; see the sender logs'),
+      );
+    }
+    if (error.code === DELIVERY_UNKNOWN) this.mayHaveActed = true;
+    else await this.refundBudget();
+    this.event('send_error', { code: error.code, errorKind: error.kind });
+    switch (error.kind) {
+      case 'retryable': {
+        if (error.code === 'rate_limited') {
+          const resetMs = (error.notBefore?.getTime() ?? 0) - this.deps.clock.now().getTime();
+          return this.retry(
+            Math.min(this.deps.settings.maxDelaySeconds, Math.max(seconds(resetMs), 1)),
+            'rate_limited',
+            this.fail('rate_limited', 'X kept answering 429 (rate limit) until the retries ran out'),
+          );
+        }
+        const code = toResultCode(error.code);
+        return this.retry(
+          this.backoff(),
+          error.code,
+          this.fail(
+            code === 'internal' ? 'internal' : 'x_unavailable',
+            `${error.message}; gave up after ${this.delivery.receiveCount} attempts`,
+            true,
+          ),
+        );
+      }
+      case 'needs_reauth':
+        await this.markChannelNeedsReauth();
+        return this.settle(
+          this.fail('needs_reauth', "X refused the channel's tokens: an admin must sign in with X again"),
+          'needs_reauth',
+        );
+      case 'permanent':
+      case 'invalid_input':
+        return this.settle(this.fail(toResultCode(error.code), error.message), error.code);
+      default:
+        return assertNever(error.kind);
+    }
+  }
+
+  private backoff(): number {
+    const s = this.deps.settings;
+    return Math.min(
+      s.backoffMaxSeconds,
+      s.backoffBaseSeconds * 2 ** Math.max(0, this.delivery.receiveCount - 1),
+    );
+  }
+
+  /** Ends the attempt with a result: stores terminal results, frees the key for retryable ones. */
+  private async settle(result: ResultMessage, reason: string): Promise<SendOutcome> {
+    const { channelId, idempotencyKey } = this.command;
+    const terminal = result.status === 'sent' || !result.error.retryable;
+    if (terminal) {
+      const stored = await this.deps.idempotency.complete(channelId, idempotencyKey, this.owner, result);
+      // Lost the record (our lease ran out and another delivery took over): that one checks X and reports the same post.
+      if (!stored) this.event('completion_lost', { reason });
+    } else {
+      await this.leaveRecord();
+    }
+    return { action: 'result', result, reason };
+  }
+
+  /** Frees the record when X certainly did not act; otherwise keeps it, flagged, for a check at X next time. */
+  private async leaveRecord(): Promise<void> {
+    const { channelId, idempotencyKey } = this.command;
+    if (this.mayHaveActed)
+      await this.deps.idempotency.markUncertain(channelId, idempotencyKey, this.owner, this.deps.clock.now());
+    else await this.deps.idempotency.release(channelId, idempotencyKey, this.owner);
+  }
+
+  /** Waits (visibility delay) — or, on the queue's last receive, reports `giveUp` instead of vanishing into the DLQ. */
+  private async retry(delaySeconds: number, reason: string, giveUp: ResultMessage): Promise<SendOutcome> {
+    if (this.lastReceive) return this.settle(giveUp, reason);
+    await this.leaveRecord();
+    return {
+      action: 'retry',
+      delaySeconds: Math.min(delaySeconds, this.deps.settings.maxDelaySeconds),
+      reason,
+    };
+  }
+
+  private async refundBudget(): Promise<void> {
+    if (!this.budgetTaken) return;
+    const taken = this.budgetTaken;
+    this.budgetTaken = null;
+    await this.deps.budget.refund(taken.name, taken.window).catch(() => this.event('budget_refund_failed'));
+  }
+
+  /** Best effort: the result already says `needs_reauth`; the channel status makes the admin console say it too. */
+  private async markChannelNeedsReauth(): Promise<void> {
+    const change = {
+      status: 'needs_reauth' as const,
+      statusReason: 'X refused the access token while sending; sign in with X again',
+    };
+    try {
+      try {
+        await this.deps.channels.update(this.channel.id, this.channel.version, change);
+      } catch (error) {
+        if (!(error instanceof ChannelError && error.code === 'conflict')) throw error;
+        const fresh = await this.deps.channels.get(this.channel.id);
+        if (fresh && fresh.status !== 'needs_reauth')
+          await this.deps.channels.update(fresh.id, fresh.version, change);
+      }
+      this.event('channel_marked_needs_reauth');
+    } catch (error) {
+      this.event('channel_mark_failed', { errorName: (error as Error)?.name });
+    }
+  }
+}

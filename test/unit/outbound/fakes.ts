@@ -1,0 +1,211 @@
+/** In-memory fakes of the outbound ports, with the same conditional semantics as the DynamoDB adapters. */
+import type { OutboundCommand, ResultMessage } from '../../../contracts';
+import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
+import { ChannelError } from '../../../core/errors';
+import type {
+  AppBudget,
+  BudgetName,
+  DeliveryQuery,
+  EarlierDelivery,
+  IdempotencyRecord,
+  IdempotencyStore,
+  XWriter,
+} from '../../../core/outbound/ports';
+import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../../core/outbound/send';
+import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../../../core/ports';
+
+export class FakeClock implements Clock {
+  constructor(public t = new Date('2026-09-01T10:00:00Z')) {}
+  now() {
+    return new Date(this.t);
+  }
+  advance(seconds: number) {
+    this.t = new Date(this.t.getTime() + seconds * 1000);
+  }
+}
+
+export function channel(overrides: Partial<Channel> = {}): Channel {
+  return {
+    id: 'ch1',
+    name: null,
+    status: 'active',
+    statusReason: null,
+    account: { id: '1000', username: 'acme', name: 'Acme', avatarUrl: null },
+    listenMentions: true,
+    listenDms: true,
+    autoFollow: false,
+    scopes: [],
+    options: { ...DEFAULT_OPTIONS },
+    createdAt: '2026-09-01T00:00:00Z',
+    updatedAt: '2026-09-01T00:00:00Z',
+    connectedAt: '2026-09-01T00:00:00Z',
+    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
+    health: emptyHealth(),
+    version: 1,
+    ...overrides,
+  };
+}
+
+export class FakeChannels implements ChannelStore {
+  map = new Map<string, Channel>();
+  updates: ChannelChange[] = [];
+  async create(c: Channel) {
+    this.map.set(c.id, c);
+  }
+  async get(id: string) {
+    return this.map.get(id) ?? null;
+  }
+  async list() {
+    return { items: [...this.map.values()] };
+  }
+  async update(id: string, expectedVersion: number, change: ChannelChange) {
+    const c = this.map.get(id);
+    if (!c) throw new ChannelError('permanent', 'no channel', { code: 'channel_not_found' });
+    if (c.version !== expectedVersion) throw new ChannelError('retryable', 'conflict', { code: 'conflict' });
+    const next = { ...c, ...(change as Partial<Channel>), version: c.version + 1 };
+    this.map.set(id, next);
+    this.updates.push(change);
+    return next;
+  }
+  async delete(id: string) {
+    this.map.delete(id);
+  }
+  async claimAccount() {}
+  async releaseAccount() {}
+}
+
+export class FakeIdempotency implements IdempotencyStore {
+  records = new Map<string, IdempotencyRecord>();
+  /** Makes the next `complete` throw (the completion could not be stored). */
+  crashOnComplete = false;
+  /** Makes every write throw until cleared (DynamoDB unreachable: the attempt dies holding its lease). */
+  down = false;
+  private k = (c: string, key: string) => `${c}|${key}`;
+  async get(c: string, key: string) {
+    const r = this.records.get(this.k(c, key));
+    return r ? structuredClone(r) : null;
+  }
+  async claim(
+    c: string,
+    key: string,
+    claim: Omit<IdempotencyRecord, 'channelId' | 'key' | 'state'>,
+    expected: string | null,
+  ) {
+    const cur = this.records.get(this.k(c, key));
+    if (expected === null ? cur : !cur || cur.owner !== expected || cur.state !== 'in_progress') return false;
+    this.records.set(this.k(c, key), { channelId: c, key, state: 'in_progress', ...claim });
+    return true;
+  }
+  async complete(c: string, key: string, owner: string, result: ResultMessage) {
+    if (this.down) throw new Error('simulated crash');
+    if (this.crashOnComplete) {
+      this.crashOnComplete = false;
+      throw new Error('simulated completion failure');
+    }
+    const cur = this.records.get(this.k(c, key));
+    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    this.records.set(this.k(c, key), { ...cur, state: 'completed', result });
+    return true;
+  }
+  async release(c: string, key: string, owner: string) {
+    if (this.down) throw new Error('simulated crash');
+    const cur = this.records.get(this.k(c, key));
+    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    this.records.delete(this.k(c, key));
+    return true;
+  }
+  async markUncertain(c: string, key: string, owner: string, now: Date) {
+    if (this.down) throw new Error('simulated crash');
+    const cur = this.records.get(this.k(c, key));
+    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    this.records.set(this.k(c, key), { ...cur, uncertain: true, leaseExpiresAt: now.toISOString() });
+    return true;
+  }
+}
+
+export class FakeBudget implements AppBudget {
+  used: Record<BudgetName, number> = { dm: 0, post: 0 };
+  constructor(public limits: Record<BudgetName, number> = { dm: 10, post: 10 }) {}
+  async take(name: BudgetName, now: Date) {
+    const day = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000);
+    if (this.used[name] >= this.limits[name]) {
+      return { ok: false as const, window: day.toISOString(), retryAt: new Date(day.getTime() + 86_400_000) };
+    }
+    this.used[name]++;
+    return { ok: true as const, window: day.toISOString() };
+  }
+  async refund(name: BudgetName) {
+    this.used[name] = Math.max(0, this.used[name] - 1);
+  }
+}
+
+export class FakeTokens implements TokenProvider {
+  calls: Array<{ forceRefresh?: boolean }> = [];
+  fail: ChannelError | null = null;
+  async getValidAccessToken(_channelId: string, options: { forceRefresh?: boolean } = {}) {
+    this.calls.push(options);
+    if (this.fail) throw this.fail;
+    return options.forceRefresh ? 'token-refreshed' : 'token-1';
+  }
+}
+
+/** Scripted X: each write takes the next scripted answer (an error to throw, or success). */
+export class FakeX {
+  writes: Array<{ op: string; target?: string; text: string; token: string }> = [];
+  script: Array<ChannelError | Error | 'ok'> = [];
+  lookups: DeliveryQuery[] = [];
+  lookupAnswer: EarlierDelivery | ChannelError = { status: 'not_found' };
+  private next = 1;
+  writerFor = (token: string): XWriter => {
+    const write = async (op: string, text: string, target?: string) => {
+      this.writes.push({ op, target, text, token });
+      const step = this.script.shift() ?? 'ok';
+      if (step !== 'ok') throw step;
+      return { xId: String(9000 + this.next++) };
+    };
+    return {
+      reply: (text, target) => write('reply', text, target),
+      post: (text) => write('post', text),
+      sendDm: (target, text) => write('dm', text, target),
+      findEarlierDelivery: async (q) => {
+        this.lookups.push(q);
+        if (this.lookupAnswer instanceof ChannelError) throw this.lookupAnswer;
+        return this.lookupAnswer;
+      },
+    };
+  };
+}
+
+export function makeDeps(overrides: { clock?: FakeClock } = {}) {
+  const clock = overrides.clock ?? new FakeClock();
+  const channels = new FakeChannels();
+  const idempotency = new FakeIdempotency();
+  const budget = new FakeBudget();
+  const tokens = new FakeTokens();
+  const x = new FakeX();
+  const events: string[] = [];
+  let n = 0;
+  const deps: SenderDeps = {
+    clock,
+    channels,
+    idempotency,
+    budget,
+    tokens,
+    writerFor: x.writerFor,
+    newAttemptId: () => `attempt-${++n}`,
+    settings: { ...DEFAULT_SENDER_SETTINGS },
+    onEvent: (e) => events.push(e),
+  };
+  return { deps, clock, channels, idempotency, budget, tokens, x, events };
+}
+
+export const reply = (overrides: Partial<OutboundCommand> = {}): OutboundCommand =>
+  ({
+    schema: 'x-channel.outbound.v1',
+    idempotencyKey: 'case-1-reply-1',
+    channelId: 'ch1',
+    kind: 'reply',
+    targetId: '5001',
+    text: 'Thanks, we are looking into it.',
+    ...overrides,
+  }) as OutboundCommand;
