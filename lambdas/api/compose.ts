@@ -34,6 +34,8 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
+  // the validated LOG_LEVEL wins over whatever the shared logger read from the environment at import
+  if (!overrides.logger) log.setLogLevel(config.LOG_LEVEL.toUpperCase() as 'INFO');
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
   const vault = createSecretsTokenVault({

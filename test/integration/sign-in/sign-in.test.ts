@@ -1,0 +1,313 @@
+/**
+ * Sign in with X end to end through the admin API handler as deployed, the real AWS SDK clients
+ * against the stand-ins, and twitter-api-v2 against the simulated X.
+ */
+import { GetSecretValueCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createTokenProvider } from '../../../core/tokens';
+import { createDynamoLeaseStore } from '../../../adapters/aws/dynamo-lease';
+import { createXAppClient, createXUserClient } from '../../../adapters/x/client';
+import { scopesFor } from '../../../core/channel';
+import { keys } from '../../../adapters/aws/table';
+import { fingerprintToken } from '../../../sim/x/server';
+import { API_ORIGIN } from '../../unit/api/events';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  authorize,
+  callback,
+  consent,
+  createChannel,
+  durableItems,
+  scanTable,
+  signIn,
+  startWorld,
+  type World,
+} from './harness';
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(() => w.stop());
+
+describe('Sign in with X through the simulated X', () => {
+  it('create → authorize → consent → callback: channel active with the account, tokens only in Secrets Manager', async () => {
+    const user = w.sim.createUser({ username: 'acme_help', name: 'Acme Help' });
+    const c = await createChannel(w);
+    const a = await authorize(w, c.id);
+    expect(a.url.origin).toBe(w.sim.url);
+    expect(a.url.searchParams.get('scope')!.split(' ')).toEqual(
+      scopesFor({ listenMentions: true, listenDms: true, autoFollow: false }),
+    );
+    expect(a.url.searchParams.get('code_challenge_method')).toBe('S256');
+    const query = await consent(a.url, 'acme_help');
+    const res = await callback(w, query, [a.cookie]);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Connected @acme_help. You can close this tab.');
+    expect(res.text).toContain(JSON.stringify(API_ORIGIN));
+    expect(res.text).toContain('new BroadcastChannel("x-channel-oauth")');
+
+    const got = await w.api({ method: 'GET', path: `/channels/${c.id}` });
+    expect(got.body).toMatchObject({
+      status: 'active',
+      statusReason: null,
+      account: { id: user.id, username: 'acme_help', name: 'Acme Help' },
+    });
+    expect(got.body.connectedAt).toEqual(expect.any(String));
+    expect(got.body.needsReauthorization).toEqual([]);
+
+    const secret = await w.aws.clients.secrets.send(
+      new GetSecretValueCommand({ SecretId: `${w.prefix}${c.id}` }),
+    );
+    const tokens = JSON.parse(secret.SecretString!);
+    expect(Object.keys(tokens).sort()).toEqual([
+      'accessToken',
+      'expiresAt',
+      'refreshToken',
+      'scopes',
+      'updatedAt',
+    ]);
+    const table = JSON.stringify(await scanTable(w));
+    expect(table).not.toContain(tokens.accessToken);
+    expect(table).not.toContain(tokens.refreshToken);
+    expect(JSON.stringify(got.body)).not.toContain(tokens.accessToken);
+    // the access token works at X
+    const me = await createXUserClient({ apiBaseUrl: w.sim.url, accessToken: tokens.accessToken }).v2.me();
+    expect(me.data.id).toBe(user.id);
+  });
+
+  it('expiry → refresh rotates once; the old refresh token is refused by X and never presented again by us', async () => {
+    w.sim.createUser({ username: 'rotate_me', name: 'Rotate' });
+    const c = await createChannel(w);
+    expect((await signIn(w, c.id, 'rotate_me')).res.status).toBe(200);
+    const before = (await w.deps.vault.get(c.id))!;
+    const logStart = w.sim.tokenLog().length;
+
+    w.advance(7200_000);
+    w.sim.advanceClock(7200_000);
+    const fresh = await w.deps.tokens.getValidAccessToken(c.id);
+    expect(fresh).not.toBe(before.accessToken);
+    const after = (await w.deps.vault.get(c.id))!;
+    expect(after.accessToken).toBe(fresh);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(
+      (await createXUserClient({ apiBaseUrl: w.sim.url, accessToken: fresh }).v2.me()).data.username,
+    ).toBe('rotate_me');
+
+    // a valid token is served from the vault: no second refresh
+    await w.deps.tokens.getValidAccessToken(c.id);
+    const ours = w.sim.tokenLog().slice(logStart);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatchObject({
+      fingerprint: fingerprintToken(before.refreshToken!),
+      accepted: true,
+      alreadySpent: false,
+    });
+
+    // X refuses the spent token (presented here by the test, not by our code)
+    const app = createXAppClient({ apiBaseUrl: w.sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await expect(app.refreshOAuth2Token(before.refreshToken!)).rejects.toMatchObject({ code: 400 });
+    const all = w.sim.tokenLog().slice(logStart);
+    expect(
+      all.filter((e) => e.fingerprint === fingerprintToken(before.refreshToken!) && e.accepted),
+    ).toHaveLength(1);
+  });
+
+  it('20 concurrent getValidAccessToken (separate providers, like separate pollers) → exactly one refresh at X', async () => {
+    w.sim.createUser({ username: 'busy_acct', name: 'Busy' });
+    const c = await createChannel(w);
+    await signIn(w, c.id, 'busy_acct');
+    const before = (await w.deps.vault.get(c.id))!;
+    w.advance(7200_000);
+    w.sim.advanceClock(7200_000);
+    const logStart = w.sim.tokenLog().length;
+    const clock = w.deps.clock;
+    const providers = Array.from({ length: 20 }, () =>
+      createTokenProvider({
+        vault: w.deps.vault,
+        leases: createDynamoLeaseStore({ client: w.aws.clients.doc, tableName: w.aws.tableName, clock }),
+        oauth: w.deps.oauth,
+        channels: w.deps.channels,
+        clock,
+        waitMs: 20,
+        maxWaits: 200,
+      }),
+    );
+    const tokens = await Promise.all(providers.map((p) => p.getValidAccessToken(c.id)));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(before.accessToken);
+    const presented = w.sim.tokenLog().slice(logStart);
+    expect(presented).toHaveLength(1);
+    expect(presented[0].accepted).toBe(true);
+  });
+
+  it('a revoked grant → needs_reauth with a reason; signing in again restores active and keeps connectedAt and checkpoints', async () => {
+    const user = w.sim.createUser({ username: 'revoked_1', name: 'Revoked' });
+    const c = await createChannel(w);
+    await signIn(w, c.id, 'revoked_1');
+    const first = (await w.api({ method: 'GET', path: `/channels/${c.id}` })).body;
+    // the poller moved a checkpoint meanwhile
+    await w.aws.clients.doc.send(
+      new UpdateCommand({
+        TableName: w.aws.tableName,
+        Key: keys.channel(c.id),
+        UpdateExpression: 'SET checkpoints.mentionsSinceId = :m',
+        ExpressionAttributeValues: { ':m': '1234' },
+      }),
+    );
+    w.sim.revokeUserTokens(user.id);
+    await expect(w.deps.tokens.getValidAccessToken(c.id, { forceRefresh: true })).rejects.toMatchObject({
+      kind: 'needs_reauth',
+    });
+    const health = await w.api({ method: 'GET', path: `/channels/${c.id}/health` });
+    expect(health.body.status).toBe('needs_reauth');
+    expect(health.body.statusReason).toMatch(/refresh token/);
+    expect(JSON.stringify(health.body)).not.toMatch(/access|refreshToken/i);
+
+    w.advance(60_000);
+    expect((await signIn(w, c.id, 'revoked_1')).res.status).toBe(200);
+    const again = (await w.api({ method: 'GET', path: `/channels/${c.id}` })).body;
+    expect(again).toMatchObject({ status: 'active', statusReason: null, connectedAt: first.connectedAt });
+    expect(again.checkpoints.mentionsSinceId).toBe('1234');
+  });
+
+  it('an account connected to another channel → 409 page, tokens revoked at X, nothing stored', async () => {
+    w.sim.createUser({ username: 'taken_acct', name: 'Taken' });
+    const c1 = await createChannel(w);
+    await signIn(w, c1.id, 'taken_acct');
+    const c2 = await createChannel(w);
+    const grantsBefore = w.sim.signedInUsers().filter((u) => u.username === 'taken_acct').length;
+    const before = await durableItems(w);
+    const { res } = await signIn(w, c2.id, 'taken_acct');
+    expect(res.status).toBe(409);
+    expect(res.text).toContain(`already connected to channel ${c1.id}`);
+    expect(res.text).toContain('"error":"account_in_use"');
+    expect(await durableItems(w)).toBe(before);
+    await expect(
+      w.aws.clients.secrets.send(new DescribeSecretCommand({ SecretId: `${w.prefix}${c2.id}` })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(w.sim.signedInUsers().filter((u) => u.username === 'taken_acct').length).toBe(grantsBefore);
+  });
+
+  it('cancel at X → 400 page "you cancelled", channel unchanged', async () => {
+    w.sim.createUser({ username: 'canceller', name: 'C' });
+    const c = await createChannel(w);
+    const a = await authorize(w, c.id);
+    const before = await durableItems(w);
+    const query = await consent(a.url, 'canceller', 'deny');
+    const res = await callback(w, query, [a.cookie]);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('You cancelled the sign-in at X');
+    expect(res.text).toContain('"ok":false');
+    expect(await durableItems(w)).toBe(before);
+  });
+
+  it('DELETE revokes at X, deletes the secret and releases the account; deleting twice → 404', async () => {
+    w.sim.createUser({ username: 'deleted_acct', name: 'D' });
+    const c = await createChannel(w);
+    await signIn(w, c.id, 'deleted_acct');
+    const tokens = (await w.deps.vault.get(c.id))!;
+    const res = await w.api({ method: 'DELETE', path: `/channels/${c.id}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: c.id, deleted: true, revokedAtX: 'revoked' });
+    expect(await w.deps.vault.get(c.id)).toBeNull();
+    await expect(
+      createXUserClient({ apiBaseUrl: w.sim.url, accessToken: tokens.accessToken }).v2.me(),
+    ).rejects.toMatchObject({ code: 401 });
+    expect((await w.api({ method: 'DELETE', path: `/channels/${c.id}` })).status).toBe(404);
+    // the account can be connected to a new channel
+    const c2 = await createChannel(w);
+    expect((await signIn(w, c2.id, 'deleted_acct')).res.status).toBe(200);
+  });
+
+  it('GET /channels pages through DynamoDB with a cursor; a forged cursor is a 400 naming query.cursor', async () => {
+    const first = await w.api({ method: 'GET', path: '/channels', query: 'limit=2' });
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await w.api({
+      method: 'GET',
+      path: '/channels',
+      query: `limit=2&cursor=${first.body.nextCursor}`,
+    });
+    expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
+    const bad = await w.api({ method: 'GET', path: '/channels', query: 'cursor=zzz' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('query.cursor');
+  });
+});
+
+describe('OAuth attacks are refused with nothing written', () => {
+  async function pending(username: string) {
+    w.sim.createUser({ username, name: username });
+    const c = await createChannel(w);
+    const a = await authorize(w, c.id);
+    const query = await consent(a.url, username);
+    return { c, a, query };
+  }
+
+  it('state replay: the second use of a callback URL is refused', async () => {
+    const { a, query, c } = await pending('replay_1');
+    expect((await callback(w, query, [a.cookie])).status).toBe(200);
+    const before = await durableItems(w);
+    const again = await callback(w, query, [a.cookie]);
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('"error":"unknown_state"');
+    expect(await durableItems(w)).toBe(before);
+    expect((await w.api({ method: 'GET', path: `/channels/${c.id}` })).body.status).toBe('active');
+  });
+
+  it('expired state (after 10 minutes) is refused', async () => {
+    const { a, query } = await pending('expired_1');
+    const before = await durableItems(w);
+    w.advance(601_000);
+    const res = await callback(w, query, [a.cookie]);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('"error":"expired_state"');
+    expect(await durableItems(w)).toBe(before);
+  });
+
+  it('a state started by another admin / for another channel in another browser is refused', async () => {
+    w.sim.createUser({ username: 'victim_1', name: 'Victim' });
+    const mine = await createChannel(w);
+    const mineAuth = await authorize(w, mine.id, 'admin-1');
+    const theirs = await createChannel(w);
+    const theirAuth = await authorize(w, theirs.id, 'admin-2');
+    const query = await consent(theirAuth.url, 'victim_1');
+    const before = await durableItems(w);
+    const res = await callback(w, query, [mineAuth.cookie]);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('"error":"browser_mismatch"');
+    const noCookie = await callback(w, (await consent(mineAuth.url, 'victim_1')).toString(), []);
+    expect(noCookie.status).toBe(400);
+    expect(await durableItems(w)).toBe(before);
+  });
+
+  it('missing state, and both code and error, are refused', async () => {
+    const { a, query } = await pending('both_1');
+    const before = await durableItems(w);
+    const code = new URLSearchParams(query).get('code')!;
+    expect((await callback(w, `code=${code}`, [a.cookie])).status).toBe(400);
+    const both = await callback(w, `${query}&error=access_denied`, [a.cookie]);
+    expect(both.status).toBe(400);
+    expect(both.text).toContain('"error":"invalid_request"');
+    expect(await durableItems(w)).toBe(before);
+  });
+
+  it('a PKCE verifier mismatch is refused by X and nothing is written', async () => {
+    const { a, query } = await pending('pkce_1');
+    await w.aws.clients.doc.send(
+      new UpdateCommand({
+        TableName: w.aws.tableName,
+        Key: keys.oauthState(a.state),
+        UpdateExpression: 'SET codeVerifier = :v',
+        ExpressionAttributeValues: { ':v': 'x'.repeat(43) },
+      }),
+    );
+    const before = await durableItems(w);
+    const res = await callback(w, query, [a.cookie]);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('"error":"exchange_failed"');
+    expect(await durableItems(w)).toBe(before);
+  });
+});
