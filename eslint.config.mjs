@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'cdk.out', '.x-channel', 'console/dist', 'bench/results', 'coverage', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules',
+      'cdk.out',
+      '.x-channel',
+      'console/dist',
+      'bench/results',
+      'coverage',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +28,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-sdk/*', 'twitter-api-v2', '@middy/*', 'aws-lambda', '../adapters/*', '../lambdas/*'] },
+        {
+          patterns: [
+            '@aws-sdk/*',
+            'twitter-api-v2',
+            '@middy/*',
+            'aws-lambda',
+            '../adapters/*',
+            '../lambdas/*',
+          ],
+        },
       ],
       'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
     },
