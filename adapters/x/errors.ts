@@ -89,6 +89,9 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
     ) {
       return permanent('access_level', 'the X API plan of this app does not include this endpoint', error);
     }
+    // POST /2/tweets with a reply to a deleted or hidden post answers 403, not 404.
+    if (t.includes('deleted or not visible'))
+      return permanent('target_not_found', 'X says the post to reply to is deleted or not visible', error);
     if (t.includes('duplicate content'))
       return permanent('duplicate_content', 'X refused a duplicate post', error);
     if (t.includes('reply to this conversation is not allowed') || t.includes('not been mentioned')) {

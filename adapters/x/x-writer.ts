@@ -35,6 +35,12 @@ export interface XWriterOptions extends XClientSettings {
   clockSkewSeconds?: number;
 }
 
+/** An answer without an id: X acted but we cannot name the result, so the delivery counts as unknown. */
+function requireId(id: string | undefined): string {
+  if (typeof id === 'string' && id.length > 0) return id;
+  throw retryable(DELIVERY_UNKNOWN, 'X answered the write without an id');
+}
+
 /** Whether a DM target is a dm_conversation_id (one-to-one ids are `<id>-<id>`) rather than a user id. */
 export const isDmConversationId = (target: string) => target.includes('-');
 
@@ -141,14 +147,16 @@ export function createXWriterFactory(options: XWriterOptions): XWriterFactory {
 
     return {
       reply: (text, inReplyToTweetId) =>
-        write('reply', async () => ({ xId: (await v2.reply(text, inReplyToTweetId)).data.id })),
-      post: (text) => write('post', async () => ({ xId: (await v2.tweet({ text })).data.id })),
+        write('reply', async () => ({ xId: requireId((await v2.reply(text, inReplyToTweetId)).data?.id) })),
+      post: (text) => write('post', async () => ({ xId: requireId((await v2.tweet({ text })).data?.id) })),
       sendDm: (target, text) =>
         write('dm', async () => {
           const sent = isDmConversationId(target)
             ? await v2.sendDmInConversation(target, { text })
             : await v2.sendDmToParticipant(target, { text });
-          return { xId: sent.dm_event_id };
+          // X answers `{ data: { dm_conversation_id, dm_event_id } }`; twitter-api-v2 1.29.1 types it unwrapped.
+          const body = sent as unknown as { data?: { dm_event_id?: string }; dm_event_id?: string };
+          return { xId: requireId(body.data?.dm_event_id ?? body.dm_event_id) };
         }),
       findEarlierDelivery: (q) => lookup(() => (q.kind === 'dm' ? findDm(q) : findPost(q))),
     };

@@ -33,6 +33,8 @@ export interface ComposeOverrides {
   tokens?: TokenProvider;
   /** Counts X requests (tests, benchmark). */
   onXRequest?: (info: { method: string; path: string }) => void;
+  /** Per-call X timeout (default 10 s). */
+  xTimeoutMs?: number;
 }
 
 /**
@@ -99,7 +101,11 @@ export function composeSender(config: SenderConfig, overrides: ComposeOverrides 
     tokens:
       overrides.tokens ??
       createSecretTokenReader({ client: clients.secrets, prefix: config.TOKEN_SECRET_PREFIX, clock }),
-    writerFor: createXWriterFactory({ apiBaseUrl: config.X_API_BASE_URL, onRequest: overrides.onXRequest }),
+    writerFor: createXWriterFactory({
+      apiBaseUrl: config.X_API_BASE_URL,
+      onRequest: overrides.onXRequest,
+      timeoutMs: overrides.xTimeoutMs,
+    }),
     newAttemptId: randomUUID,
     settings: {
       ...DEFAULT_SENDER_SETTINGS,

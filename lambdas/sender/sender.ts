@@ -129,6 +129,11 @@ export function createSenderHandler(runtime: SenderRuntime, log: Logger = defaul
     .use(injectLambdaContext(log))
     .handler(async (event, context) => {
       const processor = new SqsFifoPartialProcessorAsync();
-      return processPartialResponse(event, onRecord, processor, { context, skipGroupOnError: true });
+      return processPartialResponse(event, onRecord, processor, {
+        context,
+        skipGroupOnError: true,
+        // a batch whose every record waits (rate limit, paused channel) is not an error: report the failures
+        throwOnFullBatchFailure: false,
+      });
     });
 }
