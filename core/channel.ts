@@ -42,6 +42,18 @@ export interface ChannelCheckpoints {
   /** Newest DM event delivered (id + time); DM polls page down to it. */
   dmEventId: string | null;
   dmCreatedAt: string | null;
+  /**
+   * A mention scan stopped early (page bound): items newer than `untilId` up to `newestId` are
+   * delivered, those between `mentionsSinceId` and `untilId` not yet. Absent when there is none.
+   */
+  mentionsBacklog?: { newestId: string; untilId: string } | null;
+  /** Same for DM events: (`dm*` checkpoint, `until`) is still to deliver, [`until`, `newest`] is delivered. */
+  dmBacklog?: {
+    newestId: string;
+    newestCreatedAt: string;
+    untilId: string;
+    untilCreatedAt: string;
+  } | null;
 }
 
 export interface RateWindow {

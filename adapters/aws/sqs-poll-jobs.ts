@@ -1,0 +1,81 @@
+/**
+ * Poll jobs on the standard poll-jobs queue: SendMessageBatch of 10, several batches in flight, every
+ * entry's result checked and refused entries retried. Duplicates are harmless (the poller's lease).
+ */
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { invalidInput } from '../../core/errors';
+import { backoffMs, chunk, mapLimit } from '../../core/inbound/concurrency';
+import type { PollJob, PollJobQueue } from '../../core/inbound/types';
+
+export interface SqsPollJobsOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** SendMessageBatch calls in flight. */
+  concurrency?: number;
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const pollJobSchema = z
+  .object({
+    channelId: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/),
+    tick: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+
+/** Parses a poll-job body; throws `invalid_input` naming the field. */
+export function parsePollJob(body: string): PollJob {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw invalidInput('body', 'poll job is not valid JSON');
+  }
+  const parsed = pollJobSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalidInput(issue.path.join('.') || 'body', issue.message);
+  }
+  return parsed.data;
+}
+
+export function createSqsPollJobs(options: SqsPollJobsOptions): PollJobQueue {
+  const { client, queueUrl } = options;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  async function sendBatch(jobs: PollJob[]): Promise<string[]> {
+    let pending: SendMessageBatchRequestEntry[] = jobs.map((j, i) => ({
+      Id: `j${i}`,
+      MessageBody: JSON.stringify(j),
+    }));
+    const byId = new Map(jobs.map((j, i) => [`j${i}`, j.channelId]));
+    for (let attempt = 0; attempt < maxAttempts && pending.length; attempt++) {
+      if (attempt > 0) await sleep(backoffMs(attempt - 1, Math.random, 100, 1000));
+      try {
+        const res = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+        const ok = new Set((res.Successful ?? []).map((s) => s.Id));
+        pending = pending.filter((e) => !ok.has(e.Id));
+      } catch {
+        // the whole call failed: retry every entry of it
+      }
+    }
+    return pending.map((e) => byId.get(e.Id!)!);
+  }
+
+  return {
+    async send(jobs) {
+      const failed = await mapLimit(chunk(jobs, 10), options.concurrency ?? 16, sendBatch);
+      return { failed: failed.flat() };
+    },
+  };
+}

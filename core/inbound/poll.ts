@@ -1,0 +1,698 @@
+/**
+ * The poll of one channel: read new mentions and DM events from X, publish them to the inbound
+ * queue, and only then move the checkpoints (DESIGN.md "Nothing lost, nothing doubled").
+ *
+ * Timeline of one stream (mentions, then DMs, each on its own):
+ * ```
+ * read checkpoint C ─> page X newest-first down to C ─> publish oldest-first (every entry acked)
+ *                  ─> conditional write C → C' (condition: checkpoint still equals C)
+ * ```
+ * - crash before the write: the next run reads from C again; the republished messages carry the
+ *   same FIFO MessageDeduplicationId (`x:tweet:<id>`), so within SQS's 5-minute window they are
+ *   dropped, and the case system dedups by `id` anyway;
+ * - crash after the write: C' is durable, the job is redelivered and reads nothing new.
+ *
+ * Bounded runs without gaps. A run reads at most `maxMentionPages` / `maxDmPages` pages. X returns
+ * newest first, so a scan stopped early has delivered the newest part [oldest seen … newest] but not
+ * what lies between it and C. That is remembered as a *backlog* next to C:
+ * - mentions: `{ newestId, untilId }`; the next run asks `since_id = C, until_id = untilId` until it
+ *   reaches C, then C becomes `newestId`; new mentions wait until the backlog is drained. (X serves
+ *   only the newest 800 mentions, so with 10 pages of 100 this needs an unusual burst.)
+ * - DMs: `/2/dm_events` has no since/until ids, so the next run pages from the top again, skips the
+ *   delivered band [until … newest] by id/time, delivers below it, and when it reaches C delivers the
+ *   fresh events above the band too and moves C to the top. Re-reads of the band on the same UTC
+ *   day are not billed again (X-API.md §4).
+ */
+import { isPollable, type Channel, type ChannelCheckpoints, type RateWindow } from '../channel';
+import { ChannelError, isChannelError, retryable } from '../errors';
+import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../ports';
+import type { InboundMessage } from '../../contracts';
+import { runAutoFollow, DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
+import { backoffMs } from './concurrency';
+import {
+  compareXIds,
+  dmToInbound,
+  mentionToInbound,
+  shouldDeliverDm,
+  shouldDeliverMention,
+  type MappingContext,
+} from './mapping';
+import {
+  DM_EVENTS_ENDPOINT,
+  FOLLOW_ENDPOINT,
+  MENTIONS_ENDPOINT,
+  TIER_WINDOWS,
+  nextCallAt,
+  nextPollAt,
+  planPollInterval,
+  type XTier,
+} from './planner';
+import type {
+  FollowStore,
+  HealthPatch,
+  InboundPublisher,
+  PollStateStore,
+  RateObservation,
+  XDmEventData,
+  XIncludes,
+  XReader,
+  XReaderFactory,
+  XTweetData,
+} from './types';
+
+/** Bounds of one poll run. */
+export interface PollLimits {
+  maxMentionPages: number;
+  maxDmPages: number;
+  /** First DM page size: small, because an idle poll re-reads (and X may bill) the newest events. */
+  dmIdlePageSize: number;
+  /** Wall time a run may spend (retries included); below the Lambda timeout. */
+  timeBudgetMs: number;
+  /** Poll lease length: at least the poll-jobs visibility timeout, so a redelivered job finds it expired. */
+  leaseMs: number;
+  followDailyCap: number;
+  /** After a 403 "not in your plan" on a read endpoint: retry that long after (unless the admin acts). */
+  accessRetryMs: number;
+  /** After 402 credits depleted / monthly usage cap: slow retry. */
+  billingRetryMs: number;
+}
+
+export const DEFAULT_POLL_LIMITS: PollLimits = {
+  maxMentionPages: 10,
+  maxDmPages: 10,
+  dmIdlePageSize: 10,
+  timeBudgetMs: 20_000,
+  leaseMs: 120_000,
+  followDailyCap: DEFAULT_FOLLOW_DAILY_CAP,
+  accessRetryMs: 24 * 3600_000,
+  billingRetryMs: 3600_000,
+};
+
+/** Minimal logger port (the Powertools logger fits it). */
+export interface PollLog {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface PollDeps {
+  clock: Clock;
+  channels: ChannelStore;
+  state: PollStateStore;
+  tokens: TokenProvider;
+  openX: XReaderFactory;
+  publisher: InboundPublisher;
+  /** Absent: auto-follow never runs. */
+  follows?: FollowStore;
+  tier: XTier;
+  limits?: Partial<PollLimits>;
+  /** Turns a foreign error into a ChannelError (the X adapter maps its own). */
+  toChannelError?: (e: unknown) => ChannelError;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  log?: PollLog;
+}
+
+export interface PollJobInput {
+  channelId: string;
+  /** Lease owner: unique per job delivery (e.g. the SQS message id + receive count). */
+  owner: string;
+}
+
+export interface PollError {
+  endpoint: string;
+  code: string;
+  kind: string;
+}
+
+export interface PollOutcome {
+  status: 'polled' | 'skipped';
+  /** Why skipped: `channel_not_found`, `not_pollable`, `lease_held`, `needs_reauth`. */
+  reason?: string;
+  mentionsDelivered: number;
+  dmsDelivered: number;
+  followed: number;
+  errors: PollError[];
+  nextPollAt?: string;
+  /** The channel is degraded after this run (some feature refused by X). */
+  degraded: boolean;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const defaultToChannelError = (e: unknown): ChannelError =>
+  isChannelError(e) ? e : retryable('internal', 'unexpected error while polling', undefined, e);
+
+/** Thrown inside a run to stop it (needs_reauth): the job is acked, the channel is marked. */
+class StopPoll extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * Polls one channel once. Resolves with what happened; throws only `retryable` errors (transient X
+ * or AWS failures past the time budget, a lost checkpoint race) so that SQS retries the job.
+ */
+export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<PollOutcome> {
+  const empty: PollOutcome = {
+    status: 'skipped',
+    mentionsDelivered: 0,
+    dmsDelivered: 0,
+    followed: 0,
+    errors: [],
+    degraded: false,
+  };
+  const limits = { ...DEFAULT_POLL_LIMITS, ...deps.limits };
+  const channel = await deps.channels.get(job.channelId);
+  if (!channel) return { ...empty, reason: 'channel_not_found' };
+  if (!isPollable(channel) || !channel.account) return { ...empty, reason: 'not_pollable' };
+  if (!(await deps.state.acquirePollLease(channel.id, job.owner, limits.leaseMs))) {
+    // a duplicate job (standard queue) or an overlapping tick: the holder does the work
+    return { ...empty, reason: 'lease_held' };
+  }
+  try {
+    return await new PollRun(deps, limits, channel).run();
+  } finally {
+    await deps.state.releasePollLease(channel.id, job.owner);
+  }
+}
+
+interface Bound {
+  id: string | null;
+  createdAt: string;
+}
+
+const timeOf = (iso: string | undefined) => (iso ? Date.parse(iso) : Number.NaN);
+
+/** Orders DM events by (created_at, id). */
+function compareEvents(a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number {
+  const ta = timeOf(a.createdAt);
+  const tb = timeOf(b.createdAt);
+  if (ta !== tb && Number.isFinite(ta) && Number.isFinite(tb)) return ta - tb;
+  return compareXIds(a.id, b.id);
+}
+
+const eventKey = (e: XDmEventData) => ({ id: e.id, createdAt: e.created_at ?? '' });
+
+/** Whether event `e` is at or before the checkpoint/lower bound (X-API.md §2: page "until the checkpoint"). */
+function atOrBefore(e: XDmEventData, bound: Bound): boolean {
+  if (bound.id)
+    return e.id === bound.id || compareEvents(eventKey(e), { id: bound.id, createdAt: bound.createdAt }) <= 0;
+  return timeOf(e.created_at) < timeOf(bound.createdAt);
+}
+
+class PollRun {
+  private readonly now: Date;
+  private readonly nowIso: string;
+  private readonly deadline: number;
+  private readonly rateLimits: Record<string, RateWindow>;
+  private readonly notBefore: Record<string, string>;
+  private readonly errors: PollError[] = [];
+  private readonly toChannelError: (e: unknown) => ChannelError;
+  private checkpoints: ChannelCheckpoints;
+  private channel: Channel;
+  private x!: XReader;
+  private refreshed = false;
+  private lastError: HealthPatch['lastError'] = undefined;
+  private failure: ChannelError | undefined;
+  private delivered = { mentions: 0, dms: 0, followed: 0 };
+  private recovered: Array<'mentions' | 'dms'> = [];
+
+  constructor(
+    private readonly deps: PollDeps,
+    private readonly limits: PollLimits,
+    channel: Channel,
+  ) {
+    this.channel = channel;
+    this.now = deps.clock.now();
+    this.nowIso = this.now.toISOString();
+    this.deadline = this.now.getTime() + limits.timeBudgetMs;
+    this.rateLimits = { ...(channel.health?.rateLimits ?? {}) };
+    this.notBefore = { ...(channel.health?.notBefore ?? {}) };
+    this.checkpoints = {
+      mentionsSinceId: null,
+      dmEventId: null,
+      dmCreatedAt: null,
+      // older records may lack some fields; the conditional write treats missing as null
+      ...(channel.checkpoints as Partial<ChannelCheckpoints> | undefined),
+    };
+    this.toChannelError = deps.toChannelError ?? defaultToChannelError;
+  }
+
+  private get account() {
+    return this.channel.account!;
+  }
+
+  private due(endpoint: string): boolean {
+    const nb = this.notBefore[endpoint];
+    return !nb || Date.parse(nb) <= this.now.getTime();
+  }
+
+  private observe = (o: RateObservation) => {
+    this.rateLimits[o.endpoint] = {
+      limit: o.limit,
+      remaining: o.remaining,
+      resetAt: new Date(o.reset * 1000).toISOString(),
+    };
+  };
+
+  /** Where a first poll starts: sign-in time minus the backfill window. */
+  private startTime(): string {
+    const connected = Date.parse(this.channel.connectedAt ?? this.channel.createdAt);
+    const backfillMs = (this.channel.options?.backfillHours ?? 0) * 3600_000;
+    return new Date(connected - backfillMs).toISOString();
+  }
+
+  async run(): Promise<PollOutcome> {
+    const intervals = planPollInterval(TIER_WINDOWS[this.deps.tier]);
+    // a feature X refused (health.disabled) is retried only after its back-off in `notBefore`
+    const mentionsOn = this.channel.listenMentions;
+    const dmsOn = this.channel.listenDms && intervals.dmsSeconds !== null;
+    const mentionsDue = mentionsOn && this.due(MENTIONS_ENDPOINT);
+    const dmsDue = dmsOn && this.due(DM_EVENTS_ENDPOINT);
+
+    if (mentionsDue || dmsDue) {
+      try {
+        const token = await this.deps.tokens.getValidAccessToken(this.channel.id);
+        this.x = this.deps.openX(token, this.observe);
+        if (mentionsDue)
+          await this.stream(MENTIONS_ENDPOINT, () => this.pollMentions(), intervals.mentionsSeconds!);
+        // re-checked: a billing error on mentions pushes every endpoint back
+        if (dmsDue && this.due(DM_EVENTS_ENDPOINT)) {
+          await this.stream(DM_EVENTS_ENDPOINT, () => this.pollDms(), intervals.dmsSeconds!);
+        }
+      } catch (e) {
+        if (e instanceof StopPoll) return this.finish(intervals, e.reason);
+        const error = this.toChannelError(e);
+        if (error.kind === 'needs_reauth') {
+          await this.markNeedsReauth(error);
+          return this.finish(intervals, 'needs_reauth');
+        }
+        throw error;
+      }
+    }
+    return this.finish(intervals);
+  }
+
+  /** Runs one stream; classifies its error per X-API.md §5 without stopping the other stream. */
+  private async stream(endpoint: string, body: () => Promise<void>, intervalSeconds: number): Promise<void> {
+    try {
+      await body();
+      this.notBefore[endpoint] = nextCallAt(
+        this.now,
+        intervalSeconds,
+        this.rateLimits[endpoint],
+      ).toISOString();
+      this.recovered.push(endpoint === MENTIONS_ENDPOINT ? 'mentions' : 'dms');
+    } catch (e) {
+      if (e instanceof StopPoll) throw e;
+      const error = this.toChannelError(e);
+      if (error.kind === 'needs_reauth') throw error;
+      await this.handleStreamError(endpoint, error);
+    }
+  }
+
+  private recordError(endpoint: string, error: ChannelError) {
+    this.errors.push({ endpoint, code: error.code, kind: error.kind });
+    this.lastError = { code: error.code, kind: error.kind, message: error.message, at: this.nowIso };
+    this.deps.log?.warn('poll error', {
+      channelId: this.channel.id,
+      endpoint,
+      code: error.code,
+      kind: error.kind,
+    });
+  }
+
+  private async handleStreamError(endpoint: string, error: ChannelError) {
+    this.recordError(endpoint, error);
+    const later = (ms: number) => new Date(this.now.getTime() + ms).toISOString();
+    const feature = endpoint === MENTIONS_ENDPOINT ? 'mentions' : 'dms';
+    switch (error.kind) {
+      case 'retryable':
+        if (error.code === 'rate_limited') {
+          // never call this endpoint again before X's reset
+          this.notBefore[endpoint] = (
+            error.notBefore ?? new Date(this.now.getTime() + 15 * 60_000)
+          ).toISOString();
+          return;
+        }
+        // transient past the time budget, or a lost checkpoint race: the job fails and SQS retries it;
+        // `notBefore` stays as it was so that the retry may read again at once
+        this.failure ??= error;
+        return;
+      case 'permanent':
+        if (error.code === 'credits_depleted') {
+          for (const ep of [MENTIONS_ENDPOINT, DM_EVENTS_ENDPOINT])
+            this.notBefore[ep] = later(this.limits.billingRetryMs);
+          await this.changeChannel({ status: 'degraded', statusReason: error.message });
+          return;
+        }
+        if (error.code === 'access_level') {
+          this.notBefore[endpoint] = later(this.limits.accessRetryMs);
+          await this.changeChannel({
+            status: 'degraded',
+            statusReason: error.message,
+            disabled: { [feature]: `${error.message} (${endpoint})` },
+          });
+          return;
+        }
+        this.notBefore[endpoint] = later(this.limits.billingRetryMs);
+        return;
+      case 'invalid_input':
+        this.notBefore[endpoint] = later(this.limits.billingRetryMs);
+        return;
+      case 'needs_reauth':
+        throw error;
+      default: {
+        const never: never = error.kind;
+        throw new Error(`unexpected error kind ${String(never)}`);
+      }
+    }
+  }
+
+  /** Calls X with one forced token refresh on 401 and back-off + jitter on transient errors. */
+  private async callX<T>(fn: (x: XReader) => Promise<T>): Promise<T> {
+    const random = this.deps.random ?? Math.random;
+    const sleep = this.deps.sleep ?? defaultSleep;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(this.x);
+      } catch (e) {
+        const error = this.toChannelError(e);
+        if (error.kind === 'needs_reauth' && !this.refreshed) {
+          // X said 401: the token may have been revoked or rotated elsewhere; refresh once, then give up
+          this.refreshed = true;
+          const token = await this.deps.tokens.getValidAccessToken(this.channel.id, { forceRefresh: true });
+          this.x = this.deps.openX(token, this.observe);
+          continue;
+        }
+        const transient =
+          error.kind === 'retryable' && error.code !== 'rate_limited' && error.code !== 'conflict';
+        const delay = backoffMs(attempt, random);
+        if (!transient || attempt >= 3 || this.deps.clock.now().getTime() + delay > this.deadline)
+          throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private mappingContext(): MappingContext {
+    return {
+      channelId: this.channel.id,
+      account: { id: this.account.id, username: this.account.username },
+      receivedAt: this.nowIso,
+    };
+  }
+
+  private async pollMentions(): Promise<void> {
+    const cp = this.checkpoints;
+    const backlog = cp.mentionsBacklog ?? null;
+    const startTime = cp.mentionsSinceId ? undefined : this.startTime();
+    const items: Array<{ t: XTweetData; includes: XIncludes }> = [];
+    let newestId: string | undefined;
+    let oldestId: string | undefined;
+    let complete = false;
+    let stopError: ChannelError | undefined;
+    let paginationToken: string | undefined;
+    for (let page = 0; page < this.limits.maxMentionPages; page++) {
+      let res;
+      try {
+        res = await this.callX((x) =>
+          x.mentions({
+            accountId: this.account.id,
+            maxResults: 100,
+            sinceId: cp.mentionsSinceId ?? undefined,
+            untilId: backlog?.untilId,
+            startTime,
+            paginationToken,
+          }),
+        );
+      } catch (e) {
+        const error = this.toChannelError(e);
+        if (page === 0 || error.kind === 'needs_reauth') throw error;
+        stopError = error; // deliver the pages read so far; the backlog keeps the rest
+        break;
+      }
+      for (const t of res.data) items.push({ t, includes: res.includes });
+      const ids = res.data.map((t) => t.id);
+      const pageNewest = res.meta.newest_id ?? ids[0];
+      const pageOldest = res.meta.oldest_id ?? ids.at(-1);
+      if (pageNewest && (!newestId || compareXIds(pageNewest, newestId) > 0)) newestId = pageNewest;
+      if (pageOldest && (!oldestId || compareXIds(pageOldest, oldestId) < 0)) oldestId = pageOldest;
+      paginationToken = res.meta.next_token;
+      if (!paginationToken) {
+        complete = true;
+        break;
+      }
+    }
+
+    const ctx = this.mappingContext();
+    const startMs = startTime ? Date.parse(startTime) : Number.NEGATIVE_INFINITY;
+    const deliver = items
+      .filter(({ t }) =>
+        shouldDeliverMention(t, this.account.id, this.channel.options?.includeReposts ?? false),
+      )
+      // defensive: never older than the checkpoint or the first poll's start, whatever X returns
+      .filter(({ t }) => !cp.mentionsSinceId || compareXIds(t.id, cp.mentionsSinceId) > 0)
+      .filter(({ t }) => !t.created_at || Date.parse(t.created_at) >= startMs)
+      .sort((a, b) => compareXIds(a.t.id, b.t.id))
+      .map(({ t, includes }) => mentionToInbound(t, includes, ctx));
+
+    const next: ChannelCheckpoints = { ...cp };
+    if (complete) {
+      next.mentionsSinceId = backlog ? backlog.newestId : (newestId ?? cp.mentionsSinceId);
+      next.mentionsBacklog = null;
+    } else if (oldestId && newestId) {
+      next.mentionsBacklog = backlog ? { ...backlog, untilId: oldestId } : { newestId, untilId: oldestId };
+    }
+    await this.deliverAndSave(deliver, next, 'mentions');
+    // also without new authors: users queued by earlier polls (daily cap) are followed now
+    if (this.channel.autoFollow) await this.autoFollow(deliver.map((m) => m.author.id));
+    if (stopError) throw stopError;
+  }
+
+  private async pollDms(): Promise<void> {
+    const cp = this.checkpoints;
+    const backlog = cp.dmBacklog ?? null;
+    const lower: Bound =
+      cp.dmEventId && cp.dmCreatedAt
+        ? { id: cp.dmEventId, createdAt: cp.dmCreatedAt }
+        : { id: null, createdAt: this.startTime() };
+    const band = backlog
+      ? {
+          newest: { id: backlog.newestId, createdAt: backlog.newestCreatedAt },
+          until: { id: backlog.untilId, createdAt: backlog.untilCreatedAt },
+        }
+      : null;
+    const fresh: Array<{ e: XDmEventData; includes: XIncludes }> = [];
+    const older: Array<{ e: XDmEventData; includes: XIncludes }> = [];
+    let top: XDmEventData | undefined;
+    let oldestExamined: XDmEventData | undefined;
+    // without a backlog every event read is "older" (below the top); with one, only below the band
+    let inOlder = !band;
+    let olderPages = 0;
+    let reachedEnd = false;
+    let stopError: ChannelError | undefined;
+    let paginationToken: string | undefined;
+    let pageSize = this.limits.dmIdlePageSize;
+    // a hard stop for the rare band that sits below more than `maxDmPages` pages of fresh events
+    for (let page = 0; page < this.limits.maxDmPages * 3; page++) {
+      let res;
+      try {
+        res = await this.callX((x) => x.dmEvents({ maxResults: pageSize, paginationToken }));
+      } catch (e) {
+        const error = this.toChannelError(e);
+        if (page === 0 || error.kind === 'needs_reauth') throw error;
+        stopError = error;
+        break;
+      }
+      for (const e of res.data) {
+        if (!e.created_at) continue; // we always ask for created_at; an event without it cannot be ordered
+        if (atOrBefore(e, lower)) {
+          reachedEnd = true;
+          break;
+        }
+        top ??= e;
+        if (band) {
+          const k = eventKey(e);
+          if (compareEvents(k, band.newest) > 0) {
+            fresh.push({ e, includes: res.includes });
+            continue;
+          }
+          if (compareEvents(k, band.until) >= 0) continue; // delivered by an earlier run
+          inOlder = true;
+        }
+        older.push({ e, includes: res.includes });
+        oldestExamined = e;
+      }
+      if (inOlder) olderPages++;
+      paginationToken = res.meta.next_token;
+      if (!paginationToken) reachedEnd = true; // X's history (30 days) ends here
+      if (reachedEnd || olderPages >= this.limits.maxDmPages) break;
+      pageSize = 100; // more than the idle page: new events are coming, read in full pages
+    }
+
+    const ctx = this.mappingContext();
+    const toMessages = (list: Array<{ e: XDmEventData; includes: XIncludes }>) =>
+      list
+        .filter(({ e }) => shouldDeliverDm(e, this.account.id))
+        .sort((a, b) => compareEvents(eventKey(a.e), eventKey(b.e)))
+        .map(({ e, includes }) => dmToInbound(e, includes, ctx));
+
+    const next: ChannelCheckpoints = { ...cp };
+    let deliver: InboundMessage[] = [];
+    if (reachedEnd) {
+      deliver = [...toMessages(older), ...toMessages(fresh)];
+      const newest = top ?? (band ? { id: band.newest.id, created_at: band.newest.createdAt } : undefined);
+      if (newest) {
+        next.dmEventId = newest.id;
+        next.dmCreatedAt = newest.created_at ?? null;
+      }
+      next.dmBacklog = null;
+    } else if (inOlder && oldestExamined?.created_at) {
+      // stopped inside the undelivered part: deliver down to `oldestExamined`, remember the band
+      deliver = toMessages(older);
+      const newest = band ? band.newest : { id: top!.id, createdAt: top!.created_at! };
+      next.dmBacklog = {
+        newestId: newest.id,
+        newestCreatedAt: newest.createdAt,
+        untilId: oldestExamined.id,
+        untilCreatedAt: oldestExamined.created_at,
+      };
+    }
+    await this.deliverAndSave(deliver, next, 'dms');
+    if (stopError) throw stopError;
+    if (!reachedEnd && !inOlder) {
+      throw retryable('dm_backlog_overflow', 'too many new DM events to reach the checkpoint in one run');
+    }
+  }
+
+  /** Publishes (every entry acked) and only then moves the checkpoint, conditional on its old value. */
+  private async deliverAndSave(
+    messages: InboundMessage[],
+    next: ChannelCheckpoints,
+    stream: 'mentions' | 'dms',
+  ) {
+    if (messages.length) await this.deps.publisher.publish(messages);
+    const counters =
+      stream === 'mentions' ? { mentionsDelivered: messages.length } : { dmsDelivered: messages.length };
+    if (JSON.stringify(next) !== JSON.stringify(this.checkpoints) || messages.length) {
+      await this.deps.state.saveCheckpoints(this.channel.id, this.checkpoints, next, { counters });
+      this.checkpoints = next;
+    }
+    if (stream === 'mentions') this.delivered.mentions += messages.length;
+    else this.delivered.dms += messages.length;
+  }
+
+  private async autoFollow(authorIds: string[]) {
+    const follows = this.deps.follows;
+    if (!follows || this.channel.health?.disabled?.autoFollow || !this.due(FOLLOW_ENDPOINT)) return;
+    try {
+      const out = await runAutoFollow(follows, {
+        channelId: this.channel.id,
+        accountId: this.account.id,
+        authorIds,
+        x: this.x,
+        now: this.now,
+        dailyCap: this.limits.followDailyCap,
+        toChannelError: this.toChannelError,
+      });
+      this.delivered.followed += out.followed;
+      if (out.error) this.recordError(FOLLOW_ENDPOINT, out.error);
+      if (out.notBefore) this.notBefore[FOLLOW_ENDPOINT] = out.notBefore.toISOString();
+      if (out.disabledReason) await this.changeChannel({ disabled: { autoFollow: out.disabledReason } });
+      if (out.followed)
+        await this.deps.state.saveHealth(this.channel.id, { counters: { followed: out.followed } });
+    } catch (e) {
+      // follow bookkeeping must never fail a poll whose messages are already delivered
+      const error = this.toChannelError(e);
+      this.recordError(FOLLOW_ENDPOINT, error);
+    }
+  }
+
+  /** Admin-visible change (status, disabled reasons): version-conditional, re-read once on a race. */
+  private async changeChannel(change: ChannelChange): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        this.channel = await this.deps.channels.update(this.channel.id, this.channel.version, change);
+        return;
+      } catch (e) {
+        if (!(isChannelError(e) && e.code === 'conflict')) throw e;
+        const fresh = await this.deps.channels.get(this.channel.id);
+        if (!fresh) throw new StopPoll('channel_not_found');
+        // an admin may have paused or re-signed meanwhile: never overwrite those states
+        if (change.status && fresh.status !== 'active' && fresh.status !== 'degraded') {
+          const { status: _status, statusReason: _reason, ...rest } = change;
+          void _status;
+          void _reason;
+          change = rest;
+        }
+        this.channel = { ...fresh, account: fresh.account ?? this.channel.account };
+      }
+    }
+  }
+
+  private async markNeedsReauth(error: ChannelError) {
+    this.recordError('token', error);
+    const fresh = await this.deps.channels.get(this.channel.id);
+    if (fresh && fresh.status !== 'needs_reauth') {
+      this.channel = { ...fresh, account: fresh.account ?? this.channel.account };
+      await this.changeChannel({
+        status: 'needs_reauth',
+        statusReason: 'X refused the access token even after a refresh: sign in with X again',
+      });
+    }
+  }
+
+  /** After a successful stream of a feature X had refused: clear the reason; back to active if nothing else. */
+  private async restoreIfRecovered() {
+    const disabled = this.channel.health?.disabled ?? {};
+    const clear: Partial<Record<'mentions' | 'dms', null>> = {};
+    for (const f of this.recovered) if (disabled[f]) clear[f] = null;
+    const stillDisabled = (['mentions', 'dms'] as const).some((f) => disabled[f] && !(f in clear));
+    const change: ChannelChange = {};
+    if (Object.keys(clear).length) change.disabled = clear;
+    if (
+      this.channel.status === 'degraded' &&
+      !stillDisabled &&
+      this.errors.length === 0 &&
+      this.recovered.length
+    ) {
+      change.status = 'active';
+      change.statusReason = null;
+    }
+    if (Object.keys(change).length) await this.changeChannel(change);
+  }
+
+  private async finish(
+    intervals: ReturnType<typeof planPollInterval>,
+    skipReason?: string,
+  ): Promise<PollOutcome> {
+    if (!skipReason) await this.restoreIfRecovered();
+    const endpointTimes: Array<Date | null> = [];
+    const at = (ep: string) => (this.notBefore[ep] ? new Date(this.notBefore[ep]) : this.now);
+    if (this.channel.listenMentions) endpointTimes.push(at(MENTIONS_ENDPOINT));
+    if (this.channel.listenDms && intervals.dmsSeconds !== null) endpointTimes.push(at(DM_EVENTS_ENDPOINT));
+    const next = nextPollAt(this.now, endpointTimes).toISOString();
+    const health: HealthPatch = {
+      lastPollAt: this.nowIso,
+      nextPollAt: next,
+      rateLimits: this.rateLimits,
+      notBefore: this.notBefore,
+    };
+    if (this.errors.length === 0 && !skipReason) health.lastSuccessAt = this.nowIso;
+    if (this.lastError) health.lastError = this.lastError;
+    await this.deps.state.saveHealth(this.channel.id, health);
+    if (skipReason !== 'needs_reauth') await this.deps.state.scheduleNextPoll(this.channel.id, next);
+    if (this.failure) throw this.failure;
+    return {
+      status: skipReason ? 'skipped' : 'polled',
+      reason: skipReason,
+      mentionsDelivered: this.delivered.mentions,
+      dmsDelivered: this.delivered.dms,
+      followed: this.delivered.followed,
+      errors: this.errors,
+      nextPollAt: next,
+      degraded: this.channel.status === 'degraded',
+    };
+  }
+}

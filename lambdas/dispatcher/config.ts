@@ -1,0 +1,23 @@
+/**
+ * Environment of the dispatcher (STYLE.md §7), parsed once at cold start; a bad variable is named.
+ */
+import { z } from 'zod';
+import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
+import { baseEnvSchema, loadConfig } from '../shared/config';
+
+export const dispatcherEnvSchema = baseEnvSchema.extend({
+  /** The standard poll-jobs queue. */
+  POLL_JOBS_QUEUE_URL: z.url(),
+  /** Accepted for symmetry with the X functions (the poller plans per tier, not the dispatcher). */
+  X_TIER: z.enum(X_TIER_NAMES as [XTier, ...XTier[]]).default('pay-per-use'),
+  /** How long a claim keeps a dispatched channel out of the due index (≥ poll-jobs visibility timeout). */
+  DISPATCH_CLAIM_SECONDS: z.coerce.number().int().min(30).default(180),
+  /** Conditional writes and SendMessageBatch calls in flight. */
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+});
+
+export type DispatcherConfig = z.infer<typeof dispatcherEnvSchema>;
+
+/** Parses the dispatcher's environment; throws `ConfigError` naming every bad variable. */
+export const loadDispatcherConfig = (env: Record<string, string | undefined>): DispatcherConfig =>
+  loadConfig(dispatcherEnvSchema, env);

@@ -1,0 +1,291 @@
+/** In-memory fakes of the inbound ports (edges only), for unit and property tests. */
+import type { InboundMessage } from '../../../contracts';
+import { emptyHealth, type Channel, type ChannelCheckpoints } from '../../../core/channel';
+import { ChannelError, permanent, retryable } from '../../../core/errors';
+import { compareXIds } from '../../../core/inbound/mapping';
+import type {
+  DueIndex,
+  FollowStore,
+  HealthPatch,
+  InboundPublisher,
+  PollJob,
+  PollJobQueue,
+  PollStateStore,
+  RateObservation,
+  XDmEventData,
+  XReader,
+  XTweetData,
+  XUserData,
+} from '../../../core/inbound/types';
+import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../../../core/ports';
+
+export const ACCOUNT = { id: '1000', username: 'acme', name: 'Acme', avatarUrl: null };
+
+export function makeChannel(over: Partial<Channel> = {}): Channel {
+  return {
+    id: 'ch1',
+    name: null,
+    status: 'active',
+    statusReason: null,
+    account: ACCOUNT,
+    scopes: [],
+    options: { backfillHours: 0, includeReposts: false, allowPosts: true },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    connectedAt: '2026-01-01T00:00:00.000Z',
+    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
+    health: emptyHealth(),
+    version: 1,
+    listenMentions: true,
+    listenDms: true,
+    autoFollow: false,
+    ...over,
+  };
+}
+
+export class FakeClock implements Clock {
+  constructor(public t = Date.parse('2026-01-01T01:00:00.000Z')) {}
+  now = () => new Date(this.t);
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+/** Channel store + poll state on one in-memory record, with the same conditions as the DynamoDB adapters. */
+export class FakeChannelState implements ChannelStore, PollStateStore {
+  channel: Channel;
+  lease: { owner: string; until: number } | null = null;
+  dueAt: string | null = null;
+  checkpointWrites = 0;
+  constructor(
+    channel: Channel,
+    private clock: Clock,
+  ) {
+    this.channel = structuredClone(channel);
+  }
+  async create() {}
+  async get(id: string) {
+    return id === this.channel.id ? structuredClone(this.channel) : null;
+  }
+  async list() {
+    return { items: [structuredClone(this.channel)] };
+  }
+  async update(id: string, expectedVersion: number, change: ChannelChange) {
+    if (expectedVersion !== this.channel.version) throw retryable('conflict', 'stale');
+    const { disabled, ...rest } = change;
+    Object.assign(this.channel, rest);
+    for (const [k, v] of Object.entries(disabled ?? {})) {
+      const d = this.channel.health.disabled as Record<string, string | undefined>;
+      if (v === null) delete d[k];
+      else if (v !== undefined) d[k] = v;
+    }
+    this.channel.version++;
+    return structuredClone(this.channel);
+  }
+  async delete() {}
+  async claimAccount() {}
+  async releaseAccount() {}
+
+  async saveCheckpoints(
+    _id: string,
+    expected: ChannelCheckpoints,
+    next: ChannelCheckpoints,
+    health?: HealthPatch,
+  ) {
+    const norm = (c: ChannelCheckpoints) =>
+      JSON.stringify({
+        mentionsSinceId: c.mentionsSinceId ?? null,
+        dmEventId: c.dmEventId ?? null,
+        dmCreatedAt: c.dmCreatedAt ?? null,
+        mentionsBacklog: c.mentionsBacklog ?? null,
+        dmBacklog: c.dmBacklog ?? null,
+      });
+    if (norm(expected) !== norm(this.channel.checkpoints)) throw retryable('conflict', 'checkpoints moved');
+    this.channel.checkpoints = structuredClone(next);
+    this.checkpointWrites++;
+    if (health) await this.saveHealth(_id, health);
+  }
+  async saveHealth(_id: string, patch: HealthPatch) {
+    const h = this.channel.health;
+    const { counters, ...rest } = patch;
+    for (const [k, v] of Object.entries(rest))
+      if (v !== undefined) (h as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(counters ?? {})) {
+      (h.counters as Record<string, number>)[k] = ((h.counters as Record<string, number>)[k] ?? 0) + (v ?? 0);
+    }
+  }
+  async scheduleNextPoll(_id: string, at: string) {
+    this.dueAt = at;
+  }
+  async acquirePollLease(_id: string, owner: string, ttlMs: number) {
+    const now = this.clock.now().getTime();
+    if (this.lease && this.lease.until >= now && this.lease.owner !== owner) return false;
+    this.lease = { owner, until: now + ttlMs };
+    return true;
+  }
+  async releasePollLease(_id: string, owner: string) {
+    if (this.lease?.owner === owner) this.lease = null;
+  }
+}
+
+/** The inbound FIFO as the case system sees it: dedup by id within the window (here: forever). */
+export class FakeInbound implements InboundPublisher {
+  received: InboundMessage[] = [];
+  sends = 0;
+  private seen = new Set<string>();
+  /** Throw on the publish call with this index (0-based), before sending. */
+  failOnCall: number | null = null;
+  private calls = 0;
+  async publish(messages: InboundMessage[]) {
+    if (this.failOnCall === this.calls++) throw retryable('inbound_unavailable', 'injected');
+    for (const m of messages) {
+      this.sends++;
+      if (this.seen.has(m.id)) continue;
+      this.seen.add(m.id);
+      this.received.push(m);
+    }
+  }
+}
+
+export interface FakeXOptions {
+  users?: XUserData[];
+  tweets?: XTweetData[];
+  dms?: XDmEventData[];
+  /** Throw this for the Nth call (0-based) of an endpoint. */
+  faults?: Array<{ endpoint: 'mentions' | 'dms' | 'follow'; call: number; error: ChannelError }>;
+  rate?: (endpoint: string) => RateObservation | undefined;
+}
+
+/** X's newest-first paging over in-memory posts and DM events (since_id, until_id, start_time, next_token). */
+export class FakeX {
+  calls = { mentions: 0, dms: 0, follow: 0 };
+  followed: string[] = [];
+  constructor(public opts: FakeXOptions) {}
+  reader = (_token: string, onRate: (o: RateObservation) => void): XReader => {
+    const fault = (endpoint: 'mentions' | 'dms' | 'follow') => {
+      const n = this.calls[endpoint]++;
+      const f = this.opts.faults?.find((x) => x.endpoint === endpoint && x.call === n);
+      if (f) throw f.error;
+    };
+    const includes = { users: this.opts.users ?? [], media: [] };
+    return {
+      mentions: async (q) => {
+        fault('mentions');
+        const obs = this.opts.rate?.('GET /2/users/:id/mentions');
+        if (obs) onRate(obs);
+        const list = (this.opts.tweets ?? [])
+          .filter((t) => !q.sinceId || compareXIds(t.id, q.sinceId) > 0)
+          .filter((t) => !q.untilId || compareXIds(t.id, q.untilId) < 0)
+          .filter((t) => q.sinceId || !q.startTime || Date.parse(t.created_at!) >= Date.parse(q.startTime))
+          .sort((a, b) => compareXIds(b.id, a.id));
+        const offset = q.paginationToken ? Number(q.paginationToken) : 0;
+        const page = list.slice(offset, offset + q.maxResults);
+        const more = offset + q.maxResults < list.length;
+        return {
+          data: page,
+          includes,
+          meta: {
+            newest_id: page[0]?.id,
+            oldest_id: page.at(-1)?.id,
+            next_token: more ? String(offset + q.maxResults) : undefined,
+            result_count: page.length,
+          },
+        };
+      },
+      dmEvents: async (q) => {
+        fault('dms');
+        const all = [...(this.opts.dms ?? [])].sort((a, b) => compareXIds(b.id, a.id));
+        const offset = q.paginationToken ? Number(q.paginationToken) : 0;
+        const page = all.slice(offset, offset + q.maxResults);
+        const more = offset + q.maxResults < all.length;
+        return {
+          data: page,
+          includes,
+          meta: { next_token: more ? String(offset + q.maxResults) : undefined },
+        };
+      },
+      follow: async (_a, target) => {
+        fault('follow');
+        this.followed.push(target);
+      },
+    };
+  };
+}
+
+export const staticTokens: TokenProvider = { getValidAccessToken: async () => 'token-for-tests-000' };
+
+export class FakeFollows implements FollowStore {
+  records = new Map<string, { state: 'queued' | 'followed' | 'skipped'; at: string }>();
+  days = new Map<string, number>();
+  async get(_c: string, u: string) {
+    const r = this.records.get(u);
+    return r ? { userId: u, ...r } : null;
+  }
+  async enqueue(_c: string, u: string, at: string) {
+    if (this.records.has(u)) return false;
+    this.records.set(u, { state: 'queued', at });
+    return true;
+  }
+  async listQueued(_c: string, limit: number) {
+    return [...this.records]
+      .filter(([, r]) => r.state === 'queued')
+      .slice(0, limit)
+      .map(([u]) => u);
+  }
+  async takeDailySlot(_c: string, day: string, cap: number) {
+    const n = this.days.get(day) ?? 0;
+    if (n >= cap) return false;
+    this.days.set(day, n + 1);
+    return true;
+  }
+  async markDone(_c: string, u: string, state: 'followed' | 'skipped', at: string) {
+    this.records.set(u, { state, at });
+  }
+}
+
+export class FakeDue implements DueIndex, PollJobQueue {
+  due = new Map<string, string>();
+  jobs: PollJob[] = [];
+  failSend = new Set<string>();
+  async listDue(now: string, cursor?: string) {
+    // like DynamoDB's LastEvaluatedKey: a position in key order, not an offset
+    const all = [...this.due].filter(([id, at]) => at <= now && (!cursor || id > cursor)).sort();
+    const items = all.slice(0, 100).map(([channelId, dueAt]) => ({ channelId, dueAt }));
+    return { items, nextCursor: all.length > 100 ? items.at(-1)!.channelId : undefined };
+  }
+  async claim(id: string, dueAt: string, until: string) {
+    if (this.due.get(id) !== dueAt) return false;
+    this.due.set(id, until);
+    return true;
+  }
+  async release(id: string, until: string, dueAt: string) {
+    if (this.due.get(id) === until) this.due.set(id, dueAt);
+  }
+  async send(jobs: PollJob[]) {
+    const failed = jobs.filter((j) => this.failSend.has(j.channelId)).map((j) => j.channelId);
+    this.jobs.push(...jobs.filter((j) => !this.failSend.has(j.channelId)));
+    return { failed };
+  }
+}
+
+export const tweet = (id: number, author = '2000', over: Partial<XTweetData> = {}): XTweetData => ({
+  id: String(id),
+  text: `hello @acme ${id}`,
+  author_id: author,
+  created_at: new Date(Date.parse('2026-01-01T00:30:00.000Z') + id * 1000).toISOString(),
+  conversation_id: String(id),
+  ...over,
+});
+
+export const dm = (id: number, sender = '2000', over: Partial<XDmEventData> = {}): XDmEventData => ({
+  id: String(id),
+  event_type: 'MessageCreate',
+  text: `dm ${id}`,
+  sender_id: sender,
+  dm_conversation_id: sender < ACCOUNT.id ? `${sender}-${ACCOUNT.id}` : `${ACCOUNT.id}-${sender}`,
+  created_at: new Date(Date.parse('2026-01-01T00:30:00.000Z') + id * 1000).toISOString(),
+  ...over,
+});
+
+export const forbidden = () =>
+  permanent('access_level', 'the X API plan of this app does not include this endpoint');
