@@ -14,7 +14,7 @@ import type { SignInDeps } from '../../core/channels';
 import type { Clock, TokenProvider } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
-import { logger as sharedLogger } from '../shared/logger';
+import { createLogger } from '../shared/logger';
 import type { ApiConfig } from './config';
 
 export interface ApiDeps extends SignInDeps {
@@ -33,9 +33,8 @@ export interface ComposeOverrides {
 export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): ApiDeps {
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
-  const log = overrides.logger ?? sharedLogger;
-  // the validated LOG_LEVEL wins over whatever the shared logger read from the environment at import
-  if (!overrides.logger) log.setLogLevel(config.LOG_LEVEL.toUpperCase() as 'INFO');
+  // the validated LOG_LEVEL decides (Powertools resets per-invocation levels, so no setLogLevel here)
+  const log = overrides.logger ?? createLogger({ logLevel: config.LOG_LEVEL.toUpperCase() });
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
   const vault = createSecretsTokenVault({
