@@ -64,6 +64,11 @@ export interface SimXOptions {
   accessTokenTtlSeconds?: number;
   /** Reusing a spent refresh token revokes the whole grant (X may do this; X-API.md §1). */
   invalidateGrantOnRefreshReuse?: boolean;
+  /**
+   * Observes every X API answer (tests validate them against X's OpenAPI). Kept out of the hot
+   * path when unset; never validate inside the server itself.
+   */
+  onApiResponse?: (info: { endpoint: EndpointKey; status: number; body: string }) => void;
 }
 
 /** A running simulated X. */
@@ -334,6 +339,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (result.status < 400 && result.billing) meter.charge(result.billing);
     if (result.status < 400 && result.billing?.length) store.onChange();
     log(result.status);
+    options.onApiResponse?.({ endpoint, status: result.status, body: result.body });
     send(res, result, decision.headers);
   }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startCrowd } from '../../../sim/x/crowd';
 import { startSimX, type SimX } from '../../../sim/x/server';
 import { control, signIn, startTestSim, testClock } from './helpers';
+import { wireViolations } from './helpers';
 
 describe('sim-x control API', () => {
   let sim: SimX;
@@ -16,6 +17,7 @@ describe('sim-x control API', () => {
   });
   afterEach(async () => {
     await sim.stop();
+    expect(wireViolations(sim)).toEqual([]);
   });
 
   it('creates users, posts and DMs and lists them with the fixed fields', async () => {

@@ -5,6 +5,7 @@ import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twit
 import { mapXError, mayHaveApplied } from '../../../adapters/x/errors';
 import type { SimX } from '../../../sim/x/server';
 import { control, signIn, startTestSim, userClient } from './helpers';
+import { wireViolations } from './helpers';
 
 const MENTIONS = 'GET /2/users/:id/mentions';
 
@@ -20,6 +21,7 @@ describe('sim-x faults', () => {
   });
   afterEach(async () => {
     await sim.stop();
+    expect(wireViolations(sim)).toEqual([]);
   });
 
   const read = (timeoutMs?: number) => userClient(sim, token, timeoutMs).v2.userMentionTimeline(accountId);

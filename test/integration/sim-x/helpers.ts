@@ -5,6 +5,20 @@
  */
 import { createXAppClient, createXUserClient } from '../../../adapters/x/client';
 import { startSimX, type SimX, type SimXOptions } from '../../../sim/x/server';
+import { checkWireFormat, type WireViolation } from './openapi';
+
+const violations = new WeakMap<SimX, WireViolation[]>();
+const checked = new WeakMap<SimX, Set<string>>();
+
+/** Answers of `sim` that did not match X's OpenAPI schemas (every test asserts this is empty). */
+export function wireViolations(sim: SimX): WireViolation[] {
+  return violations.get(sim) ?? [];
+}
+
+/** Endpoints whose successful answers were validated. */
+export function validatedEndpoints(sim: SimX): string[] {
+  return [...(checked.get(sim) ?? [])].sort();
+}
 
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'test-client-secret-0123456789';
@@ -32,7 +46,19 @@ export function testClock(start = Date.UTC(2026, 8, 1, 12, 0, 0)) {
 
 /** Starts a simulator with a registered confidential app. */
 export async function startTestSim(options: SimXOptions = {}): Promise<SimX> {
-  const sim = await startSimX({ clock: testClock(), ...options });
+  const found: WireViolation[] = [];
+  const seen = new Set<string>();
+  const sim = await startSimX({
+    clock: testClock(),
+    onApiResponse: ({ endpoint, status, body }) => {
+      if (status < 300) seen.add(endpoint);
+      const violation = checkWireFormat(endpoint, status, body);
+      if (violation) found.push(violation);
+    },
+    ...options,
+  });
+  violations.set(sim, found);
+  checked.set(sim, seen);
   sim.registerApp({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,

@@ -15,6 +15,7 @@ import {
   submitAuthorize,
   userClient,
 } from './helpers';
+import { wireViolations } from './helpers';
 
 describe('sim-x OAuth 2.0 and the v2 endpoints through twitter-api-v2', () => {
   let sim: SimX;
@@ -23,6 +24,7 @@ describe('sim-x OAuth 2.0 and the v2 endpoints through twitter-api-v2', () => {
   });
   afterEach(async () => {
     await sim.stop();
+    expect(wireViolations(sim)).toEqual([]);
   });
 
   it('renders an accessible authorize page listing scopes and simulated accounts', async () => {

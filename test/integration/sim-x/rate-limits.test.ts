@@ -8,6 +8,7 @@ import { mapXError } from '../../../adapters/x/errors';
 import { RATE_LIMITS, type Tier } from '../../../sim/x/limits';
 import type { SimX } from '../../../sim/x/server';
 import { signIn, startTestSim } from './helpers';
+import { wireViolations } from './helpers';
 
 async function catchError(p: Promise<unknown>): Promise<ApiResponseError> {
   const e = await p.then(
@@ -29,6 +30,7 @@ describe('sim-x rate limits and tiers', () => {
   });
   afterEach(async () => {
     await sim.stop();
+    expect(wireViolations(sim)).toEqual([]);
   });
 
   it.each<[Tier, number]>([

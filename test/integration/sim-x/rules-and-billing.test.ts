@@ -6,6 +6,7 @@ import { ApiResponseError } from 'twitter-api-v2';
 import { mapXError } from '../../../adapters/x/errors';
 import type { SimX } from '../../../sim/x/server';
 import { signIn, startTestSim } from './helpers';
+import { wireViolations } from './helpers';
 
 const failure = (p: Promise<unknown>) =>
   p.then(
@@ -26,6 +27,7 @@ describe('sim-x X rules and billing', () => {
   });
   afterEach(async () => {
     await sim.stop();
+    expect(wireViolations(sim)).toEqual([]);
   });
 
   it('refuses replies to posts that did not summon the account, duplicates and long text', async () => {

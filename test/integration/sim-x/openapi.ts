@@ -1,0 +1,57 @@
+/**
+ * Validates sim-x answers against the response schemas of X's published OpenAPI (spec 2.166,
+ * extracted to test/fixtures/x-openapi/responses.json; see its README).
+ */
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import spec from '../../fixtures/x-openapi/responses.json';
+
+interface Fixture {
+  openapiVersion: string;
+  responses: Record<string, { status: number; schema: string }>;
+  components: { schemas: Record<string, unknown> };
+}
+
+const fixture = spec as unknown as Fixture;
+// OpenAPI 3.0 keywords (nullable, discriminator, example) are not JSON Schema: strict off lets ajv skip them.
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addFormat('int32', true);
+ajv.addFormat('int64', true);
+ajv.addSchema({ $id: 'x-openapi', components: fixture.components });
+
+const validators = new Map<string, ValidateFunction>();
+function validatorFor(ref: string): ValidateFunction {
+  let v = validators.get(ref);
+  if (!v) {
+    v = ajv.compile({ $ref: `x-openapi${ref}` });
+    validators.set(ref, v);
+  }
+  return v;
+}
+
+/** One answer that does not match X's schema. */
+export interface WireViolation {
+  endpoint: string;
+  status: number;
+  errors: string[];
+}
+
+/** Checks one answer; returns null when it conforms (or is an error answer, whose schema is not per endpoint). */
+export function checkWireFormat(endpoint: string, status: number, body: string): WireViolation | null {
+  const expected = fixture.responses[endpoint];
+  if (!expected) return { endpoint, status, errors: ['no schema for this endpoint'] };
+  if (status >= 300) return null;
+  const validate = validatorFor(expected.schema);
+  if (status !== expected.status)
+    return { endpoint, status, errors: [`status ${status}, X sends ${expected.status}`] };
+  if (validate(JSON.parse(body))) return null;
+  return {
+    endpoint,
+    status,
+    errors: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`),
+  };
+}
+
+/** The spec version the fixtures come from. */
+export const OPENAPI_VERSION = fixture.openapiVersion;
