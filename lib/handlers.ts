@@ -89,7 +89,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'COGNITO_CLIENT_ID',
       'COGNITO_DOMAIN',
     ],
-    optionalEnv: [...X_OPTIONAL, 'X_AUTHORIZE_URL'],
+    optionalEnv: [...X_OPTIONAL, 'X_AUTHORIZE_URL', 'OAUTH_BROWSER_BINDING', 'MAX_BODY_BYTES'],
   },
   dispatcher: {
     name: 'dispatcher',
@@ -100,7 +100,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     timeoutSeconds: 55,
     memoryMb: 256,
     requiredEnv: ['TABLE_NAME', 'POLL_JOBS_QUEUE_URL'],
-    optionalEnv: ['X_TIER'],
+    optionalEnv: ['X_TIER', 'DISPATCH_CLAIM_SECONDS', 'DISPATCH_CONCURRENCY'],
   },
   poller: {
     name: 'poller',
@@ -110,7 +110,13 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     timeoutSeconds: 30,
     memoryMb: 512,
     requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID', 'TOKEN_SECRET_PREFIX'],
-    optionalEnv: [...X_OPTIONAL],
+    optionalEnv: [
+      ...X_OPTIONAL,
+      'POLL_LEASE_MS',
+      'POLL_MAX_PAGES',
+      'POLL_TIME_BUDGET_MS',
+      'FOLLOW_DAILY_CAP',
+    ],
   },
   sender: {
     name: 'sender',
@@ -119,8 +125,23 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     description: 'x-channel sender: posts outbound replies and DMs to X, reports results',
     timeoutSeconds: 30,
     memoryMb: 512,
-    requiredEnv: ['TABLE_NAME', 'RESULTS_QUEUE_URL', 'X_APP_SECRET_ID', 'TOKEN_SECRET_PREFIX'],
-    optionalEnv: [...X_OPTIONAL],
+    // OUTBOUND_DLQ_URL: a body that can never be a command is moved there with a reason, then acked.
+    requiredEnv: [
+      'TABLE_NAME',
+      'RESULTS_QUEUE_URL',
+      'OUTBOUND_DLQ_URL',
+      'X_APP_SECRET_ID',
+      'TOKEN_SECRET_PREFIX',
+    ],
+    // OUTBOUND_MAX_RECEIVE_COUNT mirrors the queue's redrive setting (the last receive reports a result).
+    optionalEnv: [
+      ...X_OPTIONAL,
+      'OUTBOUND_MAX_RECEIVE_COUNT',
+      'IDEMPOTENCY_TTL_DAYS',
+      'X_APP_DM_BUDGET_PER_DAY',
+      'X_APP_POST_BUDGET_PER_DAY',
+      'PAUSED_MAX_HOLD_SECONDS',
+    ],
   },
 };
 

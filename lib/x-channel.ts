@@ -455,6 +455,8 @@ export class XChannel extends Construct {
       sender: {
         TABLE_NAME: this.table.tableName,
         RESULTS_QUEUE_URL: this.queues.results.queueUrl,
+        OUTBOUND_DLQ_URL: this.queues.outboundDlq.queueUrl,
+        OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount),
         X_APP_SECRET_ID: xAppSecretId,
         TOKEN_SECRET_PREFIX: this.tokenSecretPrefix,
         X_TIER: tier,
@@ -708,7 +710,8 @@ export class XChannel extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        mainFields: ['module', 'main'],
+        // esbuild's node default (`main` before `module`): some dependencies (twitter-text) ship an ESM
+        // build without the named exports their CommonJS build has.
         // The AWS SDK v3 is bundled, not taken from the runtime: the pinned versions in package.json
         // are the ones the integration tests ran against, the runtime's copy changes without notice,
         // and esbuild tree-shakes the bundled clients to a size that keeps cold starts short.
@@ -822,11 +825,13 @@ export class XChannel extends Construct {
     tokenSecrets(fns.poller, ['GetSecretValue', 'PutSecretValue']);
     sendTo(fns.poller, this.queues.inbound);
 
-    // sender: idempotency records, tokens (refreshed under the lease), results; it delays a
+    // sender: idempotency records, tokens (refreshed under the lease), results, and the outbound DLQ
+    // (a body that can never be a command goes there with its reason); it delays a
     // rate-limited command by changing its visibility (granted by the event source with the receive).
     tableReadWrite(fns.sender);
     tokenSecrets(fns.sender, ['GetSecretValue', 'PutSecretValue']);
     sendTo(fns.sender, this.queues.results);
+    sendTo(fns.sender, this.queues.outboundDlq);
   }
 
   private grantDataKey(fn: lambda.Function, service: 'dynamodb' | 'sqs') {

@@ -198,10 +198,13 @@ describe('functions', () => {
     expect(actionsOf(statements)).not.toContain('secretsmanager:CreateSecret');
   });
 
-  it('sender sends only to results and consumes outbound (visibility changes included)', () => {
+  it('sender sends only to results and the outbound DLQ, and consumes outbound (visibility changes included)', () => {
     const statements = roleStatements('sender');
     const sends = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
-    expect(sends.map((s) => refersTo(s, logicalId(stack.channel.queues.results)))).toEqual([true]);
+    expect(sends.map((s) => JSON.stringify(s.Resource))).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.channel.queues.results), 'Arn'] }),
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.channel.queues.outboundDlq), 'Arn'] }),
+    ]);
     const consume = statements.find((s) => actionsOf([s]).includes('sqs:ChangeMessageVisibility'))!;
     expect(refersTo(consume, logicalId(stack.channel.queues.outbound))).toBe(true);
   });
