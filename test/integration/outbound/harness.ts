@@ -57,6 +57,7 @@ export async function startSenderHarness(
   aws: LocalAws,
   sim: SimX,
   overrides: ComposeOverrides = {},
+  env: Record<string, string> = {},
 ): Promise<SenderHarness> {
   const queues = await aws.createQueues(`-s${randomUUID().slice(0, 6)}`);
   const clock = new ShiftClock();
@@ -71,6 +72,7 @@ export async function startSenderHarness(
     X_APP_SECRET_ID: 'x-channel/app',
     RESULTS_QUEUE_URL: queues.results.url,
     OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
+    ...env,
   });
   const runtime = composeSender(config, {
     clients: aws.clients,

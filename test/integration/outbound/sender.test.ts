@@ -140,3 +140,236 @@ describe('sender: delivered exactly once, with a result', () => {
     expect(results[0].status).toBe('sent');
   });
 });
+
+describe('sender: every failure ends in a result (or a wait), never a double post', () => {
+  const posts = () => sim.requests()['POST /2/tweets'] ?? 0;
+
+  it('429 → the command waits (no result, message held), then is sent once after the reset', async () => {
+    const m = mention();
+    const command = cmd({ kind: 'reply', targetId: m.id, text: 'After the rate limit.' });
+    sim.setFault({ endpoint: 'POST /2/tweets', kind: 'status', status: 429, resetSeconds: 600 });
+    await h.send(command);
+    await h.drain();
+    expect(only(await h.results(), command.idempotencyKey)).toHaveLength(0);
+    expect(await h.deliverOnce()).toBe(0); // held: invisible until the reset
+    await h.expireVisibility();
+    await h.drain();
+    expect(only(await h.results(), command.idempotencyKey)[0].status).toBe('sent');
+    expect((await simTweets(sim, accountId)).filter((t) => t.inReplyToId === m.id)).toHaveLength(1);
+  });
+
+  it('503 → retried with back-off, then sent', async () => {
+    const m = mention();
+    const command = cmd({ kind: 'reply', targetId: m.id, text: 'After an outage.' });
+    sim.setFault({ endpoint: 'POST /2/tweets', kind: 'status', status: 503 });
+    await h.send(command);
+    await h.drain();
+    expect(only(await h.results(), command.idempotencyKey)).toHaveLength(0);
+    await h.expireVisibility();
+    await h.drain();
+    expect(only(await h.results(), command.idempotencyKey)[0].status).toBe('sent');
+  });
+
+  it('a write without an answer (timeout) → the redelivery checks X, finds nothing, posts once', async () => {
+    const m = mention();
+    const command = cmd({ kind: 'reply', targetId: m.id, text: 'After a timeout.' });
+    sim.setFault({ endpoint: 'POST /2/tweets', kind: 'timeout' });
+    await h.send(command);
+    await h.drain();
+    await h.expireVisibility();
+    await h.drain();
+    expect(only(await h.results(), command.idempotencyKey)[0].status).toBe('sent');
+    expect((await simTweets(sim, accountId)).filter((t) => t.inReplyToId === m.id)).toHaveLength(1);
+  });
+
+  it('a timeout and X unable to tell (lookup refused) → unknown_delivery_state, no blind second post', async () => {
+    const m = mention();
+    const command = cmd({ kind: 'reply', targetId: m.id, text: 'Maybe delivered.' });
+    sim.setFault({ endpoint: 'POST /2/tweets', kind: 'timeout' });
+    sim.setFault({ endpoint: 'GET /2/users/:id/tweets', kind: 'status', status: 403, sticky: true });
+    await h.send(command);
+    await h.drain();
+    const before = posts();
+    await h.expireVisibility();
+    await h.drain();
+    expect(posts()).toBe(before);
+    const [result] = only(await h.results(), command.idempotencyKey);
+    expect(result.status === 'failed' && result.error).toMatchObject({
+      code: 'unknown_delivery_state',
+      retryable: false,
+    });
+  });
+
+  it.each<[string, () => Promise<Record<string, unknown>>, () => void]>([
+    [
+      'duplicate_content',
+      async () => {
+        const m = mention();
+        const text = `Same words twice ${seq}`;
+        await h.send(cmd({ kind: 'reply', targetId: m.id, text }));
+        await h.drain();
+        await h.results();
+        return { kind: 'reply', targetId: m.id, text };
+      },
+      () => undefined,
+    ],
+    [
+      'reply_not_allowed',
+      async () => ({
+        kind: 'reply',
+        targetId: sim.createTweet({ authorId: customerId, text: `no mention ${seq}` }).id,
+        text: 'hi',
+      }),
+      () => undefined,
+    ],
+    [
+      'target_not_found',
+      async () => ({ kind: 'reply', targetId: '1234567890123456789', text: 'hi there' }),
+      () => undefined,
+    ],
+    [
+      'dm_not_allowed',
+      async () => {
+        const closed = sim.createUser({ username: `closed${seq}`, name: 'Closed' }).id;
+        sim.setDmAcceptance(closed, 'none');
+        return { kind: 'dm', targetId: closed, text: 'hello' };
+      },
+      () => undefined,
+    ],
+    [
+      'credits_depleted',
+      async () => {
+        sim.setCredits(0);
+        return { kind: 'reply', targetId: mention().id, text: 'no credits' };
+      },
+      () => sim.setCredits(null),
+    ],
+    [
+      'access_level',
+      async () => {
+        sim.setFault({ endpoint: 'POST /2/tweets', kind: 'status', status: 403 });
+        return { kind: 'reply', targetId: mention().id, text: 'plan too low' };
+      },
+      () => undefined,
+    ],
+  ])(
+    'X refuses with %s → a failed result with that code, message deleted',
+    async (code, prepare, restore) => {
+      try {
+        const command = cmd(await prepare());
+        await h.send(command);
+        await h.drain();
+        const [result] = only(await h.results(), command.idempotencyKey);
+        expect(result.status === 'failed' && result.error.code).toBe(code);
+        expect(await h.deliverOnce()).toBe(0);
+      } finally {
+        restore();
+      }
+    },
+  );
+
+  it.each([
+    ['URL-heavy', Array.from({ length: 13 }, (_, i) => `https://example.com/${i}`).join(' ')],
+    ['CJK', '漢'.repeat(141)],
+  ])('over-length %s text → text_too_long before any X call', async (_name, text) => {
+    const before = JSON.stringify(sim.requests());
+    const command = cmd({ kind: 'reply', targetId: mention().id, text });
+    await h.send(command);
+    await h.drain();
+    const [result] = only(await h.results(), command.idempotencyKey);
+    expect(result.status === 'failed' && result.error).toMatchObject({
+      code: 'text_too_long',
+      retryable: false,
+    });
+    expect(JSON.stringify(sim.requests())).toBe(before);
+  });
+
+  it('same key with another text → key_reuse, nothing posted for it', async () => {
+    const m = mention();
+    const command = cmd({ kind: 'reply', targetId: m.id, text: 'First text.' });
+    await h.send(command);
+    await h.drain();
+    await h.send({ ...command, text: 'Second text.' });
+    await h.drain();
+    const results = only(await h.results(), command.idempotencyKey);
+    expect(results.map((r) => (r.status === 'failed' ? r.error.code : r.status))).toEqual([
+      'sent',
+      'key_reuse',
+    ]);
+    expect((await simTweets(sim, accountId)).filter((t) => t.inReplyToId === m.id)).toHaveLength(1);
+  });
+
+  it('a body that is not JSON → DLQ with a reason, no result', async () => {
+    await h.send('{not json', 'garbage');
+    await h.drain();
+    const [dead] = await h.dlq();
+    expect(dead.MessageAttributes?.reason?.StringValue).toMatch(/not valid JSON/);
+  });
+
+  it('a command failing the schema → failed invalid_input naming the field, and the DLQ', async () => {
+    const command = cmd({ kind: 'reply', targetId: 'not-a-tweet-id', text: 'x' });
+    await h.send(command);
+    await h.drain();
+    const [result] = only(await h.results(), command.idempotencyKey);
+    expect(result.status === 'failed' && result.error.code).toBe('invalid_input');
+    expect(result.status === 'failed' && result.error.message).toMatch(/targetId/);
+    const dead = await h.dlq();
+    expect(dead.some((d) => d.MessageAttributes?.reason?.StringValue?.includes('targetId'))).toBe(true);
+  });
+
+  it('unknown channel → channel_not_found; paused → held without a call to X; needs_reauth → failed', async () => {
+    const store = createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName });
+    const paused = await connectChannel(aws, sim, `paused${seq}`, { status: 'paused' });
+    const stale = await connectChannel(aws, sim, `stale${seq}`, { status: 'needs_reauth' });
+    const before = JSON.stringify(sim.requests());
+    const unknown = cmd({ channelId: 'ch_nope', kind: 'post', text: 'hello' });
+    const held = { ...cmd({ kind: 'post', text: 'paused hello' }), channelId: paused.channel.id };
+    const refused = { ...cmd({ kind: 'post', text: 'stale hello' }), channelId: stale.channel.id };
+    for (const c of [unknown, held, refused]) await h.send(c);
+    await h.drain();
+    const codes = Object.fromEntries(
+      (await h.results()).map((r) => [r.idempotencyKey, r.status === 'failed' ? r.error.code : r.status]),
+    );
+    expect(codes).toEqual({
+      [unknown.idempotencyKey]: 'channel_not_found',
+      [refused.idempotencyKey]: 'needs_reauth',
+    });
+    expect(JSON.stringify(sim.requests())).toBe(before);
+    // resumed → the held command goes out
+    const current = await store.get(paused.channel.id);
+    await store.update(paused.channel.id, current!.version, { status: 'active' });
+    await h.expireVisibility();
+    await h.drain();
+    expect(only(await h.results(), held.idempotencyKey)[0].status).toBe('sent');
+  });
+
+  it('a token X refuses (401, refresh impossible) → needs_reauth result and the channel marked', async () => {
+    const other = await connectChannel(aws, sim, `revoked${seq}`);
+    sim.revokeUserTokens(other.accountId);
+    const command = { ...cmd({ kind: 'post', text: 'with a dead token' }), channelId: other.channel.id };
+    await h.send(command);
+    await h.drain();
+    const [result] = only(await h.results(), command.idempotencyKey);
+    expect(result.status === 'failed' && result.error).toMatchObject({
+      code: 'needs_reauth',
+      retryable: true,
+    });
+    const store = createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName });
+    expect((await store.get(other.channel.id))?.status).toBe('needs_reauth');
+  });
+
+  it('X unavailable on the last receive → failed x_unavailable (retryable) instead of a silent DLQ', async () => {
+    const last = await startSenderHarness(aws, sim, {}, { OUTBOUND_MAX_RECEIVE_COUNT: '2' });
+    sim.setFault({ endpoint: 'POST /2/tweets', kind: 'status', status: 503, sticky: true });
+    const command = cmd({ kind: 'reply', targetId: mention().id, text: 'During a long outage.' });
+    await last.send(command);
+    await last.drain();
+    await last.expireVisibility();
+    await last.drain();
+    const [result] = only(await last.results(), command.idempotencyKey);
+    expect(result.status === 'failed' && result.error).toMatchObject({
+      code: 'x_unavailable',
+      retryable: true,
+    });
+  });
+});
