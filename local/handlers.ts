@@ -20,6 +20,8 @@ export interface LoadedHandlers {
   /** Routes the admin API module exports, if any. */
   apiRoutes?: Array<{ method: string; path: string; auth?: boolean }>;
   missing: FunctionName[];
+  /** Handlers that exist but could not be imported (e.g. their configuration is refused). */
+  failed: Array<{ name: FunctionName; reason: string }>;
 }
 
 function handlerFile(name: FunctionName): string | undefined {
@@ -30,24 +32,40 @@ function handlerFile(name: FunctionName): string | undefined {
   return undefined;
 }
 
-/** Imports every handler that exists; a handler that exists but fails to import is an error. */
+/** The route list the admin API declares: `routes`/`apiRoutes` of its handler, or of `lambdas/api/routes.ts`. */
+async function loadApiRoutes(handlerModule: Record<string, unknown>): Promise<LoadedHandlers['apiRoutes']> {
+  const pick = (m: Record<string, unknown>) =>
+    Array.isArray(m.routes) ? m.routes : Array.isArray(m.apiRoutes) ? m.apiRoutes : undefined;
+  const own = pick(handlerModule);
+  if (own) return own as LoadedHandlers['apiRoutes'];
+  const file = path.join(REPO_ROOT, 'lambdas', 'api', 'routes.ts');
+  if (!existsSync(file)) return undefined;
+  return pick((await import(file)) as Record<string, unknown>) as LoadedHandlers['apiRoutes'];
+}
+
+/**
+ * Imports every handler that exists. One that exists but cannot be imported is reported in `failed`
+ * (with the reason, e.g. the variable its configuration refuses) so the rest of the stack still runs.
+ */
 export async function loadHandlers(only: readonly FunctionName[] = FUNCTIONS): Promise<LoadedHandlers> {
-  const out: LoadedHandlers = { handlers: {}, missing: [] };
+  const out: LoadedHandlers = { handlers: {}, missing: [], failed: [] };
   for (const name of only) {
     const file = handlerFile(name);
     if (!file) {
       out.missing.push(name);
       continue;
     }
-    // A computed specifier: the handlers are written by others and may not exist at type-check time.
-    const mod = (await import(file)) as Record<string, unknown>;
-    const handler = mod.handler;
-    if (typeof handler !== 'function') {
-      throw new Error(`lambdas/${name}/${path.basename(file)} does not export a function named "handler"`);
+    try {
+      // A computed specifier: the handlers are written by others and may not exist at type-check time.
+      const mod = (await import(file)) as Record<string, unknown>;
+      if (typeof mod.handler !== 'function') {
+        throw new Error(`lambdas/${name}/${path.basename(file)} does not export a function named "handler"`);
+      }
+      if (name === 'api') out.apiRoutes = await loadApiRoutes(mod);
+      out.handlers[name] = mod.handler as (...args: any[]) => unknown;
+    } catch (e) {
+      out.failed.push({ name, reason: (e as Error)?.message ?? String(e) });
     }
-    out.handlers[name] = handler as (...args: any[]) => unknown;
-    if (name === 'api' && Array.isArray(mod.routes))
-      out.apiRoutes = mod.routes as LoadedHandlers['apiRoutes'];
   }
   return out;
 }

@@ -29,7 +29,12 @@ import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
 import { startSecretsManager } from '../stand-ins/secrets-manager';
 import { createQueueWithDlq, startSqs, type QueueWithDlq } from '../stand-ins/sqs';
 import type { SimX, SimXOptions } from '../sim/x/server';
-import { startSqsEventSource, type SqsEventSource, type SqsHandler } from './event-source';
+import {
+  startSqsEventSource,
+  type EventSourceStats,
+  type SqsEventSource,
+  type SqsHandler,
+} from './event-source';
 import { apiRouteTable, loadHandlers, placeholderRoutes, REPO_ROOT, type FunctionName } from './handlers';
 import { startHttpHost, type HttpHandler, type HttpHost } from './http-host';
 import { writeLocalJson, type LocalJson } from './local-json';
@@ -72,6 +77,8 @@ export interface LocalStack {
   localJsonPath: string;
   /** Functions that are not built yet (their routes/schedule/consumer are off). */
   missing: FunctionName[];
+  /** Functions that exist but failed to load, with the reason (they are off). */
+  failed: Array<{ name: FunctionName; reason: string }>;
   /** Whether the simulated X could be started (false: `sim/x` is not built yet, or real X). */
   simulatedX: boolean;
   /** Why the simulated X is not running, when it should be. */
@@ -79,6 +86,10 @@ export interface LocalStack {
   /** The queue URLs of all four queues and their DLQs. */
   queues: Record<QueueRole, QueueWithDlq>;
   tableName: string;
+  /** Start-up phases in ms: servers up, table/queues/secret ready, handlers imported, total. */
+  startupMs: { servers: number; resources: number; handlers: number; total: number };
+  /** Live counters: per consumer (`poller`, `sender`) its event-source stats, and dispatcher ticks. */
+  status(): { consumers: Partial<Record<FunctionName, EventSourceStats>>; dispatcherTicks: number };
   /** Graceful shutdown; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -86,6 +97,12 @@ export interface LocalStack {
 interface PersistedState {
   adminToken: string;
   simApp: { clientId: string; clientSecret: string };
+}
+
+/** DynamoDB Local refuses a `-dbPath` that does not exist yet. */
+function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -181,6 +198,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   const ports: PortSettings = { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0, ...options.ports };
   const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
   const log = options.logger ?? createLogger({ serviceName: 'x-channel-local' });
+  const t0 = Date.now();
+  const startupMs = { servers: 0, resources: 0, handlers: 0, total: 0 };
   const state = loadOrCreateState(dataDir, memory);
   registerSecretValue(state.adminToken);
   registerSecretValue(state.simApp.clientSecret);
@@ -196,7 +215,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         ? { endpoint: options.dynamodbEndpoint, stop: async () => undefined }
         : startDynamoDbLocal({
             port: ports.dynamodb,
-            ...(memory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }),
+            ...(memory ? {} : { dataDir: ensureDir(path.join(dataDir, 'dynamodb')) }),
           }).then((d) => (stops.push(['dynamodb', () => d.stop()]), d)),
       startSqs({
         port: ports.sqs,
@@ -244,6 +263,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const xBaseUrl = options.realX?.baseUrl ?? simX?.url ?? `http://127.0.0.1:${ports.x || 4010}`;
     const app = options.realX ?? state.simApp;
 
+    startupMs.servers = Date.now() - t0;
     const [, queueEntries] = await Promise.all([
       ensureTable(clients.dynamodb, tableName),
       Promise.all(
@@ -276,15 +296,27 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       INBOUND_QUEUE_URL: queues.inbound.url,
       OUTBOUND_QUEUE_URL: queues.outbound.url,
       RESULTS_QUEUE_URL: queues.results.url,
+      POLL_JOBS_DLQ_URL: queues.pollJobs.dlqUrl,
+      INBOUND_DLQ_URL: queues.inbound.dlqUrl,
+      OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
+      RESULTS_DLQ_URL: queues.results.dlqUrl,
       OAUTH_REDIRECT_URI: redirectUri,
+      // The admin API's name for the same value (lambdas/api/config.ts).
+      OAUTH_CALLBACK_URL: redirectUri,
       CONSOLE_ORIGIN: apiUrl,
     });
 
+    startupMs.resources = Date.now() - t0 - startupMs.servers;
     const loaded = await loadHandlers(options.functions);
+    startupMs.handlers = Date.now() - t0 - startupMs.servers - startupMs.resources;
     const { handlers } = loaded;
+    for (const f of loaded.failed) {
+      log.error('handler failed to load; it is off', { functionName: f.name, reason: f.reason });
+    }
     if (handlers.api) host.setRoutes(apiRouteTable(handlers.api as HttpHandler, loaded.apiRoutes));
 
     const sources: SqsEventSource[] = [];
+    const sourceByFunction: Partial<Record<FunctionName, SqsEventSource>> = {};
     let scheduler: Scheduler | undefined;
     const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     // Registered before they start, so a failure while starting still stops what runs.
@@ -298,22 +330,21 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     for (const [fn, role, batchSize, maxConcurrency] of consumers) {
       const handler = handlers[fn];
       if (!handler) continue;
-      sources.push(
-        await startSqsEventSource({
-          sqs: clients.sqs,
-          queueUrl: queues[role].url,
-          handler: handler as SqsHandler,
-          functionName: fn,
-          region,
-          batchSize,
-          maxConcurrency,
-          // Below the queue's visibility timeout, as Lambda requires.
-          functionTimeoutMs: Math.min(60_000, QUEUES[role].visibilityTimeoutSeconds * 1000),
-          stopTimeoutMs: drainTimeoutMs,
-          waitTimeSeconds: options.receiveWaitSeconds ?? 20,
-          logger: log,
-        }),
-      );
+      const source = (sourceByFunction[fn] = await startSqsEventSource({
+        sqs: clients.sqs,
+        queueUrl: queues[role].url,
+        handler: handler as SqsHandler,
+        functionName: fn,
+        region,
+        batchSize,
+        maxConcurrency,
+        // Below the queue's visibility timeout, as Lambda requires.
+        functionTimeoutMs: Math.min(60_000, QUEUES[role].visibilityTimeoutSeconds * 1000),
+        stopTimeoutMs: drainTimeoutMs,
+        waitTimeSeconds: options.receiveWaitSeconds ?? 20,
+        logger: log,
+      }));
+      sources.push(source);
     }
     if (handlers.dispatcher) {
       scheduler = startScheduler({
@@ -341,16 +372,25 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       },
     };
     const localJsonPath = writeLocalJson(dataDir, localJson);
+    startupMs.total = Date.now() - t0;
 
     let stopping: Promise<void> | undefined;
     return {
       localJson,
       localJsonPath,
       missing: loaded.missing,
+      failed: loaded.failed,
       simulatedX: Boolean(simX),
       ...(sim.reason ? { simulatedXProblem: sim.reason } : {}),
       queues,
       tableName,
+      startupMs,
+      status: () => ({
+        consumers: Object.fromEntries(
+          Object.entries(sourceByFunction).map(([fn, source]) => [fn, source.stats()]),
+        ) as Partial<Record<FunctionName, EventSourceStats>>,
+        dispatcherTicks: scheduler?.ticks() ?? 0,
+      }),
       stop() {
         // Order: scheduler and consumers first (no new work), then the HTTP host, then the servers
         // in reverse start order (SQS and the simulated X save their state while stopping).

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseCli, UsageError } from '../../../local/options';
+
+const root = path.resolve(__dirname, '../../..');
+
+describe('npm start options', () => {
+  it.each([
+    [[], {}, { api: 4000, x: 4010, dynamodb: 4020, sqs: 4030, secrets: 4040 }],
+    [['--port-base', '5000'], {}, { api: 5000, x: 5010, dynamodb: 5020, sqs: 5030, secrets: 5040 }],
+    [['--port-base=0'], {}, { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0 }],
+    [
+      [],
+      { XC_PORT_BASE: '6000', XC_SQS_PORT: '7000' },
+      { api: 6000, x: 6010, dynamodb: 6020, sqs: 7000, secrets: 6040 },
+    ],
+  ])('derives ports from %j and %j', (argv, env, ports) => {
+    expect(parseCli(argv, env).ports).toEqual(ports);
+  });
+
+  it('reads --memory, --data-dir, --tick-ms and switches to real X with both credentials', () => {
+    const s = parseCli(['--memory', '--data-dir', 'tmp/state', '--tick-ms', '500'], {
+      X_CLIENT_ID: 'cid',
+      X_CLIENT_SECRET: 'csecret',
+    });
+    expect(s).toMatchObject({ memory: true, dataDir: 'tmp/state', scheduleIntervalMs: 500 });
+    expect(s.realX).toEqual({
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      baseUrl: 'https://api.x.com',
+      authorizeUrl: 'https://x.com/i/oauth2/authorize',
+    });
+  });
+
+  it.each([
+    [['--nope'], {}, /--nope/],
+    [['--port-base'], {}, /--port-base needs a value/],
+    [[], { XC_API_PORT: 'abc' }, /XC_API_PORT/],
+    [[], { XC_SCHEDULE_INTERVAL_MS: '5' }, /XC_SCHEDULE_INTERVAL_MS/],
+    [[], { X_CLIENT_SECRET: 'only-the-secret' }, /X_CLIENT_ID is required/],
+    [[], { X_CLIENT_ID: 'cid', X_CLIENT_SECRET: 's', X_API_BASE_URL: 'ftp://x' }, /X_API_BASE_URL/],
+  ])('refuses %j %j naming the culprit', (argv, env, message) => {
+    expect(() => parseCli(argv, env)).toThrow(UsageError);
+    expect(() => parseCli(argv, env)).toThrow(message);
+  });
+
+  it('never echoes a secret in a usage error', () => {
+    expect(() => parseCli([], { X_CLIENT_SECRET: 'super-secret-value' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('super-secret-value') }),
+    );
+  });
+
+  it.each([
+    [['--bogus'], {}, '--bogus'],
+    [[], { XC_API_PORT: '99999' }, 'XC_API_PORT'],
+  ])('the CLI exits 2 with one line and no stack trace for %j %j', (argv, env, culprit) => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'local/main.ts', ...argv],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.status).toBe(2);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(culprit);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
