@@ -136,6 +136,17 @@ export interface RenderContext {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+// Posts never change, so their visible text is computed once (parseTweet is the costliest step of a read).
+const visibleCache = new WeakMap<SimTweet, { text: string; long: boolean }>();
+function visibleOf(tweet: SimTweet): { text: string; long: boolean } {
+  let v = visibleCache.get(tweet);
+  if (!v) {
+    v = visibleText(tweet.text);
+    visibleCache.set(tweet, v);
+  }
+  return v;
+}
+
 /** X's `text` for a long post: the first part that fits 280 weighted chars, with an ellipsis. */
 function visibleText(full: string): { text: string; long: boolean } {
   const parsed = twitterText.parseTweet(full);
@@ -178,7 +189,7 @@ export function renderTweet(
   fields: Set<string>,
   ctx: RenderContext,
 ): Record<string, unknown> {
-  const { text, long } = visibleText(tweet.text);
+  const { text, long } = visibleOf(tweet);
   const out: Record<string, unknown> = {
     id: tweet.id,
     text,
@@ -304,7 +315,7 @@ export function tweetIncludes(
     if (ex.has('author_id')) userIds.add(t.authorId);
     if (ex.has('in_reply_to_user_id') && t.inReplyToUserId) userIds.add(t.inReplyToUserId);
     if (ex.has('entities.mentions.username')) {
-      for (const name of twitterText.extractMentions(visibleText(t.text).text)) {
+      for (const name of twitterText.extractMentions(visibleOf(t).text)) {
         const u = ctx.store.userByName(name);
         if (u) userIds.add(u.id);
       }
