@@ -96,6 +96,8 @@ export interface Messages {
     failed: string;
   };
   disabled: { mentions: string; dms: string; autoFollow: string };
+  needsReauthorization: (features: string) => string;
+  featureNames: { mentions: string; dms: string; autoFollow: string };
   actions: string;
   pause: string;
   resume: string;
@@ -207,6 +209,9 @@ const en: Messages = {
     autoFollow:
       'X does not allow automated following on your API plan (Enterprise only since 2026): switch auto-follow off, or let everyone message the account in its X privacy settings.',
   },
+  needsReauthorization: (features) =>
+    `X has not granted what these switches need yet: ${features}. Choose Re-authorize with X to grant it.`,
+  featureNames: { mentions: 'mentions', dms: 'direct messages', autoFollow: 'auto-follow' },
   actions: 'Actions',
   pause: 'Pause',
   resume: 'Resume',
@@ -223,6 +228,38 @@ const en: Messages = {
   actionFailed: (reason) => `That did not work: ${reason}`,
   unnamed: 'Unnamed channel',
   errors: {
+    access_denied: {
+      what: 'You cancelled at X.',
+      todo: 'Choose Try again and then Authorize app.',
+    },
+    unknown_state: {
+      what: 'That sign-in link is unknown or was already used.',
+      todo: 'Start again with Sign in with X from the console.',
+    },
+    expired_state: {
+      what: 'The sign-in took too long and expired.',
+      todo: 'Start again with Sign in with X and finish within a few minutes.',
+    },
+    missing_state: {
+      what: 'X came back without the sign-in reference.',
+      todo: 'Start again with Sign in with X from the console.',
+    },
+    invalid_request: {
+      what: 'X came back with an incomplete answer.',
+      todo: 'Start again with Sign in with X from the console.',
+    },
+    browser_mismatch: {
+      what: 'The sign-in finished in a different browser than the one that started it.',
+      todo: 'Start and finish Sign in with X in the same browser.',
+    },
+    x_error: {
+      what: 'X did not accept the sign-in (the code exchange failed).',
+      todo: 'Try again; if it keeps failing, check the callback URL registered in the X developer portal.',
+    },
+    channel_gone: {
+      what: 'The channel was deleted while you were signing in.',
+      todo: 'Create a new channel.',
+    },
     access_level: {
       what: 'X says your API plan does not include this feature.',
       todo: 'Upgrade the plan in the X developer portal, or switch the feature off here.',
@@ -394,6 +431,9 @@ const es: Messages = {
     autoFollow:
       'X no permite seguir cuentas de forma automatizada en tu plan de API (solo Enterprise desde 2026): desactiva el seguimiento automático o permite que cualquiera escriba a la cuenta en su configuración de privacidad de X.',
   },
+  needsReauthorization: (features) =>
+    `X aún no concedió lo que necesitan estos interruptores: ${features}. Elige Volver a autorizar con X para concederlo.`,
+  featureNames: { mentions: 'menciones', dms: 'mensajes directos', autoFollow: 'seguimiento automático' },
   actions: 'Acciones',
   pause: 'Pausar',
   resume: 'Reanudar',
@@ -410,6 +450,38 @@ const es: Messages = {
   actionFailed: (reason) => `No funcionó: ${reason}`,
   unnamed: 'Canal sin nombre',
   errors: {
+    access_denied: {
+      what: 'Cancelaste en X.',
+      todo: 'Elige Intentar de nuevo y luego Autorizar (Authorize app).',
+    },
+    unknown_state: {
+      what: 'Ese enlace de inicio de sesión es desconocido o ya se usó.',
+      todo: 'Empieza de nuevo con Iniciar sesión con X desde la consola.',
+    },
+    expired_state: {
+      what: 'El inicio de sesión tardó demasiado y venció.',
+      todo: 'Empieza de nuevo con Iniciar sesión con X y termina en pocos minutos.',
+    },
+    missing_state: {
+      what: 'X volvió sin la referencia del inicio de sesión.',
+      todo: 'Empieza de nuevo con Iniciar sesión con X desde la consola.',
+    },
+    invalid_request: {
+      what: 'X volvió con una respuesta incompleta.',
+      todo: 'Empieza de nuevo con Iniciar sesión con X desde la consola.',
+    },
+    browser_mismatch: {
+      what: 'El inicio de sesión terminó en un navegador distinto del que lo empezó.',
+      todo: 'Empieza y termina Iniciar sesión con X en el mismo navegador.',
+    },
+    x_error: {
+      what: 'X no aceptó el inicio de sesión (falló el intercambio del código).',
+      todo: 'Inténtalo de nuevo; si sigue fallando, revisa la URL de retorno registrada en el portal de desarrolladores de X.',
+    },
+    channel_gone: {
+      what: 'El canal se eliminó mientras iniciabas sesión.',
+      todo: 'Crea un canal nuevo.',
+    },
     access_level: {
       what: 'X indica que tu plan de API no incluye esta función.',
       todo: 'Mejora el plan en el portal de desarrolladores de X o desactiva la función aquí.',

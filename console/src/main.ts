@@ -183,7 +183,17 @@ function renderSignedOut(): void {
 
 async function renderList(): Promise<void> {
   replaceChildren(main(), h('h2', {}, m.channels), h('p', { 'aria-busy': 'true' }, m.loading));
-  const channels = await api.listChannels();
+  const listed = await api.listChannels();
+  // The list carries no counters; each channel's health has them (a failed one keeps the stored view).
+  const channels = await Promise.all(
+    listed.map(async (c) => ({
+      ...c,
+      health: await api.getHealth(c.id).catch((e: unknown) => {
+        if (e instanceof UnauthorizedError) throw e;
+        return c.health;
+      }),
+    })),
+  );
   const rows = channels.map((c) => {
     const name = displayName(c);
     const inCount = c.health.counters.mentionsDelivered + c.health.counters.dmsDelivered;
@@ -558,6 +568,13 @@ async function renderChannel(id: string): Promise<void> {
     h('p', {}, h('a', { href: '#/' }, `← ${m.backToList}`)),
     h('div', { class: 'header-row' }, h('h2', {}, name), badge(c.status, c.statusReason)),
     signInNotice(c.id, retry),
+    c.needsReauthorization.length && !needsSignIn
+      ? h(
+          'div',
+          { class: 'notice warn', id: 'needs-reauthorization' },
+          h('p', {}, m.needsReauthorization(c.needsReauthorization.map((f) => m.featureNames[f]).join(', '))),
+        )
+      : null,
     needsSignIn
       ? h(
           'section',

@@ -46,8 +46,14 @@ export interface ChannelView {
   listenMentions: boolean;
   listenDms: boolean;
   autoFollow: boolean;
+  /** Switches whose OAuth scope X has not granted yet (a new Sign in with X grants it). */
+  needsReauthorization: SwitchFeature[];
   health: HealthView;
 }
+
+/** Feature names the API uses in `needsReauthorization`. */
+export type SwitchFeature = 'mentions' | 'dms' | 'autoFollow';
+const FEATURES: readonly string[] = ['mentions', 'dms', 'autoFollow'];
 
 /** The three switches, named as in the API. */
 export type SwitchKey = 'listenMentions' | 'listenDms' | 'autoFollow';
@@ -110,6 +116,11 @@ export function toChannel(raw: unknown): ChannelView {
     listenMentions: c.listenMentions === true,
     listenDms: c.listenDms === true,
     autoFollow: c.autoFollow === true,
+    needsReauthorization: Array.isArray(c.needsReauthorization)
+      ? (c.needsReauthorization.filter(
+          (f) => typeof f === 'string' && FEATURES.includes(f),
+        ) as SwitchFeature[])
+      : [],
     health: toHealth(c.health ?? {}),
   };
 }

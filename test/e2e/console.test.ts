@@ -1,0 +1,318 @@
+/**
+ * Acceptance test of the admin console in headless Chromium against the whole local stack
+ * (`startLocal({ memory: true })`: the admin API, the simulated X, the AWS stand-ins), through the
+ * real page: sign-in from `adminLoginUrl`, New channel → Sign in with X in a tab that closes itself,
+ * switches that persist, the cancel path, a forged callback, accessibility (axe-core), the bundle
+ * budget, and "no request to any origin but the console's own".
+ *
+ * Screenshots go to docs/console-*.png (list, configured channel, an error state).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import axe from 'axe-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { buildConsole } from '../../console/build';
+import { startLocal, type LocalStack } from '../../local/start-local';
+
+const CHROMIUM = '/usr/bin/chromium';
+const DOCS = path.join(__dirname, '..', '..', 'docs');
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+jest.setTimeout(60_000);
+
+describe('admin console in headless Chromium against startLocal({ memory: true })', () => {
+  let dataDir: string;
+  let userDataDir: string;
+  let stack: LocalStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Every URL the console tab asked for (the sign-in tab is another page and is not counted). */
+  const consoleRequests: string[] = [];
+  let account: { id: string; username: string; name: string };
+
+  const local = () => stack.localJson;
+  /** A URL on the console's origin (adminUrl may or may not end with a slash). */
+  const consoleUrl = (p: string) => new URL(p, local().adminUrl).toString();
+  const createSimUser = async (username: string, name: string) => {
+    const res = await fetch(`${local().x.controlUrl}/_sim/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, name }),
+    });
+    expect(res.status).toBeLessThan(300);
+    return { id: ((await res.json()) as { id: string }).id, username, name };
+  };
+  const listChannelsViaApi = async () => {
+    const res = await fetch(`${local().apiUrl}/channels`, {
+      headers: { authorization: `Bearer ${local().adminToken}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items?: unknown[] } | unknown[];
+    return (Array.isArray(body) ? body : (body.items ?? [])) as Array<Record<string, unknown>>;
+  };
+  /** Runs axe-core in the page (evaluated over CDP, so the page's CSP does not block it). */
+  const seriousA11yViolations = async (p: Page) => {
+    await p.evaluate(axe.source);
+    const results = await p.evaluate(() =>
+      (window as unknown as { axe: typeof axe }).axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      }),
+    );
+    return results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no browser at ${CHROMIUM}: install chromium (apt-get install chromium)`);
+    }
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-console-'));
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-chromium-'));
+    mkdirSync(DOCS, { recursive: true });
+    stack = await startLocal({
+      memory: true,
+      dataDir,
+      dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
+      tableName: `xc-console-${process.pid}-${Date.now()}`,
+      receiveWaitSeconds: 1,
+      drainTimeoutMs: 2000,
+      // The console needs the admin API and the simulated X only: no schedule, no queue consumers.
+      functions: ['api'],
+    });
+    if (!stack.simulatedX) throw new Error(`the simulated X is not running: ${stack.simulatedXProblem}`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    page.on('request', (r) => consoleRequests.push(r.url()));
+    account = await createSimUser(`acme_help_${process.pid % 100000}`, 'Acme Support');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    for (const dir of [dataDir, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds a self-contained bundle under 100 KB gzipped', async () => {
+    const bundle = await buildConsole();
+    const gzipped = [bundle.indexHtml, ...[...bundle.assets.values()].map((a) => a.body)].reduce(
+      (sum, b) => sum + gzipSync(b).length,
+      0,
+    );
+    expect(gzipped).toBeLessThan(100 * 1024);
+    expect(bundle.indexHtml.toString()).not.toMatch(/https?:\/\//);
+  });
+
+  it('serves the page with a strict CSP and the right cache and content types', async () => {
+    const res = await fetch(consoleUrl('/'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+      "form-action 'self'",
+    ]) {
+      expect(csp).toContain(directive);
+    }
+    expect(csp).toContain(`img-src 'self' data: https://pbs.twimg.com ${new URL(local().x.baseUrl).origin}`);
+    const script = /src="(assets\/app-[0-9a-f]+\.js)"/.exec(await res.text())?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(consoleUrl(`/${script}`));
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    const config = await fetch(consoleUrl('/assets/config.json'));
+    expect(await config.json()).toEqual({ authMode: 'local' });
+    expect((await fetch(consoleUrl('/assets/%2e%2e/serve.ts'))).status).toBe(404);
+  });
+
+  it('without a token shows a sign-in prompt; adminLoginUrl signs in and leaves no token in the address', async () => {
+    await page.goto(local().adminUrl);
+    await expect(
+      page.getByRole('heading', { name: 'Sign in to manage your X channels' }).isVisible(),
+    ).resolves.toBe(true);
+    await page.goto(local().adminLoginUrl);
+    await page.getByRole('heading', { name: 'Channels', exact: true }).waitFor();
+    expect(page.url()).not.toContain(local().adminToken);
+    expect(page.url()).not.toContain('token=');
+    await page.getByText('No channels yet').waitFor();
+  });
+
+  it('New channel → Sign in with X opens X in a tab that closes itself, then shows the account; auto-follow persists', async () => {
+    await page.getByRole('link', { name: 'New channel' }).click();
+    await page.getByRole('heading', { name: 'Configure X channel' }).waitFor();
+    await page.getByLabel('Channel name (optional)').fill('Support desk');
+    const [popup] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Sign in with X' }).click(),
+    ]);
+    await popup.waitForURL((u) => u.pathname === '/i/oauth2/authorize');
+    expect(new URL(popup.url()).origin).toBe(new URL(local().x.baseUrl).origin);
+    await page.locator('#sign-in-notice', { hasText: 'Waiting for you to authorize the app' }).waitFor();
+    await popup.check(`input[name="username"][value="${account.username}"]`);
+    await Promise.all([popup.waitForEvent('close'), popup.click('button[name="decision"][value="allow"]')]);
+    expect(popup.isClosed()).toBe(true);
+
+    await page.locator('#account-id').waitFor();
+    expect(await page.locator('#account-name').textContent()).toBe(account.name);
+    expect(await page.locator('#account-username').textContent()).toBe(`@${account.username}`);
+    expect(await page.locator('#account-id').textContent()).toBe(account.id);
+    expect(await page.locator('.badge').first().textContent()).toBe('Active');
+    expect(await page.locator('#announcer').textContent()).toContain(`@${account.username}`);
+
+    const autoFollow = page.getByRole('switch', {
+      name: 'Follow users who mention the account automatically',
+    });
+    expect(await autoFollow.isChecked()).toBe(false);
+    await autoFollow.check();
+    await page.locator('#switch-autoFollow-state', { hasText: 'Saved' }).waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'console-channel.png'), fullPage: true });
+
+    await page.reload();
+    await page.locator('#account-id').waitFor();
+    expect(
+      await page
+        .getByRole('switch', { name: 'Follow users who mention the account automatically' })
+        .isChecked(),
+    ).toBe(true);
+    const [stored] = (await listChannelsViaApi()).filter(
+      (c) => (c.account as { id?: string })?.id === account.id,
+    );
+    expect(stored.autoFollow).toBe(true);
+  });
+
+  it('lists the channel with avatar, name, @username, status in words and health counters', async () => {
+    await page.getByRole('link', { name: 'All channels' }).click();
+    const row = page.locator('tbody tr').first();
+    await row.waitFor();
+    expect(await row.getByRole('img', { name: `Avatar of ${account.name}` }).textContent()).toBe('AS');
+    expect(await row.textContent()).toContain(`@${account.username}`);
+    expect(await row.locator('.badge').textContent()).toBe('Active');
+    await page.screenshot({ path: path.join(DOCS, 'console-list.png'), fullPage: true });
+  });
+
+  it('Cancel at X: the tab closes, the console says it was cancelled and offers to try again', async () => {
+    await page.getByRole('link', { name: 'New channel' }).click();
+    const [popup] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Sign in with X' }).click(),
+    ]);
+    await popup.waitForURL((u) => u.pathname === '/i/oauth2/authorize');
+    await Promise.all([popup.waitForEvent('close'), popup.click('button[name="decision"][value="deny"]')]);
+    await page
+      .locator('#sign-in-notice', { hasText: 'You cancelled at X, so no account was connected.' })
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    expect(await page.locator('.badge').first().textContent()).toBe('Pending sign-in');
+    await page.screenshot({ path: path.join(DOCS, 'console-error.png'), fullPage: true });
+  });
+
+  it('closing the X tab without deciding: the console says so and offers to try again', async () => {
+    const [popup] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Try again' }).click(),
+    ]);
+    await popup.waitForURL((u) => u.pathname === '/i/oauth2/authorize');
+    await popup.close();
+    await page
+      .locator('#sign-in-notice', { hasText: 'The X tab was closed before you authorized the app.' })
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+  });
+
+  it('a callback with a bad state shows an error and changes nothing', async () => {
+    const before = await listChannelsViaApi();
+    const stray = await context.newPage();
+    const res = await stray.goto(`${local().apiUrl}/oauth/callback?state=bogus&code=x`);
+    expect(res?.status()).toBeGreaterThanOrEqual(400);
+    expect(res?.status()).toBeLessThan(500);
+    expect(await stray.locator('body').textContent()).toMatch(/not completed/i);
+    await stray.close().catch(() => undefined);
+    expect(await listChannelsViaApi()).toEqual(before);
+    // The console tab heard the broadcast too and ignored it: its notice is unchanged.
+    expect(await page.locator('#sign-in-notice').textContent()).toContain(
+      'The X tab was closed before you authorized the app.',
+    );
+  });
+
+  it('has no serious or critical axe-core violations (error state, list, configured channel)', async () => {
+    const problems: string[] = [];
+    problems.push(...(await seriousA11yViolations(page)));
+    await page.goto(consoleUrl('/#/'));
+    await page.locator('tbody tr').first().waitFor();
+    problems.push(...(await seriousA11yViolations(page)));
+    await page.getByRole('link', { name: 'Configure Support desk' }).click();
+    await page.locator('#account-id').waitFor();
+    problems.push(...(await seriousA11yViolations(page)));
+    expect(problems).toEqual([]);
+  });
+
+  it('is usable with the keyboard: the switches toggle with Space and focus is visible', async () => {
+    const toggle = page.locator('#switch-listenDms');
+    const before = await toggle.isChecked();
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await page.locator('#switch-listenDms-state', { hasText: 'Saved' }).waitFor();
+    expect(await toggle.isChecked()).toBe(!before);
+    const outline = await toggle.evaluate((el) => getComputedStyle(el).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.press('Space');
+    await page.locator('#switch-listenDms-state', { hasText: 'Saved' }).waitFor();
+  });
+
+  it('speaks Spanish: chosen from the switch, kept on reload', async () => {
+    await page.getByLabel('Language').selectOption('es');
+    await page
+      .getByRole('switch', { name: 'Seguir automáticamente a los usuarios que mencionen la cuenta' })
+      .waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('es');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Estado de funcionamiento' }).waitFor();
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('heading', { name: 'Health' }).waitFor();
+  });
+
+  it('picks Spanish from navigator.language for a new visitor', async () => {
+    const es = await browser.newContext({ locale: 'es-CO' });
+    const p = await es.newPage();
+    await p.goto(local().adminUrl);
+    await p.getByRole('heading', { name: 'Inicia sesión para administrar tus canales de X' }).waitFor();
+    await es.close();
+  });
+
+  it('a 401 from the API signs the console out with a clear message', async () => {
+    await page.evaluate(() =>
+      sessionStorage.setItem('x-channel.token', JSON.stringify({ token: 'not-the-token' })),
+    );
+    await page.goto(consoleUrl('/#/'));
+    await page.getByText('Your session has ended. Sign in again to continue.').waitFor();
+    expect(await page.getByRole('heading', { name: 'Sign in to manage your X channels' }).isVisible()).toBe(
+      true,
+    );
+  });
+
+  it('made no request to any origin but its own', () => {
+    const own = new URL(local().adminUrl).origin;
+    const foreign = consoleRequests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== own);
+    expect(consoleRequests.length).toBeGreaterThan(5);
+    expect(foreign).toEqual([]);
+  });
+});
