@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseCli, UsageError } from '../../../local/options';
 
@@ -69,5 +71,44 @@ describe('npm start options', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(culprit);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('npm start comes up, writes local.json, and exits 0 after Ctrl-C (SIGINT)', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-cli-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+          'local/main.ts',
+          '--memory',
+          '--port-base',
+          '0',
+          '--data-dir',
+          dataDir,
+        ],
+        {
+          cwd: root,
+          env: { ...process.env, XC_TEST_DYNAMODB_ENDPOINT: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const end = Date.now() + 30_000;
+      while (!out.includes('Ctrl-C stops everything') && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('x-channel is running locally');
+      const local = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8'));
+      expect(out).toContain(local.adminLoginUrl);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('stopped.');
+      // --memory: nothing but local.json is written.
+      expect(existsSync(path.join(dataDir, 'local-state.json'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

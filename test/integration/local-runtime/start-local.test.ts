@@ -139,3 +139,43 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     expect(done()).toBe(true);
   });
 });
+
+describe('startLocal with real X credentials', () => {
+  it('starts no simulator, points the handlers at X and stores the given app credentials', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-realx-'));
+    // functions: [] — handler modules were already imported by the stack above (once per process).
+    const stack = await startLocal({
+      memory: true,
+      dataDir,
+      functions: [],
+      dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
+      tableName: `xc-realx-${process.pid}-${Date.now()}`,
+      realX: {
+        clientId: 'real-client-id',
+        clientSecret: 'real-client-secret-value',
+        baseUrl: 'https://api.x.com',
+        authorizeUrl: 'https://x.com/i/oauth2/authorize',
+      },
+    });
+    const clients = createAwsClients({
+      region: stack.localJson.region,
+      endpoints: stack.localJson.endpoints,
+    });
+    try {
+      expect(stack.localJson.x).toEqual({ mode: 'real', baseUrl: 'https://api.x.com', controlUrl: null });
+      expect(stack.simulatedX).toBe(false);
+      expect(process.env.X_AUTHORIZE_URL).toBe('https://x.com/i/oauth2/authorize');
+      const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: X_APP_SECRET_ID }));
+      expect(JSON.parse(secret.SecretString ?? '{}')).toEqual({
+        clientId: 'real-client-id',
+        clientSecret: 'real-client-secret-value',
+      });
+    } finally {
+      clients.sqs.destroy();
+      clients.dynamodb.destroy();
+      clients.secrets.destroy();
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
