@@ -18,7 +18,9 @@ let customerId: string;
 let seq = 0;
 
 const key = () => `case-${Date.now().toString(36)}-${++seq}`;
-const cmd = (fields: Record<string, unknown>) => ({
+const cmd = (
+  fields: Record<string, unknown>,
+): Record<string, unknown> & { idempotencyKey: string; text?: string } => ({
   schema: OUTBOUND_SCHEMA,
   channelId,
   idempotencyKey: key(),
