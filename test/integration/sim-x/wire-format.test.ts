@@ -2,6 +2,7 @@
  * Wire-format fidelity: every endpoint sim-x serves answers bodies that validate against X's
  * published OpenAPI response schemas (test/fixtures/x-openapi), with all fields and expansions on.
  */
+import type { TweetV2PaginableTimelineParams } from 'twitter-api-v2';
 import { ENDPOINTS } from '../../../sim/x/limits';
 import type { SimX } from '../../../sim/x/server';
 import { signIn, startTestSim, validatedEndpoints, wireViolations } from './helpers';
@@ -72,7 +73,8 @@ describe('sim-x wire format against X OpenAPI', () => {
       'media.fields': ['url', 'width', 'height', 'alt_text', 'type'] as (
         'url' | 'width' | 'height' | 'alt_text' | 'type'
       )[],
-    };
+    } as unknown as Pick<TweetV2PaginableTimelineParams, 'tweet.fields' | 'user.fields' | 'media.fields'>;
+    // (cast: twitter-api-v2's field unions lag X's list, e.g. display_text_range, most_recent_tweet_id)
     await client.v2.me({ 'user.fields': [...userFields] });
     await client.v2.user(customer.id, { 'user.fields': [...userFields] });
     await client.v2.userByUsername('lucia', { 'user.fields': [...userFields] });
