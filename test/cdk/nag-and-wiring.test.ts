@@ -48,3 +48,40 @@ describe('function environment matches lib/handlers.ts', () => {
     }
   });
 });
+
+describe('HTTP API routes match the api handler route table', () => {
+  it('same method + path pairs, and the JWT authorizer exactly where the handler expects auth', async () => {
+    const { apiRoutes } = await import('../../lambdas/api/routes');
+    const { template } = buildStack();
+    const deployed = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+      .map((r) => `${r.Properties.RouteKey} auth=${r.Properties.AuthorizationType === 'JWT'}`)
+      .sort();
+    const expected = apiRoutes.map((r) => `${r.method} ${r.path} auth=${r.auth}`).sort();
+    expect(deployed).toEqual(expected);
+  });
+});
+
+describe("the handlers' config schemas accept what the template sets", () => {
+  const schemas = async () => ({
+    api: (await import('../../lambdas/api/config')).apiEnvSchema,
+    dispatcher: (await import('../../lambdas/dispatcher/config')).dispatcherEnvSchema,
+    poller: (await import('../../lambdas/poller/config')).pollerEnvSchema,
+    sender: (await import('../../lambdas/sender/config')).senderEnvSchema,
+  });
+  const { stack, template } = buildStack();
+  const fns = template.findResources('AWS::Lambda::Function');
+
+  it.each(Object.keys(HANDLERS) as HandlerName[])(
+    '%s: every variable its schema requires is set (AWS_REGION comes from Lambda)',
+    async (name) => {
+      const shape = (await schemas())[name].shape as Record<
+        string,
+        { safeParse(v: unknown): { success: boolean } }
+      >;
+      const required = Object.keys(shape).filter((key) => !shape[key].safeParse(undefined).success);
+      const id = stack.getLogicalId(stack.channel.functions[name].node.defaultChild as never);
+      const set = Object.keys(fns[id].Properties.Environment.Variables);
+      expect(required.filter((key) => key !== 'AWS_REGION' && !set.includes(key))).toEqual([]);
+    },
+  );
+});
