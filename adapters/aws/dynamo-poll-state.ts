@@ -67,10 +67,11 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
     if (patch[key] !== undefined) set([key], patch[key]);
   }
   if (patch.counters) {
-    names['#hc'] = 'counters';
-    values[':zero'] = 0;
     for (const [counter, n] of Object.entries(patch.counters)) {
       if (!n) continue;
+      // declared only when used: DynamoDB refuses unused names and values
+      names['#hc'] = 'counters';
+      values[':zero'] = 0;
       const cn = `#hc${i++}`;
       const v = `:hv${i++}`;
       names[cn] = counter;

@@ -139,7 +139,15 @@ export interface PollOutcome {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const defaultToChannelError = (e: unknown): ChannelError =>
-  isChannelError(e) ? e : retryable('internal', 'unexpected error while polling', undefined, e);
+  isChannelError(e)
+    ? e
+    : // the error's name only (e.g. an AWS SDK exception name): never its message, which may echo data
+      retryable(
+        'internal',
+        `unexpected error while polling (${(e as Error)?.name ?? 'unknown'})`,
+        undefined,
+        e,
+      );
 
 /** Thrown inside a run to stop it (needs_reauth): the job is acked, the channel is marked. */
 class StopPoll extends Error {
@@ -317,8 +325,10 @@ class PollRun {
     this.deps.log?.warn('poll error', {
       channelId: this.channel.id,
       endpoint,
-      code: error.code,
+      // `errorCode`, not `code`: the shared logger masks a bare `code` key (OAuth authorization codes)
+      errorCode: error.code,
       kind: error.kind,
+      reason: error.message,
     });
   }
 

@@ -165,7 +165,8 @@ export function createPollRecordHandler(runtime: PollerRuntime) {
         errors: [{ endpoint: 'poll', code, kind: isChannelError(e) ? e.kind : 'retryable' }],
         degraded: false,
       });
-      log.warn('poll failed, job will be retried', { channelId: job.channelId, code });
+      // `errorCode`, not `code`: the logger masks a bare `code` key (OAuth authorization codes)
+      log.warn('poll failed, job will be retried', { channelId: job.channelId, errorCode: code });
       throw isChannelError(e) ? e : new Error('poll failed');
     }
   };

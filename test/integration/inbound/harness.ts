@@ -112,8 +112,9 @@ export async function startInboundHarness(
       total += messages.length;
       const records = messages.map((m) => toSqsRecord(m, queues.pollJobs.arn, aws.region));
       const context = createLambdaContext({ functionName: 'poller', timeoutMs: 30_000, region: aws.region });
-      const response = await handler({ Records: records }, context);
-      const failedIds = failedIdsFromResponse(response, records, true);
+      // Powertools throws when every record of a batch failed; Lambda then retries them all
+      const response = await handler({ Records: records }, context).catch(() => undefined);
+      const failedIds = response === undefined ? 'all' : failedIdsFromResponse(response, records, true);
       for (const r of records) {
         if (failedIds === 'all' || failedIds.has(r.messageId)) failed.set(r.messageId, r.receiptHandle);
         else
