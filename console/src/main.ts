@@ -533,6 +533,23 @@ function healthSection(c: ChannelView, health: HealthView): HTMLElement {
   );
 }
 
+function fillReauthSlot(
+  slot: HTMLElement,
+  missing: ChannelView['needsReauthorization'],
+  needsSignIn: boolean,
+): void {
+  replaceChildren(
+    slot,
+    missing.length && !needsSignIn
+      ? h(
+          'div',
+          { class: 'notice warn' },
+          h('p', {}, m.needsReauthorization(missing.map((f) => m.featureNames[f]).join(', '))),
+        )
+      : null,
+  );
+}
+
 async function renderChannel(id: string): Promise<void> {
   replaceChildren(main(), h('h2', {}, m.loading));
   const c = await api.getChannel(id);
@@ -544,14 +561,18 @@ async function renderChannel(id: string): Promise<void> {
   const name = displayName(c);
   const needsSignIn = !c.account || c.status === 'pending_auth';
   const retry = () => signInWithX(c.id, null, c);
+  // Updated in place after a switch is saved: turning on DMs or auto-follow may need a new grant at X.
+  const reauthSlot = h('div', { id: 'needs-reauthorization' });
+  fillReauthSlot(reauthSlot, c.needsReauthorization, needsSignIn);
   const switches = SWITCH_KEYS.map((key) =>
     switchRow(key, c[key], (value, state, input) => {
       state.textContent = m.saving;
       state.className = 'save-state';
       api.patchChannel(c.id, { [key]: value }).then(
-        () => {
+        (updated) => {
           state.textContent = m.saved;
           state.className = 'save-state ok';
+          if (updated) fillReauthSlot(reauthSlot, updated.needsReauthorization, needsSignIn);
         },
         (e: unknown) => {
           if (e instanceof UnauthorizedError) return void render();
@@ -568,13 +589,7 @@ async function renderChannel(id: string): Promise<void> {
     h('p', {}, h('a', { href: '#/' }, `← ${m.backToList}`)),
     h('div', { class: 'header-row' }, h('h2', {}, name), badge(c.status, c.statusReason)),
     signInNotice(c.id, retry),
-    c.needsReauthorization.length && !needsSignIn
-      ? h(
-          'div',
-          { class: 'notice warn', id: 'needs-reauthorization' },
-          h('p', {}, m.needsReauthorization(c.needsReauthorization.map((f) => m.featureNames[f]).join(', '))),
-        )
-      : null,
+    reauthSlot,
     needsSignIn
       ? h(
           'section',

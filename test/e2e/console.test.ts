@@ -265,6 +265,34 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(problems).toEqual([]);
   });
 
+  it('pause and resume change the status badge; delete asks first and removes the channel', async () => {
+    await page.goto(consoleUrl('/#/'));
+    await page.getByRole('link', { name: 'Configure Support desk' }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('.badge', { hasText: 'Paused' }).waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('.badge', { hasText: 'Active' }).waitFor();
+
+    await page.goto(consoleUrl('/#/'));
+    const rows = page.locator('tbody tr');
+    await rows.first().waitFor();
+    const before = await rows.count();
+    const pending = page.locator('tbody tr', { hasText: 'Pending sign-in' }).first();
+    await pending.getByRole('link').click();
+    await page.getByRole('button', { name: 'Delete channel' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this channel?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await dialog.isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Delete channel' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Channels', exact: true }).waitFor();
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, before - 1);
+    expect((await listChannelsViaApi()).length).toBe(before - 1);
+    // Back to the configured channel for the following tests.
+    await page.getByRole('link', { name: 'Configure Support desk' }).click();
+    await page.locator('#account-id').waitFor();
+  });
+
   it('is usable with the keyboard: the switches toggle with Space and focus is visible', async () => {
     const toggle = page.locator('#switch-listenDms');
     const before = await toggle.isChecked();
