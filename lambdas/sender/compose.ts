@@ -4,7 +4,6 @@
  * differ.
  */
 import { randomUUID } from 'node:crypto';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoAppBudget } from '../../adapters/aws/dynamo-app-budget';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
@@ -12,7 +11,11 @@ import { createDynamoIdempotencyStore } from '../../adapters/aws/dynamo-idempote
 import { QUEUES } from '../../adapters/aws/queues';
 import { createSqsResultsPublisher } from '../../adapters/aws/sqs-results-publisher';
 import { createXWriterFactory } from '../../adapters/x/x-writer';
-import { needsReauth, permanent } from '../../core/errors';
+import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
+import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
+import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
+import { createXOAuth } from '../../adapters/x/oauth';
+import { createTokenProvider } from '../../core/tokens';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../core/outbound/send';
 import type { ResultsPublisher } from '../../core/outbound/ports';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
@@ -37,45 +40,13 @@ export interface ComposeOverrides {
   xTimeoutMs?: number;
 }
 
-/**
- * Reads the channel's access token from the token vault's secret (`<prefix><channelId>`, JSON
- * `{accessToken, refreshToken, expiresAt, scopes, updatedAt}`). It cannot refresh: a refused or expired
- * token is `needs_reauth`. Used until the sign-in side's refreshing `createTokenProvider` is wired in here.
- */
-export function createSecretTokenReader(options: {
-  client: SecretsManagerClient;
-  prefix: string;
-  clock?: Clock;
-}): TokenProvider {
-  const clock = options.clock ?? systemClock;
+/** Never hands a token out unregistered: the logger masks it wherever it would appear. */
+function registering(tokens: TokenProvider): TokenProvider {
   return {
-    async getValidAccessToken(channelId, opts = {}) {
-      let raw: string | undefined;
-      try {
-        raw = (
-          await options.client.send(new GetSecretValueCommand({ SecretId: `${options.prefix}${channelId}` }))
-        ).SecretString;
-      } catch (e) {
-        if ((e as Error).name === 'ResourceNotFoundException')
-          throw needsReauth('the channel has no stored tokens', e);
-        throw e;
-      }
-      let stored: { accessToken?: unknown; refreshToken?: unknown; expiresAt?: unknown };
-      try {
-        stored = JSON.parse(raw ?? '');
-      } catch {
-        throw permanent('internal', 'the channel token secret is not valid JSON');
-      }
-      if (typeof stored.accessToken !== 'string')
-        throw permanent('internal', 'the channel token secret has no accessToken');
-      registerSecretValue(stored.accessToken);
-      if (typeof stored.refreshToken === 'string') registerSecretValue(stored.refreshToken);
-      const expiresMs = typeof stored.expiresAt === 'string' ? Date.parse(stored.expiresAt) : NaN;
-      const minMs = (opts.minValiditySeconds ?? 60) * 1000;
-      if (opts.forceRefresh || (!Number.isNaN(expiresMs) && expiresMs - clock.now().getTime() < minMs)) {
-        throw needsReauth('the access token is expired or was refused and cannot be refreshed here');
-      }
-      return stored.accessToken;
+    async getValidAccessToken(channelId, options) {
+      const token = await tokens.getValidAccessToken(channelId, options);
+      registerSecretValue(token);
+      return token;
     },
   };
 }
@@ -84,9 +55,10 @@ export function composeSender(config: SenderConfig, overrides: ComposeOverrides 
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const tableName = config.TABLE_NAME;
+  const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
   const deps: SenderDeps = {
     clock,
-    channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+    channels,
     idempotency: createDynamoIdempotencyStore({
       client: clients.doc,
       tableName,
@@ -98,9 +70,28 @@ export function composeSender(config: SenderConfig, overrides: ComposeOverrides 
       tableName,
       limits: { dm: config.X_APP_DM_BUDGET_PER_DAY, post: config.X_APP_POST_BUDGET_PER_DAY },
     }),
-    tokens:
+    // The sign-in side's provider: refreshes under a lease (refresh tokens are single-use at X).
+    tokens: registering(
       overrides.tokens ??
-      createSecretTokenReader({ client: clients.secrets, prefix: config.TOKEN_SECRET_PREFIX, clock }),
+        createTokenProvider({
+          vault: createSecretsTokenVault({
+            client: clients.secrets,
+            prefix: config.TOKEN_SECRET_PREFIX,
+            kmsKeyId: config.TOKEN_KMS_KEY_ID,
+          }),
+          leases: createDynamoLeaseStore({ client: clients.doc, tableName, clock }),
+          oauth: createXOAuth({
+            apiBaseUrl: config.X_API_BASE_URL,
+            authorizeUrl: config.X_AUTHORIZE_URL,
+            credentials: createSecretsAppCredentials({
+              client: clients.secrets,
+              secretId: config.X_APP_SECRET_ID,
+            }),
+          }),
+          channels,
+          clock,
+        }),
+    ),
     writerFor: createXWriterFactory({
       apiBaseUrl: config.X_API_BASE_URL,
       onRequest: overrides.onXRequest,

@@ -25,7 +25,7 @@ import { loadConfig } from '../../../lambdas/shared/config';
 import type { SimX } from '../../../sim/x/server';
 import type { LocalAws } from '../../helpers/local-aws';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
-import { signIn } from '../sim-x/helpers';
+import { CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
 
 /** A clock the test can move forward (the lease expiry is read from it). */
 export class ShiftClock {
@@ -59,6 +59,7 @@ export async function startSenderHarness(
   overrides: ComposeOverrides = {},
   env: Record<string, string> = {},
 ): Promise<SenderHarness> {
+  await ensureAppSecret(aws);
   const queues = await aws.createQueues(`-s${randomUUID().slice(0, 6)}`);
   const clock = new ShiftClock();
   const xRequests: string[] = [];
@@ -169,6 +170,20 @@ export async function startSenderHarness(
     },
   };
   return h;
+}
+
+/** The X app credentials secret the token provider refreshes with (the simulated X's test app). */
+async function ensureAppSecret(aws: LocalAws) {
+  await aws.clients.secrets
+    .send(
+      new CreateSecretCommand({
+        Name: 'x-channel/app',
+        SecretString: JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }),
+      }),
+    )
+    .catch((e: Error) => {
+      if (e.name !== 'ResourceExistsException') throw e;
+    });
 }
 
 /** A connected channel: the account signed in at the simulated X, the channel record and its token secret. */
