@@ -92,9 +92,6 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
     // POST /2/tweets with a reply to a deleted or hidden post answers 403, not 404.
     if (t.includes('deleted or not visible'))
       return permanent('target_not_found', 'X says the post to reply to is deleted or not visible', error);
-    // X answers 403 (not 404) for a reply to a deleted or hidden post
-    if (t.includes('deleted or not visible'))
-      return permanent('target_not_found', 'the post to answer is deleted or not visible', error);
     if (t.includes('duplicate content'))
       return permanent('duplicate_content', 'X refused a duplicate post', error);
     if (t.includes('reply to this conversation is not allowed') || t.includes('not been mentioned')) {
