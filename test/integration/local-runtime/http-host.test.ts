@@ -92,6 +92,11 @@ describe('local HTTP host (API Gateway HTTP API, payload 2.0)', () => {
       },
     });
     expect(event.headers['x-custom']).toBe('Yes');
+    expect(event.headers).toMatchObject({
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-port': String(host.port),
+    });
     expect(event.headers.cookie).toBeUndefined();
     expect(typeof event.requestContext.requestId).toBe('string');
     expect(event.requestContext.timeEpoch).toBeGreaterThan(0);

@@ -1,0 +1,17 @@
+import { apiRoutes } from '../../../lambdas/api/routes';
+import { apiRouteTable } from '../../../local/handlers';
+import { buildStack } from '../../cdk/build';
+
+describe('local HTTP routes match the deployed HTTP API', () => {
+  it('serves the same route keys with the same authorizer decisions as the CDK stack', () => {
+    const { template } = buildStack();
+    const deployed = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => {
+      const p = r.Properties as { RouteKey: string; AuthorizationType?: string };
+      return `${p.RouteKey} ${p.AuthorizationType === 'JWT' ? 'auth' : 'public'}`;
+    });
+    const local = apiRouteTable(async () => undefined, apiRoutes).map(
+      (r) => `${r.method} ${r.path} ${r.auth ? 'auth' : 'public'}`,
+    );
+    expect(local.sort()).toEqual(deployed.sort());
+  });
+});
