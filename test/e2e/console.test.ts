@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../console/build';
+import { createConsoleServer } from '../../console/serve';
 import { startLocal, type LocalStack } from '../../local/start-local';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -342,5 +343,65 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     const foreign = consoleRequests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== own);
     expect(consoleRequests.length).toBeGreaterThan(5);
     expect(foreign).toEqual([]);
+  });
+});
+
+describe('createConsoleServer: configuration and routing without a browser', () => {
+  const event = (method: string, rawPath: string) =>
+    ({ rawPath, requestContext: { http: { method } } }) as unknown as Parameters<
+      ReturnType<typeof createConsoleServer>
+    >[0];
+  const bundle = async () => ({
+    indexHtml: Buffer.from('<!doctype html><title>t</title>'),
+    assets: new Map([
+      [
+        'app-abc.js',
+        { name: 'app-abc.js', contentType: 'text/javascript; charset=utf-8', body: Buffer.from('1') },
+      ],
+    ]),
+  });
+
+  it('in Cognito mode serves the hosted-UI settings and allows only that origin besides its own in connect-src', async () => {
+    const serve = createConsoleServer({
+      env: { COGNITO_DOMAIN: 'admins.auth.eu-west-1.amazoncognito.com', COGNITO_CLIENT_ID: 'abc123' },
+      loadBundle: bundle,
+    });
+    const res = (await serve(event('GET', '/assets/config.json'))) as {
+      body: string;
+      headers: Record<string, string>;
+    };
+    expect(JSON.parse(res.body)).toEqual({
+      authMode: 'cognito',
+      cognito: { domain: 'https://admins.auth.eu-west-1.amazoncognito.com', clientId: 'abc123' },
+    });
+    expect(res.headers['content-security-policy']).toContain(
+      "connect-src 'self' https://admins.auth.eu-west-1.amazoncognito.com;",
+    );
+    expect(res.headers['content-security-policy']).toContain("img-src 'self' data: https://pbs.twimg.com;");
+  });
+
+  it('names every missing variable when AUTH_MODE=cognito is incomplete', () => {
+    let message = '';
+    try {
+      createConsoleServer({ env: { AUTH_MODE: 'cognito' }, loadBundle: bundle });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('COGNITO_DOMAIN is invalid (is required when AUTH_MODE=cognito)');
+    expect(message).toContain('COGNITO_CLIENT_ID is invalid (is required when AUTH_MODE=cognito)');
+    expect(() => createConsoleServer({ env: { AUTH_MODE: 'sometimes' }, loadBundle: bundle })).toThrow(
+      /AUTH_MODE/,
+    );
+  });
+
+  it('answers 405 to other methods, 404 to unknown assets and paths, and never serves files by path', async () => {
+    const serve = createConsoleServer({ env: {}, loadBundle: bundle });
+    const status = async (m: string, p: string) =>
+      ((await serve(event(m, p))) as { statusCode: number }).statusCode;
+    expect(await status('POST', '/')).toBe(405);
+    expect(await status('GET', '/assets/app-abc.js')).toBe(200);
+    expect(await status('GET', '/assets/nope.js')).toBe(404);
+    expect(await status('GET', '/assets/../../package.json')).toBe(404);
+    expect(await status('GET', '/somewhere')).toBe(404);
   });
 });
