@@ -18,7 +18,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..');
 export interface LoadedHandlers {
   handlers: Partial<Record<FunctionName, (...args: any[]) => unknown>>;
   /** Routes the admin API module exports, if any. */
-  apiRoutes?: Array<{ method: string; path: string; auth?: boolean }>;
+  apiRoutes?: ReadonlyArray<{ method: string; path: string; auth?: boolean }>;
   missing: FunctionName[];
   /** Handlers that exist but could not be imported (e.g. their configuration is refused). */
   failed: Array<{ name: FunctionName; reason: string }>;
