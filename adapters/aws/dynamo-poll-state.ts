@@ -44,7 +44,6 @@ const CHECKPOINT_FIELDS: Array<keyof ChannelCheckpoints> = [
 /** Builds `SET health.x = :x` parts for a health patch. */
 function healthUpdate(patch: HealthPatch, names: Record<string, string>, values: Record<string, unknown>) {
   const sets: string[] = [];
-  names['#h'] = 'health';
   let i = 0;
   const set = (path: string[], value: unknown) => {
     const p = path.map((seg) => {
@@ -79,6 +78,8 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
       sets.push(`#h.#hc.${cn} = if_not_exists(#h.#hc.${cn}, :zero) + ${v}`);
     }
   }
+  // declared only when used: DynamoDB refuses unused names and values
+  if (sets.length) names['#h'] = 'health';
   return sets;
 }
 

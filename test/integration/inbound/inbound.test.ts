@@ -65,7 +65,7 @@ describe('inbound end to end', () => {
     }
     const longOne = sim.createTweet({ authorId: customers[0].id, text: '@acme long', longText: true });
     expectedTweets.push(longOne);
-    const expectedDms = [];
+    const expectedDms: Array<{ id: string; conversationId: string }> = [];
     for (let i = 0; i < 15; i++) {
       clock.advance(1000);
       expectedDms.push(
