@@ -19,7 +19,7 @@ export const apiEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
    */
   CONSOLE_ORIGIN: origin.optional(),
   /** The redirect URI registered at X. Omitted → `<request origin>/oauth/callback`. */
-  OAUTH_CALLBACK_URL: z.url().optional(),
+  OAUTH_REDIRECT_URI: z.url().optional(),
   /**
    * `strict`: the authorize call sets an HttpOnly cookie whose hash the state record keeps, and the
    * callback refuses a browser without it, so a sign-in link forwarded to someone else cannot connect

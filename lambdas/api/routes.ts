@@ -315,7 +315,7 @@ export const apiRoutes: readonly ApiRoute[] = [
       const result = await startAuthorization(ctx.deps, {
         channelId: id,
         adminSub: ctx.sub!,
-        redirectUri: config.OAUTH_CALLBACK_URL ?? `${origin}/oauth/callback`,
+        redirectUri: config.OAUTH_REDIRECT_URI ?? `${origin}/oauth/callback`,
         browserBindingHash: binding ? sha256Hex(binding) : null,
       });
       const state = new URL(result.authorizeUrl).searchParams.get('state')!;
