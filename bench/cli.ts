@@ -1,0 +1,92 @@
+/**
+ * `npm run bench [-- --quick] [-- --only inbound,latency]`: runs the performance harness, prints the
+ * table on stdout (progress goes to stderr) and writes `bench/results/latest.json` (and the latency
+ * plot `bench/results/latency.svg`). `--out <file>` writes the JSON elsewhere; `--json` prints it too.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { formatTable } from './report';
+import { runBench, SCENARIOS, type ScenarioName } from './run';
+
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--out <file>] [--json]
+  --quick   smaller sizes, under a minute
+  --only    comma-separated scenarios to run (the others are reported as not run)
+  --out     where to write the results JSON (default bench/results/latest.json)
+  --json    also print the JSON on stdout`;
+
+/** Parsed command line. */
+export interface CliOptions {
+  quick: boolean;
+  only?: ScenarioName[];
+  out: string;
+  json: boolean;
+}
+
+/** Parses argv; throws an Error naming the bad flag or value. */
+export function parseArgs(argv: string[], resultsDir: string): CliOptions {
+  const opts: CliOptions = { quick: false, out: path.join(resultsDir, 'latest.json'), json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        opts.quick = true;
+        break;
+      case '--json':
+        opts.json = true;
+        break;
+      case '--out':
+        opts.out = path.resolve(value());
+        break;
+      case '--only': {
+        const names = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+        if (unknown.length)
+          throw new Error(`--only: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+        opts.only = names as ScenarioName[];
+        break;
+      }
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  return opts;
+}
+
+async function main() {
+  const resultsDir = path.join(__dirname, 'results');
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2), resultsDir);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  const results = await runBench({ quick: opts.quick, only: opts.only, resultsDir });
+  mkdirSync(path.dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(formatTable(results));
+  console.log(`\nresults: ${path.relative(process.cwd(), opts.out)}`);
+  if (opts.json) console.log(JSON.stringify(results, null, 2));
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * The bench table (every figure with its unit; efficiency figures with their limit or target and
+ * PASS/MISS) and the latency plot (a hand-made SVG, no plotting dependency).
+ */
+import type { BenchResults } from './run';
+
+/** One table row. */
+export interface Row {
+  key: string;
+  value: number | null;
+  unit: string;
+  /** e.g. `≥ 1000`, `< 250`, `= 1.00`, `≤ 2`. */
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+type Check = { op: '>=' | '<' | '<=' | '='; limit: number; label: string };
+const ge = (limit: number, label = `≥ ${limit}`): Check => ({ op: '>=', limit, label });
+const lt = (limit: number, label = `< ${limit}`): Check => ({ op: '<', limit, label });
+const le = (limit: number, label = `≤ ${limit}`): Check => ({ op: '<=', limit, label });
+const eq = (limit: number, label = `= ${limit.toFixed(2)}`): Check => ({ op: '=', limit, label });
+
+function judge(value: number | null, check?: Check): boolean | undefined {
+  if (!check || value === null) return undefined;
+  switch (check.op) {
+    case '>=':
+      return value >= check.limit;
+    case '<':
+      return value < check.limit;
+    case '<=':
+      return value <= check.limit;
+    case '=':
+      return Math.abs(value - check.limit) < 0.005;
+  }
+}
+
+/** Reads `a.b.c` from the results. */
+export function pick(results: unknown, path: string): unknown {
+  let cur: unknown = results;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The table's rows, in reading order. */
+export function rows(results: BenchResults): Row[] {
+  const out: Row[] = [];
+  const add = (key: string, unit: string, check?: Check, note?: string) => {
+    const value = num(pick(results, key));
+    const section = key.split('.')[0];
+    const missing = value === null ? (pick(results, `${section}.missing`) as string | undefined) : undefined;
+    out.push({
+      key,
+      value,
+      unit,
+      ...(check ? { target: check.label, pass: judge(value, check) } : {}),
+      ...(note || missing ? { note: note ?? missing } : {}),
+    });
+  };
+  const ch = num(pick(results, 'inbound.headlineChannels'));
+  add('inbound.messagesPerSecond', 'msg/s', ge(1000, '≥ 1000 @1000 ch'), ch ? `${ch} channels` : undefined);
+  add('inbound.ceilingMessagesPerSecond', 'msg/s');
+  add('inbound.pipelineToCeiling', 'ratio');
+  add('latency.processingP99Ms', 'ms', lt(250));
+  add('latency.processingP50Ms', 'ms');
+  add('latency.totalP50Seconds', 's', undefined, 'created at X → on inbound queue');
+  add('latency.totalP95Seconds', 's');
+  add('latency.totalP99Seconds', 's');
+  add('latency.waitP99Seconds', 's', undefined, 'waiting for the poll (1-min schedule)');
+  add('dispatcher.channels10kMs', 'ms', lt(2000));
+  add('dispatcher.tickMs', 'ms', undefined, `${num(pick(results, 'dispatcher.channels')) ?? '?'} channels`);
+  add('dispatcher.readUnits', 'RRU');
+  add('dispatcher.writeUnits', 'WRU');
+  add('outbound.commandsPerSecond', 'cmd/s');
+  add('outbound.xCallsPerCommand', 'calls', eq(1));
+  add('x.callsPerIdlePoll', 'requests', le(2));
+  add('x.readsPerDelivered', 'reads', le(1, '≤ 1.00'));
+  add('x.steadyState429s', 'responses', eq(0, '= 0'));
+  add('x.idleChannelUsdPerMonth', 'USD', undefined, 'X pay-per-use, planner cadence');
+  add('aws.usdPerMillionInbound', 'USD', lt(1));
+  add('aws.usdPerMillionOutbound', 'USD');
+  add('aws.usdPerIdleChannelMonth', 'USD', undefined, 'incl. the token secret');
+  add('aws.secretReadsPerPoll', 'reads');
+  const bundles = (results.bundles ?? {}) as Record<string, unknown>;
+  for (const fn of Object.keys(bundles).filter(
+    (k) => typeof bundles[k] === 'object' && bundles[k] !== null,
+  )) {
+    add(`bundles.${fn}.bytes`, 'bytes', lt(300 * 1024, '< 300 KB'));
+    add(`bundles.${fn}.initMs`, 'ms');
+  }
+  add('standIns.sqs.batchedMessagesPerSecond', 'msg/s');
+  add('standIns.sqs.unbatchedMessagesPerSecond', 'msg/s');
+  add('standIns.dynamodb.conditionalPutsPerSecond', 'puts/s');
+  add('standIns.simX.mentionReadsPerSecond', 'req/s');
+  return out;
+}
+
+const fmt = (v: number | null) =>
+  v === null ? 'null' : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(3);
+
+/** The table as aligned plain text. */
+export function formatTable(results: BenchResults): string {
+  const lines = rows(results).map((r) => [
+    r.key,
+    fmt(r.value),
+    r.unit,
+    r.target ?? '',
+    r.pass === undefined ? (r.target ? '—' : '') : r.pass ? 'PASS' : 'MISS',
+    r.note ?? '',
+  ]);
+  const head = ['figure', 'value', 'unit', 'target', 'result', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [
+    `x-channel bench (${results.mode}, ${results.machine.cpus} CPU, node ${results.machine.node}, ${results.durationSeconds} s)`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...lines.map(line),
+  ].join('\n');
+}
+
+/** The table as Markdown (docs/performance.md). */
+export function formatMarkdown(results: BenchResults): string {
+  const out = ['| figure | value | unit | target | result | note |', '|---|---:|---|---|---|---|'];
+  for (const r of rows(results)) {
+    const result = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
+    out.push(
+      `| \`${r.key}\` | ${fmt(r.value)} | ${r.unit} | ${r.target ?? ''} | ${result} | ${(r.note ?? '').replace(/\|/g, '/')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** Cumulative distribution plot of two latency series as SVG: processing (ms) and end to end (s). */
+export function latencySvg(processingMs: number[], totalSeconds: number[]): string {
+  const W = 720;
+  const H = 300;
+  const panel = (series: number[], x0: number, title: string, unit: string, color: string) => {
+    const pw = W / 2 - 70;
+    const ph = H - 90;
+    const left = x0 + 55;
+    const top = 40;
+    const sorted = [...series].sort((a, b) => a - b);
+    const max = sorted.length ? sorted[sorted.length - 1] || 1 : 1;
+    const pts = sorted
+      .map(
+        (v, i) =>
+          `${(left + (v / max) * pw).toFixed(1)},${(top + ph - ((i + 1) / sorted.length) * ph).toFixed(1)}`,
+      )
+      .join(' ');
+    const ticks = [0, 0.25, 0.5, 0.75, 1]
+      .map((f) => {
+        const x = left + f * pw;
+        const y = top + ph - f * ph;
+        return (
+          `<line x1="${x}" y1="${top + ph}" x2="${x}" y2="${top + ph + 4}" stroke="#333"/>` +
+          `<text x="${x}" y="${top + ph + 16}" font-size="10" text-anchor="middle">${fmt(max * f)}</text>` +
+          `<line x1="${left}" y1="${y}" x2="${left + pw}" y2="${y}" stroke="#ddd"/>` +
+          `<text x="${left - 6}" y="${y + 3}" font-size="10" text-anchor="end">${Math.round(f * 100)}%</text>`
+        );
+      })
+      .join('');
+    const p = (q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+    const label = sorted.length
+      ? `p50 ${fmt(p(0.5))} · p95 ${fmt(p(0.95))} · p99 ${fmt(p(0.99))} ${unit} (n=${sorted.length})`
+      : 'no samples';
+    return (
+      `<text x="${left}" y="24" font-size="13" font-weight="bold">${title}</text>` +
+      `<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>${ticks}` +
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>` +
+      `<text x="${left}" y="${top + ph + 34}" font-size="11">${label}</text>`
+    );
+  };
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">` +
+    `<title>x-channel inbound latency (cumulative distribution)</title>` +
+    `<rect width="${W}" height="${H}" fill="#fff"/>` +
+    panel(processingMs, 0, 'Our processing (tick → on inbound queue)', 'ms', '#1f6feb') +
+    panel(totalSeconds, W / 2, 'End to end (created at X → on queue)', 's', '#d1242f') +
+    `</svg>\n`
+  );
+}
