@@ -301,8 +301,6 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
       RESULTS_DLQ_URL: queues.results.dlqUrl,
       OAUTH_REDIRECT_URI: redirectUri,
-      // The admin API's name for the same value (lambdas/api/config.ts).
-      OAUTH_CALLBACK_URL: redirectUri,
       CONSOLE_ORIGIN: apiUrl,
     });
 
