@@ -1,0 +1,98 @@
+/**
+ * Soak: many seeded randomized end-to-end runs (test/helpers/reliability-world.ts) against the local
+ * stand-ins and a fresh simulated X per run, then one summary table. Every failure class must be zero.
+ *
+ *   npx tsx scripts/soak.ts --seeds 1000 [--base 1] [--steps 8]
+ *
+ * A failing run prints its seed; reproduce it with `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`.
+ * Exit code 1 when any run failed.
+ */
+import { startLocalAws } from '../test/helpers/local-aws';
+import { describeFailure, failureCount, runSeed, type RunReport } from '../test/helpers/reliability-world';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main() {
+  const seeds = flag('seeds', 1000);
+  const base = flag('base', 1);
+  const steps = process.argv.includes('--steps') ? flag('steps', 8) : undefined;
+  const aws = await startLocalAws();
+  const started = Date.now();
+  const totals = {
+    runs: 0,
+    failedRuns: 0,
+    items: 0,
+    commands: 0,
+    lost: 0,
+    duplicated: 0,
+    missingResults: 0,
+    conflictingResults: 0,
+    doublePosts: 0,
+    sentWithoutPost: 0,
+    leakedSecrets: 0,
+    rateLimitViolations: 0,
+    refreshTokenReuse: 0,
+    echoes: 0,
+    channelsAccountedInHealth: 0,
+  };
+  const faults: Record<string, number> = {};
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < seeds; i++) {
+      const seed = base + i;
+      let r: RunReport;
+      try {
+        r = await runSeed(aws, { seed, steps });
+      } catch (e) {
+        totals.runs++;
+        totals.failedRuns++;
+        failures.push(`seed ${seed}: run crashed: ${(e as Error).message}`);
+        console.error(failures[failures.length - 1]);
+        continue;
+      }
+      totals.runs++;
+      totals.items += r.items;
+      totals.commands += r.commands;
+      totals.lost += r.lost.length;
+      totals.duplicated += r.duplicated.length;
+      totals.missingResults += r.missingResults.length;
+      totals.conflictingResults += r.conflictingResults.length;
+      totals.doublePosts += r.doublePosts.length;
+      totals.sentWithoutPost += r.sentWithoutPost.length;
+      totals.leakedSecrets += r.leaked.length;
+      totals.rateLimitViolations += r.rateViolations.length;
+      totals.refreshTokenReuse += r.refreshReuse;
+      totals.echoes += r.echoes.length;
+      totals.channelsAccountedInHealth += r.accountedInHealth.length;
+      for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + (n ?? 0);
+      if (failureCount(r)) {
+        totals.failedRuns++;
+        failures.push(describeFailure(r));
+        console.error(failures[failures.length - 1]);
+      }
+      if ((i + 1) % 50 === 0) console.log(`… ${i + 1}/${seeds} runs, ${totals.failedRuns} failed`);
+    }
+  } finally {
+    await aws.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`\nsoak: ${totals.runs} runs in ${seconds.toFixed(1)} s (seeds ${base}..${base + seeds - 1})`);
+  console.table(totals);
+  console.log('faults injected by kind');
+  console.table(Object.fromEntries(Object.entries(faults).sort()));
+  if (failures.length) {
+    console.log(`${failures.length} failing seeds (first 20):\n${failures.slice(0, 20).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+void main();
