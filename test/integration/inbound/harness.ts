@@ -17,6 +17,7 @@ import { createSecretsTokenVault } from '../../../adapters/aws/secrets-token-vau
 import { parseInbound, type InboundMessage } from '../../../contracts';
 import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
 import type { Clock } from '../../../core/ports';
+import { createLogger } from '../../../lambdas/shared/logger';
 import { composeDispatcher, type DispatcherRuntime } from '../../../lambdas/dispatcher/compose';
 import { loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
 import {
@@ -82,13 +83,17 @@ export async function startInboundHarness(
     ...options.env,
   };
   const clock = clockOf(sim);
+  // quiet handlers: jest's console capture is slow, and these tests assert on state, not on logs
+  const logger = createLogger({ logLevel: 'ERROR' });
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const poller = composePoller(loadPollerConfig(env), {
     clients: aws.clients,
     clock,
+    logger,
     sleep: async () => undefined,
     ...options.overrides,
   });
-  const dispatcher = composeDispatcher(loadDispatcherConfig(env), { clients: aws.clients, clock });
+  const dispatcher = composeDispatcher(loadDispatcherConfig(env), { clients: aws.clients, clock, logger });
   const handler = createPollerHandler(poller);
   const sqs = aws.clients.sqs;
   const failed = new Map<string, string>();
