@@ -60,8 +60,8 @@ const RUNNERS: Record<ScenarioName, () => Promise<Runner>> = {
   standIns: async () => (await import('./scenarios/stand-ins-and-sim')).benchServers,
   dispatcher: async () => (await import('./scenarios/dispatcher')).benchDispatcher,
   inbound: async () => (await import('./scenarios/inbound')).benchInbound,
-  latency: async () => notBuilt('latency'),
-  outbound: async () => notBuilt('outbound'),
+  latency: async () => (await import('./scenarios/latency')).benchLatency,
+  outbound: async () => (await import('./scenarios/outbound')).benchOutbound,
   x: async () => notBuilt('x'),
   aws: async () => notBuilt('aws'),
 };
