@@ -49,11 +49,6 @@ export interface BenchResults {
 
 type Runner = (ctx: ScenarioContext) => Promise<object>;
 
-/** A scenario whose harness part is not written yet: null figures with the reason. */
-const notBuilt =
-  (name: ScenarioName): Runner =>
-  async () => ({ ...EMPTY_SECTIONS[name], missing: 'scenario not implemented in the harness yet' });
-
 /** Each scenario is imported only when it runs: a scenario whose pieces are absent fails alone. */
 const RUNNERS: Record<ScenarioName, () => Promise<Runner>> = {
   bundles: async () => (await import('./scenarios/bundles')).benchBundles,
@@ -62,8 +57,8 @@ const RUNNERS: Record<ScenarioName, () => Promise<Runner>> = {
   inbound: async () => (await import('./scenarios/inbound')).benchInbound,
   latency: async () => (await import('./scenarios/latency')).benchLatency,
   outbound: async () => (await import('./scenarios/outbound')).benchOutbound,
-  x: async () => notBuilt('x'),
-  aws: async () => notBuilt('aws'),
+  x: async () => (await import('./scenarios/x-efficiency')).benchXEfficiency,
+  aws: async () => (await import('./scenarios/aws-cost')).benchAwsCost,
 };
 
 /** The null-figure shape of a section that did not run, per scenario (headline keys first). */
