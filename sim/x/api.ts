@@ -10,7 +10,7 @@ import {
   invalidRequest,
   json,
   notFoundError,
-  type BillingItem,
+  rawJson,
   type SimResponse,
 } from './http-util';
 import { SELF_SERVE, type EndpointKey, type Tier } from './limits';
@@ -25,9 +25,10 @@ import {
   dmIncludes,
   receivesDmFrom,
   renderDm,
-  renderTweet,
+  appendTweetIncludes,
+  JsonBytes,
   renderUser,
-  tweetIncludes,
+  tweetJsonRenderer,
   type FieldSelection,
   type RenderContext,
 } from './render';
@@ -278,13 +279,14 @@ function timeline(call: ApiCall, which: 'mentions' | 'tweets'): SimResponse {
     meta.oldest_id = page[page.length - 1].id;
     if (more) meta.next_token = encodeToken(page[page.length - 1].id);
   }
-  const body: Record<string, unknown> = {};
-  if (page.length) body.data = page.map((t) => renderTweet(t, sel.tweet, ctx));
-  const includes = tweetIncludes(page, sel, ctx);
-  if (includes) body.includes = includes;
-  body.meta = meta;
-  const billing: BillingItem[] = page.map((t) => ({ kind: 'postRead', id: t.id }));
-  return json(200, body, billing);
+  // The body is assembled from cached per-post JSON bytes (render.ts): the same bytes
+  // JSON.stringify would give for { data, includes, meta }, without re-rendering every post.
+  const out = new JsonBytes().text('{');
+  const tweetJson = tweetJsonRenderer(sel.tweet, ctx);
+  if (page.length) out.text('"data":').list(page.map(tweetJson)).text(',');
+  appendTweetIncludes(out, page, sel, ctx, tweetJson);
+  out.text('"meta":').text(JSON.stringify(meta)).text('}');
+  return rawJson(200, out.toBuffer(), page.length ? [{ kind: 'postRead', ids: page.map((t) => t.id) }] : []);
 }
 
 function userLookup(call: ApiCall, userId: string | undefined, notFound: () => unknown): SimResponse {
@@ -292,7 +294,7 @@ function userLookup(call: ApiCall, userId: string | undefined, notFound: () => u
   const sel = selection(call.query, USER_EXPANSIONS);
   const user = userId ? call.store.user(userId) : undefined;
   if (!user) return json(200, { errors: [notFound()] });
-  return json(200, { data: renderUser(user, sel.user, ctxOf(call)) }, [{ kind: 'userRead', id: user.id }]);
+  return json(200, { data: renderUser(user, sel.user, ctxOf(call)) }, [{ kind: 'userRead', ids: [user.id] }]);
 }
 
 function dmEvents(call: ApiCall): SimResponse {
@@ -342,11 +344,7 @@ function dmEvents(call: ApiCall): SimResponse {
   const meta: Record<string, unknown> = { result_count: page.length };
   if (more && page.length) meta.next_token = encodeToken(page[page.length - 1].id);
   body.meta = meta;
-  return json(
-    200,
-    body,
-    page.map((dm) => ({ kind: 'dmEventRead', id: dm.id })),
-  );
+  return json(200, body, page.length ? [{ kind: 'dmEventRead', ids: page.map((dm) => dm.id) }] : []);
 }
 
 function conversationOf(a: string, b: string) {

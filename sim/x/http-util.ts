@@ -8,15 +8,16 @@ import type { IncomingMessage } from 'node:http';
 /** What a route handler answers; the server writes it. */
 export interface SimResponse {
   status: number;
-  body: string;
+  /** JSON/HTML text, or bytes already encoded (hot read paths assemble cached UTF-8 fragments). */
+  body: string | Buffer;
   headers?: Record<string, string>;
   /** Billable resources in this answer, charged after it is produced (X-API.md §4). */
   billing?: BillingItem[];
 }
 
-/** One billable resource or write. */
+/** Billable resources of one kind (reads), or one write. */
 export type BillingItem =
-  | { kind: 'postRead' | 'userRead' | 'dmEventRead'; id: string }
+  | { kind: 'postRead' | 'userRead' | 'dmEventRead'; ids: readonly string[] }
   | { kind: 'post' | 'postWithUrl' | 'reply' | 'dm' | 'follow' };
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -24,6 +25,11 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 /** A JSON answer. */
 export function json(status: number, body: unknown, billing?: BillingItem[]): SimResponse {
   return { status, body: JSON.stringify(body), headers: { ...JSON_HEADERS }, billing };
+}
+
+/** A JSON answer whose body is already encoded JSON (assembled from cached fragments). */
+export function rawJson(status: number, body: Buffer, billing?: BillingItem[]): SimResponse {
+  return { status, body, headers: { ...JSON_HEADERS }, billing };
 }
 
 /** An HTML answer (authorize page). */

@@ -130,24 +130,46 @@ export interface BillingReport {
  * apply only on `pay-per-use`.
  */
 export class BillingMeter {
-  private billedToday = new Set<string>();
+  /** Per read kind: ids billed today (mirrors `billing.billedToday`, whose keys are `<kind>:<id>`). */
+  private billedToday = new Map<string, Set<string>>();
 
   constructor(
     private readonly data: () => { billing: BillingData; creditsUsd: number | null },
     private readonly now: () => number,
   ) {
-    this.billedToday = new Set(data().billing.billedToday);
+    this.reload();
   }
 
   /** Resets the meter (state already replaced by the store reset). */
   reload(): void {
-    this.billedToday = new Set(this.data().billing.billedToday);
+    this.billedToday.clear();
+    for (const key of this.data().billing.billedToday) {
+      const colon = key.indexOf(':');
+      this.billedSet(key.slice(0, colon)).add(key.slice(colon + 1));
+    }
   }
+
+  private billedSet(kind: string): Set<string> {
+    let set = this.billedToday.get(kind);
+    if (!set) {
+      set = new Set();
+      this.billedToday.set(kind, set);
+    }
+    return set;
+  }
+
+  // The UTC day and month are recomputed only when the clock leaves the day last rolled to (or the
+  // billing state was replaced), not on every call.
+  private rolled: { billing: BillingData; start: number; end: number } | null = null;
 
   private roll() {
     const b = this.data().billing;
     const now = this.now();
+    const r = this.rolled;
+    if (r && r.billing === b && now >= r.start && now < r.end) return;
     const day = utcDay(now);
+    const start = Date.parse(`${day}T00:00:00.000Z`);
+    this.rolled = { billing: b, start, end: start + 86_400_000 };
     if (b.billedDay !== day) {
       b.billedDay = day;
       this.billedToday.clear();
@@ -174,21 +196,23 @@ export class BillingMeter {
     const b = state.billing;
     let cost = 0;
     for (const item of items) {
-      if ('id' in item) {
-        const key = `${item.kind}:${item.id}`;
-        if (this.billedToday.has(key)) continue;
-        this.billedToday.add(key);
-        b.billedToday.push(key);
-        if (item.kind === 'postRead') {
-          b.reads.posts++;
-          b.monthPostReads++;
-          cost += PRICES_USD.postRead;
-        } else if (item.kind === 'userRead') {
-          b.reads.users++;
-          cost += PRICES_USD.userRead;
-        } else {
-          b.reads.dmEvents++;
-          cost += PRICES_USD.dmEventRead;
+      if ('ids' in item) {
+        const billed = this.billedSet(item.kind);
+        for (const id of item.ids) {
+          if (billed.has(id)) continue;
+          billed.add(id);
+          b.billedToday.push(`${item.kind}:${id}`);
+          if (item.kind === 'postRead') {
+            b.reads.posts++;
+            b.monthPostReads++;
+            cost += PRICES_USD.postRead;
+          } else if (item.kind === 'userRead') {
+            b.reads.users++;
+            cost += PRICES_USD.userRead;
+          } else {
+            b.reads.dmEvents++;
+            cost += PRICES_USD.dmEventRead;
+          }
         }
       } else {
         const map = {

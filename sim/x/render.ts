@@ -156,9 +156,37 @@ function visibleText(full: string): { text: string; long: boolean } {
   return { text: `${full.slice(0, cut).trimEnd()}…`, long: true };
 }
 
-function entitiesOf(text: string, ctx: RenderContext) {
+/** What twitter-text finds in a text: a pure function of the text, so computed once per post. */
+interface Extracted {
+  mentions: { screenName: string; indices: [number, number] }[];
+  urls: { url: string; indices: [number, number] }[];
+  hashtags: { hashtag: string; indices: [number, number] }[];
+}
+const extractedCache = new WeakMap<SimTweet, { visible?: Extracted; full?: Extracted }>();
+function extractedOf(tweet: SimTweet, which: 'visible' | 'full'): Extracted {
+  let entry = extractedCache.get(tweet);
+  if (!entry) {
+    entry = {};
+    extractedCache.set(tweet, entry);
+  }
+  let found = entry[which];
+  if (!found) {
+    const text = which === 'visible' ? visibleOf(tweet).text : tweet.text;
+    found = {
+      mentions: twitterText.extractMentionsWithIndices(text),
+      urls: twitterText.extractUrlsWithIndices(text),
+      hashtags: twitterText.extractHashtagsWithIndices(text),
+    };
+    entry[which] = found;
+  }
+  return found;
+}
+
+function entitiesOf(tweet: SimTweet, which: 'visible' | 'full', ctx: RenderContext) {
+  const found = extractedOf(tweet, which);
   const out: Record<string, unknown[]> = {};
-  const mentions = twitterText.extractMentionsWithIndices(text).map((m) => {
+  // Mention ids are looked up on every render: a named user may be created after the post.
+  const mentions = found.mentions.map((m) => {
     const user = ctx.store.userByName(m.screenName);
     return {
       start: m.indices[0],
@@ -168,7 +196,7 @@ function entitiesOf(text: string, ctx: RenderContext) {
     };
   });
   if (mentions.length) out.mentions = mentions;
-  const urls = twitterText.extractUrlsWithIndices(text).map((u) => ({
+  const urls = found.urls.map((u) => ({
     start: u.indices[0],
     end: u.indices[1],
     url: u.url,
@@ -176,9 +204,7 @@ function entitiesOf(text: string, ctx: RenderContext) {
     display_url: u.url.replace(/^https?:\/\//, ''),
   }));
   if (urls.length) out.urls = urls;
-  const hashtags = twitterText
-    .extractHashtagsWithIndices(text)
-    .map((h) => ({ start: h.indices[0], end: h.indices[1], tag: h.hashtag }));
+  const hashtags = found.hashtags.map((h) => ({ start: h.indices[0], end: h.indices[1], tag: h.hashtag }));
   if (hashtags.length) out.hashtags = hashtags;
   return Object.keys(out).length ? out : undefined;
 }
@@ -208,11 +234,11 @@ export function renderTweet(
   }
   if (fields.has('attachments') && tweet.mediaKeys.length) out.attachments = { media_keys: tweet.mediaKeys };
   if (fields.has('entities')) {
-    const entities = entitiesOf(text, ctx);
+    const entities = entitiesOf(tweet, 'visible', ctx);
     if (entities) out.entities = entities;
   }
   if (fields.has('note_tweet') && long) {
-    const entities = entitiesOf(tweet.text, ctx);
+    const entities = entitiesOf(tweet, 'full', ctx);
     out.note_tweet = { text: tweet.text, ...(entities ? { entities } : {}) };
   }
   if (fields.has('lang'))
@@ -301,31 +327,194 @@ export function renderDm(dm: SimDm, fields: Set<string>): Record<string, unknown
   return out;
 }
 
-/** Builds `includes` for posts from the requested expansions. */
-export function tweetIncludes(
+/** Canonical key of a field set, for the render caches (selections are reused, so memoised by identity). */
+function keyOf(fields: ReadonlySet<string>): string {
+  let key = fieldKeys.get(fields);
+  if (key === undefined) {
+    key = [...fields].sort().join(',');
+    fieldKeys.set(fields, key);
+  }
+  return key;
+}
+const fieldKeys = new WeakMap<ReadonlySet<string>, string>();
+
+/**
+ * Response bytes assembled from cached UTF-8 fragments: one copy into the final buffer, no
+ * re-encoding of the body and a content-length that is simply the buffer's length.
+ */
+export class JsonBytes {
+  private readonly parts: Buffer[] = [];
+  private length = 0;
+
+  /** Appends bytes as they are. */
+  bytes(b: Buffer): this {
+    this.parts.push(b);
+    this.length += b.length;
+    return this;
+  }
+
+  /** Appends JSON text (punctuation, small values). */
+  text(s: string): this {
+    return this.bytes(PUNCTUATION.get(s) ?? Buffer.from(s));
+  }
+
+  /** Appends `[a,b,…]`. */
+  list(items: readonly Buffer[]): this {
+    this.bytes(OPEN_LIST);
+    for (let i = 0; i < items.length; i++) {
+      if (i) this.bytes(COMMA);
+      this.bytes(items[i]);
+    }
+    return this.bytes(CLOSE_LIST);
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+}
+const OPEN_LIST = Buffer.from('[');
+const CLOSE_LIST = Buffer.from(']');
+const COMMA = Buffer.from(',');
+const PUNCTUATION = new Map(
+  ['{', '}', '[', ']', ',', '"data":', '"includes":', '"meta":', '"users":', '"media":', '"tweets":'].map(
+    (s) => [s, Buffer.from(s)] as const,
+  ),
+);
+
+/** Distinct field sets whose renderings a store keeps; a client cycling through more starts over. */
+const MAX_FIELD_SETS = 16;
+/** Media renderings kept per field set (media keys are unbounded strings, not objects). */
+const MAX_MEDIA_JSON = 50_000;
+
+/**
+ * Rendered JSON bytes per store and field set. Posts never change; the one outside input of their
+ * rendering is which named users exist (mention ids), so post renderings are dropped whenever the
+ * store's userEpoch moves. Users never change name, username or description, and media objects are
+ * a pure function of (key, fields, origin). A request looks its cache up once; each object is then
+ * a single WeakMap/Map lookup.
+ */
+class RenderCaches {
+  epoch = -1;
+  readonly tweets = new Map<string, WeakMap<SimTweet, Buffer>>();
+  readonly users = new Map<string, WeakMap<SimUser, Buffer>>();
+  readonly media = new Map<string, Map<string, Buffer>>();
+}
+const renderCaches = new WeakMap<SimStore, RenderCaches>();
+
+function cachesOf(ctx: RenderContext): RenderCaches {
+  let caches = renderCaches.get(ctx.store);
+  if (!caches) {
+    caches = new RenderCaches();
+    renderCaches.set(ctx.store, caches);
+  }
+  if (caches.epoch !== ctx.store.userEpoch) {
+    caches.epoch = ctx.store.userEpoch;
+    caches.tweets.clear();
+  }
+  return caches;
+}
+
+function bucket<V>(map: Map<string, V>, key: string, create: () => V): V {
+  let found = map.get(key);
+  if (found === undefined) {
+    if (map.size >= MAX_FIELD_SETS) map.clear();
+    found = create();
+    map.set(key, found);
+  }
+  return found;
+}
+
+/** A renderer of one kind of object as cached JSON bytes, bound to one request's field set. */
+export type JsonRenderer<T> = (item: T) => Buffer;
+
+/** Renders posts with `fields` as JSON bytes ({@link renderTweet}), cached. Do not mutate the buffers. */
+export function tweetJsonRenderer(fields: ReadonlySet<string>, ctx: RenderContext): JsonRenderer<SimTweet> {
+  const cache = bucket(cachesOf(ctx).tweets, keyOf(fields), () => new WeakMap<SimTweet, Buffer>());
+  return (tweet) => {
+    let bytes = cache.get(tweet);
+    if (bytes === undefined) {
+      bytes = Buffer.from(JSON.stringify(renderTweet(tweet, fields as Set<string>, ctx)));
+      cache.set(tweet, bytes);
+    }
+    return bytes;
+  };
+}
+
+// These user fields depend on more than the user (the viewer, follows, posts): never cached.
+const LIVE_USER_FIELDS = ['receives_your_dm', 'public_metrics', 'connection_status', 'most_recent_tweet_id'];
+
+/** Renders users with `fields` as JSON bytes ({@link renderUser}); cached unless a field is live. */
+export function userJsonRenderer(fields: ReadonlySet<string>, ctx: RenderContext): JsonRenderer<SimUser> {
+  const render = (user: SimUser) => Buffer.from(JSON.stringify(renderUser(user, fields as Set<string>, ctx)));
+  if (LIVE_USER_FIELDS.some((f) => fields.has(f))) return render;
+  const cache = bucket(
+    cachesOf(ctx).users,
+    `${ctx.origin}|${keyOf(fields)}`,
+    () => new WeakMap<SimUser, Buffer>(),
+  );
+  return (user) => {
+    let bytes = cache.get(user);
+    if (bytes === undefined) {
+      bytes = render(user);
+      cache.set(user, bytes);
+    }
+    return bytes;
+  };
+}
+
+/** Renders media keys with `fields` as JSON bytes ({@link renderMedia}), cached. */
+function mediaJsonRenderer(fields: ReadonlySet<string>, ctx: RenderContext): JsonRenderer<string> {
+  const cache = bucket(
+    cachesOf(ctx).media,
+    `${ctx.origin}|${keyOf(fields)}`,
+    () => new Map<string, Buffer>(),
+  );
+  return (key) => {
+    let bytes = cache.get(key);
+    if (bytes === undefined) {
+      if (cache.size >= MAX_MEDIA_JSON) cache.clear();
+      bytes = Buffer.from(JSON.stringify(renderMedia(key, fields as Set<string>, ctx)));
+      cache.set(key, bytes);
+    }
+    return bytes;
+  };
+}
+
+/**
+ * Appends `"includes":{…},` for posts from the requested expansions to `out` (nothing when empty):
+ * `users`, `media`, `tweets` in that order, each object from the render caches.
+ */
+export function appendTweetIncludes(
+  out: JsonBytes,
   tweets: readonly SimTweet[],
   sel: FieldSelection,
   ctx: RenderContext,
-): Record<string, unknown[]> | undefined {
+  tweetJson: JsonRenderer<SimTweet>,
+): void {
   const userIds = new Set<string>();
   const mediaKeys = new Set<string>();
   const refTweets = new Map<string, SimTweet>();
   const ex = sel.expansions;
+  const authors = ex.has('author_id');
+  const replyUsers = ex.has('in_reply_to_user_id');
+  const mentioned = ex.has('entities.mentions.username');
+  const media = ex.has('attachments.media_keys');
+  const refs = ex.has('referenced_tweets.id');
   for (const t of tweets) {
-    if (ex.has('author_id')) userIds.add(t.authorId);
-    if (ex.has('in_reply_to_user_id') && t.inReplyToUserId) userIds.add(t.inReplyToUserId);
-    if (ex.has('entities.mentions.username')) {
-      for (const name of twitterText.extractMentions(visibleOf(t).text)) {
-        const u = ctx.store.userByName(name);
+    if (authors) userIds.add(t.authorId);
+    if (replyUsers && t.inReplyToUserId) userIds.add(t.inReplyToUserId);
+    if (mentioned) {
+      for (const m of extractedOf(t, 'visible').mentions) {
+        const u = ctx.store.userByName(m.screenName);
         if (u) userIds.add(u.id);
       }
     }
-    if (ex.has('attachments.media_keys')) for (const k of t.mediaKeys) mediaKeys.add(k);
-    if (ex.has('referenced_tweets.id')) {
-      for (const id of [t.inReplyToId, t.quoteOfId]) {
-        const ref = id ? ctx.store.tweet(id) : undefined;
-        if (ref) refTweets.set(ref.id, ref);
-      }
+    if (media) for (const k of t.mediaKeys) mediaKeys.add(k);
+    if (refs) {
+      const replied = t.inReplyToId ? ctx.store.tweet(t.inReplyToId) : undefined;
+      if (replied) refTweets.set(replied.id, replied);
+      const quoted = t.quoteOfId ? ctx.store.tweet(t.quoteOfId) : undefined;
+      if (quoted) refTweets.set(quoted.id, quoted);
     }
   }
   for (const ref of refTweets.values()) {
@@ -333,7 +522,26 @@ export function tweetIncludes(
     if (ex.has('referenced_tweets.id.attachments.media_keys'))
       for (const k of ref.mediaKeys) mediaKeys.add(k);
   }
-  return assembleIncludes(userIds, mediaKeys, [...refTweets.values()], sel, ctx);
+  const users: Buffer[] = [];
+  if (userIds.size) {
+    const userJson = userJsonRenderer(sel.user, ctx);
+    for (const id of userIds) {
+      const user = ctx.store.user(id);
+      if (user) users.push(userJson(user));
+    }
+  }
+  if (!users.length && !mediaKeys.size && !refTweets.size) return;
+  out.text('"includes":').text('{');
+  let first = true;
+  const section = (name: string, items: readonly Buffer[]) => {
+    if (!first) out.text(',');
+    first = false;
+    out.text(name).list(items);
+  };
+  if (users.length) section('"users":', users);
+  if (mediaKeys.size) section('"media":', [...mediaKeys].map(mediaJsonRenderer(sel.media, ctx)));
+  if (refTweets.size) section('"tweets":', [...refTweets.values()].map(tweetJson));
+  out.text('}').text(',');
 }
 
 /** Builds `includes` for DM events. */

@@ -339,7 +339,10 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (result.status < 400 && result.billing) meter.charge(result.billing);
     if (result.status < 400 && result.billing?.length) store.onChange();
     log(result.status);
-    options.onApiResponse?.({ endpoint, status: result.status, body: result.body });
+    if (options.onApiResponse) {
+      const text = typeof result.body === 'string' ? result.body : result.body.toString('utf8');
+      options.onApiResponse({ endpoint, status: result.status, body: text });
+    }
     send(res, result, decision.headers);
   }
 

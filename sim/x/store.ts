@@ -199,6 +199,11 @@ export class SimStore {
   private mediaKeys = new Set<string>();
   /** Called after every state change (persistence hooks in here). */
   onChange: () => void = () => {};
+  /**
+   * Bumped whenever a user appears (or all are replaced): a rendered post's mention entities carry
+   * the ids of the users they name, so cached renderings older than this are stale.
+   */
+  userEpoch = 0;
 
   constructor(
     private readonly now: () => number,
@@ -210,6 +215,7 @@ export class SimStore {
 
   /** Rebuilds every index from `data` (after load or reset). */
   reindex(): void {
+    this.userEpoch++;
     this.usersById.clear();
     this.usersByName.clear();
     this.tweetsById.clear();
@@ -224,6 +230,7 @@ export class SimStore {
   }
 
   private indexUser(user: SimUser) {
+    this.userEpoch++;
     this.usersById.set(user.id, user);
     this.usersByName.set(user.username.toLowerCase(), user);
   }
