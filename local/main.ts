@@ -81,6 +81,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       ports: settings.ports,
       region: settings.region,
       scheduleIntervalMs: settings.scheduleIntervalMs,
+      crowdPerMinute: settings.crowdPerMinute,
       realX: settings.realX,
     });
   } catch (e) {

@@ -13,6 +13,7 @@
  * | no persistence  | `--memory`      | `XC_MEMORY=1`              | off (state in `.x-channel/`) |
  * | data directory  | `--data-dir D`  | `XC_DATA_DIR`              | `.x-channel` |
  * | dispatcher tick | `--tick-ms N`   | `XC_SCHEDULE_INTERVAL_MS`  | 60000 |
+ * | demo crowd      | `--crowd N`     | `XC_CROWD_PER_MINUTE`      | 0 (off) |
  * | region          |                 | `AWS_REGION`               | us-east-1 |
  * | real X          |                 | `X_CLIENT_ID` + `X_CLIENT_SECRET` (+ `X_API_BASE_URL`, `X_AUTHORIZE_URL`) | simulated X |
  */
@@ -38,6 +39,8 @@ export interface CliSettings {
   dataDir: string;
   ports: PortSettings;
   scheduleIntervalMs: number;
+  /** Simulated customers' mentions/DMs per minute (0 = off). */
+  crowdPerMinute: number;
   region: string;
   realX?: { clientId: string; clientSecret: string; baseUrl: string; authorizeUrl: string };
   help: boolean;
@@ -65,9 +68,10 @@ export const USAGE = `usage: npm start -- [--memory] [--port-base N] [--data-dir
   --port-base N   API on N, simulated X N+10, DynamoDB N+20, SQS N+30, Secrets N+40 (default 4000)
   --data-dir DIR  where state and local.json live (default .x-channel)
   --tick-ms N     dispatcher schedule interval in ms (default 60000)
+  --crowd N       simulated customers mention and DM the signed-in accounts N times a minute (default 0)
 
 env: XC_API_PORT XC_X_PORT XC_DYNAMODB_PORT XC_SQS_PORT XC_SECRETS_PORT XC_PORT_BASE XC_MEMORY
-     XC_DATA_DIR XC_SCHEDULE_INTERVAL_MS AWS_REGION; X_CLIENT_ID + X_CLIENT_SECRET switch to real X.`;
+     XC_DATA_DIR XC_SCHEDULE_INTERVAL_MS XC_CROWD_PER_MINUTE AWS_REGION; X_CLIENT_ID + X_CLIENT_SECRET switch to real X.`;
 
 function parsePort(name: string, raw: string, allowZero = true): number {
   const n = Number(raw);
@@ -96,6 +100,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     : undefined;
   let tick = env.XC_SCHEDULE_INTERVAL_MS;
   let tickName = 'XC_SCHEDULE_INTERVAL_MS';
+  let crowd = env.XC_CROWD_PER_MINUTE;
+  let crowdName = 'XC_CROWD_PER_MINUTE';
   let help = false;
   const value = (flag: string, i: number) => {
     const v = argv[i + 1];
@@ -118,6 +124,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       case '--tick-ms':
         tick = take();
         tickName = '--tick-ms';
+        break;
+      case '--crowd':
+        crowd = take();
+        crowdName = '--crowd';
         break;
       case '--help':
       case '-h':
@@ -146,6 +156,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       throw new UsageError(`${tickName} must be a whole number of milliseconds ≥ 100, got "${tick}"`);
     }
   }
+  let crowdPerMinute = 0;
+  if (crowd !== undefined && crowd !== '') {
+    crowdPerMinute = Number(crowd);
+    if (!/^\d+$/.test(crowd) || crowdPerMinute > 6000) {
+      throw new UsageError(`${crowdName} must be a whole number of events per minute 0–6000, got "${crowd}"`);
+    }
+  }
   const region = env.AWS_REGION || 'us-east-1';
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
     throw new UsageError(`AWS_REGION is not a region name: "${region}"`);
@@ -163,5 +180,5 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       authorizeUrl: parseUrl('X_AUTHORIZE_URL', env.X_AUTHORIZE_URL || 'https://x.com/i/oauth2/authorize'),
     };
   }
-  return { memory, dataDir, ports, scheduleIntervalMs, region, realX, help };
+  return { memory, dataDir, ports, scheduleIntervalMs, crowdPerMinute, region, realX, help };
 }

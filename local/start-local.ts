@@ -64,6 +64,8 @@ export interface StartLocalOptions {
   tableName?: string;
   /** Which functions to load (default all four that exist). */
   functions?: readonly FunctionName[];
+  /** Simulated customers' mentions and DMs per minute to the signed-in accounts (default 0: off). */
+  crowdPerMinute?: number;
   /** Long-poll wait of the event sources, 0–20 s (default 20). */
   receiveWaitSeconds?: number;
   /** How long `stop()` waits for in-flight batches (default 10 000 ms). */
@@ -280,6 +282,11 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       name: 'x-channel (local)',
       redirectUris: [redirectUri],
     });
+    if (simX && options.crowdPerMinute) {
+      const { startCrowd } = await import('../sim/x/crowd');
+      const crowd = startCrowd(simX, { ratePerMinute: options.crowdPerMinute, targets: 'all-signed-in' });
+      stops.push(['scheduler', () => crowd.stop()]);
+    }
 
     // The handlers' environment, exactly the variables the deployed functions get (plus endpoints).
     Object.assign(process.env, {

@@ -25,7 +25,13 @@ describe('npm start options', () => {
       X_CLIENT_ID: 'cid',
       X_CLIENT_SECRET: 'csecret',
     });
-    expect(s).toMatchObject({ memory: true, dataDir: 'tmp/state', scheduleIntervalMs: 500 });
+    expect(s).toMatchObject({
+      memory: true,
+      dataDir: 'tmp/state',
+      scheduleIntervalMs: 500,
+      crowdPerMinute: 0,
+    });
+    expect(parseCli(['--crowd', '30'], {}).crowdPerMinute).toBe(30);
     expect(s.realX).toEqual({
       clientId: 'cid',
       clientSecret: 'csecret',
@@ -39,6 +45,8 @@ describe('npm start options', () => {
     [['--port-base'], {}, /--port-base needs a value/],
     [[], { XC_API_PORT: 'abc' }, /XC_API_PORT/],
     [[], { XC_SCHEDULE_INTERVAL_MS: '5' }, /XC_SCHEDULE_INTERVAL_MS/],
+    [['--crowd', 'lots'], {}, /--crowd must be a whole number/],
+    [[], { XC_CROWD_PER_MINUTE: '-3' }, /XC_CROWD_PER_MINUTE/],
     [[], { X_CLIENT_SECRET: 'only-the-secret' }, /X_CLIENT_ID is required/],
     [[], { X_CLIENT_ID: 'cid', X_CLIENT_SECRET: 's', X_API_BASE_URL: 'ftp://x' }, /X_API_BASE_URL/],
   ])('refuses %j %j naming the culprit', (argv, env, message) => {
