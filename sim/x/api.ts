@@ -153,7 +153,7 @@ function decodeToken(query: URLSearchParams): string | undefined {
   throw new Refusal(invalidRequest('pagination_token', raw, `The pagination token [${raw}] is invalid`));
 }
 
-function selection(query: URLSearchParams, expansions: readonly string[]): FieldSelection {
+function parseSelection(query: URLSearchParams, expansions: readonly string[]): FieldSelection {
   return {
     tweet: listParam(query, 'tweet.fields', TWEET_FIELDS),
     user: listParam(query, 'user.fields', USER_FIELDS),
@@ -161,6 +161,33 @@ function selection(query: URLSearchParams, expansions: readonly string[]): Field
     dm: listParam(query, 'dm_event.fields', DM_EVENT_FIELDS),
     expansions: listParam(query, 'expansions', expansions),
   };
+}
+
+// Clients repeat the same field lists on every call: valid selections are parsed once (refusals are
+// never cached, so a bad list is still answered with its 400). The sets are shared: never mutate them.
+const selections = new Map<readonly string[], Map<string, FieldSelection>>();
+const MAX_SELECTIONS = 256;
+
+function selection(query: URLSearchParams, expansions: readonly string[]): FieldSelection {
+  let byQuery = selections.get(expansions);
+  if (!byQuery) {
+    byQuery = new Map();
+    selections.set(expansions, byQuery);
+  }
+  const key = JSON.stringify([
+    query.get('tweet.fields'),
+    query.get('user.fields'),
+    query.get('media.fields'),
+    query.get('dm_event.fields'),
+    query.get('expansions'),
+  ]);
+  let sel = byQuery.get(key);
+  if (!sel) {
+    sel = parseSelection(query, expansions);
+    if (byQuery.size >= MAX_SELECTIONS) byQuery.clear();
+    byQuery.set(key, sel);
+  }
+  return sel;
 }
 
 /** First index whose id is greater than `id` (items ascending by id). */

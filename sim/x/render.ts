@@ -369,7 +369,15 @@ export class JsonBytes {
   }
 
   toBuffer(): Buffer {
-    return Buffer.concat(this.parts, this.length);
+    // TypedArray#set per part: Buffer.concat wraps every part in a new view first, which costs more
+    // than the copy for ~250 small fragments.
+    const out = Buffer.allocUnsafe(this.length);
+    let pos = 0;
+    for (const part of this.parts) {
+      out.set(part, pos);
+      pos += part.length;
+    }
+    return out;
   }
 }
 const OPEN_LIST = Buffer.from('[');
