@@ -10,6 +10,8 @@ import { createDynamoOAuthStateStore } from '../../adapters/aws/dynamo-oauth-sta
 import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createXOAuth } from '../../adapters/x/oauth';
+import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
+import type { PollJobQueue } from '../../core/inbound/types';
 import type { SignInDeps } from '../../core/channels';
 import type { Clock, TokenProvider } from '../../core/ports';
 import { systemClock } from '../../core/ports';
@@ -22,6 +24,8 @@ export interface ApiDeps extends SignInDeps {
   logger: Logger;
   /** For callers that need a valid access token (not used by the API routes themselves). */
   tokens: TokenProvider;
+  /** Absent when `POLL_JOBS_QUEUE_URL` is not set. */
+  pollJobs?: PollJobQueue;
 }
 
 export interface ComposeOverrides {
@@ -57,6 +61,9 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     oauth,
     states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
     tokens: createTokenProvider({ vault, leases, oauth, channels, clock }),
+    pollJobs: config.POLL_JOBS_QUEUE_URL
+      ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })
+      : undefined,
     onWarning: ({ channelId, code, message }) => log.warn(message, { channelId, code }),
   };
 }

@@ -26,6 +26,8 @@ export const apiEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
    * their account. `off` only for setups whose console is on another site than the API.
    */
   OAUTH_BROWSER_BINDING: z.enum(['strict', 'off']).default('strict'),
+  /** Poll-jobs queue: a channel that has just signed in is polled at once instead of at the next tick. */
+  POLL_JOBS_QUEUE_URL: z.url().optional(),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
 });

@@ -379,6 +379,16 @@ export const apiRoutes: readonly ApiRoute[] = [
         outcome: outcome.ok ? 'connected' : outcome.error,
         accountId: outcome.ok ? outcome.account.id : undefined,
       });
+      if (outcome.ok && deps.pollJobs) {
+        // Poll right away so the admin sees traffic without waiting for the next dispatcher tick.
+        // Best effort: the channel is due now in the dispatcher's index anyway.
+        await deps.pollJobs
+          .send([{ channelId: outcome.channelId, tick: deps.clock.now().toISOString() }])
+          .then((r) => {
+            if (r.failed.length) deps.logger.warn('first poll not queued', { channelId: outcome.channelId });
+          })
+          .catch(() => deps.logger.warn('first poll not queued', { channelId: outcome.channelId }));
+      }
       const consoleOrigin = deps.config.CONSOLE_ORIGIN ?? requestOrigin(event);
       const clear =
         cookieName && browserBinding

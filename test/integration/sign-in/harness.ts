@@ -28,8 +28,11 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+export async function startWorld(
+  env: Record<string, string> | ((aws: LocalAws) => Promise<Record<string, string>>) = {},
+): Promise<World> {
   const aws = await startLocalAws();
+  const extraEnv = typeof env === 'function' ? await env(aws) : env;
   let now = Date.UTC(2026, 8, 1, 12, 0, 0);
   const sim = await startSimX({ clock: { now: () => now } });
   sim.registerApp({
@@ -57,7 +60,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     X_APP_SECRET_ID: appSecretId,
     TOKEN_SECRET_PREFIX: prefix,
     LOG_LEVEL: 'ERROR',
-    ...env,
+    ...extraEnv,
   });
   const deps = compose(config, { clients: aws.clients, clock: { now: () => new Date(now) } });
   const handler = createMiddyApiHandler(deps) as unknown as ApiFn;
