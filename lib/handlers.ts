@@ -7,6 +7,10 @@
  *
  * This module must stay free of aws-cdk-lib imports: the local runtime imports it.
  */
+import type { BuildOptions } from 'esbuild';
+import { esbuildOptions, type EntryBundleOptions } from './bundling';
+
+export type { EntryBundleOptions } from './bundling';
 
 /** Name of a Lambda function of x-channel; also its construct id suffix and its folder under `lambdas/`. */
 export type HandlerName = 'api' | 'dispatcher' | 'poller' | 'sender';
@@ -89,7 +93,14 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'COGNITO_CLIENT_ID',
       'COGNITO_DOMAIN',
     ],
-    optionalEnv: [...X_OPTIONAL, 'X_AUTHORIZE_URL', 'OAUTH_BROWSER_BINDING', 'MAX_BODY_BYTES'],
+    // CONSOLE_DIST_DIR is read by console/serve.ts (the console routes), not by the API's own schema.
+    optionalEnv: [
+      ...X_OPTIONAL,
+      'X_AUTHORIZE_URL',
+      'OAUTH_BROWSER_BINDING',
+      'MAX_BODY_BYTES',
+      'CONSOLE_DIST_DIR',
+    ],
   },
   dispatcher: {
     name: 'dispatcher',
@@ -173,3 +184,18 @@ export const X_TIER_PRESETS: Readonly<Record<XTier, XTierPreset>> = {
 
 /** The allowed `xTier` values, in the order the docs list them. */
 export const X_TIERS = Object.keys(X_TIER_PRESETS) as XTier[];
+
+/**
+ * esbuild options that bundle function `fn` exactly as the CDK construct deploys it (ESM, node22,
+ * minified, AWS SDK from the runtime, the size trims of `lib/bundling.ts`), writing `index.mjs` and its
+ * source map into `options.outdir`. Pass the result to esbuild's `build()`.
+ *
+ * @example
+ * const result = await build(bundleOptions('sender', { outdir }));
+ */
+export function bundleOptions(fn: HandlerName, options: EntryBundleOptions): BuildOptions {
+  const spec = HANDLERS[fn];
+  if (!spec)
+    throw new Error(`unknown function "${String(fn)}": expected one of ${Object.keys(HANDLERS).join(', ')}`);
+  return esbuildOptions(spec.entry, options);
+}

@@ -5,8 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { createRequire } from 'node:module';
+import { AssetHashType, Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -26,7 +28,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -34,6 +35,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { QUEUES, type QueueRole, type QueueSpec } from '../adapters/aws/queues';
+import { LAMBDA_CONSOLE_DIST_DIR } from './bundling';
 import { DUE_INDEX, tableDefinition } from '../adapters/aws/table';
 import {
   HANDLERS,
@@ -166,7 +168,14 @@ export interface XChannelProps {
    */
   readonly prebuiltCode?: Partial<Record<HandlerName, lambda.Code>>;
   /**
-   * Root of the x-channel source tree (holding `package-lock.json` and the entries).
+   * Bundle the pinned AWS SDK v3 into every function instead of using the copy the Node.js 22 Lambda
+   * runtime provides: ≈ 1.1–1.3 MB per function instead of < 300 KB. A way out should a runtime SDK
+   * update ever break x-channel (it uses only long-stable client APIs).
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
+  /**
+   * Root of the x-channel source tree (holding `node_modules/` and the entries).
    * @default - the directory above this file's `lib/`
    */
   readonly projectRoot?: string;
@@ -435,10 +444,13 @@ export class XChannel extends Construct {
         OAUTH_REDIRECT_URI: this.oauthCallbackUrl,
         CONSOLE_ORIGIN: origin,
         POLL_JOBS_QUEUE_URL: this.queues.pollJobs.queueUrl,
-        AUTH_MODE: 'jwt',
+        // What console/serve.ts expects: sign-in through the Cognito hosted UI (code + PKCE).
+        AUTH_MODE: 'cognito',
         COGNITO_USER_POOL_ID: this.userPool.userPoolId,
         COGNITO_CLIENT_ID: this.userPoolClient.userPoolClientId,
         COGNITO_DOMAIN: this.hostedUiDomain,
+        // console/serve.ts reads the console from here (lib/bundle-cli.ts puts it into the asset).
+        CONSOLE_DIST_DIR: LAMBDA_CONSOLE_DIST_DIR,
       },
       dispatcher: {
         TABLE_NAME: this.table.tableName,
@@ -690,36 +702,10 @@ export class XChannel extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     };
-    const prebuilt = props.prebuiltCode?.[spec.name];
-    if (prebuilt) {
-      return new lambda.Function(this, `${id}Function`, {
-        ...common,
-        code: prebuilt,
-        handler: `index.${spec.exportName}`,
-      });
-    }
-    return new NodejsFunction(this, `${id}Function`, {
+    return new lambda.Function(this, `${id}Function`, {
       ...common,
-      entry: path.join(projectRoot, spec.entry),
-      handler: spec.exportName,
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // esbuild's node default (`main` before `module`): some dependencies (twitter-text) ship an ESM
-        // build without the named exports their CommonJS build has.
-        // The AWS SDK v3 is bundled, not taken from the runtime: the pinned versions in package.json
-        // are the ones the integration tests ran against, the runtime's copy changes without notice,
-        // and esbuild tree-shakes the bundled clients to a size that keeps cold starts short.
-        externalModules: [],
-        // ESM output, but some dependencies are CommonJS and call require(): give them one.
-        banner:
-          "import { createRequire as __xcCreateRequire } from 'node:module'; const require = __xcCreateRequire(import.meta.url);",
-      },
+      code: props.prebuiltCode?.[spec.name] ?? bundledCode(spec, projectRoot, props.bundleAwsSdk ?? false),
+      handler: `index.${spec.exportName}`,
     });
   }
 
@@ -1063,4 +1049,47 @@ export class XChannel extends Construct {
     );
     return dashboard;
   }
+}
+
+/**
+ * The function's code, bundled from its entry by `lib/bundle-cli.ts` with the options of
+ * `lib/bundling.ts` (see there for why these options and the measured sizes). Bundling is local only:
+ * esbuild is a dev dependency of x-channel, so a checkout with `npm ci` done always has it.
+ */
+function bundledCode(spec: HandlerSpec, projectRoot: string, bundleAwsSdk: boolean): lambda.Code {
+  const flags = bundleAwsSdk ? ['--bundle-aws-sdk'] : [];
+  return lambda.Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+      // Never run (local bundling always answers); it names the function and flags, which makes them
+      // part of CDK's asset cache key, so the four functions do not share one bundle.
+      command: [
+        'bash',
+        '-c',
+        `echo "x-channel bundles ${spec.name} ${flags.join(' ')} locally only: run npm ci" >&2; exit 1`,
+      ],
+      local: {
+        tryBundle(outputDir: string) {
+          const tsx = createRequire(path.join(projectRoot, 'package.json')).resolve('tsx/cli');
+          try {
+            execFileSync(
+              process.execPath,
+              [tsx, path.join(__dirname, 'bundle-cli.ts'), spec.name, outputDir, ...flags],
+              { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+            );
+          } catch (err) {
+            const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
+            throw new Error(
+              `bundling the ${spec.name} function failed: ${stderr || (err as Error).message}`,
+              {
+                cause: err,
+              },
+            );
+          }
+          return true;
+        },
+      },
+    },
+  });
 }
