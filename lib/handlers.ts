@@ -88,8 +88,9 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'OAUTH_REDIRECT_URI',
       'CONSOLE_ORIGIN',
       'POLL_JOBS_QUEUE_URL',
+      // Read by console/serve.ts (the console routes): sign-in through the Cognito hosted UI. Tokens are
+      // checked by the HTTP API's JWT authorizer, so the function needs no user pool id.
       'AUTH_MODE',
-      'COGNITO_USER_POOL_ID',
       'COGNITO_CLIENT_ID',
       'COGNITO_DOMAIN',
     ],

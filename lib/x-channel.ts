@@ -163,7 +163,9 @@ export interface XChannelProps {
   readonly inboundAgeAlarmThreshold?: Duration;
   /**
    * Already-built code per function (an asset from a CI build, say), used instead of bundling the
-   * function's entry from `lib/handlers.ts` with esbuild. The handler is `index.<export name>`.
+   * function's entry from `lib/handlers.ts` with esbuild. The handler is `index.<export name>`; the
+   * `api` asset must also hold the admin console in `console/dist/` (`npx tsx lib/bundle-cli.ts api <dir>`
+   * builds exactly that).
    * @default - every function is bundled from its entry with the local esbuild
    */
   readonly prebuiltCode?: Partial<Record<HandlerName, lambda.Code>>;
@@ -446,7 +448,6 @@ export class XChannel extends Construct {
         POLL_JOBS_QUEUE_URL: this.queues.pollJobs.queueUrl,
         // What console/serve.ts expects: sign-in through the Cognito hosted UI (code + PKCE).
         AUTH_MODE: 'cognito',
-        COGNITO_USER_POOL_ID: this.userPool.userPoolId,
         COGNITO_CLIENT_ID: this.userPoolClient.userPoolClientId,
         COGNITO_DOMAIN: this.hostedUiDomain,
         // console/serve.ts reads the console from here (lib/bundle-cli.ts puts it into the asset).

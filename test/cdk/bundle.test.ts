@@ -33,7 +33,6 @@ function placeholderEnv(names: readonly string[]): Record<string, string> {
     else if (name.endsWith('_URI')) env[name] = 'https://api.example.invalid/oauth/callback';
     else if (name === 'AUTH_MODE') env[name] = 'cognito';
     else if (name === 'COGNITO_DOMAIN') env[name] = 'https://admins.auth.eu-west-1.amazoncognito.com';
-    else if (name === 'COGNITO_USER_POOL_ID') env[name] = 'eu-west-1_abcdefghi';
     else env[name] = `placeholder-${name.toLowerCase().replace(/_/g, '-')}`;
   }
   return env;

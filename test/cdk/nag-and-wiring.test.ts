@@ -85,3 +85,74 @@ describe("the handlers' config schemas accept what the template sets", () => {
     },
   );
 });
+
+describe("the template's values parse with the handlers' real schemas", () => {
+  type Schema = {
+    shape: Record<string, unknown>;
+    safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[] }> } };
+  };
+  const schemas = async (): Promise<Record<HandlerName, Schema[]>> => {
+    const consoleSchema = (await import('../../console/serve')).consoleEnvSchema;
+    return {
+      // The API function also serves the console (console/serve.ts reads its own variables).
+      api: [(await import('../../lambdas/api/config')).apiEnvSchema, consoleSchema],
+      dispatcher: [(await import('../../lambdas/dispatcher/config')).dispatcherEnvSchema],
+      poller: [(await import('../../lambdas/poller/config')).pollerEnvSchema],
+      sender: [(await import('../../lambdas/sender/config')).senderEnvSchema],
+    } as unknown as Record<HandlerName, Schema[]>;
+  };
+  const { stack, template } = buildStack();
+  const fns = template.findResources('AWS::Lambda::Function');
+  /** The function's variables; values only known at deploy time (Ref, Fn::Join ...) become a URL. */
+  const envOf = (name: HandlerName): Record<string, string> => {
+    const id = stack.getLogicalId(stack.channel.functions[name].node.defaultChild as never);
+    const vars = fns[id].Properties.Environment.Variables as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : 'https://deploy-time.example']),
+    );
+  };
+
+  it.each(Object.keys(HANDLERS) as HandlerName[])(
+    '%s: every schema accepts the values the template sets (literal values checked as they are)',
+    async (name) => {
+      const env = { AWS_REGION: 'eu-west-1', ...envOf(name) };
+      for (const schema of (await schemas())[name]) {
+        const result = schema.safeParse(env);
+        expect(result.error?.issues.map((i) => i.path.join('.')) ?? []).toEqual([]);
+      }
+    },
+  );
+
+  it.each(Object.keys(HANDLERS) as HandlerName[])(
+    '%s: every variable the template sets is read by a schema of the function (no renamed leftovers)',
+    async (name) => {
+      const known = new Set((await schemas())[name].flatMap((s) => Object.keys(s.shape)));
+      const platform = new Set<string>(PLATFORM_ENV);
+      const unread = Object.keys(envOf(name)).filter((k) => !platform.has(k) && !known.has(k));
+      expect(unread).toEqual([]);
+    },
+  );
+
+  it('api: the console runs in Cognito mode with the names console/serve.ts reads', async () => {
+    const { createConsoleServer } = await import('../../console/serve');
+    const env = envOf('api');
+    expect(env.AUTH_MODE).toBe('cognito');
+    expect(env.COGNITO_DOMAIN).toBeDefined();
+    expect(env.COGNITO_CLIENT_ID).toBeDefined();
+    expect(env.CONSOLE_DIST_DIR).toBe('/var/task/console/dist');
+    const serve = createConsoleServer({
+      env,
+      loadBundle: () => Promise.reject(new Error('not needed for config.json')),
+    });
+    const res = (await serve({
+      rawPath: '/assets/config.json',
+      pathParameters: { proxy: 'config.json' },
+      requestContext: { http: { method: 'GET' } },
+    } as never)) as { statusCode: number; body: string };
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      authMode: 'cognito',
+      cognito: { domain: 'https://deploy-time.example', clientId: 'https://deploy-time.example' },
+    });
+  });
+});
