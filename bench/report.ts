@@ -52,8 +52,13 @@ export function rows(results: BenchResults): Row[] {
   const out: Row[] = [];
   const add = (key: string, unit: string, check?: Check, note?: string) => {
     const value = num(pick(results, key));
-    const section = key.split('.')[0];
-    const missing = value === null ? (pick(results, `${section}.missing`) as string | undefined) : undefined;
+    const parts = key.split('.');
+    // the nearest `missing` reason: the figure's own object (bundles.<fn>.missing) or its section's
+    const missing =
+      value === null
+        ? ((pick(results, `${parts.slice(0, -1).join('.')}.missing`) ??
+            pick(results, `${parts[0]}.missing`)) as string | undefined)
+        : undefined;
     out.push({
       key,
       value,

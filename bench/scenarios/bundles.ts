@@ -36,7 +36,8 @@ function placeholderEnv(names: readonly string[]): Record<string, string> {
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
   for (const name of names) {
-    if (name.endsWith('_URL') || name.endsWith('_URI') || name === 'CONSOLE_ORIGIN')
+    if (name === 'CONSOLE_ORIGIN') env[name] = 'https://console.example.invalid';
+    else if (name.endsWith('_URL') || name.endsWith('_URI'))
       env[name] =
         name.includes('QUEUE') || name.endsWith('DLQ_URL')
           ? `https://sqs.us-east-1.amazonaws.com/000000000000/${name.toLowerCase()}`
@@ -104,8 +105,20 @@ export async function benchBundles(ctx: ScenarioContext): Promise<BundlesResult>
         result[name] = { bytes, initMs: Math.round(median(times) * 10) / 10 };
       } catch (e) {
         const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message);
-        const line = stderr.split('\n').find((l) => /Error/.test(l)) ?? stderr.split('\n')[0];
-        result[name] = { bytes, initMs: null, missing: `init failed: ${line.slice(0, 200)}` };
+        const lines = stderr.split('\n');
+        // the thrown error's own line (a minified source line may come first and is useless here)
+        const line =
+          lines.find((l) => l.length < 400 && /^\s*(\w*Error\b|Error \[)/.test(l)) ??
+          lines.find((l) => l.length < 400 && /Error\b/.test(l)) ??
+          'see stderr of the import';
+        result[name] = {
+          bytes,
+          initMs: null,
+          missing: `init failed: ${line
+            .trim()
+            .slice(0, 200)
+            .replace(/\/tmp\/[^/]+\//g, '<bundle>/')}`,
+        };
       }
     }
   } finally {
