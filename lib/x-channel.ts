@@ -171,7 +171,7 @@ export interface XChannelProps {
   readonly prebuiltCode?: Partial<Record<HandlerName, lambda.Code>>;
   /**
    * Bundle the pinned AWS SDK v3 into every function instead of using the copy the Node.js 22 Lambda
-   * runtime provides: ≈ 1.1–1.3 MB per function instead of < 300 KB. A way out should a runtime SDK
+   * runtime provides: 0.7–0.9 MB per function instead of 140–300 KiB. A way out should a runtime SDK
    * update ever break x-channel (it uses only long-stable client APIs).
    * @default false
    */
