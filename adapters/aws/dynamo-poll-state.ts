@@ -22,6 +22,7 @@ import { retryable } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import type { DueChannel, DueIndex, HealthPatch, PollStateStore } from '../../core/inbound/types';
+import type { SendHealthStore } from '../../core/outbound/ports';
 import { decodeCursor, encodeCursor } from './dynamo-channel-store';
 import { DUE_INDEX, DUE_PARTITION, LIST_INDEX, LIST_PARTITION, TTL_ATTRIBUTE, keys } from './table';
 
@@ -285,4 +286,116 @@ export async function countChannelsByStatus({
     startKey = res.LastEvaluatedKey;
   } while (startKey);
   return counts;
+}
+
+/**
+ * The sender's writes on a channel's health (`SendHealthStore`, core/outbound/ports.ts), on the same
+ * item as the poller's: path by path (`health.notBefore.<endpoint>`, `health.rateLimits.<endpoint>`,
+ * counters by ADD), never `version`, never a whole map. Added for the outbound sender; the poller's own
+ * functions above are unchanged.
+ */
+export function createDynamoSendHealth({
+  client,
+  tableName,
+}: Pick<DynamoPollStateOptions, 'client' | 'tableName'>): SendHealthStore {
+  const TableName = tableName;
+  // A path into a map that does not exist is a ValidationException, not a condition failure.
+  const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
+
+  /** Items written before a health map existed: add the maps the paths need, never replacing one. */
+  async function ensureMaps(channelId: string) {
+    const empty = { ':empty': {} };
+    for (const [expr, names] of [
+      ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
+      [
+        'SET #h.#rl = if_not_exists(#h.#rl, :empty), #h.#nb = if_not_exists(#h.#nb, :empty), #h.#c = if_not_exists(#h.#c, :empty)',
+        { '#h': 'health', '#rl': 'rateLimits', '#nb': 'notBefore', '#c': 'counters' },
+      ],
+    ] as const) {
+      await client
+        .send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.channel(channelId),
+            UpdateExpression: expr,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: empty,
+          }),
+        )
+        .catch((e) => {
+          if (!isConditionFailure(e)) throw e;
+        });
+    }
+  }
+
+  /** Runs an update on the channel item; a deleted channel stays deleted, a missing map is added once. */
+  async function update(
+    channelId: string,
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ) {
+    const send = () => client.send(new UpdateCommand({ TableName, Key: keys.channel(channelId), ...input }));
+    try {
+      await send();
+    } catch (e) {
+      if (isConditionFailure(e)) return;
+      if (!isMissingMap(e)) throw e;
+      await ensureMaps(channelId);
+      await send().catch((e2) => {
+        if (!isConditionFailure(e2)) throw e2;
+      });
+    }
+  }
+
+  return {
+    async record(channelId, patch) {
+      const names: Record<string, string> = { '#h': 'health' };
+      const values: Record<string, unknown> = {};
+      const sets: string[] = [];
+      const adds: string[] = [];
+      let i = 0;
+      for (const [endpoint, window] of Object.entries(patch.rateLimits ?? {})) {
+        names['#rl'] = 'rateLimits';
+        names[`#e${i}`] = endpoint;
+        values[`:w${i}`] = window;
+        sets.push(`#h.#rl.#e${i} = :w${i}`);
+        i++;
+      }
+      if (patch.lastError) {
+        names['#le'] = 'lastError';
+        values[':le'] = patch.lastError;
+        sets.push('#h.#le = :le');
+      }
+      for (const [counter, n] of Object.entries(patch.counters ?? {})) {
+        if (!n) continue;
+        names['#c'] = 'counters';
+        names[`#n${i}`] = counter;
+        values[`:n${i}`] = n;
+        adds.push(`#h.#c.#n${i} :n${i}`);
+        i++;
+      }
+      if (!sets.length && !adds.length) return;
+      await update(channelId, {
+        UpdateExpression: [
+          sets.length ? `SET ${sets.join(', ')}` : '',
+          adds.length ? `ADD ${adds.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+    },
+
+    async block(channelId, endpoint, until) {
+      // ISO-8601 UTC strings order like the times they name; a later block already stored wins.
+      await update(channelId, {
+        UpdateExpression: 'SET #h.#nb.#e = :t',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#h.#nb.#e) OR #h.#nb.#e < :t)',
+        ExpressionAttributeNames: { '#h': 'health', '#nb': 'notBefore', '#e': endpoint },
+        ExpressionAttributeValues: { ':t': until.toISOString() },
+      });
+    },
+  };
 }

@@ -9,6 +9,7 @@
  */
 import type { TweetV2 } from 'twitter-api-v2';
 import { isChannelError, retryable } from '../../core/errors';
+import { isDmConversationId } from '../../core/outbound/endpoints';
 import { sameText } from '../../core/outbound/fingerprint';
 import {
   DELIVERY_UNKNOWN,
@@ -41,15 +42,25 @@ function requireId(id: string | undefined): string {
   throw retryable(DELIVERY_UNKNOWN, 'X answered the write without an id');
 }
 
-/** Whether a DM target is a dm_conversation_id (one-to-one ids are `<id>-<id>`) rather than a user id. */
-export const isDmConversationId = (target: string) => target.includes('-');
-
 export function createXWriterFactory(options: XWriterOptions): XWriterFactory {
   const maxPages = options.lookupMaxPages ?? 3;
   const skewMs = (options.clockSkewSeconds ?? 300) * 1000;
 
-  return (accessToken: string): XWriter => {
-    const v2 = createXUserClient({ ...options, accessToken }).v2;
+  return (accessToken, onRateLimit): XWriter => {
+    const v2 = createXUserClient({
+      ...options,
+      accessToken,
+      // every response's x-rate-limit-* headers, keyed like the channel's health (`POST /2/tweets`)
+      onRateLimit: (o) => {
+        options.onRateLimit?.(o);
+        onRateLimit?.({
+          endpoint: `${o.method} ${o.endpoint}`,
+          limit: o.limit,
+          remaining: o.remaining,
+          reset: o.reset,
+        });
+      },
+    }).v2;
 
     /** A write: an error without an answer may still have posted, which the core must know. */
     const write = async <T>(operation: XOperation, call: () => Promise<T>): Promise<T> => {

@@ -4,6 +4,7 @@
  * Every adapter turns vendor errors into `ChannelError` (core/errors.ts).
  */
 import type { ResultMessage } from '../../contracts';
+import type { LastError, RateWindow } from '../channel';
 
 /** Lifecycle of one (channel, idempotency key) record. */
 export type IdempotencyState = 'in_progress' | 'completed';
@@ -113,11 +114,53 @@ export interface XWriter {
   findEarlierDelivery(query: DeliveryQuery): Promise<EarlierDelivery>;
 }
 
-/** Builds an XWriter acting with one access token. */
-export type XWriterFactory = (accessToken: string) => XWriter;
+/** The `x-rate-limit-*` headers of one X response; `endpoint` is keyed like `POST /2/tweets`. */
+export interface XRateObservation {
+  endpoint: string;
+  limit: number;
+  remaining: number;
+  /** Epoch seconds (X's clock). */
+  reset: number;
+}
+
+/**
+ * Builds an XWriter acting with one access token. `onRateLimit` sees the rate-limit headers of every
+ * response the writer gets, successes and errors alike.
+ */
+export type XWriterFactory = (
+  accessToken: string,
+  onRateLimit?: (observation: XRateObservation) => void,
+) => XWriter;
 
 /** ChannelError code of a write whose outcome at X is unknown (the request was sent, no answer came). */
 export const DELIVERY_UNKNOWN = 'x_delivery_unknown';
+
+/** What the sender adds to a channel's health after one command (every part optional). */
+export interface SendHealthPatch {
+  /** Windows seen in this attempt's responses, keyed like `POST /2/tweets`; each replaces the stored one. */
+  rateLimits?: Record<string, RateWindow>;
+  /** Added to `health.counters.sent` / `failed`. */
+  counters?: { sent?: number; failed?: number };
+  /** A failure that is the channel's problem (re-auth, plan, credits), for the admin console. */
+  lastError?: LastError;
+}
+
+/**
+ * The sender's writes on the channel's health: path by path (`health.notBefore.<endpoint>`, counters by
+ * ADD), never `version`, so they never conflict with admin changes or the poller's checkpoint moves.
+ * A deleted channel is left deleted (the write is skipped).
+ *
+ * @example
+ * ```ts
+ * await health.block('ch1', 'POST /2/tweets', new Date('2026-09-01T10:15:00Z'));
+ * await health.record('ch1', { counters: { sent: 1 }, rateLimits: { 'POST /2/tweets': window } });
+ * ```
+ */
+export interface SendHealthStore {
+  record(channelId: string, patch: SendHealthPatch): Promise<void>;
+  /** Sets `health.notBefore[endpoint]` to `until`, unless a later time is stored already. */
+  block(channelId: string, endpoint: string, until: Date): Promise<void>;
+}
 
 /** Publishes result messages (the results queue). */
 export interface ResultsPublisher {

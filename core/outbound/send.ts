@@ -9,16 +9,24 @@
  * 4. claim the record (conditional write, lease). A record left by an earlier attempt (crash, timeout) is
  *    taken over only after its lease ended, and then X is asked first whether that attempt got through.
  * 5. text rules, media, `allowPosts` → failed before any X call.
- * 6. app-wide budget (conditional increment); exhausted → wait for the window to end.
+ * 6. rate gate: the endpoint is closed (a 429's reset in `health.notBefore`, or `remaining: 0` in
+ *    `health.rateLimits`, per channel and endpoint) → wait until it opens, no X call. Checked before every
+ *    X call, the lookup of 4b included. Then the app-wide budget (conditional increment); exhausted → wait.
  * 7. the call to X; then the record is completed with X's id (or released when X certainly did not act).
+ * 8. the channel's health: rate windows seen in X's headers, `sent` / `failed` counters, and `lastError`
+ *    for failures an admin must act on (best effort: the result does not depend on it).
+ *
+ * A 429 stores its reset as `health.notBefore[endpoint]` before the message is delayed, so every later
+ * command for the same account (not only this message) waits for the reset too.
  *
  * A crash between 7's answer and the completion leaves an `in_progress` record whose lease runs out; the
  * redelivered message lands in step 4's check at X and reports `sent` with the id found there.
  */
 import type { OutboundCommand, ResultMessage } from '../../contracts';
-import type { Channel } from '../channel';
+import type { Channel, RateWindow } from '../channel';
 import { ChannelError, assertNever, isChannelError } from '../errors';
 import type { ChannelStore, Clock, TokenProvider } from '../ports';
+import { lookupEndpoint, writeEndpoint } from './endpoints';
 import { commandBodyHash } from './fingerprint';
 import {
   DELIVERY_UNKNOWN,
@@ -26,10 +34,14 @@ import {
   type BudgetName,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type SendHealthPatch,
+  type SendHealthStore,
+  type XRateObservation,
   type XWriteResult,
   type XWriter,
   type XWriterFactory,
 } from './ports';
+import { blockedUntil, untilAfter429, windowOf, type EndpointBlock, type RecentBlocks } from './rate-gate';
 import { failedResult, sentResult, toResultCode } from './results';
 import { checkText } from './text-rules';
 import type { ResultErrorCode } from '../../contracts';
@@ -49,6 +61,8 @@ export interface SenderSettings {
   maxDelaySeconds: number;
   /** The outbound queue's maxReceiveCount: on that receive a result is emitted instead of another retry. */
   maxReceiveCount: number;
+  /** Wait after a 429 whose reset is not after our clock (clocks disagree): one standard X window. */
+  rateLimitFallbackSeconds: number;
 }
 
 export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
@@ -59,6 +73,7 @@ export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
   backoffMaxSeconds: 900,
   maxDelaySeconds: 12 * 3600,
   maxReceiveCount: 10,
+  rateLimitFallbackSeconds: 900,
 };
 
 export interface SenderDeps {
@@ -68,6 +83,10 @@ export interface SenderDeps {
   budget: AppBudget;
   tokens: TokenProvider;
   writerFor: XWriterFactory;
+  /** The channel's health: rate-limit state (read back from the channel before each call), counters. */
+  health: SendHealthStore;
+  /** Rate-limit blocks this process stored, kept in memory too (see {@link RecentBlocks}). */
+  recentBlocks: RecentBlocks;
   /** A fresh random id per attempt (fencing token of the idempotency record). */
   newAttemptId: () => string;
   settings: SenderSettings;
@@ -96,11 +115,63 @@ export type SendOutcome =
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
+/** What one processing of a command learned for the channel's health. */
+interface Trace {
+  channel: Channel | null;
+  /** Rate windows from the headers of this attempt's X responses. */
+  rateLimits: Record<string, RateWindow>;
+}
+
+/** Result codes that are the channel's problem (an admin must act): they become `health.lastError`. */
+const CHANNEL_PROBLEMS: ReadonlyMap<ResultErrorCode, string> = new Map([
+  ['needs_reauth', 'needs_reauth'],
+  ['access_level', 'permanent'],
+  ['credits_depleted', 'permanent'],
+] as const);
+
 /** Processes one outbound command. Throws only for unexpected failures (the transport retries those). */
 export async function sendCommand(
   deps: SenderDeps,
   command: OutboundCommand,
   delivery: Delivery,
+): Promise<SendOutcome> {
+  const trace: Trace = { channel: null, rateLimits: {} };
+  const outcome = await processCommand(deps, command, delivery, trace);
+  await recordHealth(deps, trace, outcome);
+  return outcome;
+}
+
+/** 8. Best effort: counters and windows are for people and the next call's gate, never for this result. */
+async function recordHealth(deps: SenderDeps, trace: Trace, outcome: SendOutcome): Promise<void> {
+  const channel = trace.channel;
+  if (!channel) return;
+  const patch: SendHealthPatch = {};
+  if (Object.keys(trace.rateLimits).length) patch.rateLimits = trace.rateLimits;
+  // a replay re-reports a result counted when it was first reached
+  if (outcome.action === 'result' && outcome.reason !== REPLAYED) {
+    const r = outcome.result;
+    if (r.status === 'sent') patch.counters = { sent: 1 };
+    else {
+      patch.counters = { failed: 1 };
+      const kind = CHANNEL_PROBLEMS.get(r.error.code);
+      if (kind) patch.lastError = { code: r.error.code, kind, message: r.error.message, at: r.at };
+    }
+  }
+  if (!patch.rateLimits && !patch.counters) return;
+  try {
+    await deps.health.record(channel.id, patch);
+  } catch (error) {
+    deps.onEvent?.('health_write_failed', { channelId: channel.id, errorName: (error as Error)?.name });
+  }
+}
+
+const REPLAYED = 'replayed';
+
+async function processCommand(
+  deps: SenderDeps,
+  command: OutboundCommand,
+  delivery: Delivery,
+  trace: Trace,
 ): Promise<SendOutcome> {
   const s = deps.settings;
   const now = deps.clock.now();
@@ -120,6 +191,7 @@ export async function sendCommand(
       'channel_not_found',
     );
   }
+  trace.channel = channel;
 
   // 2. idempotency record
   const bodyHash = commandBodyHash(command);
@@ -134,7 +206,7 @@ export async function sendCommand(
         'key_reuse',
       );
     }
-    if (existing.state === 'completed' && existing.result) return result(existing.result, 'replayed');
+    if (existing.state === 'completed' && existing.result) return result(existing.result, REPLAYED);
     const leaseLeftMs = Date.parse(existing.leaseExpiresAt) - now.getTime();
     if (existing.state === 'in_progress' && !existing.uncertain && leaseLeftMs > 0) {
       // Another delivery of this command is talking to X right now: never a parallel post.
@@ -169,7 +241,7 @@ export async function sendCommand(
     if (lastReceive) return { action: 'drop', reason: 'claim_lost' };
     return { action: 'retry', delaySeconds: s.leaseSeconds, reason: 'claim_lost' };
   }
-  const attempt = new Attempt(deps, command, channel, owner, existing, delivery, lastReceive, event);
+  const attempt = new Attempt(deps, command, channel, owner, existing, delivery, lastReceive, event, trace);
   return attempt.run();
 }
 
@@ -233,6 +305,8 @@ class Attempt {
   private mayHaveActed: boolean;
   private budgetTaken: { name: BudgetName; window: string } | null = null;
   private writer: XWriter | null = null;
+  /** The endpoint of the X call under way: a 429 closes this one. */
+  private calling: string | null = null;
 
   constructor(
     private readonly deps: SenderDeps,
@@ -243,6 +317,7 @@ class Attempt {
     private readonly delivery: Delivery,
     private readonly lastReceive: boolean,
     private readonly event: (name: string, fields?: Record<string, unknown>) => void,
+    private readonly trace: Trace,
   ) {
     this.mayHaveActed = previous !== null;
   }
@@ -266,15 +341,19 @@ class Attempt {
   private async steps(): Promise<SendOutcome> {
     const { command, channel } = this;
     const account = channel.account!;
+    const targetId = 'targetId' in command ? command.targetId : undefined;
 
     // 4b. an earlier attempt may have reached X: look before posting anything.
     if (this.previous) {
       const since = new Date(this.previous.attemptStartedAt);
-      const earlier = await this.withAuth((w) =>
+      const readEndpoint = lookupEndpoint(command.kind, targetId);
+      const closed = this.gate(readEndpoint);
+      if (closed) return this.waitForWindow(closed);
+      const earlier = await this.withAuth(readEndpoint, (w) =>
         w.findEarlierDelivery({
           accountId: account.id,
           kind: command.kind,
-          targetId: 'targetId' in command ? command.targetId : undefined,
+          targetId,
           text: command.text,
           since,
         }),
@@ -315,7 +394,10 @@ class Attempt {
     }
     checkText(command.kind, command.text);
 
-    // 6. app-wide budget
+    // 6. the rate gate, then the app-wide budget
+    const endpoint = writeEndpoint(command.kind, targetId);
+    const closed = this.gate(endpoint);
+    if (closed) return this.waitForWindow(closed);
     const budgetName: BudgetName = command.kind === 'dm' ? 'dm' : 'post';
     const take = await this.deps.budget.take(budgetName, this.deps.clock.now());
     if (!take.ok) {
@@ -333,7 +415,7 @@ class Attempt {
     this.budgetTaken = { name: budgetName, window: take.window };
 
     // 7. the one write
-    const answer: XWriteResult = await this.withAuth((w) => {
+    const answer: XWriteResult = await this.withAuth(endpoint, (w) => {
       switch (command.kind) {
         case 'reply':
           return w.reply(command.text, command.targetId);
@@ -349,20 +431,72 @@ class Attempt {
     return this.settle(sentResult(this.ref, answer.xId, this.deps.clock.now()), 'sent');
   }
 
+  /** Every response's `x-rate-limit-*` headers, for the channel's health and this attempt's later gates. */
+  private readonly observe = (o: XRateObservation) => {
+    this.trace.rateLimits[o.endpoint] = windowOf(o);
+  };
+
+  /** Whether `endpoint` (or one sharing its window) is closed for this channel right now. */
+  private gate(endpoint: string): EndpointBlock | null {
+    const now = this.deps.clock.now();
+    const health = this.channel.health;
+    return blockedUntil(
+      { rateLimits: { ...health?.rateLimits, ...this.trace.rateLimits }, notBefore: health?.notBefore },
+      endpoint,
+      now,
+      this.deps.recentBlocks.of(this.channel.id, now),
+    );
+  }
+
+  /** Waits for a closed window exactly like after a 429: the message is delayed, X is not called. */
+  private waitForWindow(block: EndpointBlock): Promise<SendOutcome> {
+    const until = block.until.toISOString();
+    this.event('rate_window_closed', { endpoint: block.endpoint, until, reason: block.reason });
+    return this.retry(
+      seconds(block.until.getTime() - this.deps.clock.now().getTime()),
+      block.reason,
+      this.fail(
+        'rate_limited',
+        `X's rate limit for this account (${block.endpoint}) stayed reached until the retries ran out; not sent`,
+      ),
+    );
+  }
+
   /** Runs an X call with a valid token; on a 401 forces one refresh and tries once more. */
-  private async withAuth<T>(call: (w: XWriter) => Promise<T>): Promise<T> {
+  private async withAuth<T>(endpoint: string, call: (w: XWriter) => Promise<T>): Promise<T> {
+    this.calling = null;
     if (!this.writer)
-      this.writer = this.deps.writerFor(await this.deps.tokens.getValidAccessToken(this.command.channelId));
+      this.writer = this.deps.writerFor(
+        await this.deps.tokens.getValidAccessToken(this.command.channelId),
+        this.observe,
+      );
     try {
-      return await call(this.writer);
+      this.calling = endpoint;
+      const value = await call(this.writer);
+      this.calling = null;
+      return value;
     } catch (error) {
       if (!isChannelError(error) || error.kind !== 'needs_reauth') throw error;
+      this.calling = null;
       this.event('token_refused_refreshing');
       const fresh = await this.deps.tokens.getValidAccessToken(this.command.channelId, {
         forceRefresh: true,
       });
-      this.writer = this.deps.writerFor(fresh);
-      return await call(this.writer);
+      this.writer = this.deps.writerFor(fresh, this.observe);
+      this.calling = endpoint;
+      const value = await call(this.writer);
+      this.calling = null;
+      return value;
+    }
+  }
+
+  /** Closes `endpoint` for the channel until `until`: in memory at once, then on the channel item. */
+  private async closeEndpoint(endpoint: string, until: Date): Promise<void> {
+    this.deps.recentBlocks.remember(this.channel.id, endpoint, until);
+    try {
+      await this.deps.health.block(this.channel.id, endpoint, until);
+    } catch (error) {
+      this.event('rate_block_write_failed', { endpoint, errorName: (error as Error)?.name });
     }
   }
 
@@ -381,9 +515,12 @@ class Attempt {
     switch (error.kind) {
       case 'retryable': {
         if (error.code === 'rate_limited') {
-          const resetMs = (error.notBefore?.getTime() ?? 0) - this.deps.clock.now().getTime();
+          const now = this.deps.clock.now();
+          const until = untilAfter429(error.notBefore, now, this.deps.settings.rateLimitFallbackSeconds);
+          // Every later command for this account and endpoint waits too, not only this message.
+          if (this.calling) await this.closeEndpoint(this.calling, until);
           return this.retry(
-            Math.min(this.deps.settings.maxDelaySeconds, Math.max(seconds(resetMs), 1)),
+            Math.min(this.deps.settings.maxDelaySeconds, seconds(until.getTime() - now.getTime())),
             'rate_limited',
             this.fail('rate_limited', 'X kept answering 429 (rate limit) until the retries ran out'),
           );

@@ -8,6 +8,7 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoAppBudget } from '../../adapters/aws/dynamo-app-budget';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createDynamoIdempotencyStore } from '../../adapters/aws/dynamo-idempotency';
+import { createDynamoSendHealth } from '../../adapters/aws/dynamo-poll-state';
 import { QUEUES } from '../../adapters/aws/queues';
 import { createSqsResultsPublisher } from '../../adapters/aws/sqs-results-publisher';
 import { createXWriterFactory } from '../../adapters/x/x-writer';
@@ -18,6 +19,7 @@ import { createXOAuth } from '../../adapters/x/oauth';
 import { createTokenProvider } from '../../core/tokens';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../core/outbound/send';
 import type { ResultsPublisher } from '../../core/outbound/ports';
+import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { registerSecretValue } from '../shared/logger';
 import type { SenderConfig } from './config';
@@ -97,6 +99,9 @@ export function composeSender(config: SenderConfig, overrides: ComposeOverrides 
       onRequest: overrides.onXRequest,
       timeoutMs: overrides.xTimeoutMs,
     }),
+    health: createDynamoSendHealth({ client: clients.doc, tableName }),
+    // one per cold start: shared by every record this function instance handles
+    recentBlocks: new RecentBlocks(),
     newAttemptId: randomUUID,
     settings: {
       ...DEFAULT_SENDER_SETTINGS,

@@ -147,17 +147,29 @@ describe('sender: every failure ends in a result (or a wait), never a double pos
   const posts = () => sim.requests()['POST /2/tweets'] ?? 0;
 
   it('429 → the command waits (no result, message held), then is sent once after the reset', async () => {
-    const m = mention();
-    const command = cmd({ kind: 'reply', targetId: m.id, text: 'After the rate limit.' });
+    // its own account and clock: the 429 closes POST /2/tweets for that channel until the reset
+    const own = await startSenderHarness(aws, sim);
+    const limited = await connectChannel(aws, sim, 'acme_rl429');
+    const m = sim.createTweet({ authorId: customerId, text: `@acme_rl429 where is my parcel ${++seq}` });
+    const command = cmd({
+      channelId: limited.channel.id,
+      kind: 'reply',
+      targetId: m.id,
+      text: 'After the rate limit.',
+    });
     sim.setFault({ endpoint: 'POST /2/tweets', kind: 'status', status: 429, resetSeconds: 600 });
-    await h.send(command);
-    await h.drain();
-    expect(only(await h.results(), command.idempotencyKey)).toHaveLength(0);
-    expect(await h.deliverOnce()).toBe(0); // held: invisible until the reset
-    await h.expireVisibility();
-    await h.drain();
-    expect(only(await h.results(), command.idempotencyKey)[0].status).toBe('sent');
-    expect((await simTweets(sim, accountId)).filter((t) => t.inReplyToId === m.id)).toHaveLength(1);
+    await own.send(command);
+    await own.drain();
+    expect(only(await own.results(), command.idempotencyKey)).toHaveLength(0);
+    expect(await own.deliverOnce()).toBe(0); // held: invisible until the reset
+    await own.expireVisibility();
+    await own.drain(); // visible again before the reset: the stored reset holds it back, X is not called
+    expect(only(await own.results(), command.idempotencyKey)).toHaveLength(0);
+    own.clock.advance(602); // X's reset is whole seconds, rounded up
+    await own.expireVisibility();
+    await own.drain();
+    expect(only(await own.results(), command.idempotencyKey)[0].status).toBe('sent');
+    expect((await simTweets(sim, limited.accountId)).filter((t) => t.inReplyToId === m.id)).toHaveLength(1);
   });
 
   it('503 → retried with back-off, then sent', async () => {

@@ -9,8 +9,12 @@ import type {
   EarlierDelivery,
   IdempotencyRecord,
   IdempotencyStore,
+  SendHealthPatch,
+  SendHealthStore,
+  XRateObservation,
   XWriter,
 } from '../../../core/outbound/ports';
+import { RecentBlocks } from '../../../core/outbound/rate-gate';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../../core/outbound/send';
 import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../../../core/ports';
 
@@ -149,16 +153,55 @@ export class FakeTokens implements TokenProvider {
   }
 }
 
+/**
+ * The channel health writes, applied to the channel in `FakeChannels` the way the DynamoDB adapter does
+ * (path by path, counters added, a later block kept).
+ */
+export class FakeHealth implements SendHealthStore {
+  patches: SendHealthPatch[] = [];
+  blocks: Array<{ endpoint: string; until: string }> = [];
+  /** Makes every write throw (DynamoDB unreachable): health is best effort, the result must not depend on it. */
+  down = false;
+  constructor(private readonly channels: FakeChannels) {}
+  async record(channelId: string, patch: SendHealthPatch) {
+    if (this.down) throw new Error('simulated DynamoDB outage');
+    this.patches.push(structuredClone(patch));
+    const c = this.channels.map.get(channelId);
+    if (!c) return;
+    Object.assign(c.health.rateLimits, patch.rateLimits ?? {});
+    if (patch.lastError) c.health.lastError = patch.lastError;
+    c.health.counters.sent += patch.counters?.sent ?? 0;
+    c.health.counters.failed += patch.counters?.failed ?? 0;
+  }
+  async block(channelId: string, endpoint: string, until: Date) {
+    if (this.down) throw new Error('simulated DynamoDB outage');
+    this.blocks.push({ endpoint, until: until.toISOString() });
+    const c = this.channels.map.get(channelId);
+    if (!c) return;
+    const old = c.health.notBefore[endpoint];
+    if (!old || old < until.toISOString()) c.health.notBefore[endpoint] = until.toISOString();
+  }
+}
+
 /** Scripted X: each write takes the next scripted answer (an error to throw, or success). */
 export class FakeX {
   writes: Array<{ op: string; target?: string; text: string; token: string }> = [];
   script: Array<ChannelError | Error | 'ok'> = [];
   lookups: DeliveryQuery[] = [];
   lookupAnswer: EarlierDelivery | ChannelError = { status: 'not_found' };
+  /** Rate-limit headers every write answers with (as twitter-api-v2's hook reports them). */
+  headers: Omit<XRateObservation, 'endpoint'> | null = null;
   private next = 1;
-  writerFor = (token: string): XWriter => {
+  writerFor = (token: string, onRateLimit?: (o: XRateObservation) => void): XWriter => {
     const write = async (op: string, text: string, target?: string) => {
       this.writes.push({ op, target, text, token });
+      const endpoint =
+        op === 'dm'
+          ? target?.includes('-')
+            ? 'POST /2/dm_conversations/:dm_conversation_id/messages'
+            : 'POST /2/dm_conversations/with/:participant_id/messages'
+          : 'POST /2/tweets';
+      if (this.headers) onRateLimit?.({ endpoint, ...this.headers });
       const step = this.script.shift() ?? 'ok';
       if (step !== 'ok') throw step;
       return { xId: String(9000 + this.next++) };
@@ -183,6 +226,7 @@ export function makeDeps(overrides: { clock?: FakeClock } = {}) {
   const budget = new FakeBudget();
   const tokens = new FakeTokens();
   const x = new FakeX();
+  const health = new FakeHealth(channels);
   const events: string[] = [];
   let n = 0;
   const deps: SenderDeps = {
@@ -192,11 +236,13 @@ export function makeDeps(overrides: { clock?: FakeClock } = {}) {
     budget,
     tokens,
     writerFor: x.writerFor,
+    health,
+    recentBlocks: new RecentBlocks(),
     newAttemptId: () => `attempt-${++n}`,
     settings: { ...DEFAULT_SENDER_SETTINGS },
     onEvent: (e) => events.push(e),
   };
-  return { deps, clock, channels, idempotency, budget, tokens, x, events };
+  return { deps, clock, channels, idempotency, budget, tokens, x, health, events };
 }
 
 export const reply = (overrides: Partial<OutboundCommand> = {}): OutboundCommand =>

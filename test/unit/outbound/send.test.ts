@@ -82,6 +82,7 @@ describe('sendCommand: failures reported by X', () => {
     const outcome = await sendCommand(t.deps, reply(), first(t.clock.now()));
     expect(outcome).toEqual({ action: 'retry', delaySeconds: 600, reason: 'rate_limited' });
     expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toBeNull();
+    t.clock.advance(600); // the first reset has passed
     t.x.script = [retryable('rate_limited', '429', new Date(t.clock.now().getTime() + 86_400_000))];
     expect(await sendCommand(t.deps, reply(), first(t.clock.now()))).toMatchObject({ delaySeconds: 43_200 });
   });
