@@ -293,12 +293,12 @@ export async function benchSimX(opts: {
 
     const autocannon = createRequire(__filename)('autocannon') as Autocannon;
     const connections = 8;
-    const duration = opts.quick ? 5 : 10;
+    const duration = opts.quick ? 3 : 10;
     const cpuBefore = await server.cpuMicros();
     const result = await autocannon({ url: ready.url, connections, pipelining: 1, duration, requests });
     const cpuSeconds = ((await server.cpuMicros()) - cpuBefore) / 1e6;
 
-    const e2e = await endToEnd(ready.url, accounts, opts.quick ? 2000 : 5000);
+    const e2e = await endToEnd(ready.url, accounts, opts.quick ? 1000 : 5000);
     return {
       'simX.mentionReadsPerSecond': Math.round(result.requests.total / result.duration),
       'simX.mentionReadsP50Ms': result.latency.p50,

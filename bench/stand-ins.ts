@@ -27,7 +27,7 @@ const DYNAMO_CONCURRENCY = 16;
 /** Runs the stand-in benchmarks; `quick` uses smaller counts for CI smoke runs. */
 export async function benchStandIns(opts: { quick: boolean }): Promise<Record<string, number>> {
   const n = opts.quick
-    ? { unbatched: 200, batched: 1000, puts: 1000 }
+    ? { unbatched: 100, batched: 500, puts: 300 }
     : { unbatched: 2000, batched: 10000, puts: 10000 };
   const [sqsStandIn, ddb] = await Promise.all([startSqs({ port: 0 }), startDynamoDbLocal({ port: 0 })]);
   const clients = createAwsClients({

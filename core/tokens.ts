@@ -8,6 +8,18 @@
  *
  *   A: read vault (stale) → acquire lease ✓ → re-read (still stale) → refresh at X → put → release
  *   B: read vault (stale) → acquire lease ✗ → sleep (jitter) → re-read: fresh token from A → return
+ *
+ * Cache: each provider (one per container) keeps the access token it last read or stored, per channel,
+ * in memory until it is within the validity margin of its expiry, so a warm poller reads Secrets
+ * Manager about once per token lifetime instead of once per poll (the vault stays the only code that
+ * reads or writes secrets; the cache only holds what the vault returned). Another container may
+ * refresh meanwhile, which X answers with a 401 for our cached token; the caller then asks with
+ * `forceRefresh`, which re-reads the vault first:
+ *
+ *   cached T1 → X 401 → forceRefresh → vault has T2 ≠ T1 (refreshed elsewhere) → use T2, no refresh
+ *   cached T1 → X 401 → forceRefresh → vault has T1 (same stale token) → refresh under the lease
+ *
+ * The refresh token is never cached (only the vault hands it to the refresh), and nothing here logs.
  */
 import { randomBytes } from 'node:crypto';
 import type { ChannelStore, Clock, TokenProvider } from './ports';
@@ -73,6 +85,13 @@ export interface TokenProviderOptions {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What the in-memory cache keeps: never the refresh token. */
+interface CachedToken {
+  accessToken: string;
+  expiresAt: string;
+}
+
 export const REFRESH_LEASE = 'refresh';
 
 /** Converts X's answer to what the vault stores. X may omit `scope` on refresh: then keep the old ones. */
@@ -125,8 +144,15 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     onRefresh,
   } = options;
 
-  const validFor = (t: StoredTokens, seconds: number) =>
+  const validFor = (t: Pick<StoredTokens, 'expiresAt'>, seconds: number) =>
     Date.parse(t.expiresAt) - clock.now().getTime() >= seconds * 1000;
+
+  /** Per channel: the access token this container last read or stored, and its expiry. */
+  const cache = new Map<string, CachedToken>();
+  const remember = (channelId: string, t: StoredTokens): string => {
+    cache.set(channelId, { accessToken: t.accessToken, expiresAt: t.expiresAt });
+    return t.accessToken;
+  };
 
   async function load(channelId: string): Promise<StoredTokens> {
     const t = await vault.get(channelId);
@@ -139,7 +165,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     const current = await load(channelId);
     if (current.accessToken !== staleAccess && validFor(current, min)) {
       onRefresh?.({ channelId, outcome: 'reused' });
-      return current.accessToken;
+      return remember(channelId, current);
     }
     if (!current.refreshToken) {
       throw needsReauth('X refused the refresh token earlier: sign in with X again');
@@ -170,7 +196,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       try {
         await vault.put(channelId, stored);
         onRefresh?.({ channelId, outcome: 'refreshed' });
-        return stored.accessToken;
+        return remember(channelId, stored);
       } catch (e) {
         lastError = e;
       }
@@ -181,8 +207,17 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   return {
     async getValidAccessToken(channelId, opts = {}) {
       const min = opts.minValiditySeconds ?? defaultMin;
+      const cached = cache.get(channelId);
+      if (!opts.forceRefresh && cached && validFor(cached, min)) return cached.accessToken;
+      // from here on the cached token is not handed out again: expired, or refused by X (forceRefresh)
+      cache.delete(channelId);
       const first = await load(channelId);
-      if (!opts.forceRefresh && validFor(first, min)) return first.accessToken;
+      if (!opts.forceRefresh && validFor(first, min)) return remember(channelId, first);
+      if (opts.forceRefresh && cached && first.accessToken !== cached.accessToken && validFor(first, min)) {
+        // X refused our cached token because another container refreshed meanwhile: use the stored one
+        onRefresh?.({ channelId, outcome: 'reused' });
+        return remember(channelId, first);
+      }
       const staleAccess = first.accessToken;
 
       for (let attempt = 0; attempt <= maxWaits; attempt++) {
@@ -198,7 +233,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         }
         await sleep(waitMs + Math.floor(Math.random() * waitMs));
         const current = await load(channelId);
-        if (current.accessToken !== staleAccess && validFor(current, min)) return current.accessToken;
+        if (current.accessToken !== staleAccess && validFor(current, min))
+          return remember(channelId, current);
         if (!current.refreshToken) throw needsReauth('X refused the refresh token: sign in with X again');
       }
       throw retryable(

@@ -1,30 +1,33 @@
 /**
- * The poller's and dispatcher's writes on the channel item (layout in ./table.ts):
- * - checkpoints: conditional on the values read at the start of the poll, so a stale poller can never
- *   move a checkpoint backwards or sideways; `version` is never touched, so admin changes (which are
- *   conditional on `version`) and checkpoint moves never overwrite each other;
- * - health fields: set path by path (`health.lastPollAt`, ...), never the whole map, because the
- *   channel store writes `health.disabled.*` on the same item;
+ * The poller's and dispatcher's state on the channel item (layout in ./table.ts):
  * - the due index: `gsi1sk` is the next poll time while `gsi1pk = DUE` exists (the channel store adds
- *   and removes `gsi1pk` on status/switch changes); the dispatcher's claim moves `gsi1sk` conditionally;
- * - the poll lease: `CH#<id>` / `LEASE#poll`, owner + expiry, so that duplicate jobs never poll one
- *   channel at the same time.
+ *   and removes `gsi1pk` on status/switch changes). The dispatcher only reads it (KEYS_ONLY Query);
+ * - the poll claim (the poll lease): `claimPoll` moves `gsi1sk` from the value the dispatcher saw to
+ *   the lease expiry and sets `pollOwner`, conditionally, so one job per due time gets the channel and
+ *   a crashed holder's claim simply becomes due again when it expires;
+ * - the end of a poll, `finishPoll`: ONE conditional UpdateItem with the checkpoints (conditional on
+ *   the values claimed, so a stale poller can never move one backwards or sideways), the health fields
+ *   that changed (path by path — `health.rateLimits.<endpoint>`, counters by increment — never a whole
+ *   map, because the channel store and the sender write other paths of `health`), the next `gsi1sk`
+ *   and the removal of `pollOwner`. `version` is never touched, so admin changes (conditional on
+ *   `version`) and polls never overwrite each other.
  */
-import {
-  QueryCommand,
-  UpdateCommand,
-  DeleteCommand,
-  PutCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChannelCheckpoints } from '../../core/channel';
 import { retryable } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { systemClock } from '../../core/ports';
-import type { DueChannel, DueIndex, HealthPatch, PollStateStore } from '../../core/inbound/types';
+import type {
+  ClaimRefusal,
+  DueChannel,
+  DueIndex,
+  HealthPatch,
+  PollStateStore,
+} from '../../core/inbound/types';
 import type { SendHealthStore } from '../../core/outbound/ports';
-import { decodeCursor, encodeCursor } from './dynamo-channel-store';
-import { DUE_INDEX, DUE_PARTITION, LIST_INDEX, LIST_PARTITION, TTL_ATTRIBUTE, keys } from './table';
+import { channelFromItem, decodeCursor, encodeCursor } from './dynamo-channel-store';
+import { DUE_INDEX, DUE_PARTITION, LIST_INDEX, LIST_PARTITION, keys } from './table';
 
 export interface DynamoPollStateOptions {
   client: DynamoDBDocumentClient;
@@ -33,6 +36,27 @@ export interface DynamoPollStateOptions {
 }
 
 const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
+/** A path into a map that does not exist (items older than the health maps) is a ValidationException. */
+const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
+
+/** The item a refused conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). */
+function oldItem(e: unknown): Record<string, unknown> | undefined {
+  const item = (e as { Item?: Record<string, unknown> }).Item;
+  if (!item) return undefined;
+  // the document client does not unmarshall the error's item
+  const raw = Object.values(item).some(
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.keys(v).length === 1 &&
+      /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
+  );
+  return raw ? unmarshall(item as never) : item;
+}
+
+/** The attribute that names a poll claim's holder (the lease expiry is `gsi1sk` itself). */
+const POLL_OWNER = 'pollOwner';
 
 const CHECKPOINT_FIELDS: Array<keyof ChannelCheckpoints> = [
   'mentionsSinceId',
@@ -42,7 +66,10 @@ const CHECKPOINT_FIELDS: Array<keyof ChannelCheckpoints> = [
   'dmBacklog',
 ];
 
-/** Builds `SET health.x = :x` parts for a health patch. */
+const sameCheckpoints = (a: Partial<ChannelCheckpoints> | undefined, b: Partial<ChannelCheckpoints>) =>
+  CHECKPOINT_FIELDS.every((f) => JSON.stringify((a ?? {})[f] ?? null) === JSON.stringify(b[f] ?? null));
+
+/** Builds `SET health.x = :x` parts for a health patch (maps per key, counters by increment). */
 function healthUpdate(patch: HealthPatch, names: Record<string, string>, values: Record<string, unknown>) {
   const sets: string[] = [];
   let i = 0;
@@ -56,15 +83,11 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
     values[v] = value;
     sets.push(`#h.${p.join('.')} = ${v}`);
   };
-  for (const key of [
-    'lastPollAt',
-    'lastSuccessAt',
-    'nextPollAt',
-    'lastError',
-    'rateLimits',
-    'notBefore',
-  ] as const) {
+  for (const key of ['lastPollAt', 'lastSuccessAt', 'nextPollAt', 'lastError'] as const) {
     if (patch[key] !== undefined) set([key], patch[key]);
+  }
+  for (const key of ['rateLimits', 'notBefore'] as const) {
+    for (const [endpoint, value] of Object.entries(patch[key] ?? {})) set([key, endpoint], value);
   }
   if (patch.counters) {
     for (const [counter, n] of Object.entries(patch.counters)) {
@@ -91,14 +114,56 @@ export function createDynamoPollState({
   clock = systemClock,
 }: DynamoPollStateOptions): PollStateStore & DueIndex {
   const TableName = tableName;
-  return {
-    async saveCheckpoints(channelId, expected, next, health) {
-      const names: Record<string, string> = { '#cp': 'checkpoints' };
-      const values: Record<string, unknown> = { ':next': next, ':null': null };
-      const conditions = ['attribute_exists(pk)'];
+
+  /** Adds the health maps an old item lacks (never replacing one), so that path writes work. */
+  async function ensureHealthMaps(channelId: string) {
+    for (const [expr, names] of [
+      ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
+      [
+        'SET #h.#rl = if_not_exists(#h.#rl, :empty), #h.#nb = if_not_exists(#h.#nb, :empty), #h.#c = if_not_exists(#h.#c, :empty)',
+        { '#h': 'health', '#rl': 'rateLimits', '#nb': 'notBefore', '#c': 'counters' },
+      ],
+    ] as const) {
+      await client
+        .send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.channel(channelId),
+            UpdateExpression: expr,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':empty': {} },
+          }),
+        )
+        .catch((e) => {
+          if (!isConditionFailure(e)) throw e;
+        });
+    }
+  }
+
+  /**
+   * The final write. `mode` narrows it after a refusal that was not about the checkpoints:
+   * `full` = gsi1sk + end of claim; `release` = end of claim only (paused/unauthorised meanwhile:
+   * no gsi1sk); `bare` = neither (another holder has the channel now).
+   */
+  async function writeFinish(
+    channelId: string,
+    finish: Parameters<PollStateStore['finishPoll']>[1],
+    mode: 'full' | 'release' | 'bare',
+  ) {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions = ['attribute_exists(pk)'];
+    const sets: string[] = [];
+    if (finish.next) {
+      names['#cp'] = 'checkpoints';
+      values[':next'] = finish.next;
+      values[':null'] = null;
+      // `#cp = :next` first: tests that crash "before the checkpoint write" look for it
+      sets.push('#cp = :next');
       CHECKPOINT_FIELDS.forEach((field, i) => {
         names[`#c${i}`] = field;
-        const old = expected[field];
+        const old = finish.expected[field];
         if (old === null || old === undefined) {
           conditions.push(`(attribute_not_exists(#cp.#c${i}) OR #cp.#c${i} = :null)`);
         } else {
@@ -106,100 +171,123 @@ export function createDynamoPollState({
           conditions.push(`#cp.#c${i} = :c${i}`);
         }
       });
-      const sets = ['#cp = :next', ...(health ? healthUpdate(health, names, values) : [])];
+    }
+    sets.push(...healthUpdate(finish.health, names, values));
+    const removes: string[] = [];
+    if (mode !== 'bare') {
+      names['#owner'] = POLL_OWNER;
+      values[':owner'] = finish.owner;
+      conditions.push('#owner = :owner');
+      removes.push('#owner');
+    }
+    if (mode === 'full') {
+      values[':nextPoll'] = finish.nextPollAt;
+      sets.push('gsi1sk = :nextPoll');
+      // only while the channel is in the due index: paused/unauthorised channels stay out
+      conditions.push('attribute_exists(gsi1pk)');
+    }
+    if (!sets.length && !removes.length) return;
+    await client.send(
+      new UpdateCommand({
+        TableName,
+        Key: keys.channel(channelId),
+        UpdateExpression: [
+          sets.length ? `SET ${sets.join(', ')}` : '',
+          removes.length ? `REMOVE ${removes.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  }
+
+  return {
+    async peekDue(channelId) {
+      // eventually consistent (half the price): the claim that follows is the authoritative check
+      const res = await client.send(
+        new GetCommand({
+          TableName,
+          Key: keys.channel(channelId),
+          ProjectionExpression: 'gsi1pk, gsi1sk, #owner',
+          ExpressionAttributeNames: { '#owner': POLL_OWNER },
+        }),
+      );
+      if (!res.Item) return null;
+      return {
+        dueAt: res.Item.gsi1pk && res.Item.gsi1sk ? String(res.Item.gsi1sk) : null,
+        owner: res.Item[POLL_OWNER] ? String(res.Item[POLL_OWNER]) : null,
+      };
+    },
+
+    async claimPoll(channelId, { owner, seenDueAt, leaseUntil }) {
       try {
-        await client.send(
+        const res = await client.send(
           new UpdateCommand({
             TableName,
             Key: keys.channel(channelId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            UpdateExpression: 'SET gsi1sk = :until, #owner = :owner',
+            // the due time this job was sent for, or this job's own earlier delivery (redelivery)
+            ConditionExpression: 'attribute_exists(gsi1pk) AND (gsi1sk = :seen OR #owner = :owner)',
+            ExpressionAttributeNames: { '#owner': POLL_OWNER },
+            ExpressionAttributeValues: { ':until': leaseUntil, ':owner': owner, ':seen': seenDueAt },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
+        return { channel: channelFromItem(res.Attributes!), dueAt: seenDueAt };
       } catch (e) {
-        if (isConditionFailure(e)) {
-          throw retryable('conflict', `checkpoints of channel ${channelId} moved meanwhile (another poll?)`);
+        if (!isConditionFailure(e)) throw e;
+        const item = oldItem(e);
+        let refused: ClaimRefusal;
+        if (!item) refused = 'channel_not_found';
+        else if (!item.gsi1pk) refused = 'not_pollable';
+        else if (item[POLL_OWNER] && String(item.gsi1sk) > clock.now().toISOString()) refused = 'lease_held';
+        else refused = 'not_due';
+        return { refused };
+      }
+    },
+
+    async finishPoll(channelId, finish) {
+      let mode: 'full' | 'release' | 'bare' = 'full';
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await writeFinish(channelId, finish, mode);
+          return;
+        } catch (e) {
+          if (isMissingMap(e) && attempt === 0) {
+            await ensureHealthMaps(channelId);
+            continue;
+          }
+          if (!isConditionFailure(e)) throw e;
+          const item = oldItem(e);
+          if (!item) return; // deleted during its poll: stays deleted
+          if (finish.next && !sameCheckpoints(item.checkpoints as ChannelCheckpoints, finish.expected)) {
+            throw retryable(
+              'conflict',
+              `checkpoints of channel ${channelId} moved meanwhile (another poll?)`,
+            );
+          }
+          // not about the checkpoints: our claim ended (expired and taken) or the channel left the index
+          mode = item[POLL_OWNER] === finish.owner ? 'release' : 'bare';
         }
-        throw e;
       }
+      throw retryable('conflict', `channel ${channelId} kept changing while its poll ended`);
     },
 
-    async saveHealth(channelId, health) {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = {};
-      const sets = healthUpdate(health, names, values);
-      if (!sets.length) return;
+    async releasePoll(channelId, owner, dueAt) {
       await client
         .send(
           new UpdateCommand({
             TableName,
             Key: keys.channel(channelId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // a channel deleted during its poll stays deleted
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        )
-        .catch((e) => {
-          if (!isConditionFailure(e)) throw e;
-        });
-    },
-
-    async scheduleNextPoll(channelId, nextPollAt) {
-      await client
-        .send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.channel(channelId),
-            UpdateExpression: 'SET gsi1sk = :next',
-            // only while the channel is in the due index: paused/unauthorised channels stay out
-            ConditionExpression: 'attribute_exists(gsi1pk)',
-            ExpressionAttributeValues: { ':next': nextPollAt },
-          }),
-        )
-        .catch((e) => {
-          if (!isConditionFailure(e)) throw e;
-        });
-    },
-
-    async acquirePollLease(channelId, owner, ttlMs) {
-      const now = clock.now().getTime();
-      try {
-        await client.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...keys.lease(channelId, 'poll'),
-              type: 'lease',
-              owner,
-              leaseUntil: now + ttlMs,
-              // TTL only cleans up; correctness never relies on deletion (LOCAL-STACK.md §1b)
-              [TTL_ATTRIBUTE]: Math.ceil((now + ttlMs) / 1000) + 3600,
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':now': now, ':owner': owner },
-          }),
-        );
-        return true;
-      } catch (e) {
-        if (isConditionFailure(e)) return false;
-        throw e;
-      }
-    },
-
-    async releasePollLease(channelId, owner) {
-      await client
-        .send(
-          new DeleteCommand({
-            TableName,
-            Key: keys.lease(channelId, 'poll'),
-            ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': owner },
+            UpdateExpression: 'SET gsi1sk = :due REMOVE #owner',
+            ConditionExpression: 'attribute_exists(gsi1pk) AND #owner = :owner',
+            ExpressionAttributeNames: { '#owner': POLL_OWNER },
+            ExpressionAttributeValues: { ':owner': owner, ':due': dueAt },
           }),
         )
         .catch((e) => {
@@ -222,40 +310,6 @@ export function createDynamoPollState({
         dueAt: String(it.gsi1sk),
       }));
       return { items, nextCursor: encodeCursor(res.LastEvaluatedKey) };
-    },
-
-    async claim(channelId, dueAt, claimedUntil) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.channel(channelId),
-            UpdateExpression: 'SET gsi1sk = :until',
-            ConditionExpression: 'gsi1pk = :due AND gsi1sk = :seen',
-            ExpressionAttributeValues: { ':until': claimedUntil, ':seen': dueAt, ':due': DUE_PARTITION },
-          }),
-        );
-        return true;
-      } catch (e) {
-        if (isConditionFailure(e)) return false;
-        throw e;
-      }
-    },
-
-    async release(channelId, claimedUntil, dueAt) {
-      await client
-        .send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.channel(channelId),
-            UpdateExpression: 'SET gsi1sk = :due',
-            ConditionExpression: 'gsi1sk = :until',
-            ExpressionAttributeValues: { ':until': claimedUntil, ':due': dueAt },
-          }),
-        )
-        .catch((e) => {
-          if (!isConditionFailure(e)) throw e;
-        });
     },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Poll jobs on the standard poll-jobs queue: SendMessageBatch of 10, several batches in flight, every
- * entry's result checked and refused entries retried. Duplicates are harmless (the poller's lease).
+ * entry's result checked and refused entries retried. Duplicates are harmless: each job carries its
+ * dedup key (`<channelId>@<tick>`) and the due time the dispatcher saw, and the poller's conditional
+ * claim lets only one job per due time through (core/inbound/poll.ts).
  */
 import {
   SendMessageBatchCommand,
@@ -10,7 +12,7 @@ import {
 import { z } from 'zod';
 import { invalidInput } from '../../core/errors';
 import { backoffMs, chunk, mapLimit } from '../../core/inbound/concurrency';
-import type { PollJob, PollJobQueue } from '../../core/inbound/types';
+import { pollJobDedupKey, type PollJob, type PollJobQueue } from '../../core/inbound/types';
 
 export interface SqsPollJobsOptions {
   client: SQSClient;
@@ -29,6 +31,10 @@ export const pollJobSchema = z
       .max(64)
       .regex(/^[A-Za-z0-9_-]+$/),
     tick: z.iso.datetime({ offset: true }),
+    /** `<channelId>@<tick>`; optional so that jobs queued by older code still parse. */
+    dedupKey: z.string().min(1).max(200).optional(),
+    /** The due-index time the dispatcher saw (absent: the poller reads it). */
+    dueAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 
@@ -56,7 +62,7 @@ export function createSqsPollJobs(options: SqsPollJobsOptions): PollJobQueue {
   async function sendBatch(jobs: PollJob[]): Promise<string[]> {
     let pending: SendMessageBatchRequestEntry[] = jobs.map((j, i) => ({
       Id: `j${i}`,
-      MessageBody: JSON.stringify(j),
+      MessageBody: JSON.stringify({ ...j, dedupKey: j.dedupKey ?? pollJobDedupKey(j) }),
     }));
     const byId = new Map(jobs.map((j, i) => [`j${i}`, j.channelId]));
     for (let attempt = 0; attempt < maxAttempts && pending.length; attempt++) {

@@ -52,7 +52,7 @@ function activeChannel(i: number, now: string): Channel {
 }
 
 export async function benchDispatcher(ctx: ScenarioContext): Promise<DispatcherResult> {
-  const count = ctx.tiny ? 200 : ctx.quick ? 2_000 : 10_000;
+  const count = ctx.tiny ? 200 : ctx.quick ? 1_000 : 10_000;
   const clock = new BenchClock();
   const rig = await startRig({ dynamodbEndpoint: ctx.dynamodbEndpoint, tier: 'pay-per-use', clock });
   try {

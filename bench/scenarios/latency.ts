@@ -36,7 +36,7 @@ const SPEED = 60;
 
 export async function benchLatency(ctx: ScenarioContext): Promise<LatencyResult> {
   const channelsN = ctx.tiny ? 2 : ctx.quick ? 5 : 10;
-  const realSeconds = ctx.tiny ? 4 : ctx.quick ? 10 : 40;
+  const realSeconds = ctx.tiny ? 4 : ctx.quick ? 6 : 40;
   const clock = new BenchClock(Date.now(), SPEED);
   const rig = await startRig({ dynamodbEndpoint: ctx.dynamodbEndpoint, tier: 'unlimited', clock });
   try {

@@ -165,7 +165,7 @@ export async function benchOutbound(ctx: ScenarioContext): Promise<OutboundResul
       ctx,
       rig,
       ctx.tiny ? 2 : ctx.quick ? 5 : 20,
-      ctx.tiny ? 30 : ctx.quick ? 300 : 2000,
+      ctx.tiny ? 30 : ctx.quick ? 150 : 2000,
     );
     return result;
   } finally {

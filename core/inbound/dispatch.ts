@@ -1,73 +1,79 @@
 /**
  * The dispatcher tick: every channel whose due time (`gsi1sk`) has come gets one poll job.
  *
- * poll-jobs is a standard queue (at-least-once, and an EventBridge tick may overlap or be retried),
- * so each job is preceded by a *claim*: a conditional write moving the channel's `gsi1sk` from the
- * value we read to "claimed until now + claimSeconds". Only the winner enqueues; an overlapping tick
- * sees the moved `gsi1sk` (not due, or a failed condition) and skips. The poller then writes the
- * real next poll time. If a job is lost, the claim simply expires and a later tick dispatches again.
- * Duplicate deliveries of one job are stopped by the poller's per-channel poll lease.
+ * A tick is one paginated KEYS_ONLY Query of the due index plus batched SendMessageBatch calls (10
+ * jobs each, several in flight, the next page read while the current one is sent). The dispatcher
+ * writes nothing to DynamoDB: 10,000 due channels cost about 1 MB of index reads and 1,000 SQS
+ * requests, not 10,000 conditional writes.
+ *
+ * Why no claim here any more: the dispatcher used to move each channel's `gsi1sk` with a conditional
+ * UpdateItem before enqueueing its job, so that an overlapping or retried tick would not enqueue it
+ * twice. That write rewrote the whole channel item (≈4 WCU) for every channel, every tick — the
+ * dominant cost and time of a tick. The same guarantee is now kept where a write happens anyway: the
+ * poller's claim (core/inbound/poll.ts) is a conditional update of `gsi1sk` from the value this tick
+ * saw (`dueAt`, carried in the job) to the lease expiry. So a duplicate job — overlapping tick,
+ * retried dispatcher, SQS redelivery — finds `gsi1sk` moved and is acked after that one refused
+ * request, without calling X; a job that is lost leaves `gsi1sk` due, and the next tick sends another.
+ * Every job carries a dedup key (`<channelId>@<tick>`) so its copies can be recognised.
  */
 import type { Clock } from '../ports';
-import { mapLimit } from './concurrency';
-import type { DueIndex, PollJobQueue } from './types';
+import type { DueIndex, PollJob, PollJobQueue } from './types';
+import { pollJobDedupKey } from './types';
 
 export interface DispatchDeps {
   clock: Clock;
   due: DueIndex;
   jobs: PollJobQueue;
-  /** How long a claim holds the channel out of the due index: ≥ the poll-jobs visibility timeout. */
-  claimSeconds?: number;
-  /** Conditional writes in flight at once. */
-  concurrency?: number;
 }
 
 export interface DispatchOutcome {
   /** Channels listed as due. */
   due: number;
-  /** Claims won (the rest were taken by an overlapping tick). */
-  claimed: number;
   enqueued: number;
-  /** Claimed but not enqueued (claim released, so the next tick retries them). */
+  /** Not enqueued: they stay due, so the next tick sends them again. */
   failed: number;
   pages: number;
+  /** The tick time every job of this run carries. */
+  tick: string;
 }
 
-export const DEFAULT_CLAIM_SECONDS = 180;
+/** How old a schedule time may be and still be used as the tick (a retried invocation's). */
+export const MAX_TICK_AGE_MS = 10 * 60_000;
 
-/** Runs one dispatcher tick. Exported for the benchmark (`dispatcher.channels10kMs`). */
-export async function dispatchDueChannels(deps: DispatchDeps): Promise<DispatchOutcome> {
+/**
+ * Runs one dispatcher tick. `tick` is the schedule's time (the EventBridge event's `time`, so that a
+ * retried invocation produces the same dedup keys); absent: the clock's now. Exported for the
+ * benchmark (`dispatcher.channels10kMs`).
+ */
+export async function dispatchDueChannels(deps: DispatchDeps, tick?: Date): Promise<DispatchOutcome> {
   const now = deps.clock.now();
-  const nowIso = now.toISOString();
-  const claimedUntil = new Date(
-    now.getTime() + (deps.claimSeconds ?? DEFAULT_CLAIM_SECONDS) * 1000,
-  ).toISOString();
-  const concurrency = deps.concurrency ?? 32;
-  const out: DispatchOutcome = { due: 0, claimed: 0, enqueued: 0, failed: 0, pages: 0 };
+  // a tick time from the future (clock skew) would list channels before they are due; one older than
+  // MAX_TICK_AGE_MS is a late retry, better served as a tick of its own
+  const usable = tick && tick.getTime() <= now.getTime() && now.getTime() - tick.getTime() <= MAX_TICK_AGE_MS;
+  const at = usable ? tick : now;
+  const tickIso = at.toISOString();
+  const out: DispatchOutcome = { due: 0, enqueued: 0, failed: 0, pages: 0, tick: tickIso };
   let cursor: string | undefined;
-  // pages are processed while the next one is being read: Query and the claims overlap
-  let nextPage = deps.due.listDue(nowIso, cursor);
+  const sends: Array<Promise<void>> = [];
+  // The next page is read while the jobs of this one are sent: Query and SendMessageBatch overlap.
   do {
-    const page = await nextPage;
+    const page = await deps.due.listDue(tickIso, cursor);
     out.pages++;
     cursor = page.nextCursor;
-    if (cursor) nextPage = deps.due.listDue(nowIso, cursor);
     out.due += page.items.length;
-    const won = await mapLimit(page.items, concurrency, (item) =>
-      deps.due.claim(item.channelId, item.dueAt, claimedUntil),
-    );
-    const claimed = page.items.filter((_, i) => won[i]);
-    out.claimed += claimed.length;
-    if (!claimed.length) continue;
-    const { failed } = await deps.jobs.send(claimed.map((c) => ({ channelId: c.channelId, tick: nowIso })));
-    const failedSet = new Set(failed);
-    out.failed += failedSet.size;
-    out.enqueued += claimed.length - failedSet.size;
-    await mapLimit(
-      claimed.filter((c) => failedSet.has(c.channelId)),
-      concurrency,
-      (c) => deps.due.release(c.channelId, claimedUntil, c.dueAt),
-    );
+    if (!page.items.length) continue;
+    const jobs: PollJob[] = page.items.map((c) => {
+      const job = { channelId: c.channelId, tick: tickIso, dueAt: c.dueAt };
+      return { ...job, dedupKey: pollJobDedupKey(job) };
+    });
+    const sent = deps.jobs.send(jobs).then(({ failed }) => {
+      out.failed += failed.length;
+      out.enqueued += jobs.length - failed.length;
+    });
+    // observed now (no unhandled rejection while the next page is read), rethrown by Promise.all below
+    sent.catch(() => undefined);
+    sends.push(sent);
   } while (cursor);
+  await Promise.all(sends);
   return out;
 }

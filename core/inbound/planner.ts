@@ -94,14 +94,31 @@ export function pollIntervalsByTier(): Record<XTier, PollIntervals> {
   >;
 }
 
+/** The dispatcher's ticks drift by a few seconds: a poll planned for "one interval after the tick"
+ * is made due this much earlier, so the tick one interval later still finds it due. */
+export function tickSlackMs(intervalSeconds: number): number {
+  return Math.min(15_000, (intervalSeconds * 1000) / 4);
+}
+
 /**
- * When an endpoint may be called next, after a call at `now`.
- * - steady cadence: `now + intervalSeconds`;
+ * When an endpoint may be called next, after a call at `now` for the dispatcher tick `tick`.
+ * - steady cadence: one interval after the TICK that scheduled this poll, minus a small slack
+ *   (`tickSlackMs`), so that the next tick one interval later finds the channel due. Planning from
+ *   `now` instead (a few hundred ms after the tick) lands just after that next tick, and the channel
+ *   is polled every other tick. A job handled long after its tick (redelivery) still waits at least
+ *   half an interval from `now`, so calls are never bunched;
  * - headers say nothing remains: not before the reset (+1 s for clock skew);
  * - otherwise at least the rest of the window divided evenly among the remaining calls.
  */
-export function nextCallAt(now: Date, intervalSeconds: number, observed?: RateWindow): Date {
-  let at = now.getTime() + intervalSeconds * 1000;
+export function nextCallAt(
+  now: Date,
+  intervalSeconds: number,
+  observed?: RateWindow,
+  tick: Date = now,
+): Date {
+  const intervalMs = intervalSeconds * 1000;
+  const fromTick = Math.min(tick.getTime(), now.getTime()) + intervalMs - tickSlackMs(intervalSeconds);
+  let at = Math.max(fromTick, now.getTime() + intervalMs / 2);
   if (observed) {
     const resetMs = Date.parse(observed.resetAt);
     if (Number.isFinite(resetMs) && resetMs > now.getTime()) {

@@ -22,6 +22,18 @@
  *   delivered band [until … newest] by id/time, delivers below it, and when it reaches C delivers the
  *   fresh events above the band too and moves C to the top. Re-reads of the band on the same UTC
  *   day are not billed again (X-API.md §4).
+ *
+ * Fixed cost of a poll, kept small because 1,000 channels mean 1,000 polls a minute:
+ * ```
+ * claim (conditional UpdateItem, returns the channel) ─> token (in-memory cache) ─> X reads (only
+ * the endpoints due) ─> ONE publish of both streams ─> ONE conditional UpdateItem: checkpoints +
+ * health + next poll time + end of the claim
+ * ```
+ * The claim is the poll lease: it moves the channel's `gsi1sk` from the value the dispatcher saw (the
+ * job's `dueAt`) to the lease expiry, so a duplicate job (overlapping tick, retried dispatcher,
+ * redelivery) is refused by that one request and never reaches X. A job without `dueAt` (the API's
+ * first poll, an old message) costs one read first: a channel whose `gsi1sk` is after the job's tick
+ * was polled since, and is skipped.
  */
 import { isPollable, type Channel, type ChannelCheckpoints, type RateWindow } from '../channel';
 import { ChannelError, isChannelError, retryable } from '../errors';
@@ -50,6 +62,7 @@ import {
 import type {
   FollowStore,
   HealthPatch,
+  PollClaim,
   InboundPublisher,
   PollStateStore,
   RateObservation,
@@ -114,8 +127,12 @@ export interface PollDeps {
 
 export interface PollJobInput {
   channelId: string;
-  /** Lease owner: unique per job delivery (e.g. the SQS message id + receive count). */
+  /** Claim owner: the same for every delivery of one SQS message (its message id). */
   owner: string;
+  /** ISO time of the dispatcher tick; the next poll is planned from it (absent: now). */
+  tick?: string;
+  /** `gsi1sk` as the dispatcher saw it; absent: read before claiming. */
+  dueAt?: string;
 }
 
 export interface PollError {
@@ -126,7 +143,7 @@ export interface PollError {
 
 export interface PollOutcome {
   status: 'polled' | 'skipped';
-  /** Why skipped: `channel_not_found`, `not_pollable`, `lease_held`, `needs_reauth`. */
+  /** Why skipped: `channel_not_found`, `not_pollable`, `not_due`, `lease_held`, `needs_reauth`. */
   reason?: string;
   mentionsDelivered: number;
   dmsDelivered: number;
@@ -170,17 +187,38 @@ export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<Po
     degraded: false,
   };
   const limits = { ...DEFAULT_POLL_LIMITS, ...deps.limits };
-  const channel = await deps.channels.get(job.channelId);
-  if (!channel) return { ...empty, reason: 'channel_not_found' };
-  if (!isPollable(channel) || !channel.account) return { ...empty, reason: 'not_pollable' };
-  if (!(await deps.state.acquirePollLease(channel.id, job.owner, limits.leaseMs))) {
-    // a duplicate job (standard queue) or an overlapping tick: the holder does the work
-    return { ...empty, reason: 'lease_held' };
+  const now = deps.clock.now();
+  const tickMs = job.tick ? Date.parse(job.tick) : Number.NaN;
+  // a tick from the future (clock skew) or none at all: plan from now
+  const tick = Number.isFinite(tickMs) && tickMs <= now.getTime() ? new Date(tickMs) : now;
+  let seenDueAt = job.dueAt;
+  if (!seenDueAt) {
+    const peek = await deps.state.peekDue(job.channelId);
+    if (!peek) return { ...empty, reason: 'channel_not_found' };
+    if (peek.dueAt === null) return { ...empty, reason: 'not_pollable' };
+    if (Date.parse(peek.dueAt) > tick.getTime() && peek.owner !== job.owner) {
+      // polled (or claimed) after this job's tick: a duplicate, or a job the schedule already replaced
+      return { ...empty, reason: peek.owner ? 'lease_held' : 'not_due' };
+    }
+    seenDueAt = peek.dueAt;
+  }
+  const claim = await deps.state.claimPoll(job.channelId, {
+    owner: job.owner,
+    seenDueAt,
+    leaseUntil: new Date(now.getTime() + limits.leaseMs).toISOString(),
+  });
+  if ('refused' in claim) return { ...empty, reason: claim.refused };
+  const channel = claim.channel;
+  if (!isPollable(channel) || !channel.account) {
+    await deps.state.releasePoll(channel.id, job.owner, claim.dueAt);
+    return { ...empty, reason: 'not_pollable' };
   }
   try {
-    return await new PollRun(deps, limits, channel).run();
-  } finally {
-    await deps.state.releasePollLease(channel.id, job.owner);
+    return await new PollRun(deps, limits, claim, job.owner, tick).run();
+  } catch (e) {
+    // hand the claim back so that the redelivered job (or the next tick) polls again at once
+    await deps.state.releasePoll(channel.id, job.owner, claim.dueAt).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -224,13 +262,25 @@ class PollRun {
   private failure: ChannelError | undefined;
   private delivered = { mentions: 0, dms: 0, followed: 0 };
   private recovered: Array<'mentions' | 'dms'> = [];
+  /** Checkpoints as claimed: the final write is conditional on them. */
+  private readonly claimedCheckpoints: ChannelCheckpoints;
+  /** Messages read in this run, published together before the one checkpoint write. */
+  private pending: InboundMessage[] = [];
+  private readonly channel0: Channel;
+  /** `gsi1sk` before the claim: where a failed poll puts it back. */
+  private readonly claimDueAt: string;
 
   constructor(
     private readonly deps: PollDeps,
     private readonly limits: PollLimits,
-    channel: Channel,
+    claim: PollClaim,
+    private readonly owner: string,
+    private readonly tick: Date,
   ) {
+    const channel = claim.channel;
     this.channel = channel;
+    this.channel0 = channel;
+    this.claimDueAt = claim.dueAt;
     this.now = deps.clock.now();
     this.nowIso = this.now.toISOString();
     this.deadline = this.now.getTime() + limits.timeBudgetMs;
@@ -243,6 +293,7 @@ class PollRun {
       // older records may lack some fields; the conditional write treats missing as null
       ...(channel.checkpoints as Partial<ChannelCheckpoints> | undefined),
     };
+    this.claimedCheckpoints = this.checkpoints;
     this.toChannelError = deps.toChannelError ?? defaultToChannelError;
   }
 
@@ -309,6 +360,7 @@ class PollRun {
         this.now,
         intervalSeconds,
         this.rateLimits[endpoint],
+        this.tick,
       ).toISOString();
       this.recovered.push(endpoint === MENTIONS_ENDPOINT ? 'mentions' : 'dms');
     } catch (e) {
@@ -576,19 +628,17 @@ class PollRun {
     }
   }
 
-  /** Publishes (every entry acked) and only then moves the checkpoint, conditional on its old value. */
+  /**
+   * Stages a stream's messages and its next checkpoints. Nothing is written here: `finish` publishes
+   * every staged message (each entry acked) and only then moves the checkpoints, in one write.
+   */
   private async deliverAndSave(
     messages: InboundMessage[],
     next: ChannelCheckpoints,
     stream: 'mentions' | 'dms',
   ) {
-    if (messages.length) await this.deps.publisher.publish(messages);
-    const counters =
-      stream === 'mentions' ? { mentionsDelivered: messages.length } : { dmsDelivered: messages.length };
-    if (JSON.stringify(next) !== JSON.stringify(this.checkpoints) || messages.length) {
-      await this.deps.state.saveCheckpoints(this.channel.id, this.checkpoints, next, { counters });
-      this.checkpoints = next;
-    }
+    this.pending.push(...messages);
+    this.checkpoints = next;
     if (stream === 'mentions') this.delivered.mentions += messages.length;
     else this.delivered.dms += messages.length;
   }
@@ -610,8 +660,6 @@ class PollRun {
       if (out.error) this.recordError(FOLLOW_ENDPOINT, out.error);
       if (out.notBefore) this.notBefore[FOLLOW_ENDPOINT] = out.notBefore.toISOString();
       if (out.disabledReason) await this.changeChannel({ disabled: { autoFollow: out.disabledReason } });
-      if (out.followed)
-        await this.deps.state.saveHealth(this.channel.id, { counters: { followed: out.followed } });
     } catch (e) {
       // follow bookkeeping must never fail a poll whose messages are already delivered
       const error = this.toChannelError(e);
@@ -677,22 +725,61 @@ class PollRun {
     intervals: ReturnType<typeof planPollInterval>,
     skipReason?: string,
   ): Promise<PollOutcome> {
+    // 1. publish everything read (every entry acked) — only then may the checkpoints move
+    let checkpoints = this.checkpoints;
+    if (this.pending.length) {
+      try {
+        await this.deps.publisher.publish(this.pending);
+      } catch (e) {
+        const error = this.toChannelError(e);
+        this.recordError('inbound', error);
+        this.failure ??= error;
+        // nothing counts as delivered and no checkpoint moves; the streams are due again at once, so
+        // the next tick reads the same items again (their dedup ids absorb any that did reach SQS)
+        checkpoints = this.claimedCheckpoints;
+        this.delivered.mentions = 0;
+        this.delivered.dms = 0;
+        // (only streams that read fine: one that met a 429 keeps its reset)
+        for (const stream of this.recovered) {
+          const ep = stream === 'mentions' ? MENTIONS_ENDPOINT : DM_EVENTS_ENDPOINT;
+          const previous = this.channel0.health?.notBefore?.[ep];
+          if (previous === undefined) delete this.notBefore[ep];
+          else this.notBefore[ep] = previous;
+        }
+        this.recovered = [];
+      }
+    }
     if (!skipReason) await this.restoreIfRecovered();
     const endpointTimes: Array<Date | null> = [];
     const at = (ep: string) => (this.notBefore[ep] ? new Date(this.notBefore[ep]) : this.now);
     if (this.channel.listenMentions) endpointTimes.push(at(MENTIONS_ENDPOINT));
     if (this.channel.listenDms && intervals.dmsSeconds !== null) endpointTimes.push(at(DM_EVENTS_ENDPOINT));
     const next = nextPollAt(this.now, endpointTimes).toISOString();
-    const health: HealthPatch = {
-      lastPollAt: this.nowIso,
-      nextPollAt: next,
-      rateLimits: this.rateLimits,
-      notBefore: this.notBefore,
-    };
+    // 2. one write: checkpoints (conditional), what changed in health, the next poll, the claim's end
+    const health: HealthPatch = { lastPollAt: this.nowIso, nextPollAt: next };
     if (this.errors.length === 0 && !skipReason) health.lastSuccessAt = this.nowIso;
     if (this.lastError) health.lastError = this.lastError;
-    await this.deps.state.saveHealth(this.channel.id, health);
-    if (skipReason !== 'needs_reauth') await this.deps.state.scheduleNextPoll(this.channel.id, next);
+    const before = this.channel0.health;
+    const rateLimits = changedEntries(before?.rateLimits, this.rateLimits);
+    if (rateLimits) health.rateLimits = rateLimits;
+    const notBefore = changedEntries(before?.notBefore, this.notBefore);
+    if (notBefore) health.notBefore = notBefore;
+    const counters = {
+      mentionsDelivered: this.delivered.mentions,
+      dmsDelivered: this.delivered.dms,
+      followed: this.delivered.followed,
+    };
+    if (counters.mentionsDelivered || counters.dmsDelivered || counters.followed) health.counters = counters;
+    const moved = !sameCheckpoints(checkpoints, this.claimedCheckpoints);
+    await this.deps.state.finishPoll(this.channel.id, {
+      owner: this.owner,
+      expected: this.claimedCheckpoints,
+      next: moved ? checkpoints : undefined,
+      health,
+      // a failed poll hands its claim back (the due time the job was sent for), so that SQS's
+      // redelivery of this very job can claim the channel again and finish the work
+      nextPollAt: this.failure ? this.claimDueAt : next,
+    });
     if (this.failure) throw this.failure;
     return {
       status: skipReason ? 'skipped' : 'polled',
@@ -705,4 +792,27 @@ class PollRun {
       degraded: this.channel.status === 'degraded',
     };
   }
+}
+
+/** Checkpoints compare field by field, a missing field equal to null (older items lack some). */
+function sameCheckpoints(a: ChannelCheckpoints, b: ChannelCheckpoints): boolean {
+  const fields: Array<keyof ChannelCheckpoints> = [
+    'mentionsSinceId',
+    'dmEventId',
+    'dmCreatedAt',
+    'mentionsBacklog',
+    'dmBacklog',
+  ];
+  return fields.every((f) => JSON.stringify(a[f] ?? null) === JSON.stringify(b[f] ?? null));
+}
+
+/** The entries of `after` that differ from `before` (undefined when none): health maps are written per key. */
+function changedEntries<T>(
+  before: Record<string, T> | undefined,
+  after: Record<string, T>,
+): Record<string, T> | undefined {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(after))
+    if (JSON.stringify(before?.[k]) !== JSON.stringify(v)) out[k] = v;
+  return Object.keys(out).length ? out : undefined;
 }

@@ -4,7 +4,7 @@
  * (X-API.md §2) with only the fields we ask for.
  */
 import type { InboundMessage } from '../../contracts';
-import type { ChannelCheckpoints, RateWindow } from '../channel';
+import type { Channel, ChannelCheckpoints, RateWindow } from '../channel';
 
 /** A user object from `includes.users` (user.fields `username,name,profile_image_url`). */
 export interface XUserData {
@@ -134,53 +134,89 @@ export interface HealthPatch {
 }
 
 /**
- * Poller-owned state on the channel item: checkpoints, health and the due-index time.
- * `saveCheckpoints` is conditional on the checkpoints read at the start of the poll and never
- * touches `version`, so admin changes and checkpoint moves never overwrite each other.
+ * What a poll found when it claimed its channel: the channel as stored right after the claim, and the
+ * due-index value the claim replaced (handed back by `releasePoll` when the poll fails).
+ */
+export interface PollClaim {
+  channel: Channel;
+  /** `gsi1sk` before the claim. */
+  dueAt: string;
+}
+
+/** Why a claim was refused (the job is acked without calling X). */
+export type ClaimRefusal = 'channel_not_found' | 'not_pollable' | 'not_due' | 'lease_held';
+
+/** The one write that ends a poll (see `PollStateStore.finishPoll`). */
+export interface PollFinish {
+  /** The claim's owner: the write also ends the claim. */
+  owner: string;
+  /** Checkpoints as read at the claim; the write is conditional on them. */
+  expected: ChannelCheckpoints;
+  /** New checkpoints, or undefined when they did not move. */
+  next?: ChannelCheckpoints;
+  health: HealthPatch;
+  /** The next poll time (`gsi1sk`), only while the channel is in the due index. */
+  nextPollAt: string;
+}
+
+/**
+ * Poller-owned state on the channel item: the claim (poll lease), checkpoints, health and the
+ * due-index time. A poll costs two writes on this item: `claimPoll` at the start, `finishPoll` at the end.
+ * Neither touches `version`, so admin changes and polls never overwrite each other.
  */
 export interface PollStateStore {
+  /** One read of the channel and its due-index entry (for jobs that do not carry `dueAt`). */
+  peekDue(channelId: string): Promise<{ dueAt: string | null; owner: string | null } | null>;
   /**
-   * Moves the checkpoints from `expected` to `next` (throws `retryable` code `conflict` when they
-   * changed meanwhile) and applies `health` in the same write.
+   * Claims the channel for one job: moves `gsi1sk` from `seenDueAt` to `leaseUntil` (out of the due
+   * index until then, so no tick dispatches it meanwhile) and records `owner`, conditional on the
+   * channel being in the due index with `gsi1sk = seenDueAt`. Returns the channel as stored after the
+   * claim, or why it was refused.
    */
-  saveCheckpoints(
+  claimPoll(
     channelId: string,
-    expected: ChannelCheckpoints,
-    next: ChannelCheckpoints,
-    health?: HealthPatch,
-  ): Promise<void>;
-  /** Writes health fields only (no condition beyond the channel existing). */
-  saveHealth(channelId: string, health: HealthPatch): Promise<void>;
-  /** Sets the next poll time in the due index (`gsi1sk`), only while the channel is in it. */
-  scheduleNextPoll(channelId: string, nextPollAt: string): Promise<void>;
-  /** Takes the per-channel poll lease; false when another live holder has it. */
-  acquirePollLease(channelId: string, owner: string, ttlMs: number): Promise<boolean>;
-  releasePollLease(channelId: string, owner: string): Promise<void>;
+    claim: { owner: string; seenDueAt: string; leaseUntil: string },
+  ): Promise<PollClaim | { refused: ClaimRefusal }>;
+  /**
+   * Ends a poll in one conditional write: checkpoints `expected → next` (throws `retryable` code
+   * `conflict` when they changed meanwhile), the health patch, `gsi1sk = nextPollAt` and the end of
+   * the claim. A channel deleted meanwhile is left deleted; a paused one gets no `gsi1sk`.
+   */
+  finishPoll(channelId: string, finish: PollFinish): Promise<void>;
+  /** Hands the claim back after a failed poll (`gsi1sk` back to `dueAt`), only while `owner` holds it. */
+  releasePoll(channelId: string, owner: string, dueAt: string): Promise<void>;
 }
 
 /** A channel due for polling, as the due index lists it. */
 export interface DueChannel {
   channelId: string;
-  /** The `gsi1sk` value seen (the claim is conditional on it). */
+  /** The `gsi1sk` value seen (the poller's claim is conditional on it). */
   dueAt: string;
 }
 
-/** The due index (gsi1): which channels to poll, and the dispatcher's claim on them. */
+/** The due index (gsi1): which channels to poll. Read-only for the dispatcher. */
 export interface DueIndex {
-  /** One page of channels with `gsi1sk <= now` (a Query, never a Scan). */
+  /** One page of channels with `gsi1sk <= now` (a KEYS_ONLY Query, never a Scan). */
   listDue(now: string, cursor?: string): Promise<{ items: DueChannel[]; nextCursor?: string }>;
-  /** Moves `gsi1sk` from `dueAt` to `claimedUntil`; false when someone else moved it first. */
-  claim(channelId: string, dueAt: string, claimedUntil: string): Promise<boolean>;
-  /** Undoes a claim (back to `dueAt`) when its job could not be enqueued. */
-  release(channelId: string, claimedUntil: string, dueAt: string): Promise<void>;
 }
 
 /** A poll job: one channel, one tick. */
 export interface PollJob {
   channelId: string;
-  /** ISO time of the dispatcher tick that created it. */
+  /** ISO time of the dispatcher tick that created it (the poller plans the next poll from it). */
   tick: string;
+  /**
+   * `<channelId>@<tick>`: the same for every copy of one job (retried dispatcher, redelivery), so the
+   * poller can tell duplicates apart in its logs. Filled in by the queue adapter when absent.
+   */
+  dedupKey?: string;
+  /** The `gsi1sk` the dispatcher saw: the poller claims the channel only if it is still that value. */
+  dueAt?: string;
 }
+
+/** The dedup key of a job: channel and tick. */
+export const pollJobDedupKey = (job: Pick<PollJob, 'channelId' | 'tick'>): string =>
+  `${job.channelId}@${job.tick}`;
 
 /** Sends poll jobs; returns the channel ids whose job could not be enqueued. */
 export interface PollJobQueue {

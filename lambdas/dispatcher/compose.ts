@@ -26,8 +26,8 @@ export interface DispatcherRuntime {
   config: DispatcherConfig;
   logger: Logger;
   metrics: Metrics;
-  /** One tick: claim every due channel and enqueue its poll job. */
-  tick(): Promise<DispatchOutcome>;
+  /** One tick: list every due channel (KEYS_ONLY query) and enqueue its poll job; `at` = the schedule's time. */
+  tick(at?: Date): Promise<DispatchOutcome>;
   /** Channel gauges (`ChannelsDegraded`, `ChannelsNeedsReauth`), read from the list index. */
   gauges(): Promise<{ degraded: number; needsReauth: number }>;
 }
@@ -51,14 +51,7 @@ export function composeDispatcher(
       namespace: 'XChannel',
       serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'x-channel',
     }),
-    tick: () =>
-      dispatchDueChannels({
-        clock,
-        due,
-        jobs,
-        claimSeconds: config.DISPATCH_CLAIM_SECONDS,
-        concurrency: config.DISPATCH_CONCURRENCY,
-      }),
+    tick: (at) => dispatchDueChannels({ clock, due, jobs }, at),
     async gauges() {
       const counts = await countChannelsByStatus({ client: clients.doc, tableName: config.TABLE_NAME });
       return { degraded: counts.degraded ?? 0, needsReauth: counts.needs_reauth ?? 0 };
@@ -71,10 +64,17 @@ export function createDispatcherHandler(runtime: DispatcherRuntime) {
   return middy()
     .use(injectLambdaContext(runtime.logger))
     .use(logMetrics(runtime.metrics))
-    .handler(async () => {
+    .handler(async (event: unknown) => {
       const started = Date.now();
-      const outcome = await runtime.tick();
-      const gauges = await runtime.gauges();
+      // The schedule's time, not the invocation's: a retried invocation of the same tick then sends
+      // jobs with the same dedup keys (dispatchDueChannels ignores a time in the future or too old).
+      const time = (event as { time?: unknown } | undefined)?.time;
+      const scheduled = typeof time === 'string' ? Date.parse(time) : Number.NaN;
+      // the gauges read another index: in parallel with the tick, not after it
+      const [outcome, gauges] = await Promise.all([
+        runtime.tick(Number.isFinite(scheduled) ? new Date(scheduled) : undefined),
+        runtime.gauges(),
+      ]);
       runtime.metrics.addMetric('ChannelsDispatched', MetricUnit.Count, outcome.enqueued);
       runtime.metrics.addMetric('ChannelsDegraded', MetricUnit.Count, gauges.degraded);
       runtime.metrics.addMetric('ChannelsNeedsReauth', MetricUnit.Count, gauges.needsReauth);

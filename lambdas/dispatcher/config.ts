@@ -10,9 +10,12 @@ export const dispatcherEnvSchema = baseEnvSchema.extend({
   POLL_JOBS_QUEUE_URL: z.url(),
   /** Accepted for symmetry with the X functions (the poller plans per tier, not the dispatcher). */
   X_TIER: z.enum(X_TIER_NAMES as [XTier, ...XTier[]]).default('pay-per-use'),
-  /** How long a claim keeps a dispatched channel out of the due index (≥ poll-jobs visibility timeout). */
+  /**
+   * No longer read: the dispatcher stopped claiming channels (the poller's claim does it, see
+   * core/inbound/dispatch.ts). Still accepted so that existing deployments' environments parse.
+   */
   DISPATCH_CLAIM_SECONDS: z.coerce.number().int().min(30).default(180),
-  /** Conditional writes and SendMessageBatch calls in flight. */
+  /** SendMessageBatch calls in flight. */
   DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
 });
 

@@ -23,7 +23,7 @@ import { createXOAuth } from '../../adapters/x/oauth';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import { isChannelError } from '../../core/errors';
 import { pollChannel, type PollDeps, type PollOutcome } from '../../core/inbound/poll';
-import type { InboundPublisher } from '../../core/inbound/types';
+import { pollJobDedupKey, type InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
 import { logger as sharedLogger, registerSecretValue } from '../shared/logger';
@@ -143,13 +143,19 @@ export function createPollRecordHandler(runtime: PollerRuntime) {
       return undefined;
     }
     try {
-      // the SQS message id: a redelivery of the same job may take its own lease back at once
-      const outcome = await pollChannel(deps, { channelId: job.channelId, owner: record.messageId });
+      // the SQS message id: a redelivery of the same job may take its own claim back at once
+      const outcome = await pollChannel(deps, {
+        channelId: job.channelId,
+        owner: record.messageId,
+        tick: job.tick,
+        dueAt: job.dueAt,
+      });
       recordPollMetrics(metrics, outcome);
       log.info('poll done', {
         channelId: job.channelId,
         status: outcome.status,
         reason: outcome.reason,
+        dedupKey: job.dedupKey ?? pollJobDedupKey(job),
         mentions: outcome.mentionsDelivered,
         dms: outcome.dmsDelivered,
         nextPollAt: outcome.nextPollAt,

@@ -72,14 +72,14 @@ describe('inbound under faults', () => {
     expect(ids(await h.drainInbound())).toEqual(expected);
   });
 
-  it('crash between the checkpoint write and the job ack → the redelivered job reads nothing new', async () => {
+  it('crash between the final write and the job ack → the redelivered job is refused by its claim, X not asked', async () => {
     const h = await startInboundHarness(aws, sim);
     const state = h.poller.deps.state;
     let crashes = 1;
     h.poller.deps.state = {
       ...state,
-      saveCheckpoints: async (...args) => {
-        await state.saveCheckpoints(...args);
+      finishPoll: async (...args) => {
+        await state.finishPoll(...args);
         if (crashes-- > 0) throw retryable('internal', 'injected crash after the checkpoint write');
       },
     };
@@ -90,8 +90,8 @@ describe('inbound under faults', () => {
     const readsBefore = sim.requests()[MENTIONS_ENDPOINT];
     await h.redeliver();
     expect(ids(await h.drainInbound())).toEqual(expected);
-    // the redelivery asked X once more and got nothing: the moved checkpoint held
-    expect(sim.requests()[MENTIONS_ENDPOINT]).toBe(readsBefore + 1);
+    // the final write moved the due time: the redelivered job's claim is refused and X is not asked
+    expect(sim.requests()[MENTIONS_ENDPOINT]).toBe(readsBefore);
   });
 
   it('after an injected 429 the next call to that endpoint comes after its reset', async () => {

@@ -1,6 +1,6 @@
 /** In-memory fakes of the inbound ports (edges only), for unit and property tests. */
 import type { InboundMessage } from '../../../contracts';
-import { emptyHealth, type Channel, type ChannelCheckpoints } from '../../../core/channel';
+import { emptyHealth, isPollable, type Channel, type ChannelCheckpoints } from '../../../core/channel';
 import { ChannelError, permanent, retryable } from '../../../core/errors';
 import { compareXIds } from '../../../core/inbound/mapping';
 import type {
@@ -8,6 +8,7 @@ import type {
   FollowStore,
   HealthPatch,
   InboundPublisher,
+  PollFinish,
   PollJob,
   PollJobQueue,
   PollStateStore,
@@ -54,14 +55,21 @@ export class FakeClock implements Clock {
 /** Channel store + poll state on one in-memory record, with the same conditions as the DynamoDB adapters. */
 export class FakeChannelState implements ChannelStore, PollStateStore {
   channel: Channel;
-  lease: { owner: string; until: number } | null = null;
-  dueAt: string | null = null;
+  /** `gsi1sk`: the due time, or the claim's expiry while a poll holds it. */
+  dueAt: string | null;
+  /** `pollOwner`: the job holding the claim. */
+  owner: string | null = null;
   checkpointWrites = 0;
+  finishWrites = 0;
   constructor(
     channel: Channel,
     private clock: Clock,
   ) {
     this.channel = structuredClone(channel);
+    this.dueAt = new Date(clock.now().getTime() - 1000).toISOString();
+  }
+  private get inDueIndex() {
+    return isPollable(this.channel) && this.dueAt !== null;
   }
   async create() {}
   async get(id: string) {
@@ -86,12 +94,22 @@ export class FakeChannelState implements ChannelStore, PollStateStore {
   async claimAccount() {}
   async releaseAccount() {}
 
-  async saveCheckpoints(
-    _id: string,
-    expected: ChannelCheckpoints,
-    next: ChannelCheckpoints,
-    health?: HealthPatch,
-  ) {
+  async peekDue(id: string) {
+    if (id !== this.channel.id) return null;
+    return { dueAt: this.inDueIndex ? this.dueAt : null, owner: this.owner };
+  }
+  async claimPoll(id: string, c: { owner: string; seenDueAt: string; leaseUntil: string }) {
+    if (id !== this.channel.id) return { refused: 'channel_not_found' as const };
+    if (!this.inDueIndex) return { refused: 'not_pollable' as const };
+    if (this.dueAt !== c.seenDueAt && this.owner !== c.owner) {
+      const held = this.owner !== null && this.dueAt! > this.clock.now().toISOString();
+      return { refused: held ? ('lease_held' as const) : ('not_due' as const) };
+    }
+    this.dueAt = c.leaseUntil;
+    this.owner = c.owner;
+    return { channel: structuredClone(this.channel), dueAt: c.seenDueAt };
+  }
+  async finishPoll(_id: string, f: PollFinish) {
     const norm = (c: ChannelCheckpoints) =>
       JSON.stringify({
         mentionsSinceId: c.mentionsSinceId ?? null,
@@ -100,31 +118,35 @@ export class FakeChannelState implements ChannelStore, PollStateStore {
         mentionsBacklog: c.mentionsBacklog ?? null,
         dmBacklog: c.dmBacklog ?? null,
       });
-    if (norm(expected) !== norm(this.channel.checkpoints)) throw retryable('conflict', 'checkpoints moved');
-    this.channel.checkpoints = structuredClone(next);
-    this.checkpointWrites++;
-    if (health) await this.saveHealth(_id, health);
+    if (f.next) {
+      if (norm(f.expected) !== norm(this.channel.checkpoints))
+        throw retryable('conflict', 'checkpoints moved');
+      this.channel.checkpoints = structuredClone(f.next);
+      this.checkpointWrites++;
+    }
+    this.applyHealth(f.health);
+    if (this.owner === f.owner) {
+      this.owner = null;
+      if (this.inDueIndex) this.dueAt = f.nextPollAt;
+    }
+    this.finishWrites++;
   }
-  async saveHealth(_id: string, patch: HealthPatch) {
+  async releasePoll(_id: string, owner: string, dueAt: string) {
+    if (this.owner !== owner) return;
+    this.owner = null;
+    this.dueAt = dueAt;
+  }
+  /** Merges a health patch like the adapter: maps per key, counters by increment. */
+  applyHealth(patch: HealthPatch) {
     const h = this.channel.health;
-    const { counters, ...rest } = patch;
+    const { counters, rateLimits, notBefore, ...rest } = patch;
     for (const [k, v] of Object.entries(rest))
       if (v !== undefined) (h as unknown as Record<string, unknown>)[k] = v;
+    Object.assign(h.rateLimits, rateLimits ?? {});
+    Object.assign(h.notBefore, notBefore ?? {});
     for (const [k, v] of Object.entries(counters ?? {})) {
       (h.counters as Record<string, number>)[k] = ((h.counters as Record<string, number>)[k] ?? 0) + (v ?? 0);
     }
-  }
-  async scheduleNextPoll(_id: string, at: string) {
-    this.dueAt = at;
-  }
-  async acquirePollLease(_id: string, owner: string, ttlMs: number) {
-    const now = this.clock.now().getTime();
-    if (this.lease && this.lease.until >= now && this.lease.owner !== owner) return false;
-    this.lease = { owner, until: now + ttlMs };
-    return true;
-  }
-  async releasePollLease(_id: string, owner: string) {
-    if (this.lease?.owner === owner) this.lease = null;
   }
 }
 
@@ -136,6 +158,10 @@ export class FakeInbound implements InboundPublisher {
   /** Throw on the publish call with this index (0-based), before sending. */
   failOnCall: number | null = null;
   private calls = 0;
+  /** Publish calls made so far. */
+  get publishCalls() {
+    return this.calls;
+  }
   async publish(messages: InboundMessage[]) {
     if (this.failOnCall === this.calls++) throw retryable('inbound_unavailable', 'injected');
     for (const m of messages) {
@@ -247,19 +273,13 @@ export class FakeDue implements DueIndex, PollJobQueue {
   due = new Map<string, string>();
   jobs: PollJob[] = [];
   failSend = new Set<string>();
+  queries = 0;
   async listDue(now: string, cursor?: string) {
+    this.queries++;
     // like DynamoDB's LastEvaluatedKey: a position in key order, not an offset
     const all = [...this.due].filter(([id, at]) => at <= now && (!cursor || id > cursor)).sort();
     const items = all.slice(0, 100).map(([channelId, dueAt]) => ({ channelId, dueAt }));
     return { items, nextCursor: all.length > 100 ? items.at(-1)!.channelId : undefined };
-  }
-  async claim(id: string, dueAt: string, until: string) {
-    if (this.due.get(id) !== dueAt) return false;
-    this.due.set(id, until);
-    return true;
-  }
-  async release(id: string, until: string, dueAt: string) {
-    if (this.due.get(id) === until) this.due.set(id, dueAt);
   }
   async send(jobs: PollJob[]) {
     const failed = jobs.filter((j) => this.failSend.has(j.channelId)).map((j) => j.channelId);

@@ -4,6 +4,7 @@ import { needsReauth, permanent, retryable } from '../../../core/errors';
 import { pollChannel, type PollDeps } from '../../../core/inbound/poll';
 import { DM_EVENTS_ENDPOINT, MENTIONS_ENDPOINT } from '../../../core/inbound/planner';
 import type { Channel } from '../../../core/channel';
+import type { PollStateStore } from '../../../core/inbound/types';
 import {
   ACCOUNT,
   FakeChannelState,
@@ -38,8 +39,20 @@ function setup(xOpts: FakeXOptions, channel: Partial<Channel> = {}, limits: Poll
     sleep: async () => undefined,
     random: () => 0.5,
   };
-  const poll = (owner = 'job-1') => pollChannel(deps, { channelId: 'ch1', owner });
+  const poll = (owner = 'job-1', job: { tick?: string; dueAt?: string } = {}) =>
+    pollChannel(deps, { channelId: 'ch1', owner, ...job });
   return { clock, state, inbound, x, follows, deps, poll };
+}
+
+/** The fake's poll-state methods bound to it, some replaced (writes land on the fake itself). */
+function stateWith(state: FakeChannelState, over: Partial<PollStateStore>): PollStateStore {
+  return {
+    peekDue: state.peekDue.bind(state),
+    claimPoll: state.claimPoll.bind(state),
+    finishPoll: state.finishPoll.bind(state),
+    releasePoll: state.releasePoll.bind(state),
+    ...over,
+  };
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -125,7 +138,8 @@ describe('pollChannel', () => {
 
   it('skips the run when another job holds the poll lease', async () => {
     const s = setup({ tweets: [tweet(1)] });
-    await s.state.acquirePollLease('ch1', 'other-job', 120_000);
+    s.state.owner = 'other-job';
+    s.state.dueAt = new Date(s.clock.t + 120_000).toISOString();
     const out = await s.poll();
     expect(out).toMatchObject({ status: 'skipped', reason: 'lease_held' });
     expect(s.x.calls.mentions).toBe(0);
@@ -213,7 +227,9 @@ describe('pollChannel', () => {
       faults: range(0, 5).map((call) => ({ endpoint: 'mentions' as const, call, error: flaky })),
     });
     await expect(bad.poll()).rejects.toMatchObject({ kind: 'retryable', code: 'x_unavailable' });
-    expect(bad.state.lease).toBeNull();
+    // the claim is handed back: the redelivered job (or the next tick) polls again at once
+    expect(bad.state.owner).toBeNull();
+    expect(Date.parse(bad.state.dueAt!)).toBeLessThanOrEqual(bad.clock.t);
   });
 
   it('auto-follow follows each new author once within the daily cap; the first 403 turns it off', async () => {
@@ -262,10 +278,10 @@ describe('pollChannel', () => {
             { maxMentionPages: pages, maxDmPages: pages, dmIdlePageSize: 5 },
           );
           // shrink pages so bounds bite: the fake honours maxResults only up to 100
-          const realState = s.state.saveCheckpoints.bind(s.state);
+          const realState = s.state.finishPoll.bind(s.state);
           let crash: string = 'none';
-          s.deps.state = Object.assign(Object.create(s.state), {
-            saveCheckpoints: async (...args: Parameters<typeof realState>) => {
+          s.deps.state = stateWith(s.state, {
+            finishPoll: async (...args: Parameters<typeof realState>) => {
               if (crash === 'checkpoint') throw retryable('internal', 'crash before checkpoint');
               await realState(...args);
               if (crash === 'after') throw retryable('internal', 'crash after checkpoint');
@@ -276,7 +292,7 @@ describe('pollChannel', () => {
             crash = c;
             s.inbound.failOnCall = c === 'publish' ? 0 : null;
             await s.poll(`job-${run++}`).catch(() => undefined);
-            s.state.lease = null; // the crashed job's lease expires before its redelivery
+            s.state.owner = null; // the crashed job's claim expires before its redelivery
             s.clock.advance(10 * 60_000);
           }
           crash = 'none';
@@ -301,5 +317,98 @@ describe('pollChannel', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  describe('per-poll cost and duplicates', () => {
+    it('reads both streams, publishes them in ONE call and ends the poll with ONE write', async () => {
+      const s = setup({ tweets: range(1, 3).map((i) => tweet(i)), dms: range(10, 11).map((i) => dm(i)) });
+      const peek = jest.spyOn(s.state, 'peekDue');
+      const dueAt = s.state.dueAt!;
+      await s.poll('job-1', { tick: new Date(s.clock.t).toISOString(), dueAt });
+      expect(s.inbound.publishCalls).toBe(1);
+      expect(s.inbound.received).toHaveLength(5);
+      expect(s.state.finishWrites).toBe(1);
+      expect(s.state.checkpointWrites).toBe(1);
+      // the job carried the due time: no read before the claim
+      expect(peek).not.toHaveBeenCalled();
+      expect(s.state.owner).toBeNull();
+    });
+
+    it('a copy of a job (same dueAt, other SQS message) is refused by the claim and never reaches X', async () => {
+      const s = setup({ tweets: [tweet(1)] });
+      const job = { tick: new Date(s.clock.t).toISOString(), dueAt: s.state.dueAt! };
+      await s.poll('job-1', job);
+      const calls = { ...s.x.calls };
+      s.clock.advance(2_000);
+      const out = await s.poll('job-1-copy', job);
+      expect(out).toMatchObject({ status: 'skipped', reason: 'not_due' });
+      expect(s.x.calls).toEqual(calls);
+      expect(s.inbound.sends).toBe(1);
+    });
+
+    it('a job without dueAt whose channel was polled after its tick is skipped after one read, no X call', async () => {
+      const s = setup({ tweets: [tweet(1)] });
+      const tick = new Date(s.clock.t).toISOString();
+      await s.poll('job-1', { tick });
+      const peek = jest.spyOn(s.state, 'peekDue');
+      const claim = jest.spyOn(s.state, 'claimPoll');
+      s.clock.advance(5_000);
+      const out = await s.poll('job-2', { tick });
+      expect(out).toMatchObject({ status: 'skipped', reason: 'not_due' });
+      expect(peek).toHaveBeenCalledTimes(1);
+      expect(claim).not.toHaveBeenCalled();
+      expect(s.x.calls.mentions).toBe(1);
+    });
+
+    it('a redelivery of the job that crashed holding the claim takes its own claim back', async () => {
+      const s = setup({ tweets: [tweet(1)] });
+      const job = { tick: new Date(s.clock.t).toISOString(), dueAt: s.state.dueAt! };
+      const real = s.state.finishPoll.bind(s.state);
+      s.deps.state = stateWith(s.state, {
+        finishPoll: async () => {
+          throw retryable('internal', 'crash before the final write');
+        },
+        releasePoll: async () => undefined, // the process died: nothing handed back
+      });
+      await expect(s.poll('msg-1', job)).rejects.toMatchObject({ code: 'internal' });
+      expect(s.state.owner).toBe('msg-1');
+      s.deps.state = stateWith(s.state, { finishPoll: real });
+      s.clock.advance(30_000);
+      await expect(s.poll('msg-1', job)).resolves.toMatchObject({ status: 'polled' });
+      expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1']);
+      expect(s.state.owner).toBeNull();
+    });
+
+    it('plans the next poll from the tick (tick + interval − slack), so the next tick finds it due', async () => {
+      const s = setup({ tweets: [] });
+      const tick = s.clock.t;
+      s.clock.advance(400); // the poll runs shortly after its tick
+      const out = await s.poll('job-1', { tick: new Date(tick).toISOString() });
+      expect(out.nextPollAt).toBe(new Date(tick + 45_000).toISOString());
+      expect(s.state.dueAt).toBe(new Date(tick + 45_000).toISOString());
+      expect(Date.parse(s.state.dueAt!)).toBeLessThan(tick + 60_000);
+    });
+
+    it('a failed publish moves no checkpoint and leaves the streams due at once', async () => {
+      const s = setup({ tweets: [tweet(1)], dms: [dm(10)] });
+      s.inbound.failOnCall = 0;
+      await expect(s.poll()).rejects.toMatchObject({ code: 'inbound_unavailable' });
+      expect(s.state.channel.checkpoints).toMatchObject({ mentionsSinceId: null, dmEventId: null });
+      expect(Date.parse(s.state.dueAt!)).toBeLessThanOrEqual(s.clock.t);
+      s.clock.advance(60_000);
+      await s.poll('job-2');
+      expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1', 'x:dm:10']);
+    });
+
+    it('writes only the health entries that changed (maps per key, never the whole map)', async () => {
+      const s = setup({ tweets: [] }, { listenDms: false });
+      const finish = jest.spyOn(s.state, 'finishPoll');
+      await s.poll('job-1');
+      const first = finish.mock.calls[0][1].health;
+      expect(Object.keys(first.notBefore ?? {})).toEqual([MENTIONS_ENDPOINT]);
+      expect(first.counters).toBeUndefined();
+      // nothing read, so the checkpoints did not move and are not part of the write
+      expect(finish.mock.calls[0][1].next).toBeUndefined();
+    });
   });
 });

@@ -42,7 +42,19 @@ function setup(opts: { expiresInMs?: number } = {}) {
     waitMs: 1,
     maxWaits: 200,
   });
-  return { clock, channels, vault, x, provider, id: ch.id, seeded };
+  /** Another container's provider over the same vault, leases and X (its own in-memory cache). */
+  const otherContainer = () =>
+    createTokenProvider({
+      vault,
+      leases,
+      oauth: x.port,
+      channels,
+      clock,
+      sleep: () => new Promise((r) => setTimeout(r, 1)),
+      waitMs: 1,
+      maxWaits: 200,
+    });
+  return { clock, channels, vault, x, provider, id: ch.id, seeded, otherContainer };
 }
 
 describe('createTokenProvider', () => {
@@ -138,5 +150,84 @@ describe('createTokenProvider', () => {
       code: 'token_refresh_busy',
     });
     expect(x.presented).toHaveLength(0);
+  });
+
+  describe('in-memory cache (one provider per container)', () => {
+    it('reads the vault once while the token stays valid beyond the margin', async () => {
+      // Prepare
+      const { provider, id, vault, seeded, clock } = setup({ expiresInMs: 3_600_000 });
+      const reads = jest.spyOn(vault, 'get');
+      // Act
+      const tokens = [];
+      for (let i = 0; i < 5; i++) {
+        tokens.push(await provider.getValidAccessToken(id));
+        clock.advance(60_000);
+      }
+      // Assess
+      expect(tokens).toEqual(Array(5).fill(seeded.accessToken));
+      expect(reads).toHaveBeenCalledTimes(1);
+    });
+
+    it('once the cached token is within the validity margin of expiry, reads the vault again and refreshes', async () => {
+      const { provider, id, vault, x, seeded, clock } = setup({ expiresInMs: 600_000 });
+      const reads = jest.spyOn(vault, 'get');
+      await provider.getValidAccessToken(id);
+      clock.advance(600_000 - 100_000); // 100 s left, below the 120 s margin
+      const token = await provider.getValidAccessToken(id);
+      expect(token).not.toBe(seeded.accessToken);
+      expect(x.presented).toEqual([seeded.refreshToken]);
+      expect(reads.mock.calls.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('a refresh made by this provider replaces the cached token (served without another vault read)', async () => {
+      const { provider, id, vault } = setup();
+      const refreshed = await provider.getValidAccessToken(id, { forceRefresh: true });
+      const reads = jest.spyOn(vault, 'get');
+      await expect(provider.getValidAccessToken(id)).resolves.toBe(refreshed);
+      expect(reads).not.toHaveBeenCalled();
+      expect(vault.data.get(id)!.accessToken).toBe(refreshed);
+    });
+
+    it('forceRefresh after another container refreshed: uses the stored token, no refresh at X', async () => {
+      // Prepare: this container cached T1; another container refreshed to T2 (T1's refresh token is spent)
+      const { provider, id, x, seeded, otherContainer, vault } = setup();
+      await expect(provider.getValidAccessToken(id)).resolves.toBe(seeded.accessToken);
+      const t2 = await otherContainer().getValidAccessToken(id, { forceRefresh: true });
+      expect(x.presented).toHaveLength(1);
+      // the cache still serves T1 until X refuses it…
+      await expect(provider.getValidAccessToken(id)).resolves.toBe(seeded.accessToken);
+      // Act: …then X answers 401 and the caller forces a refresh
+      const token = await provider.getValidAccessToken(id, { forceRefresh: true });
+      // Assess
+      expect(token).toBe(t2);
+      expect(x.presented).toHaveLength(1);
+      expect(vault.data.get(id)!.accessToken).toBe(t2);
+      expect(new Set(x.presented).size).toBe(x.presented.length);
+    });
+
+    it('forceRefresh when the stored token is the same stale one: refreshes once under the lease', async () => {
+      const { provider, id, x, seeded, vault } = setup();
+      await provider.getValidAccessToken(id);
+      const token = await provider.getValidAccessToken(id, { forceRefresh: true });
+      expect(token).not.toBe(seeded.accessToken);
+      expect(x.presented).toEqual([seeded.refreshToken]);
+      expect(vault.data.get(id)!.accessToken).toBe(token);
+    });
+
+    it('a refused refresh empties the cache: the next call re-reads the vault, and no refresh token is presented twice', async () => {
+      const { provider, id, x, vault } = setup();
+      await provider.getValidAccessToken(id);
+      x.live.clear(); // revoked at X
+      await expect(provider.getValidAccessToken(id, { forceRefresh: true })).rejects.toMatchObject({
+        kind: 'needs_reauth',
+      });
+      const reads = jest.spyOn(vault, 'get');
+      await provider.getValidAccessToken(id).catch(() => undefined);
+      expect(reads).toHaveBeenCalledTimes(1);
+      await expect(provider.getValidAccessToken(id, { forceRefresh: true })).rejects.toMatchObject({
+        kind: 'needs_reauth',
+      });
+      expect(x.presented).toHaveLength(1);
+    });
   });
 });
