@@ -44,6 +44,8 @@ function loadLocal(): LocalJson {
 }
 
 async function main() {
+  // the SDK's Node-20 notice is noise for a local tool (Lambda runs Node 22)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -126,6 +128,17 @@ async function main() {
   fail(`no result within ${timeoutMs / 1000} s (is the sender running? npm start runs it)`);
 
   async function findInbound(id: string): Promise<InboundMessage> {
+    // Messages `npm run tail` printed (and took off the queue) are remembered beside local.json.
+    let seen = '';
+    try {
+      seen = readFileSync(resolve('.x-channel', 'inbound-seen.jsonl'), 'utf8');
+    } catch {
+      /* nothing tailed yet */
+    }
+    for (const line of seen.split('\n').reverse()) {
+      const parsed = line ? parseInbound(line) : undefined;
+      if (parsed?.ok && parsed.value.id === id) return parsed.value;
+    }
     // Peek: visibility 0 leaves every message for the case system. Several receives, since SQS samples.
     for (let i = 0; i < 20; i++) {
       const out = await sqs.send(

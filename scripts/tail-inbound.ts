@@ -3,10 +3,11 @@
  *   npx tsx scripts/tail-inbound.ts [--keep]
  * Reads `.x-channel/local.json` (written by `npm start`) for the SQS endpoint and the inbound queue,
  * long-polls it and prints one line per message. Messages are deleted after printing (you are the
- * case system now) unless `--keep` is given, which leaves them for the real consumer.
+ * case system now) unless `--keep` is given, which leaves them for the real consumer. Each message
+ * printed is also appended to `.x-channel/inbound-seen.jsonl`, where `npm run reply` finds it.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseInbound } from '../contracts';
 
@@ -25,7 +26,12 @@ function readLocalJson(): LocalJson {
   }
 }
 
+/** Where printed messages are remembered for `scripts/reply.ts`. */
+export const SEEN_FILE = path.resolve('.x-channel', 'inbound-seen.jsonl');
+
 async function main() {
+  // the SDK's Node-20 notice is noise for a local tool (Lambda runs Node 22)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const keep = process.argv.includes('--keep');
   const local = readLocalJson();
   const sqs = new SQSClient({
@@ -60,6 +66,7 @@ async function main() {
           `${v.createdAt} ${v.kind.padEnd(7)} @${v.author.username || v.author.id} → @${v.account.username} ` +
             `(${v.id}, conversation ${v.conversationId}): ${v.text.replace(/\s+/g, ' ')}${media}\n`,
         );
+        appendFileSync(SEEN_FILE, `${JSON.stringify(v)}\n`);
       } else {
         process.stdout.write(`(not an inbound v1 message: ${parsed.error})\n`);
       }
