@@ -81,6 +81,7 @@ export function rows(results: BenchResults): Row[] {
   add('dispatcher.tickMs', 'ms', undefined, `${num(pick(results, 'dispatcher.channels')) ?? '?'} channels`);
   add('dispatcher.readUnits', 'RRU');
   add('dispatcher.writeUnits', 'WRU');
+  add('dispatcher.gaugeTickMs', 'ms', undefined, 'tick on a 5-minute mark: + channel gauges');
   add('outbound.commandsPerSecond', 'cmd/s');
   add('outbound.xCallsPerCommand', 'calls', eq(1));
   add('x.callsPerIdlePoll', 'requests', le(2));
@@ -90,7 +91,8 @@ export function rows(results: BenchResults): Row[] {
   add('aws.usdPerMillionInbound', 'USD', lt(1));
   add('aws.usdPerMillionOutbound', 'USD');
   add('aws.usdPerIdleChannelMonth', 'USD', undefined, 'incl. the token secret');
-  add('aws.secretReadsPerPoll', 'reads');
+  add('aws.secretReadsPerPoll', 'reads', le(0.1, '≤ 0.10 (cached)'));
+  add('aws.dynamodbRequestsPerIdlePoll', 'requests');
   const bundles = (results.bundles ?? {}) as Record<string, unknown>;
   for (const fn of Object.keys(bundles).filter(
     (k) => typeof bundles[k] === 'object' && bundles[k] !== null,

@@ -17,7 +17,7 @@ import { isPollable } from '../../core/channel';
 import { ChannelError, permanent, retryable } from '../../core/errors';
 import type { ChannelChange, ChannelStore, Clock, Page } from '../../core/ports';
 import { systemClock } from '../../core/ports';
-import { DUE_PARTITION, LIST_INDEX, LIST_PARTITION, keys } from './table';
+import { LIST_INDEX, LIST_PARTITION, dueShardOf, keys } from './table';
 
 const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'];
 
@@ -75,7 +75,7 @@ export function createDynamoChannelStore({
             : 'REMOVE gsi1pk, gsi1sk',
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: shouldPoll
-            ? { ':due': DUE_PARTITION, ':now': clock.now().toISOString(), ':v': channel.version }
+            ? { ':due': dueShardOf(channel.id), ':now': clock.now().toISOString(), ':v': channel.version }
             : { ':v': channel.version },
         }),
       )

@@ -15,7 +15,7 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChannelCheckpoints } from '../../core/channel';
-import { retryable } from '../../core/errors';
+import { invalidInput, retryable } from '../../core/errors';
 import type { Clock } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import type {
@@ -26,8 +26,8 @@ import type {
   PollStateStore,
 } from '../../core/inbound/types';
 import type { SendHealthStore } from '../../core/outbound/ports';
-import { channelFromItem, decodeCursor, encodeCursor } from './dynamo-channel-store';
-import { DUE_INDEX, DUE_PARTITION, LIST_INDEX, LIST_PARTITION, keys } from './table';
+import { channelFromItem } from './dynamo-channel-store';
+import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, keys } from './table';
 
 export interface DynamoPollStateOptions {
   client: DynamoDBDocumentClient;
@@ -53,6 +53,24 @@ function oldItem(e: unknown): Record<string, unknown> | undefined {
       /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
   );
   return raw ? unmarshall(item as never) : item;
+}
+
+/** Reads a due-index cursor (partition → LastEvaluatedKey); throws `invalid_input` naming `cursor`. */
+function decodeDueCursor(cursor: string): Record<string, Record<string, unknown> | null> {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      Object.entries(parsed).every(
+        ([p, k]) => DUE_PARTITIONS.includes(p) && k !== null && typeof k === 'object',
+      )
+    )
+      return parsed as Record<string, Record<string, unknown>>;
+  } catch {
+    /* fall through */
+  }
+  throw invalidInput('cursor', 'not a due-index cursor returned by listDue');
 }
 
 /** The attribute that names a poll claim's holder (the lease expiry is `gsi1sk` itself). */
@@ -296,20 +314,38 @@ export function createDynamoPollState({
     },
 
     async listDue(now, cursor) {
-      const res = await client.send(
-        new QueryCommand({
-          TableName,
-          IndexName: DUE_INDEX,
-          KeyConditionExpression: 'gsi1pk = :due AND gsi1sk <= :now',
-          ExpressionAttributeValues: { ':due': DUE_PARTITION, ':now': now },
-          ExclusiveStartKey: decodeCursor(cursor),
+      // One page of every due-index partition that still has items, read in parallel; the cursor
+      // holds each unfinished partition's LastEvaluatedKey.
+      const positions = cursor
+        ? decodeDueCursor(cursor)
+        : Object.fromEntries(DUE_PARTITIONS.map((p) => [p, null]));
+      const pages = await Promise.all(
+        Object.entries(positions).map(async ([partition, startKey]) => {
+          const res = await client.send(
+            new QueryCommand({
+              TableName,
+              IndexName: DUE_INDEX,
+              KeyConditionExpression: 'gsi1pk = :due AND gsi1sk <= :now',
+              ExpressionAttributeValues: { ':due': partition, ':now': now },
+              ExclusiveStartKey: startKey ?? undefined,
+            }),
+          );
+          return { partition, res };
         }),
       );
-      const items: DueChannel[] = (res.Items ?? []).map((it) => ({
-        channelId: String(it.pk).slice('CH#'.length),
-        dueAt: String(it.gsi1sk),
-      }));
-      return { items, nextCursor: encodeCursor(res.LastEvaluatedKey) };
+      const items: DueChannel[] = [];
+      const next: Record<string, Record<string, unknown>> = {};
+      for (const { partition, res } of pages) {
+        for (const it of res.Items ?? [])
+          items.push({ channelId: String(it.pk).slice('CH#'.length), dueAt: String(it.gsi1sk) });
+        if (res.LastEvaluatedKey) next[partition] = res.LastEvaluatedKey;
+      }
+      return {
+        items,
+        nextCursor: Object.keys(next).length
+          ? Buffer.from(JSON.stringify(next)).toString('base64url')
+          : undefined,
+      };
     },
   };
 }

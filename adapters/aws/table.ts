@@ -35,6 +35,31 @@ export const keys = {
 
 /** gsi1: channels due for a poll. Present only while a channel should be polled. */
 export const DUE_PARTITION = 'DUE';
+
+/**
+ * The due index is written sharded: `gsi1pk = DUE#<0..DUE_SHARDS-1>` by a hash of the channel id, so
+ * the dispatcher reads the shards in parallel (one sequential pagination of 10,000 channels is the
+ * slowest part of a tick) and no single index partition takes every poll's writes. Items written
+ * before the shards (`gsi1pk = DUE`) are still read, and move to their shard on their next sync.
+ */
+export const DUE_SHARDS = 8;
+
+/** The due-index partition of a channel. */
+export function dueShardOf(channelId: string): string {
+  // FNV-1a: stable across processes and versions (the shard is stored)
+  let h = 0x811c9dc5;
+  for (let i = 0; i < channelId.length; i++) {
+    h ^= channelId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${DUE_PARTITION}#${h % DUE_SHARDS}`;
+}
+
+/** Every due-index partition the dispatcher reads: the shards and the unsharded legacy one. */
+export const DUE_PARTITIONS: readonly string[] = [
+  ...Array.from({ length: DUE_SHARDS }, (_, i) => `${DUE_PARTITION}#${i}`),
+  DUE_PARTITION,
+];
 /** gsi2: every channel, newest first, for the admin list. */
 export const LIST_PARTITION = 'CHANNEL';
 

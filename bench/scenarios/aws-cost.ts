@@ -22,6 +22,8 @@ export interface AwsCostResult {
   usdPerMillionOutbound: number | null;
   usdPerIdleChannelMonth: number | null;
   secretReadsPerPoll: number | null;
+  /** DynamoDB requests per idle poll (claim + final write when nothing changed). */
+  dynamodbRequestsPerIdlePoll: number | null;
   inbound: {
     messages: number;
     usage: AwsUsage;
@@ -105,6 +107,14 @@ export async function benchAwsCost(ctx: ScenarioContext): Promise<AwsCostResult>
         ? round(usdPerPoll * pollsPerMonth + AWS_PRICES.secretsManagerPerSecretMonth, 4)
         : null,
       secretReadsPerPoll: idlePolls ? round(idleUsage.secretReads / idlePolls, 3) : null,
+      dynamodbRequestsPerIdlePoll: idlePolls
+        ? round(
+            Object.entries(idleUsage.requests)
+              .filter(([k]) => k.startsWith('dynamodb:') && k !== 'dynamodb:QueryCommand')
+              .reduce((s, [, v]) => s + v, 0) / idlePolls,
+            2,
+          )
+        : null,
       inbound: {
         messages: delivered,
         usage: inboundUsage,

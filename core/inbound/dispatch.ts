@@ -1,8 +1,9 @@
 /**
  * The dispatcher tick: every channel whose due time (`gsi1sk`) has come gets one poll job.
  *
- * A tick is one paginated KEYS_ONLY Query of the due index plus batched SendMessageBatch calls (10
- * jobs each, several in flight, the next page read while the current one is sent). The dispatcher
+ * A tick is one paginated KEYS_ONLY Query of the due index (the adapter reads the index's shards in
+ * parallel, adapters/aws/table.ts `DUE_SHARDS`) plus batched SendMessageBatch calls (10 jobs each,
+ * several in flight, the next page read while the current one is sent). The dispatcher
  * writes nothing to DynamoDB: 10,000 due channels cost about 1 MB of index reads and 1,000 SQS
  * requests, not 10,000 conditional writes.
  *
@@ -41,17 +42,22 @@ export interface DispatchOutcome {
 export const MAX_TICK_AGE_MS = 10 * 60_000;
 
 /**
+ * The time a tick runs as: the schedule's time when given and usable, else now. A time in the future
+ * (clock skew) would list channels before they are due; one older than `MAX_TICK_AGE_MS` is a late
+ * retry, better served as a tick of its own.
+ */
+export function tickTime(now: Date, scheduled?: Date): Date {
+  const t = scheduled?.getTime() ?? Number.NaN;
+  return Number.isFinite(t) && t <= now.getTime() && now.getTime() - t <= MAX_TICK_AGE_MS ? new Date(t) : now;
+}
+
+/**
  * Runs one dispatcher tick. `tick` is the schedule's time (the EventBridge event's `time`, so that a
  * retried invocation produces the same dedup keys); absent: the clock's now. Exported for the
  * benchmark (`dispatcher.channels10kMs`).
  */
 export async function dispatchDueChannels(deps: DispatchDeps, tick?: Date): Promise<DispatchOutcome> {
-  const now = deps.clock.now();
-  // a tick time from the future (clock skew) would list channels before they are due; one older than
-  // MAX_TICK_AGE_MS is a late retry, better served as a tick of its own
-  const usable = tick && tick.getTime() <= now.getTime() && now.getTime() - tick.getTime() <= MAX_TICK_AGE_MS;
-  const at = usable ? tick : now;
-  const tickIso = at.toISOString();
+  const tickIso = tickTime(deps.clock.now(), tick).toISOString();
   const out: DispatchOutcome = { due: 0, enqueued: 0, failed: 0, pages: 0, tick: tickIso };
   let cursor: string | undefined;
   const sends: Array<Promise<void>> = [];
