@@ -13,20 +13,16 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createDynamoFollows } from '../../adapters/aws/dynamo-follows';
-import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
 import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
-import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
-import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createSqsInboundPublisher } from '../../adapters/aws/sqs-inbound-publisher';
 import { parsePollJob } from '../../adapters/aws/sqs-poll-jobs';
-import { createXOAuth } from '../../adapters/x/oauth';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import { isChannelError } from '../../core/errors';
 import { pollChannel, type PollDeps, type PollOutcome } from '../../core/inbound/poll';
 import { pollJobDedupKey, type InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
-import { createTokenProvider } from '../../core/tokens';
-import { logger as sharedLogger, registerSecretValue } from '../shared/logger';
+import { logger as sharedLogger } from '../shared/logger';
+import { composeTokenProvider, registering } from '../shared/tokens';
 import type { PollerConfig } from './config';
 
 export const METRICS_NAMESPACE = 'XChannel';
@@ -50,43 +46,13 @@ export interface PollerRuntime {
   metrics: Metrics;
 }
 
-/** Never hands a token out unregistered: the logger masks it wherever it would appear. */
-function registering(tokens: TokenProvider): TokenProvider {
-  return {
-    async getValidAccessToken(channelId, options) {
-      const token = await tokens.getValidAccessToken(channelId, options);
-      registerSecretValue(token);
-      return token;
-    },
-  };
-}
-
 export function composePoller(config: PollerConfig, overrides: PollerComposeOverrides = {}): PollerRuntime {
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
-  const tokens =
-    overrides.tokens ??
-    createTokenProvider({
-      vault: createSecretsTokenVault({
-        client: clients.secrets,
-        prefix: config.TOKEN_SECRET_PREFIX,
-        kmsKeyId: config.TOKEN_KMS_KEY_ID,
-      }),
-      leases: createDynamoLeaseStore({ client: clients.doc, tableName, clock }),
-      oauth: createXOAuth({
-        apiBaseUrl: config.X_API_BASE_URL,
-        authorizeUrl: config.X_AUTHORIZE_URL,
-        credentials: createSecretsAppCredentials({
-          client: clients.secrets,
-          secretId: config.X_APP_SECRET_ID,
-        }),
-      }),
-      channels,
-      clock,
-    });
+  const tokens = overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock });
   const publisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
   const deps: PollDeps = {
     clock,

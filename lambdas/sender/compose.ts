@@ -12,16 +12,11 @@ import { createDynamoSendHealth } from '../../adapters/aws/dynamo-poll-state';
 import { QUEUES } from '../../adapters/aws/queues';
 import { createSqsResultsPublisher } from '../../adapters/aws/sqs-results-publisher';
 import { createXWriterFactory } from '../../adapters/x/x-writer';
-import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
-import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
-import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
-import { createXOAuth } from '../../adapters/x/oauth';
-import { createTokenProvider } from '../../core/tokens';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../core/outbound/send';
 import type { ResultsPublisher } from '../../core/outbound/ports';
 import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
-import { registerSecretValue } from '../shared/logger';
+import { composeTokenProvider, registering } from '../shared/tokens';
 import type { SenderConfig } from './config';
 import { createSqsOutboundQueueControl, type OutboundQueueControl } from './queue-control';
 
@@ -40,17 +35,6 @@ export interface ComposeOverrides {
   onXRequest?: (info: { method: string; path: string }) => void;
   /** Per-call X timeout (default 10 s). */
   xTimeoutMs?: number;
-}
-
-/** Never hands a token out unregistered: the logger masks it wherever it would appear. */
-function registering(tokens: TokenProvider): TokenProvider {
-  return {
-    async getValidAccessToken(channelId, options) {
-      const token = await tokens.getValidAccessToken(channelId, options);
-      registerSecretValue(token);
-      return token;
-    },
-  };
 }
 
 export function composeSender(config: SenderConfig, overrides: ComposeOverrides = {}): SenderRuntime {
@@ -73,27 +57,7 @@ export function composeSender(config: SenderConfig, overrides: ComposeOverrides 
       limits: { dm: config.X_APP_DM_BUDGET_PER_DAY, post: config.X_APP_POST_BUDGET_PER_DAY },
     }),
     // The sign-in side's provider: refreshes under a lease (refresh tokens are single-use at X).
-    tokens: registering(
-      overrides.tokens ??
-        createTokenProvider({
-          vault: createSecretsTokenVault({
-            client: clients.secrets,
-            prefix: config.TOKEN_SECRET_PREFIX,
-            kmsKeyId: config.TOKEN_KMS_KEY_ID,
-          }),
-          leases: createDynamoLeaseStore({ client: clients.doc, tableName, clock }),
-          oauth: createXOAuth({
-            apiBaseUrl: config.X_API_BASE_URL,
-            authorizeUrl: config.X_AUTHORIZE_URL,
-            credentials: createSecretsAppCredentials({
-              client: clients.secrets,
-              secretId: config.X_APP_SECRET_ID,
-            }),
-          }),
-          channels,
-          clock,
-        }),
-    ),
+    tokens: registering(overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock })),
     writerFor: createXWriterFactory({
       apiBaseUrl: config.X_API_BASE_URL,
       onRequest: overrides.onXRequest,
