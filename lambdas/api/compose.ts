@@ -11,6 +11,7 @@ import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-cred
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createXOAuth } from '../../adapters/x/oauth';
 import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
+import { readAppBudgetStatus, type AppBudgetStatus } from '../../adapters/aws/dynamo-app-budget';
 import type { PollJobQueue } from '../../core/inbound/types';
 import type { SignInDeps } from '../../core/channels';
 import type { Clock, TokenProvider } from '../../core/ports';
@@ -24,6 +25,8 @@ export interface ApiDeps extends SignInDeps {
   logger: Logger;
   /** For callers that need a valid access token (not used by the API routes themselves). */
   tokens: TokenProvider;
+  /** The app-wide X write budgets (DMs and posts per UTC day, shared by all channels) for the health route. */
+  appBudgets?: () => Promise<Record<'dm' | 'post', AppBudgetStatus>>;
   /** Absent when `POLL_JOBS_QUEUE_URL` is not set. */
   pollJobs?: PollJobQueue;
 }
@@ -61,6 +64,15 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     oauth,
     states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
     tokens: createTokenProvider({ vault, leases, oauth, channels, clock }),
+    appBudgets: async () => {
+      const options = { client: clients.doc, tableName };
+      const now = clock.now();
+      const [dm, post] = await Promise.all([
+        readAppBudgetStatus(options, 'dm', now),
+        readAppBudgetStatus(options, 'post', now),
+      ]);
+      return { dm, post };
+    },
     pollJobs: config.POLL_JOBS_QUEUE_URL
       ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })
       : undefined,

@@ -339,7 +339,10 @@ export const apiRoutes: readonly ApiRoute[] = [
     auth: true,
     operationId: 'getChannelHealth',
     async handle(ctx) {
-      return json(200, serializeHealth(await getChannel(ctx.deps, channelIdParam(ctx))));
+      const channel = await getChannel(ctx.deps, channelIdParam(ctx));
+      // X's app-wide write budgets are shared by every channel: say when one is spent (DESIGN.md)
+      const appBudgets = ctx.deps.appBudgets ? await ctx.deps.appBudgets() : undefined;
+      return json(200, { ...serializeHealth(channel), ...(appBudgets ? { appBudgets } : {}) });
     },
   },
   {
