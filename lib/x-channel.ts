@@ -36,7 +36,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { QUEUES, type QueueRole, type QueueSpec } from '../adapters/aws/queues';
 import { LAMBDA_CONSOLE_DIST_DIR } from './bundling';
-import { DUE_INDEX, tableDefinition } from '../adapters/aws/table';
+import { DUE_INDEX, LIST_INDEX, tableDefinition } from '../adapters/aws/table';
 import {
   HANDLERS,
   METRICS,
@@ -789,19 +789,13 @@ export class XChannel extends Construct {
     );
     sendTo(fns.api, this.queues.pollJobs);
 
-    // dispatcher: finds due channels and marks them enqueued; never touches tokens.
+    // dispatcher: reads the due index and enqueues jobs (no table writes: the poller claims each
+    // channel), and counts channels by status on the list index for its gauges; never touches tokens.
     fns.dispatcher.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'DueIndexQuery',
+        sid: 'DueAndListIndexQuery',
         actions: ['dynamodb:Query'],
-        resources: [`${tableArn}/index/${DUE_INDEX}`],
-      }),
-    );
-    fns.dispatcher.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ChannelReadUpdate',
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-        resources: [tableArn],
+        resources: [`${tableArn}/index/${DUE_INDEX}`, `${tableArn}/index/${LIST_INDEX}`],
       }),
     );
     this.grantDataKey(fns.dispatcher, 'dynamodb');

@@ -167,13 +167,15 @@ describe('functions', () => {
     }
   });
 
-  it('dispatcher has no Secrets Manager action at all and queries only the due index', () => {
+  it('dispatcher has no Secrets Manager action at all, no table write, and queries only the two indexes', () => {
     const statements = roleStatements('dispatcher');
     const actions = actionsOf(statements);
     expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:Query']);
     const query = statements.find((s) => actionsOf([s]).includes('dynamodb:Query'))!;
-    expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi1"/);
-    expect(actions).not.toContain('dynamodb:DeleteItem');
+    const resources = JSON.stringify(query.Resource);
+    expect(resources).toMatch(/\/index\/gsi1"/);
+    expect(resources).toMatch(/\/index\/gsi2"/);
     expect(JSON.stringify(statements)).not.toContain(logicalId(stack.channel.key));
   });
 
