@@ -125,6 +125,35 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
   return sets;
 }
 
+/**
+ * Adds the health maps an item written before they existed lacks (never replacing one), so that
+ * path-by-path writes (`health.notBefore.<endpoint>`…) work: a path into a missing map is refused.
+ */
+async function ensureHealthMaps(client: DynamoDBDocumentClient, TableName: string, channelId: string) {
+  for (const [expr, names] of [
+    ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
+    [
+      'SET #h.#rl = if_not_exists(#h.#rl, :empty), #h.#nb = if_not_exists(#h.#nb, :empty), #h.#c = if_not_exists(#h.#c, :empty)',
+      { '#h': 'health', '#rl': 'rateLimits', '#nb': 'notBefore', '#c': 'counters' },
+    ],
+  ] as const) {
+    await client
+      .send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.channel(channelId),
+          UpdateExpression: expr,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':empty': {} },
+        }),
+      )
+      .catch((e) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+}
+
 /** `PollStateStore` + `DueIndex` on the single table. */
 export function createDynamoPollState({
   client,
@@ -133,31 +162,7 @@ export function createDynamoPollState({
 }: DynamoPollStateOptions): PollStateStore & DueIndex {
   const TableName = tableName;
 
-  /** Adds the health maps an old item lacks (never replacing one), so that path writes work. */
-  async function ensureHealthMaps(channelId: string) {
-    for (const [expr, names] of [
-      ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
-      [
-        'SET #h.#rl = if_not_exists(#h.#rl, :empty), #h.#nb = if_not_exists(#h.#nb, :empty), #h.#c = if_not_exists(#h.#c, :empty)',
-        { '#h': 'health', '#rl': 'rateLimits', '#nb': 'notBefore', '#c': 'counters' },
-      ],
-    ] as const) {
-      await client
-        .send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.channel(channelId),
-            UpdateExpression: expr,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':empty': {} },
-          }),
-        )
-        .catch((e) => {
-          if (!isConditionFailure(e)) throw e;
-        });
-    }
-  }
+  const ensureHealthMapsOf = (channelId: string) => ensureHealthMaps(client, TableName, channelId);
 
   /**
    * The final write. `mode` narrows it after a refusal that was not about the checkpoints:
@@ -277,7 +282,7 @@ export function createDynamoPollState({
           return;
         } catch (e) {
           if (isMissingMap(e) && attempt === 0) {
-            await ensureHealthMaps(channelId);
+            await ensureHealthMapsOf(channelId);
             continue;
           }
           if (!isConditionFailure(e)) throw e;
@@ -392,32 +397,7 @@ export function createDynamoSendHealth({
   // A path into a map that does not exist is a ValidationException, not a condition failure.
   const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
 
-  /** Items written before a health map existed: add the maps the paths need, never replacing one. */
-  async function ensureMaps(channelId: string) {
-    const empty = { ':empty': {} };
-    for (const [expr, names] of [
-      ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
-      [
-        'SET #h.#rl = if_not_exists(#h.#rl, :empty), #h.#nb = if_not_exists(#h.#nb, :empty), #h.#c = if_not_exists(#h.#c, :empty)',
-        { '#h': 'health', '#rl': 'rateLimits', '#nb': 'notBefore', '#c': 'counters' },
-      ],
-    ] as const) {
-      await client
-        .send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.channel(channelId),
-            UpdateExpression: expr,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: empty,
-          }),
-        )
-        .catch((e) => {
-          if (!isConditionFailure(e)) throw e;
-        });
-    }
-  }
+  const ensureMaps = (channelId: string) => ensureHealthMaps(client, TableName, channelId);
 
   /** Runs an update on the channel item; a deleted channel stays deleted, a missing map is added once. */
   async function update(
