@@ -67,6 +67,8 @@ export function parseArgs(argv: string[], resultsDir: string): CliOptions {
 }
 
 async function main() {
+  // the SDK's Node-20 notice is noise here (Lambda runs Node 22); set before any client is built
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const resultsDir = path.join(__dirname, 'results');
   let opts: CliOptions;
   try {

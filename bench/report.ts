@@ -104,6 +104,12 @@ export function rows(results: BenchResults): Row[] {
   add('standIns.sqs.unbatchedMessagesPerSecond', 'msg/s');
   add('standIns.dynamodb.conditionalPutsPerSecond', 'puts/s');
   add('standIns.simX.mentionReadsPerSecond', 'req/s');
+  add('adminApi.getChannelsRps', 'req/s', undefined, 'GET /channels, 10 connections, second process');
+  add('adminApi.getChannelsP99Ms', 'ms');
+  add('adminApi.patchRps', 'req/s', undefined, 'PATCH /channels/{id}');
+  add('adminApi.patchP99Ms', 'ms');
+  add('adminApi.errors5xx', 'responses', eq(0, '= 0'));
+  add('adminApi.patchLostUpdates', 'updates', eq(0, '= 0'));
   return out;
 }
 

@@ -20,6 +20,7 @@ export const SCENARIOS = [
   'outbound',
   'x',
   'aws',
+  'adminApi',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -59,6 +60,7 @@ const RUNNERS: Record<ScenarioName, () => Promise<Runner>> = {
   outbound: async () => (await import('./scenarios/outbound')).benchOutbound,
   x: async () => (await import('./scenarios/x-efficiency')).benchXEfficiency,
   aws: async () => (await import('./scenarios/aws-cost')).benchAwsCost,
+  adminApi: async () => (await import('./scenarios/admin-api')).benchAdminApi,
 };
 
 /** The null-figure shape of a section that did not run, per scenario (headline keys first). */
@@ -75,6 +77,13 @@ export const EMPTY_SECTIONS: Record<ScenarioName, Record<string, unknown>> = {
   outbound: { commandsPerSecond: null },
   x: { callsPerIdlePoll: null, readsPerDelivered: null, steadyState429s: null },
   aws: { usdPerMillionInbound: null },
+  adminApi: {
+    getChannelsRps: null,
+    getChannelsP99Ms: null,
+    patchRps: null,
+    patchP99Ms: null,
+    errors5xx: null,
+  },
 };
 
 /** Section key in the results for a scenario. */
@@ -87,6 +96,7 @@ const SECTION: Record<ScenarioName, string> = {
   outbound: 'outbound',
   x: 'x',
   aws: 'aws',
+  adminApi: 'adminApi',
 };
 
 export async function runBench(options: RunOptions = {}): Promise<BenchResults> {
