@@ -9,8 +9,11 @@
  *   the values claimed, so a stale poller can never move one backwards or sideways), the health fields
  *   that changed (path by path — `health.rateLimits.<endpoint>`, counters by increment — never a whole
  *   map, because the channel store and the sender write other paths of `health`), the next `gsi1sk`
- *   and the removal of `pollOwner`. `version` is never touched, so admin changes (conditional on
- *   `version`) and polls never overwrite each other.
+ *   and the removal of `pollOwner`;
+ * - a 429's block, `blockEndpoint`: `health.notBefore.<endpoint>` on its own, at once, only ever moved
+ *   later, so that it survives a poll whose final write never happens.
+ * `version` is never touched, so admin changes (conditional on `version`) and polls never overwrite
+ * each other.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -151,6 +154,41 @@ async function ensureHealthMaps(client: DynamoDBDocumentClient, TableName: strin
       .catch((e) => {
         if (!isConditionFailure(e)) throw e;
       });
+  }
+}
+
+/**
+ * `health.notBefore.<endpoint> = until` on its own, only moving it later (ISO-8601 UTC strings order
+ * like the times they name; a later block already stored wins). A deleted channel stays deleted; a
+ * missing health map is added once. Shared by the poller (`blockEndpoint`) and the sender (`block`).
+ */
+async function writeBlock(
+  client: DynamoDBDocumentClient,
+  TableName: string,
+  channelId: string,
+  endpoint: string,
+  until: string,
+) {
+  const send = () =>
+    client.send(
+      new UpdateCommand({
+        TableName,
+        Key: keys.channel(channelId),
+        UpdateExpression: 'SET #h.#nb.#e = :t',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#h.#nb.#e) OR #h.#nb.#e < :t)',
+        ExpressionAttributeNames: { '#h': 'health', '#nb': 'notBefore', '#e': endpoint },
+        ExpressionAttributeValues: { ':t': until },
+      }),
+    );
+  try {
+    await send();
+  } catch (e) {
+    if (isConditionFailure(e)) return;
+    if (!isMissingMap(e)) throw e;
+    await ensureHealthMaps(client, TableName, channelId);
+    await send().catch((e2) => {
+      if (!isConditionFailure(e2)) throw e2;
+    });
   }
 }
 
@@ -318,6 +356,10 @@ export function createDynamoPollState({
         });
     },
 
+    async blockEndpoint(channelId, endpoint, until) {
+      await writeBlock(client, TableName, channelId, endpoint, until);
+    },
+
     async listDue(now, cursor) {
       // One page of every due-index partition that still has items, read in parallel; the cursor
       // holds each unfinished partition's LastEvaluatedKey.
@@ -386,8 +428,8 @@ export async function countChannelsByStatus({
 /**
  * The sender's writes on a channel's health (`SendHealthStore`, core/outbound/ports.ts), on the same
  * item as the poller's: path by path (`health.notBefore.<endpoint>`, `health.rateLimits.<endpoint>`,
- * counters by ADD), never `version`, never a whole map. Added for the outbound sender; the poller's own
- * functions above are unchanged.
+ * counters by ADD), never `version`, never a whole map. Its `block` is the same write as the poller's
+ * `blockEndpoint` (`writeBlock`).
  */
 export function createDynamoSendHealth({
   client,
@@ -459,13 +501,7 @@ export function createDynamoSendHealth({
     },
 
     async block(channelId, endpoint, until) {
-      // ISO-8601 UTC strings order like the times they name; a later block already stored wins.
-      await update(channelId, {
-        UpdateExpression: 'SET #h.#nb.#e = :t',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#h.#nb.#e) OR #h.#nb.#e < :t)',
-        ExpressionAttributeNames: { '#h': 'health', '#nb': 'notBefore', '#e': endpoint },
-        ExpressionAttributeValues: { ':t': until.toISOString() },
-      });
+      await writeBlock(client, TableName, channelId, endpoint, until.toISOString());
     },
   };
 }

@@ -136,3 +136,16 @@ export function nextPollAt(now: Date, endpointTimes: Array<Date | null>, fallbac
   // never schedule in the past: a due-now channel is picked up at the next tick anyway
   return new Date(Math.max(earliest, now.getTime()));
 }
+
+/** X's rate windows are 15 minutes (X-API.md §3): the wait after a 429 whose reset we cannot trust. */
+export const RATE_LIMIT_FALLBACK_SECONDS = 900;
+
+/**
+ * Until when an endpoint is blocked after a 429 at `now`: X's advertised reset when it lies after our
+ * clock; otherwise (no reset, or one not after `now`: X and we disagree about the time, and X said
+ * "not now") one standard window from now, like the sender's rate gate.
+ */
+export function blockAfter429(reset: Date | undefined, now: Date): Date {
+  if (reset && Number.isFinite(reset.getTime()) && reset.getTime() > now.getTime()) return reset;
+  return new Date(now.getTime() + RATE_LIMIT_FALLBACK_SECONDS * 1000);
+}

@@ -54,6 +54,7 @@ import {
   FOLLOW_ENDPOINT,
   MENTIONS_ENDPOINT,
   TIER_WINDOWS,
+  blockAfter429,
   nextCallAt,
   nextPollAt,
   planPollInterval,
@@ -252,6 +253,8 @@ class PollRun {
   private readonly deadline: number;
   private readonly rateLimits: Record<string, RateWindow>;
   private readonly notBefore: Record<string, string>;
+  /** 429 blocks `blockEndpoint` already stored, per endpoint (not repeated by the final write). */
+  private readonly blockStored = new Map<string, string>();
   private readonly errors: PollError[] = [];
   private readonly toChannelError: (e: unknown) => ChannelError;
   private checkpoints: ChannelCheckpoints;
@@ -391,10 +394,8 @@ class PollRun {
     switch (error.kind) {
       case 'retryable':
         if (error.code === 'rate_limited') {
-          // never call this endpoint again before X's reset
-          this.notBefore[endpoint] = (
-            error.notBefore ?? new Date(this.now.getTime() + 15 * 60_000)
-          ).toISOString();
+          // never call this endpoint again before X's reset, whatever happens to the rest of the poll
+          await this.block(endpoint, error.notBefore);
           return;
         }
         // transient past the time budget, or a lost checkpoint race: the job fails and SQS retries it;
@@ -428,6 +429,34 @@ class PollRun {
         const never: never = error.kind;
         throw new Error(`unexpected error kind ${String(never)}`);
       }
+    }
+  }
+
+  /**
+   * After a 429: `notBefore` for the endpoint, stored AT ONCE and not only with the final write. That
+   * write is dropped when the poll crashes before it, when the publish fails, or when it loses the
+   * checkpoint race; the redelivered job (or the next tick) would then read the old `notBefore` and
+   * call X inside the 429 window (DESIGN.md: never call again after a 429 before its reset).
+   */
+  private async block(endpoint: string, reset: Date | undefined) {
+    const until = blockAfter429(reset, this.now).toISOString();
+    const held = this.notBefore[endpoint];
+    if (!held || held < until) this.notBefore[endpoint] = until;
+    try {
+      await this.deps.state.blockEndpoint(this.channel.id, endpoint, this.notBefore[endpoint]);
+      // stored: the final write leaves this entry alone, so it never moves a later block (stored
+      // meanwhile by another writer) back to ours
+      this.blockStored.set(endpoint, this.notBefore[endpoint]);
+    } catch (e) {
+      // the final write still carries the block; a failed extra write must not fail the poll (a
+      // failed poll hands its claim back, which would only bring the next call sooner)
+      const error = this.toChannelError(e);
+      this.deps.log?.warn('could not store a 429 block now; the end of the poll stores it', {
+        channelId: this.channel.id,
+        endpoint,
+        errorCode: error.code,
+        kind: error.kind,
+      });
     }
   }
 
@@ -658,7 +687,8 @@ class PollRun {
       });
       this.delivered.followed += out.followed;
       if (out.error) this.recordError(FOLLOW_ENDPOINT, out.error);
-      if (out.notBefore) this.notBefore[FOLLOW_ENDPOINT] = out.notBefore.toISOString();
+      if (out.error?.code === 'rate_limited') await this.block(FOLLOW_ENDPOINT, out.notBefore);
+      else if (out.notBefore) this.notBefore[FOLLOW_ENDPOINT] = out.notBefore.toISOString();
       if (out.disabledReason) await this.changeChannel({ disabled: { autoFollow: out.disabledReason } });
     } catch (e) {
       // follow bookkeeping must never fail a poll whose messages are already delivered
@@ -762,7 +792,12 @@ class PollRun {
     const before = this.channel0.health;
     const rateLimits = changedEntries(before?.rateLimits, this.rateLimits);
     if (rateLimits) health.rateLimits = rateLimits;
-    const notBefore = changedEntries(before?.notBefore, this.notBefore);
+    const notBefore = changedEntries(
+      before?.notBefore,
+      Object.fromEntries(
+        Object.entries(this.notBefore).filter(([ep, at]) => this.blockStored.get(ep) !== at),
+      ),
+    );
     if (notBefore) health.notBefore = notBefore;
     const counters = {
       mentionsDelivered: this.delivered.mentions,

@@ -161,7 +161,8 @@ export interface PollFinish {
 
 /**
  * Poller-owned state on the channel item: the claim (poll lease), checkpoints, health and the
- * due-index time. A poll costs two writes on this item: `claimPoll` at the start, `finishPoll` at the end.
+ * due-index time. A poll costs two writes on this item: `claimPoll` at the start, `finishPoll` at the end
+ * (plus one `blockEndpoint` per 429).
  * Neither touches `version`, so admin changes and polls never overwrite each other.
  */
 export interface PollStateStore {
@@ -185,6 +186,13 @@ export interface PollStateStore {
   finishPoll(channelId: string, finish: PollFinish): Promise<void>;
   /** Hands the claim back after a failed poll (`gsi1sk` back to `dueAt`), only while `owner` holds it. */
   releasePoll(channelId: string, owner: string, dueAt: string): Promise<void>;
+  /**
+   * Records a 429's block at once (`health.notBefore.<endpoint> = until`, ISO), on its own and before
+   * anything else of the poll can fail: the block must outlive a crash, a failed publish or a lost
+   * checkpoint race, which all drop the final write. Only ever moves the block later (a later one
+   * already stored wins). Costs a write only on a 429.
+   */
+  blockEndpoint(channelId: string, endpoint: string, until: string): Promise<void>;
 }
 
 /** A channel due for polling, as the due index lists it. */

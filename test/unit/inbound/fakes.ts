@@ -136,6 +136,12 @@ export class FakeChannelState implements ChannelStore, PollStateStore {
     this.owner = null;
     this.dueAt = dueAt;
   }
+  blockWrites = 0;
+  async blockEndpoint(_id: string, endpoint: string, until: string) {
+    const held = this.channel.health.notBefore[endpoint];
+    if (!held || held < until) this.channel.health.notBefore[endpoint] = until;
+    this.blockWrites++;
+  }
   /** Merges a health patch like the adapter: maps per key, counters by increment. */
   applyHealth(patch: HealthPatch) {
     const h = this.channel.health;

@@ -51,6 +51,7 @@ function stateWith(state: FakeChannelState, over: Partial<PollStateStore>): Poll
     claimPoll: state.claimPoll.bind(state),
     finishPoll: state.finishPoll.bind(state),
     releasePoll: state.releasePoll.bind(state),
+    blockEndpoint: state.blockEndpoint.bind(state),
     ...over,
   };
 }
