@@ -6,8 +6,8 @@ import { RESULT_SCHEMA, type ResultErrorCode, type ResultMessage } from '../../c
 import type { OutboundCommand } from '../../contracts';
 
 /**
- * Whether sending the same command again later (same key, same body) may succeed without changing it.
- * For retryable failures the idempotency record is released (or left for a check at X), so a resend is safe.
+ * Whether sending the same text again later, under a new idempotency key, may succeed without changing it.
+ * The failure itself is stored like every result: a resend under the same key re-emits it.
  */
 export const RETRYABLE: Readonly<Record<ResultErrorCode, boolean>> = {
   invalid_input: false,

@@ -5,7 +5,8 @@
  * 1. channel lookup; unknown → `channel_not_found`.
  * 2. idempotency record read: other body → `key_reuse`; completed → the stored result again (X not called);
  *    held by a live lease → wait (never a parallel post).
- * 3. channel status: paused → hold (re-check later, up to `pausedMaxHoldSeconds`); needs_reauth / pending → failed.
+ * 3. channel status: paused → hold (re-check later, up to `pausedMaxHoldSeconds`); needs_reauth / pending → failed
+ *    (settled on the claimed record like every result: stored before it is published, so a key has one result).
  * 4. claim the record (conditional write, lease). A record left by an earlier attempt (crash, timeout) is
  *    taken over only after its lease ended, and then X is asked first whether that attempt got through.
  * 5. text rules, media, `allowPosts` → failed before any X call.
@@ -217,10 +218,7 @@ async function processCommand(
 
   // 3. channel status
   const notReady = channelGate(channel, delivery, now, s, lastReceive);
-  if (notReady) {
-    if (notReady.action === 'retry') return notReady;
-    return result(fail(notReady.code, notReady.message), notReady.code);
-  }
+  if (notReady?.action === 'retry') return notReady;
 
   // 4. claim
   const owner = deps.newAttemptId();
@@ -242,6 +240,8 @@ async function processCommand(
     return { action: 'retry', delaySeconds: s.leaseSeconds, reason: 'claim_lost' };
   }
   const attempt = new Attempt(deps, command, channel, owner, existing, delivery, lastReceive, event, trace);
+  // A channel that cannot send still settles on the claimed record, so every delivery reports one stored result.
+  if (notReady) return attempt.settle(fail(notReady.code, notReady.message), notReady.code);
   return attempt.run();
 }
 
@@ -558,18 +558,22 @@ class Attempt {
     );
   }
 
-  /** Ends the attempt with a result: stores terminal results, frees the key for retryable ones. */
-  private async settle(result: ResultMessage, reason: string): Promise<SendOutcome> {
+  /**
+   * Ends the attempt with a result, retryable failures included: the result is stored before it is
+   * published, so a redelivery (or a resend under the same key) re-emits it byte for byte and never
+   * reports a second, different result for the key.
+   */
+  async settle(result: ResultMessage, reason: string): Promise<SendOutcome> {
     const { channelId, idempotencyKey } = this.command;
-    const terminal = result.status === 'sent' || !result.error.retryable;
-    if (terminal) {
-      const stored = await this.deps.idempotency.complete(channelId, idempotencyKey, this.owner, result);
-      // Lost the record (our lease ran out and another delivery took over): that one checks X and reports the same post.
-      if (!stored) this.event('completion_lost', { reason });
-    } else {
-      await this.leaveRecord();
-    }
-    return { action: 'result', result, reason };
+    if (await this.deps.idempotency.complete(channelId, idempotencyKey, this.owner, result))
+      return { action: 'result', result, reason };
+    // Lost the record (our lease ran out and another delivery took over): only its stored result may go out.
+    this.event('completion_lost', { reason });
+    const stored = await this.deps.idempotency.get(channelId, idempotencyKey);
+    if (stored?.state === 'completed' && stored.result)
+      return { action: 'result', result: stored.result, reason: REPLAYED };
+    if (this.lastReceive) return { action: 'drop', reason: 'completion_lost' };
+    return { action: 'retry', delaySeconds: this.deps.settings.leaseSeconds, reason: 'completion_lost' };
   }
 
   /** Frees the record when X certainly did not act; otherwise keeps it, flagged, for a check at X next time. */

@@ -132,7 +132,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
       retryable: true,
     });
     expect(t.x.writes).toHaveLength(0);
-    expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toBeNull();
+    expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toMatchObject({ state: 'completed', result });
   });
 
   it('the lookup after an uncertain attempt waits while its read endpoint is closed', async () => {

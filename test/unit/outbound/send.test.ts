@@ -70,9 +70,9 @@ describe('sendCommand: failures reported by X', () => {
       error: { code, retryable: RETRYABLE[code as keyof typeof RETRYABLE] },
     });
     expect(t.budget.used.post).toBe(0); // X did not post: the unit is refunded
+    // retryable or not, the result is stored: a redelivery re-emits it, never a second result
     const record = await t.idempotency.get('ch1', 'case-1-reply-1');
-    if (RETRYABLE[code as keyof typeof RETRYABLE]) expect(record).toBeNull();
-    else expect(record?.state).toBe('completed');
+    expect(record).toMatchObject({ state: 'completed', result });
   });
 
   it('429 → waits until the reset (capped at 12 h), frees the key, no result', async () => {
@@ -138,7 +138,7 @@ describe('sendCommand: failures reported by X', () => {
       retryable: true,
     });
     expect(t.channels.map.get('ch1')?.status).toBe('needs_reauth');
-    expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toBeNull();
+    expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toMatchObject({ state: 'completed' });
   });
 
   it('an unexpected error → retried with back-off, never a silent loss', async () => {
@@ -368,7 +368,7 @@ describe('sendCommand: at most once per key', () => {
     expect(expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 3)))).toEqual(result);
   });
 
-  it('a timeout on the last receive → x_unavailable result, the record kept for a check on resend', async () => {
+  it('a timeout on the last receive → x_unavailable result, stored: a later delivery re-emits it, no second post', async () => {
     const t = setup();
     t.x.script = [retryable(DELIVERY_UNKNOWN, 'timeout')];
     const result = expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 10)));
@@ -376,7 +376,11 @@ describe('sendCommand: at most once per key', () => {
       code: 'x_unavailable',
       retryable: true,
     });
-    expect((await t.idempotency.get('ch1', 'case-1-reply-1'))?.uncertain).toBe(true);
+    expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toMatchObject({ state: 'completed', result });
+    t.clock.advance(600);
+    t.x.lookupAnswer = { status: 'not_found' };
+    expect(expectResult(await sendCommand(t.deps, reply(), first(t.clock.now())))).toEqual(result);
+    expect(t.x.writes).toHaveLength(1);
   });
 
   it('a lookup that hits a rate limit → retried later, nothing posted', async () => {
