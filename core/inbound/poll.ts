@@ -40,6 +40,7 @@ import { ChannelError, isChannelError, retryable } from '../errors';
 import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../ports';
 import type { InboundMessage } from '../../contracts';
 import { runAutoFollow, DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
+import type { RecentRateBlocks } from './rate-blocks';
 import { backoffMs } from './concurrency';
 import {
   compareXIds,
@@ -124,6 +125,11 @@ export interface PollDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   log?: PollLog;
+  /**
+   * 429 blocks this process has seen (one per cold start): they still hold when storing them failed
+   * together with the rest of the poll (rate-blocks.ts). Absent: only the stored blocks count.
+   */
+  rateBlocks?: RecentRateBlocks;
 }
 
 export interface PollJobInput {
@@ -289,6 +295,12 @@ class PollRun {
     this.deadline = this.now.getTime() + limits.timeBudgetMs;
     this.rateLimits = { ...(channel.health?.rateLimits ?? {}) };
     this.notBefore = { ...(channel.health?.notBefore ?? {}) };
+    // a block this process saw but could not store (the poll that met the 429 lost every AWS write)
+    // counts like a stored one, and this poll's final write stores it
+    for (const [endpoint, until] of Object.entries(deps.rateBlocks?.active(channel.id, this.now) ?? {})) {
+      const held = this.notBefore[endpoint];
+      if (!held || Date.parse(held) < Date.parse(until)) this.notBefore[endpoint] = until;
+    }
     this.checkpoints = {
       mentionsSinceId: null,
       dmEventId: null,
@@ -442,6 +454,8 @@ class PollRun {
     const until = blockAfter429(reset, this.now).toISOString();
     const held = this.notBefore[endpoint];
     if (!held || held < until) this.notBefore[endpoint] = until;
+    // first in memory: the write below can fail with every other AWS call of this invocation
+    this.deps.rateBlocks?.note(this.channel.id, endpoint, new Date(this.notBefore[endpoint]));
     try {
       await this.deps.state.blockEndpoint(this.channel.id, endpoint, this.notBefore[endpoint]);
       // stored: the final write leaves this entry alone, so it never moves a later block (stored

@@ -19,6 +19,7 @@ import { parsePollJob } from '../../adapters/aws/sqs-poll-jobs';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import { isChannelError } from '../../core/errors';
 import { pollChannel, type PollDeps, type PollOutcome } from '../../core/inbound/poll';
+import { RecentRateBlocks } from '../../core/inbound/rate-blocks';
 import { pollJobDedupKey, type InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { logger as sharedLogger } from '../shared/logger';
@@ -71,6 +72,8 @@ export function composePoller(config: PollerConfig, overrides: PollerComposeOver
       followDailyCap: config.FOLLOW_DAILY_CAP,
     },
     sleep: overrides.sleep,
+    // once per cold start: a 429 this container met still blocks when storing it failed
+    rateBlocks: new RecentRateBlocks(),
     log: { info: (m, e) => log.info(m, e ?? {}), warn: (m, e) => log.warn(m, e ?? {}) },
   };
   const metrics = new Metrics({

@@ -5,7 +5,13 @@
  */
 import { retryable } from '../../../core/errors';
 import { pollChannel, type PollDeps } from '../../../core/inbound/poll';
-import { MENTIONS_ENDPOINT, RATE_LIMIT_FALLBACK_SECONDS, blockAfter429 } from '../../../core/inbound/planner';
+import {
+  DM_EVENTS_ENDPOINT,
+  MENTIONS_ENDPOINT,
+  RATE_LIMIT_FALLBACK_SECONDS,
+  blockAfter429,
+} from '../../../core/inbound/planner';
+import { RecentRateBlocks } from '../../../core/inbound/rate-blocks';
 import type { PollStateStore } from '../../../core/inbound/types';
 import {
   FakeChannelState,
@@ -144,6 +150,78 @@ describe('a 429 block outlives the rest of the poll', () => {
     s.clock.advance(60_000);
     await s.poll('msg-2');
     expect(s.x.calls.mentions).toBe(1);
+  });
+});
+
+describe('a 429 block whose every write failed (soak seed 895)', () => {
+  // One poll of a batch died on its publish; the concurrent poll of another channel met a 429 on
+  // GET /2/dm_events and then lost its block write, its final write and its claim release with it.
+  // Once the lease ran out, the next job read DMs inside the 429 window.
+  const deadStore = (state: FakeChannelState) =>
+    stateWith(state, {
+      blockEndpoint: async () => {
+        throw retryable('internal', 'injected crash: process is dead');
+      },
+      finishPoll: async () => {
+        throw retryable('internal', 'injected crash: process is dead');
+      },
+      releasePoll: async () => {
+        throw retryable('internal', 'injected crash: process is dead');
+      },
+    });
+
+  it('the next job in the same process, after the lease, does not read DMs before the reset and stores the block', async () => {
+    const s = setup({ tweets: [tweet(1)], dms: [dm(10)] });
+    s.deps.limits = { leaseMs: 30_000 };
+    s.deps.rateBlocks = new RecentRateBlocks();
+    const reset = new Date(s.clock.t + 108_000);
+    s.x.opts.faults = [{ endpoint: 'dms', call: 0, error: limited(reset) }];
+    s.deps.state = deadStore(s.state);
+    await expect(s.poll('msg-1')).rejects.toMatchObject({ code: 'internal' });
+    expect(s.x.calls.dms).toBe(1);
+    expect(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT]).toBeUndefined();
+
+    // the store is reachable again; the claim left behind has expired
+    s.deps.state = s.state;
+    s.clock.advance(54_000);
+    await expect(s.poll('msg-2')).resolves.toMatchObject({ status: 'polled' });
+    expect(s.x.calls.dms).toBe(1);
+    expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1']);
+    expect(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT]).toBe(reset.toISOString());
+
+    // at the reset DMs are read again and the DM is delivered
+    s.clock.t = reset.getTime();
+    await s.poll('msg-3');
+    expect(s.x.calls.dms).toBe(2);
+    expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1', 'x:dm:10']);
+  });
+
+  it('the block held in memory never moves a later stored block earlier, and ends at its reset', async () => {
+    const blocks = new RecentRateBlocks();
+    const now = new Date('2026-09-01T12:00:00.000Z');
+    blocks.note('ch1', DM_EVENTS_ENDPOINT, new Date('2026-09-01T12:02:00.000Z'));
+    blocks.note('ch1', DM_EVENTS_ENDPOINT, new Date('2026-09-01T12:01:00.000Z'));
+    expect(blocks.active('ch1', now)).toEqual({ [DM_EVENTS_ENDPOINT]: '2026-09-01T12:02:00.000Z' });
+    expect(blocks.active('ch2', now)).toEqual({});
+    expect(blocks.active('ch1', new Date('2026-09-01T12:02:00.000Z'))).toEqual({});
+
+    const s = setup({ dms: [dm(10)] });
+    s.deps.rateBlocks = new RecentRateBlocks();
+    const later = new Date(s.clock.t + 600_000).toISOString();
+    s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT] = later;
+    s.deps.rateBlocks.note('ch1', DM_EVENTS_ENDPOINT, new Date(s.clock.t + 60_000));
+    await s.poll('msg-1');
+    expect(s.x.calls.dms).toBe(0);
+    expect(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT]).toBe(later);
+  });
+
+  it('remembers at most maxChannels channels, dropping the oldest', () => {
+    const blocks = new RecentRateBlocks(2);
+    const now = new Date('2026-09-01T12:00:00.000Z');
+    const until = new Date('2026-09-01T12:05:00.000Z');
+    for (const id of ['a', 'b', 'c']) blocks.note(id, DM_EVENTS_ENDPOINT, until);
+    expect(blocks.active('a', now)).toEqual({});
+    expect(blocks.active('c', now)).toEqual({ [DM_EVENTS_ENDPOINT]: until.toISOString() });
   });
 });
 
