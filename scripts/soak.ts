@@ -22,6 +22,8 @@ function flag(name: string, fallback: number): number {
 }
 
 async function main() {
+  // the SDK's Node-20 notice is noise here (Lambda runs Node 22); set before any client is built
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const seeds = flag('seeds', 1000);
   const base = flag('base', 1);
   const steps = process.argv.includes('--steps') ? flag('steps', 8) : undefined;
