@@ -62,7 +62,7 @@ const PORT_ENV: Record<keyof PortSettings, string> = {
   secrets: 'XC_SECRETS_PORT',
 };
 
-export const USAGE = `usage: npm start -- [--memory] [--port-base N] [--data-dir DIR] [--tick-ms N]
+export const USAGE = `usage: npm start -- [--memory] [--port-base N] [--data-dir DIR] [--tick-ms N] [--crowd N]
 
   --memory        keep no state on disk (default: persist under .x-channel/)
   --port-base N   API on N, simulated X N+10, DynamoDB N+20, SQS N+30, Secrets N+40 (default 4000)
