@@ -31,10 +31,36 @@ import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source'
 import { createLambdaContext } from '../../../local/lambda-context';
 import type { SimX } from '../../../sim/x/server';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
-import type { LocalAws } from '../../helpers/local-aws';
-import { CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
+import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
+import { CLIENT_ID, CLIENT_SECRET, signIn, startTestSim, testClock } from '../sim-x/helpers';
 
 /** The simulator's hand-moved clock as our `Clock`. */
+/** What every inbound integration file uses: one set of AWS stand-ins per file, a fresh simulated X and clock per test. */
+export interface InboundWorld {
+  aws: LocalAws;
+  sim: SimX;
+  clock: ReturnType<typeof testClock>;
+}
+
+/** Registers the jest hooks that keep an {@link InboundWorld} up; read its fields inside tests and hooks. */
+export function useInboundWorld(): InboundWorld {
+  const world = {} as InboundWorld;
+  beforeAll(async () => {
+    world.aws = await startLocalAws();
+  });
+  afterAll(async () => {
+    await world.aws.stop();
+  });
+  beforeEach(async () => {
+    world.clock = testClock();
+    world.sim = await startTestSim({ clock: world.clock });
+  });
+  afterEach(async () => {
+    await world.sim.stop();
+  });
+  return world;
+}
+
 export function clockOf(sim: SimX): Clock {
   return { now: () => new Date(sim.now()) };
 }

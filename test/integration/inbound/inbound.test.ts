@@ -2,30 +2,17 @@
  * Mentions and DMs reach the inbound queue exactly once, through the real dispatcher and poller
  * handlers, DynamoDB/SQS/Secrets Manager stand-ins and the simulated X.
  */
-import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
-import { startTestSim, testClock } from '../sim-x/helpers';
+import type { LocalAws } from '../../helpers/local-aws';
 import type { SimX } from '../../../sim/x/server';
 import type { InboundMessage } from '../../../contracts';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
-import { connectChannel, startInboundHarness } from './harness';
+import { connectChannel, startInboundHarness, useInboundWorld, type InboundWorld } from './harness';
 
+const world = useInboundWorld();
 let aws: LocalAws;
 let sim: SimX;
-let clock: ReturnType<typeof testClock>;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-afterAll(async () => {
-  await aws.stop();
-});
-beforeEach(async () => {
-  clock = testClock();
-  sim = await startTestSim({ clock });
-});
-afterEach(async () => {
-  await sim.stop();
-});
+let clock: InboundWorld['clock'];
+beforeEach(() => ({ aws, sim, clock } = world));
 
 const ids = (ms: InboundMessage[]) => ms.map((m) => m.id);
 

@@ -10,27 +10,14 @@ import { retryable } from '../../../core/errors';
 import { MENTIONS_ENDPOINT } from '../../../core/inbound/planner';
 import type { InboundMessage } from '../../../contracts';
 import type { SimX } from '../../../sim/x/server';
-import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
-import { startTestSim, testClock } from '../sim-x/helpers';
-import { clockOf, connectChannel, startInboundHarness } from './harness';
+import type { LocalAws } from '../../helpers/local-aws';
+import { clockOf, connectChannel, startInboundHarness, useInboundWorld, type InboundWorld } from './harness';
 
+const world = useInboundWorld();
 let aws: LocalAws;
 let sim: SimX;
-let clock: ReturnType<typeof testClock>;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-afterAll(async () => {
-  await aws.stop();
-});
-beforeEach(async () => {
-  clock = testClock();
-  sim = await startTestSim({ clock });
-});
-afterEach(async () => {
-  await sim.stop();
-});
+let clock: InboundWorld['clock'];
+beforeEach(() => ({ aws, sim, clock } = world));
 
 const ids = (ms: InboundMessage[]) => ms.map((m) => m.id).sort();
 const store = () =>
