@@ -25,7 +25,7 @@ import type { AwsClients } from '../../adapters/aws/clients';
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createXAppClient } from '../../adapters/x/client';
 import { parseInbound, type InboundMessage, type ResultMessage } from '../../contracts';
-import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../core/channel';
+import type { Channel } from '../../core/channel';
 import type { Clock } from '../../core/ports';
 import { composePoller, createPollerHandler } from '../../lambdas/poller/compose';
 import { loadPollerConfig } from '../../lambdas/poller/config';
@@ -38,6 +38,7 @@ import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';
 import { createLambdaContext } from '../../local/lambda-context';
 import { startSimX, type FaultSpec, type SimX } from '../../sim/x/server';
 import type { LocalAws } from './local-aws';
+import { activeChannel } from './channel-fixture';
 
 export const CLIENT_ID = 'reliability-client';
 export const CLIENT_SECRET = 'reliability-client-secret-7f3a9c2e51';
@@ -388,24 +389,12 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         redirectUri: REDIRECT_URI,
       });
       const iso = clock.now().toISOString();
-      const channel: Channel = {
+      const channel = activeChannel({
         id: `ch_r${options.seed.toString(36)}_${i}_${Math.random().toString(36).slice(2, 8)}`,
-        name: username,
-        status: 'active',
-        statusReason: null,
-        account: { id: accountId, username, name: `Brand ${i}`, avatarUrl: null },
-        listenMentions: true,
-        listenDms: true,
-        autoFollow: false,
+        account: { id: accountId, username, name: `Brand ${i}` },
         scopes: login.scope,
-        options: { ...DEFAULT_OPTIONS },
-        createdAt: iso,
-        updatedAt: iso,
-        connectedAt: iso,
-        checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-        health: emptyHealth(),
-        version: 1,
-      };
+        at: iso,
+      });
       await store.create(channel);
       await vault.put(channel.id, {
         accessToken: login.accessToken,

@@ -15,7 +15,7 @@ import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-s
 import type { QueueRole } from '../../../adapters/aws/queues';
 import { createSecretsTokenVault } from '../../../adapters/aws/secrets-token-vault';
 import { parseInbound, type InboundMessage } from '../../../contracts';
-import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
+import type { Channel } from '../../../core/channel';
 import type { Clock } from '../../../core/ports';
 import { createLogger } from '../../../lambdas/shared/logger';
 import { composeDispatcher, type DispatcherRuntime } from '../../../lambdas/dispatcher/compose';
@@ -33,6 +33,7 @@ import type { SimX } from '../../../sim/x/server';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 import { CLIENT_ID, CLIENT_SECRET, signIn, startTestSim, testClock } from '../sim-x/helpers';
+import { activeChannel } from '../../helpers/channel-fixture';
 
 /** The simulator's hand-moved clock as our `Clock`. */
 /** What every inbound integration file uses: one set of AWS stand-ins per file, a fresh simulated X and clock per test. */
@@ -209,25 +210,13 @@ export async function connectChannel(
   const { id: accountId } = sim.createUser({ username, name: `${username} support` });
   const login = await signIn(sim, username);
   const now = new Date(sim.now()).toISOString();
-  const channel: Channel = {
+  const channel = activeChannel({
     id: `ch_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
-    name: username,
-    status: 'active',
-    statusReason: null,
-    account: { id: accountId, username, name: `${username} support`, avatarUrl: null },
-    listenMentions: true,
-    listenDms: true,
-    autoFollow: false,
+    account: { id: accountId, username, name: `${username} support` },
     scopes: login.scope,
-    options: { ...DEFAULT_OPTIONS },
-    createdAt: now,
-    updatedAt: now,
-    connectedAt: now,
-    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-    health: emptyHealth(),
-    version: 1,
-    ...overrides,
-  };
+    at: now,
+    overrides,
+  });
   // the store's clock stamps the first due time: the simulator's clock, like the poller's
   await createDynamoChannelStore({
     client: aws.clients.doc,

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import type { QueueRole } from '../../../adapters/aws/queues';
 import type { ResultMessage } from '../../../contracts';
-import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
+import type { Channel } from '../../../core/channel';
 import { createLambdaContext } from '../../../local/lambda-context';
 import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source';
 import { composeSender, type ComposeOverrides, type SenderRuntime } from '../../../lambdas/sender/compose';
@@ -26,6 +26,7 @@ import type { SimX } from '../../../sim/x/server';
 import type { LocalAws } from '../../helpers/local-aws';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
 import { CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
+import { activeChannel } from '../../helpers/channel-fixture';
 
 /** A clock the test can move forward (the lease expiry is read from it). */
 export class ShiftClock {
@@ -196,25 +197,13 @@ export async function connectChannel(
   const { id: accountId } = sim.createUser({ username, name: `${username} support` });
   const login = await signIn(sim, username);
   const now = new Date().toISOString();
-  const channel: Channel = {
+  const channel = activeChannel({
     id: `ch_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
-    name: username,
-    status: 'active',
-    statusReason: null,
-    account: { id: accountId, username, name: `${username} support`, avatarUrl: null },
-    listenMentions: true,
-    listenDms: true,
-    autoFollow: false,
+    account: { id: accountId, username, name: `${username} support` },
     scopes: login.scope,
-    options: { ...DEFAULT_OPTIONS },
-    createdAt: now,
-    updatedAt: now,
-    connectedAt: now,
-    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-    health: emptyHealth(),
-    version: 1,
-    ...overrides,
-  };
+    at: now,
+    overrides,
+  });
   await createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName }).create(channel);
   await aws.clients.secrets.send(
     new CreateSecretCommand({
