@@ -303,39 +303,21 @@ function signInNotice(channelId: string, onRetry: () => void): HTMLElement | nul
     { type: 'button', class: 'button secondary', id: 'retry-sign-in', onclick: onRetry },
     m.retry,
   );
+  const refusal = (text: string) =>
+    h('div', { class: 'notice bad', id: 'sign-in-notice', role: 'alert' }, h('p', {}, text), retry);
   switch (s.kind) {
     case 'waiting':
       return h('div', { class: 'notice info', id: 'sign-in-notice' }, m.waitingForX);
     case 'connected':
       return null;
     case 'blocked':
-      return h(
-        'div',
-        { class: 'notice bad', id: 'sign-in-notice', role: 'alert' },
-        h('p', {}, m.popupBlocked),
-        retry,
-      );
+      return refusal(m.popupBlocked);
     case 'cancelled':
-      return h(
-        'div',
-        { class: 'notice bad', id: 'sign-in-notice', role: 'alert' },
-        h('p', {}, m.cancelledAtX),
-        retry,
-      );
+      return refusal(m.cancelledAtX);
     case 'closed':
-      return h(
-        'div',
-        { class: 'notice bad', id: 'sign-in-notice', role: 'alert' },
-        h('p', {}, m.popupClosed),
-        retry,
-      );
+      return refusal(m.popupClosed);
     case 'failed':
-      return h(
-        'div',
-        { class: 'notice bad', id: 'sign-in-notice', role: 'alert' },
-        h('p', {}, m.signInFailed(adviceFor(m, s.reason).what)),
-        retry,
-      );
+      return refusal(m.signInFailed(adviceFor(m, s.reason).what));
   }
 }
 
