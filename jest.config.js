@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // @middy/* and fauxqs are ESM-only: let swc transform them to CommonJS for jest on Node 20.
+  // @middy/* and fauxqs are ESM-only: let swc transform them to CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|fauxqs)/)'],
   // fauxqs exports only an `import` condition, which jest's CommonJS resolver does not match.
   moduleNameMapper: { '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js' },
