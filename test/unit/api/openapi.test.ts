@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { apiRoutes } from '../../../lambdas/api/routes';
+import { ROUTES, routesOf } from '../../../lib/routes';
 import { requestBodySchemas } from '../../../lambdas/api/schemas';
 
 const doc = parse(readFileSync(path.join(__dirname, '../../../docs/openapi.yaml'), 'utf8'));
@@ -26,17 +27,23 @@ describe('docs/openapi.yaml', () => {
     const documented = Object.entries(doc.paths).flatMap(([p, item]: [string, any]) =>
       METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${p} ${item[m].operationId}`),
     );
-    const exported = apiRoutes.map((r) => `${r.method} ${r.path} ${r.operationId}`);
+    const exported = ROUTES.map((r) => `${r.method} ${r.path} ${r.operationId}`);
     expect(documented.sort()).toEqual(exported.sort());
   });
 
+  it('the api function implements exactly the routes the table gives it', () => {
+    const implemented = apiRoutes.map((r) => `${r.method} ${r.path} ${r.operationId} ${r.auth}`);
+    const table = routesOf('api').map((r) => `${r.method} ${r.path} ${r.operationId} ${r.auth === 'admin'}`);
+    expect(implemented.sort()).toEqual(table.sort());
+  });
+
   it('marks exactly the public routes as unauthenticated', () => {
-    for (const r of apiRoutes) {
+    for (const r of ROUTES) {
       const op = doc.paths[r.path][r.method.toLowerCase()];
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       expect({ route: `${r.method} ${r.path}`, isPublic }).toEqual({
         route: `${r.method} ${r.path}`,
-        isPublic: !r.auth,
+        isPublic: r.auth === 'public',
       });
     }
   });
@@ -44,7 +51,7 @@ describe('docs/openapi.yaml', () => {
   it.each(Object.entries(requestBodySchemas))(
     '%s: request body properties and required fields match the zod schema',
     (operationId, schema) => {
-      const route = apiRoutes.find((r) => r.operationId === operationId)!;
+      const route = ROUTES.find((r) => r.operationId === operationId)!;
       const op = doc.paths[route.path][route.method.toLowerCase()];
       const documented = resolve(op.requestBody.content['application/json'].schema);
       const generated = z.toJSONSchema(schema as z.ZodType, { io: 'input' }) as any;
