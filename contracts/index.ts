@@ -24,7 +24,7 @@ const channelId = z
 export const inboundMessageSchema = z
   .object({
     schema: z.literal(INBOUND_SCHEMA),
-    /** `x:tweet:<tweet id>` or `x:dm:<dm event id>`; also the FIFO MessageDeduplicationId. */
+    /** `x:tweet:<tweet id>` or `x:dm:<dm event id>`; the FIFO MessageDeduplicationId is `<channelId>:<id>`. */
     id: z.string().regex(/^x:(tweet|dm):[0-9]{1,19}$/),
     channelId,
     account: z.object({ id: xId, username: z.string().min(1) }).strict(),

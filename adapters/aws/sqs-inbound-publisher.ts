@@ -1,6 +1,7 @@
 /**
  * Publishes inbound v1 messages to the inbound FIFO queue (DESIGN.md "Contracts": `MessageGroupId` =
- * channel id + ':' + conversation id, `MessageDeduplicationId` = message id).
+ * channel id + ':' + conversation id, `MessageDeduplicationId` = channel id + ':' + message id, so one post
+ * that mentions two connected accounts is two messages, one per channel).
  *
  * SendMessageBatch can succeed as a call and still refuse single entries, so EVERY entry's result is
  * checked; refused entries are retried (same dedup id, so a retry of an entry SQS did take is
@@ -33,6 +34,9 @@ const MAX_BATCH_BYTES = 200 * 1024;
 
 /** The FIFO group of an inbound message: one conversation of one channel. */
 export const inboundGroupId = (m: InboundMessage) => `${m.channelId}:${m.conversationId}`;
+
+/** The FIFO dedup id of an inbound message: unique per channel, since two channels may receive the same post. */
+export const inboundDeduplicationId = (m: InboundMessage) => `${m.channelId}:${m.id}`;
 
 function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
   const out: SendMessageBatchRequestEntry[][] = [];
@@ -88,7 +92,7 @@ export function createSqsInboundPublisher(options: SqsInboundPublisherOptions): 
         Id: `m${i}`,
         MessageBody: JSON.stringify(m),
         MessageGroupId: inboundGroupId(m),
-        MessageDeduplicationId: m.id,
+        MessageDeduplicationId: inboundDeduplicationId(m),
       }));
       for (const batch of batches(entries)) await sendBatch(batch);
     },

@@ -8,8 +8,8 @@
  *                  ─> conditional write C → C' (condition: checkpoint still equals C)
  * ```
  * - crash before the write: the next run reads from C again; the republished messages carry the
- *   same FIFO MessageDeduplicationId (`x:tweet:<id>`), so within SQS's 5-minute window they are
- *   dropped, and the case system dedups by `id` anyway;
+ *   same FIFO MessageDeduplicationId (`<channelId>:x:tweet:<id>`), so within SQS's 5-minute window
+ *   they are dropped, and the case system dedups by (`channelId`, `id`) anyway;
  * - crash after the write: C' is durable, the job is redelivered and reads nothing new.
  *
  * Bounded runs without gaps. A run reads at most `maxMentionPages` / `maxDmPages` pages. X returns

@@ -156,7 +156,7 @@ export class FakeChannelState implements ChannelStore, PollStateStore {
   }
 }
 
-/** The inbound FIFO as the case system sees it: dedup by id within the window (here: forever). */
+/** The inbound FIFO as the case system sees it: dedup by (channelId, id) within the window (here: forever). */
 export class FakeInbound implements InboundPublisher {
   received: InboundMessage[] = [];
   sends = 0;
@@ -172,8 +172,9 @@ export class FakeInbound implements InboundPublisher {
     if (this.failOnCall === this.calls++) throw retryable('inbound_unavailable', 'injected');
     for (const m of messages) {
       this.sends++;
-      if (this.seen.has(m.id)) continue;
-      this.seen.add(m.id);
+      const key = `${m.channelId}:${m.id}`; // the queue's dedup id
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
       this.received.push(m);
     }
   }
