@@ -4,9 +4,14 @@
  * one command can never both hold the record, and an attempt whose lease was taken over can no longer
  * change it (the `owner` attribute is the fencing token).
  *
+ * Each condition is built from named parts ({@link isAbsent}, {@link heldBy}); a failed one answers with the
+ * item as it was (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, as Powertools' DynamoDBPersistenceLayer
+ * does), so the caller learns who holds the record without a second read.
+ *
  * Items expire through DynamoDB TTL `ttlDays` after the last write (default 7 days, documented in
  * docs/result-codes.md): a key reused after that is treated as new.
  */
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -14,8 +19,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ResultMessage } from '../../contracts';
-import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from '../../core/outbound/ports';
+import type {
+  IdempotencyClaim,
+  IdempotencyRecord,
+  IdempotencyStore,
+  IdempotencyWrite,
+} from '../../core/outbound/ports';
 import { systemClock, type Clock } from '../../core/ports';
 import { keys } from './table';
 
@@ -29,17 +40,48 @@ export interface DynamoIdempotencyStoreOptions {
 
 export const DEFAULT_IDEMPOTENCY_TTL_DAYS = 7;
 
-const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
+/** One part of an expression with the attribute names and values it uses. */
+interface ExpressionPart {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
 
-/** Runs a conditional write; `false` when its condition did not hold. */
-async function conditional(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (e) {
-    if (isConditionFailure(e)) return false;
-    throw e;
-  }
+/** Condition: no record yet (a first claim). */
+const isAbsent: ExpressionPart = { expression: 'attribute_not_exists(pk)', names: {}, values: {} };
+
+/** Condition: `owner` still holds the record and it is still in progress (the fencing check of every write). */
+const heldBy = (owner: string): ExpressionPart => ({
+  expression: '#owner = :owner AND #state = :inProgress',
+  names: { '#owner': 'owner', '#state': 'state' },
+  values: { ':owner': owner, ':inProgress': 'in_progress' },
+});
+
+/** The request parameters of a conditional write: condition (+ update), their names and values, ALL_OLD. */
+function conditioned(condition: ExpressionPart, update?: ExpressionPart) {
+  const names = { ...condition.names, ...update?.names };
+  const values = { ...condition.values, ...update?.values };
+  return {
+    ConditionExpression: condition.expression,
+    ...(update ? { UpdateExpression: update.expression } : {}),
+    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+function toRecord(channelId: string, key: string, item: Record<string, unknown>): IdempotencyRecord {
+  return {
+    channelId,
+    key,
+    state: item.state as IdempotencyRecord['state'],
+    bodyHash: item.bodyHash as string,
+    owner: item.owner as string,
+    leaseExpiresAt: item.leaseExpiresAt as string,
+    attemptStartedAt: item.attemptStartedAt as string,
+    uncertain: Boolean(item.uncertain),
+    result: item.result ? (JSON.parse(item.result as string) as ResultMessage) : undefined,
+  };
 }
 
 export function createDynamoIdempotencyStore({
@@ -51,28 +93,33 @@ export function createDynamoIdempotencyStore({
   const TableName = tableName;
   const expiresAt = () => Math.floor(clock.now().getTime() / 1000) + ttlDays * 86400;
 
+  /** Runs a conditional write; a failed condition answers with the item as it was (ALL_OLD, marshalled). */
+  async function conditional(
+    channelId: string,
+    key: string,
+    write: () => Promise<unknown>,
+  ): Promise<IdempotencyWrite> {
+    try {
+      await write();
+      return { ok: true };
+    } catch (e) {
+      // by name: the SDK's error classes may come from another copy of the package than this import
+      if ((e as Error)?.name !== 'ConditionalCheckFailedException') throw e;
+      const item = (e as ConditionalCheckFailedException).Item;
+      return { ok: false, current: item ? toRecord(channelId, key, unmarshall(item)) : null };
+    }
+  }
+
   return {
     async get(channelId, key) {
       const out = await client.send(
         new GetCommand({ TableName, Key: keys.idempotency(channelId, key), ConsistentRead: true }),
       );
-      const item = out.Item;
-      if (!item) return null;
-      return {
-        channelId,
-        key,
-        state: item.state,
-        bodyHash: item.bodyHash,
-        owner: item.owner,
-        leaseExpiresAt: item.leaseExpiresAt,
-        attemptStartedAt: item.attemptStartedAt,
-        uncertain: Boolean(item.uncertain),
-        result: item.result ? (JSON.parse(item.result) as ResultMessage) : undefined,
-      } satisfies IdempotencyRecord;
+      return out.Item ? toRecord(channelId, key, out.Item) : null;
     },
 
     claim(channelId, key, claim: IdempotencyClaim, expectedOwner) {
-      return conditional(() =>
+      return conditional(channelId, key, () =>
         client.send(
           new PutCommand({
             TableName,
@@ -84,73 +131,59 @@ export function createDynamoIdempotencyStore({
               expiresAt: expiresAt(),
             },
             // Take over only the exact record we looked at (same holder, still in progress).
-            ...(expectedOwner === null
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: '#owner = :expected AND #state = :inProgress',
-                  ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
-                  ExpressionAttributeValues: { ':expected': expectedOwner, ':inProgress': 'in_progress' },
-                }),
+            ...conditioned(expectedOwner === null ? isAbsent : heldBy(expectedOwner)),
           }),
         ),
       );
     },
 
     complete(channelId, key, owner, result) {
-      return conditional(() =>
+      return conditional(channelId, key, () =>
         client.send(
           new UpdateCommand({
             TableName,
             Key: keys.idempotency(channelId, key),
-            UpdateExpression:
-              'SET #state = :completed, #result = :result, xId = :xId, completedAt = :at, expiresAt = :ttl',
-            ConditionExpression: '#owner = :owner AND #state = :inProgress',
-            ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state', '#result': 'result' },
-            ExpressionAttributeValues: {
-              ':completed': 'completed',
-              ':inProgress': 'in_progress',
-              // Stored as a string: the exact result is re-emitted byte for byte on duplicates.
-              ':result': JSON.stringify(result),
-              ':xId': result.status === 'sent' ? result.xId : null,
-              ':at': result.at,
-              ':ttl': expiresAt(),
-              ':owner': owner,
-            },
+            ...conditioned(heldBy(owner), {
+              expression:
+                'SET #state = :completed, #result = :result, xId = :xId, completedAt = :at, expiresAt = :ttl',
+              names: { '#state': 'state', '#result': 'result' },
+              values: {
+                ':completed': 'completed',
+                // Stored as a string: the exact result is re-emitted byte for byte on duplicates.
+                ':result': JSON.stringify(result),
+                ':xId': result.status === 'sent' ? result.xId : null,
+                ':at': result.at,
+                ':ttl': expiresAt(),
+              },
+            }),
           }),
         ),
       );
     },
 
     release(channelId, key, owner) {
-      return conditional(() =>
+      return conditional(channelId, key, () =>
         client.send(
           new DeleteCommand({
             TableName,
             Key: keys.idempotency(channelId, key),
-            ConditionExpression: '#owner = :owner AND #state = :inProgress',
-            ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
-            ExpressionAttributeValues: { ':owner': owner, ':inProgress': 'in_progress' },
+            ...conditioned(heldBy(owner)),
           }),
         ),
       );
     },
 
     markUncertain(channelId, key, owner, now) {
-      return conditional(() =>
+      return conditional(channelId, key, () =>
         client.send(
           new UpdateCommand({
             TableName,
             Key: keys.idempotency(channelId, key),
-            UpdateExpression: 'SET uncertain = :true, leaseExpiresAt = :now, expiresAt = :ttl',
-            ConditionExpression: '#owner = :owner AND #state = :inProgress',
-            ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':true': true,
-              ':now': now.toISOString(),
-              ':ttl': expiresAt(),
-              ':owner': owner,
-              ':inProgress': 'in_progress',
-            },
+            ...conditioned(heldBy(owner), {
+              expression: 'SET uncertain = :true, leaseExpiresAt = :now, expiresAt = :ttl',
+              names: {},
+              values: { ':true': true, ':now': now.toISOString(), ':ttl': expiresAt() },
+            }),
           }),
         ),
       );

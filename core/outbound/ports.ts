@@ -46,8 +46,22 @@ export interface IdempotencyClaim {
 }
 
 /**
- * Conditional storage of idempotency records. `claim` and the updates return `false` when the condition
- * failed (another attempt got there first); they never overwrite someone else's record.
+ * The answer of a conditional write: done, or refused because the record was not as required, with the
+ * record as it was at that moment (`null`: absent). DynamoDB returns it with the failed condition
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), so nobody re-reads it.
+ */
+export type IdempotencyWrite = { ok: true } | { ok: false; current: IdempotencyRecord | null };
+
+/**
+ * Conditional storage of idempotency records (lifecycle: ./idempotency.ts). `claim` and the updates
+ * answer `{ ok: false, current }` when the condition failed (another attempt got there first); they
+ * never overwrite someone else's record.
+ *
+ * @example
+ * ```ts
+ * const w = await store.complete('ch1', 'case-42-reply-1', owner, result);
+ * if (!w.ok && w.current?.state === 'completed') publish(w.current.result!); // another delivery's result
+ * ```
  */
 export interface IdempotencyStore {
   get(channelId: string, key: string): Promise<IdempotencyRecord | null>;
@@ -57,13 +71,13 @@ export interface IdempotencyStore {
     key: string,
     claim: IdempotencyClaim,
     expectedOwner: string | null,
-  ): Promise<boolean>;
+  ): Promise<IdempotencyWrite>;
   /** Stores the final result and marks the record `completed` (only while `owner` holds it). */
-  complete(channelId: string, key: string, owner: string, result: ResultMessage): Promise<boolean>;
+  complete(channelId: string, key: string, owner: string, result: ResultMessage): Promise<IdempotencyWrite>;
   /** Deletes the record: X certainly did not act, so a later attempt may post (only while `owner` holds it). */
-  release(channelId: string, key: string, owner: string): Promise<boolean>;
+  release(channelId: string, key: string, owner: string): Promise<IdempotencyWrite>;
   /** Marks X's state unknown and ends the lease now, so the next attempt checks X before posting. */
-  markUncertain(channelId: string, key: string, owner: string, now: Date): Promise<boolean>;
+  markUncertain(channelId: string, key: string, owner: string, now: Date): Promise<IdempotencyWrite>;
 }
 
 /** App-wide X write budgets (X-API.md §3): DM sends and posts (incl. replies) per 24 h per app. */

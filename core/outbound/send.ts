@@ -30,10 +30,19 @@ import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import { lookupEndpoint, writeEndpoint } from './endpoints';
 import { commandBodyHash } from './fingerprint';
 import {
+  claimRecord,
+  leaveRecord,
+  recordStatus,
+  settleRecord,
+  waitForOther,
+  type HeldRecord,
+  type SendOutcome,
+  type SendReason,
+} from './idempotency';
+import {
   DELIVERY_UNKNOWN,
   type AppBudget,
   type BudgetName,
-  type IdempotencyRecord,
   type IdempotencyStore,
   type SendHealthPatch,
   type SendHealthStore,
@@ -103,16 +112,7 @@ export interface Delivery {
   sentAt: Date;
 }
 
-/**
- * What the transport does with the message:
- * - `result`: publish `result`, then delete the message;
- * - `retry`: make the message visible again after `delaySeconds` (a batch item failure), no result yet;
- * - `drop`: delete without a result, because another delivery of the same command holds the lease and reports it.
- */
-export type SendOutcome =
-  | { action: 'result'; result: ResultMessage; reason: string }
-  | { action: 'retry'; delaySeconds: number; reason: string }
-  | { action: 'drop'; reason: string };
+export type { SendOutcome, SendReason } from './idempotency';
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
@@ -149,7 +149,7 @@ async function recordHealth(deps: SenderDeps, trace: Trace, outcome: SendOutcome
   const patch: SendHealthPatch = {};
   if (Object.keys(trace.rateLimits).length) patch.rateLimits = trace.rateLimits;
   // a replay re-reports a result counted when it was first reached
-  if (outcome.action === 'result' && outcome.reason !== REPLAYED) {
+  if (outcome.action === 'result' && outcome.reason !== 'replayed') {
     const r = outcome.result;
     if (r.status === 'sent') patch.counters = { sent: 1 };
     else {
@@ -166,8 +166,6 @@ async function recordHealth(deps: SenderDeps, trace: Trace, outcome: SendOutcome
   }
 }
 
-const REPLAYED = 'replayed';
-
 async function processCommand(
   deps: SenderDeps,
   command: OutboundCommand,
@@ -182,7 +180,11 @@ async function processCommand(
     deps.onEvent?.(name, { channelId: command.channelId, kind: command.kind, ...fields });
   const fail = (code: ResultErrorCode, message: string, retryable?: boolean): ResultMessage =>
     failedResult(ref, code, message, deps.clock.now(), retryable);
-  const result = (r: ResultMessage, reason: string): SendOutcome => ({ action: 'result', result: r, reason });
+  const result = (r: ResultMessage, reason: SendReason): SendOutcome => ({
+    action: 'result',
+    result: r,
+    reason,
+  });
 
   // 1. channel
   const channel = await deps.channels.get(command.channelId);
@@ -197,56 +199,44 @@ async function processCommand(
   // 2. idempotency record
   const bodyHash = commandBodyHash(command);
   const existing = await deps.idempotency.get(command.channelId, command.idempotencyKey);
-  if (existing) {
-    if (existing.bodyHash !== bodyHash) {
-      return result(
-        fail(
-          'key_reuse',
-          'idempotencyKey was already used for a different command on this channel; nothing was sent',
-        ),
+  if (existing && existing.bodyHash !== bodyHash) {
+    return result(
+      fail(
         'key_reuse',
-      );
-    }
-    if (existing.state === 'completed' && existing.result) return result(existing.result, REPLAYED);
-    const leaseLeftMs = Date.parse(existing.leaseExpiresAt) - now.getTime();
-    if (existing.state === 'in_progress' && !existing.uncertain && leaseLeftMs > 0) {
-      // Another delivery of this command is talking to X right now: never a parallel post.
-      if (lastReceive) return { action: 'drop', reason: 'in_flight_elsewhere' };
-      return { action: 'retry', delaySeconds: seconds(leaseLeftMs) + 1, reason: 'in_flight_elsewhere' };
-    }
+        'idempotencyKey was already used for a different command on this channel; nothing was sent',
+      ),
+      'key_reuse',
+    );
   }
+  const stored = recordStatus(existing, now);
+  if (stored.status === 'completed') return result(stored.result, 'replayed');
+  // Another delivery of this command is talking to X right now: never a parallel post.
+  if (stored.status === 'in_flight')
+    return waitForOther('in_flight_elsewhere', seconds(stored.leaseLeftMs) + 1, lastReceive);
 
   // 3. channel status
   const notReady = channelGate(channel, delivery, now, s, lastReceive);
   if (notReady?.action === 'retry') return notReady;
 
-  // 4. claim
-  const owner = deps.newAttemptId();
-  const claimed = await deps.idempotency.claim(
-    command.channelId,
-    command.idempotencyKey,
-    {
-      bodyHash,
-      owner,
-      leaseExpiresAt: new Date(now.getTime() + s.leaseSeconds * 1000).toISOString(),
-      attemptStartedAt: existing?.attemptStartedAt ?? now.toISOString(),
-      uncertain: existing?.uncertain ?? false,
-    },
-    existing?.owner ?? null,
-  );
-  if (!claimed) {
-    // Lost a race with another delivery of the same key: look again once its lease could have ended.
-    if (lastReceive) return { action: 'drop', reason: 'claim_lost' };
-    return { action: 'retry', delaySeconds: s.leaseSeconds, reason: 'claim_lost' };
-  }
-  const attempt = new Attempt(deps, command, channel, owner, existing, delivery, lastReceive, event, trace);
+  // 4. claim (a lost race with another delivery of the same key: look again once its lease could have ended)
+  const held = await claimRecord(deps.idempotency, {
+    channelId: command.channelId,
+    key: command.idempotencyKey,
+    bodyHash,
+    owner: deps.newAttemptId(),
+    now,
+    leaseSeconds: s.leaseSeconds,
+    previous: stored.status === 'abandoned' ? stored.record : null,
+  });
+  if (!held) return waitForOther('claim_lost', s.leaseSeconds, lastReceive);
+  const attempt = new Attempt({ deps, command, channel, delivery, lastReceive, event, trace }, held);
   // A channel that cannot send still settles on the claimed record, so every delivery reports one stored result.
   if (notReady) return attempt.settle(fail(notReady.code, notReady.message), notReady.code);
   return attempt.run();
 }
 
 type Gate =
-  | { action: 'retry'; delaySeconds: number; reason: string }
+  | { action: 'retry'; delaySeconds: number; reason: 'channel_paused' }
   | { action: 'fail'; code: ResultErrorCode; message: string };
 
 function channelGate(
@@ -299,27 +289,72 @@ function channelGate(
   }
 }
 
-/** One claimed attempt: everything from here on settles the record it holds. */
-class Attempt {
-  /** Whether X may hold a delivery of this command (an earlier attempt, or a call without an answer). */
-  private mayHaveActed: boolean;
-  private budgetTaken: { name: BudgetName; window: string } | null = null;
+/** What one processing of a command knows before it claims the record. */
+interface AttemptScope {
+  deps: SenderDeps;
+  command: OutboundCommand;
+  channel: Channel;
+  delivery: Delivery;
+  lastReceive: boolean;
+  event: (name: string, fields?: Record<string, unknown>) => void;
+  trace: Trace;
+}
+
+/**
+ * One channel's X writer with the auth retry: a valid token first; on a 401 one forced refresh and one
+ * more try. `calling` is the endpoint of the call under way (a 429 closes that one).
+ */
+class AuthedWriter {
   private writer: XWriter | null = null;
-  /** The endpoint of the X call under way: a 429 closes this one. */
-  private calling: string | null = null;
+  calling: string | null = null;
 
   constructor(
-    private readonly deps: SenderDeps,
-    private readonly command: OutboundCommand,
-    private readonly channel: Channel,
-    private readonly owner: string,
-    private readonly previous: IdempotencyRecord | null,
-    private readonly delivery: Delivery,
-    private readonly lastReceive: boolean,
-    private readonly event: (name: string, fields?: Record<string, unknown>) => void,
-    private readonly trace: Trace,
+    private readonly scope: AttemptScope,
+    private readonly observe: (o: XRateObservation) => void,
+  ) {}
+
+  async call<T>(endpoint: string, call: (w: XWriter) => Promise<T>): Promise<T> {
+    const { deps, command, event } = this.scope;
+    this.calling = null;
+    if (!this.writer)
+      this.writer = deps.writerFor(await deps.tokens.getValidAccessToken(command.channelId), this.observe);
+    try {
+      this.calling = endpoint;
+      const value = await call(this.writer);
+      this.calling = null;
+      return value;
+    } catch (error) {
+      if (!isChannelError(error) || error.kind !== 'needs_reauth') throw error;
+      this.calling = null;
+      event('token_refused_refreshing');
+      const fresh = await deps.tokens.getValidAccessToken(command.channelId, { forceRefresh: true });
+      this.writer = deps.writerFor(fresh, this.observe);
+      this.calling = endpoint;
+      const value = await call(this.writer);
+      this.calling = null;
+      return value;
+    }
+  }
+}
+
+/** One claimed attempt: the work between claim and settle/leave; every ending goes through the record it holds. */
+class Attempt {
+  private readonly deps: SenderDeps;
+  private readonly command: OutboundCommand;
+  private readonly channel: Channel;
+  private readonly x: AuthedWriter;
+  private budgetTaken: { name: BudgetName; window: string } | null = null;
+
+  constructor(
+    private readonly scope: AttemptScope,
+    private readonly held: HeldRecord,
   ) {
-    this.mayHaveActed = previous !== null;
+    ({ deps: this.deps, command: this.command, channel: this.channel } = scope);
+    this.x = new AuthedWriter(scope, this.observe);
+  }
+
+  private event(name: string, fields?: Record<string, unknown>) {
+    this.scope.event(name, fields);
   }
 
   private get ref() {
@@ -344,12 +379,13 @@ class Attempt {
     const targetId = 'targetId' in command ? command.targetId : undefined;
 
     // 4b. an earlier attempt may have reached X: look before posting anything.
-    if (this.previous) {
-      const since = new Date(this.previous.attemptStartedAt);
+    const previous = this.held.previous;
+    if (previous) {
+      const since = new Date(previous.attemptStartedAt);
       const readEndpoint = lookupEndpoint(command.kind, targetId);
       const closed = this.gate(readEndpoint);
       if (closed) return this.waitForWindow(closed);
-      const earlier = await this.withAuth(readEndpoint, (w) =>
+      const earlier = await this.x.call(readEndpoint, (w) =>
         w.findEarlierDelivery({
           accountId: account.id,
           kind: command.kind,
@@ -370,7 +406,7 @@ class Attempt {
           'unknown_delivery_state',
         );
       }
-      this.mayHaveActed = false;
+      this.held.mayHaveActed = false;
     }
 
     // 5. rules checked before any write
@@ -415,7 +451,7 @@ class Attempt {
     this.budgetTaken = { name: budgetName, window: take.window };
 
     // 7. the one write
-    const answer: XWriteResult = await this.withAuth(endpoint, (w) => {
+    const answer: XWriteResult = await this.x.call(endpoint, (w) => {
       switch (command.kind) {
         case 'reply':
           return w.reply(command.text, command.targetId);
@@ -427,13 +463,13 @@ class Attempt {
           return assertNever(command);
       }
     });
-    this.mayHaveActed = true;
+    this.held.mayHaveActed = true;
     return this.settle(sentResult(this.ref, answer.xId, this.deps.clock.now()), 'sent');
   }
 
   /** Every response's `x-rate-limit-*` headers, for the channel's health and this attempt's later gates. */
   private readonly observe = (o: XRateObservation) => {
-    this.trace.rateLimits[o.endpoint] = windowOf(o);
+    this.scope.trace.rateLimits[o.endpoint] = windowOf(o);
   };
 
   /** Whether `endpoint` (or one sharing its window) is closed for this channel right now. */
@@ -441,7 +477,7 @@ class Attempt {
     const now = this.deps.clock.now();
     const health = this.channel.health;
     return blockedUntil(
-      { rateLimits: { ...health?.rateLimits, ...this.trace.rateLimits }, notBefore: health?.notBefore },
+      { rateLimits: { ...health?.rateLimits, ...this.scope.trace.rateLimits }, notBefore: health?.notBefore },
       endpoint,
       now,
       this.deps.recentBlocks.of(this.channel.id, now),
@@ -460,34 +496,6 @@ class Attempt {
         `X's rate limit for this account (${block.endpoint}) stayed reached until the retries ran out; not sent`,
       ),
     );
-  }
-
-  /** Runs an X call with a valid token; on a 401 forces one refresh and tries once more. */
-  private async withAuth<T>(endpoint: string, call: (w: XWriter) => Promise<T>): Promise<T> {
-    this.calling = null;
-    if (!this.writer)
-      this.writer = this.deps.writerFor(
-        await this.deps.tokens.getValidAccessToken(this.command.channelId),
-        this.observe,
-      );
-    try {
-      this.calling = endpoint;
-      const value = await call(this.writer);
-      this.calling = null;
-      return value;
-    } catch (error) {
-      if (!isChannelError(error) || error.kind !== 'needs_reauth') throw error;
-      this.calling = null;
-      this.event('token_refused_refreshing');
-      const fresh = await this.deps.tokens.getValidAccessToken(this.command.channelId, {
-        forceRefresh: true,
-      });
-      this.writer = this.deps.writerFor(fresh, this.observe);
-      this.calling = endpoint;
-      const value = await call(this.writer);
-      this.calling = null;
-      return value;
-    }
   }
 
   /** Closes `endpoint` for the channel until `until`: in memory at once, then on the channel item. */
@@ -509,7 +517,7 @@ class Attempt {
         this.fail('internal', 'unexpected internal error; see the sender logs'),
       );
     }
-    if (error.code === DELIVERY_UNKNOWN) this.mayHaveActed = true;
+    if (error.code === DELIVERY_UNKNOWN) this.held.mayHaveActed = true;
     else await this.refundBudget();
     this.event('send_error', { code: error.code, errorKind: error.kind });
     switch (error.kind) {
@@ -518,7 +526,7 @@ class Attempt {
           const now = this.deps.clock.now();
           const until = untilAfter429(error.notBefore, now, this.deps.settings.rateLimitFallbackSeconds);
           // Every later command for this account and endpoint waits too, not only this message.
-          if (this.calling) await this.closeEndpoint(this.calling, until);
+          if (this.x.calling) await this.closeEndpoint(this.x.calling, until);
           return this.retry(
             Math.min(this.deps.settings.maxDelaySeconds, seconds(until.getTime() - now.getTime())),
             'rate_limited',
@@ -531,7 +539,7 @@ class Attempt {
           error.code,
           this.fail(
             code === 'internal' ? 'internal' : 'x_unavailable',
-            `${error.message}; gave up after ${this.delivery.receiveCount} attempts`,
+            `${error.message}; gave up after ${this.scope.delivery.receiveCount} attempts`,
             true,
           ),
         );
@@ -554,40 +562,23 @@ class Attempt {
     const s = this.deps.settings;
     return Math.min(
       s.backoffMaxSeconds,
-      s.backoffBaseSeconds * 2 ** Math.max(0, this.delivery.receiveCount - 1),
+      s.backoffBaseSeconds * 2 ** Math.max(0, this.scope.delivery.receiveCount - 1),
     );
   }
 
-  /**
-   * Ends the attempt with a result, retryable failures included: the result is stored before it is
-   * published, so a redelivery (or a resend under the same key) re-emits it byte for byte and never
-   * reports a second, different result for the key.
-   */
-  async settle(result: ResultMessage, reason: string): Promise<SendOutcome> {
-    const { channelId, idempotencyKey } = this.command;
-    if (await this.deps.idempotency.complete(channelId, idempotencyKey, this.owner, result))
-      return { action: 'result', result, reason };
-    // Lost the record (our lease ran out and another delivery took over): only its stored result may go out.
-    this.event('completion_lost', { reason });
-    const stored = await this.deps.idempotency.get(channelId, idempotencyKey);
-    if (stored?.state === 'completed' && stored.result)
-      return { action: 'result', result: stored.result, reason: REPLAYED };
-    if (this.lastReceive) return { action: 'drop', reason: 'completion_lost' };
-    return { action: 'retry', delaySeconds: this.deps.settings.leaseSeconds, reason: 'completion_lost' };
-  }
-
-  /** Frees the record when X certainly did not act; otherwise keeps it, flagged, for a check at X next time. */
-  private async leaveRecord(): Promise<void> {
-    const { channelId, idempotencyKey } = this.command;
-    if (this.mayHaveActed)
-      await this.deps.idempotency.markUncertain(channelId, idempotencyKey, this.owner, this.deps.clock.now());
-    else await this.deps.idempotency.release(channelId, idempotencyKey, this.owner);
+  /** Ends the attempt with a result stored on the record (see `settleRecord`). */
+  settle(result: ResultMessage, reason: SendReason): Promise<SendOutcome> {
+    return settleRecord(this.deps.idempotency, this.held, result, reason, {
+      lastReceive: this.scope.lastReceive,
+      leaseSeconds: this.deps.settings.leaseSeconds,
+      onLost: (lost) => this.event('completion_lost', { reason: lost }),
+    });
   }
 
   /** Waits (visibility delay) — or, on the queue's last receive, reports `giveUp` instead of vanishing into the DLQ. */
-  private async retry(delaySeconds: number, reason: string, giveUp: ResultMessage): Promise<SendOutcome> {
-    if (this.lastReceive) return this.settle(giveUp, reason);
-    await this.leaveRecord();
+  private async retry(delaySeconds: number, reason: SendReason, giveUp: ResultMessage): Promise<SendOutcome> {
+    if (this.scope.lastReceive) return this.settle(giveUp, reason);
+    await leaveRecord(this.deps.idempotency, this.held, this.deps.clock.now());
     return {
       action: 'retry',
       delaySeconds: Math.min(delaySeconds, this.deps.settings.maxDelaySeconds),

@@ -7,8 +7,10 @@ import type {
   BudgetName,
   DeliveryQuery,
   EarlierDelivery,
+  IdempotencyClaim,
   IdempotencyRecord,
   IdempotencyStore,
+  IdempotencyWrite,
   SendHealthPatch,
   SendHealthStore,
   XRateObservation,
@@ -85,20 +87,24 @@ export class FakeIdempotency implements IdempotencyStore {
   /** Makes every write throw until cleared (DynamoDB unreachable: the attempt dies holding its lease). */
   down = false;
   private k = (c: string, key: string) => `${c}|${key}`;
+  /** The answer of a refused write: the record as it was (DynamoDB's ALL_OLD). */
+  private refused(c: string, key: string): IdempotencyWrite {
+    const cur = this.records.get(this.k(c, key));
+    return { ok: false, current: cur ? structuredClone(cur) : null };
+  }
+  private heldBy(c: string, key: string, owner: string) {
+    const cur = this.records.get(this.k(c, key));
+    return cur && cur.owner === owner && cur.state === 'in_progress' ? cur : null;
+  }
   async get(c: string, key: string) {
     const r = this.records.get(this.k(c, key));
     return r ? structuredClone(r) : null;
   }
-  async claim(
-    c: string,
-    key: string,
-    claim: Omit<IdempotencyRecord, 'channelId' | 'key' | 'state'>,
-    expected: string | null,
-  ) {
+  async claim(c: string, key: string, claim: IdempotencyClaim, expected: string | null) {
     const cur = this.records.get(this.k(c, key));
-    if (expected === null ? cur : !cur || cur.owner !== expected || cur.state !== 'in_progress') return false;
+    if (expected === null ? cur : !this.heldBy(c, key, expected)) return this.refused(c, key);
     this.records.set(this.k(c, key), { channelId: c, key, state: 'in_progress', ...claim });
-    return true;
+    return { ok: true as const };
   }
   async complete(c: string, key: string, owner: string, result: ResultMessage) {
     if (this.down) throw new Error('simulated crash');
@@ -106,24 +112,23 @@ export class FakeIdempotency implements IdempotencyStore {
       this.crashOnComplete = false;
       throw new Error('simulated completion failure');
     }
-    const cur = this.records.get(this.k(c, key));
-    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    const cur = this.heldBy(c, key, owner);
+    if (!cur) return this.refused(c, key);
     this.records.set(this.k(c, key), { ...cur, state: 'completed', result });
-    return true;
+    return { ok: true as const };
   }
   async release(c: string, key: string, owner: string) {
     if (this.down) throw new Error('simulated crash');
-    const cur = this.records.get(this.k(c, key));
-    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    if (!this.heldBy(c, key, owner)) return this.refused(c, key);
     this.records.delete(this.k(c, key));
-    return true;
+    return { ok: true as const };
   }
   async markUncertain(c: string, key: string, owner: string, now: Date) {
     if (this.down) throw new Error('simulated crash');
-    const cur = this.records.get(this.k(c, key));
-    if (!cur || cur.owner !== owner || cur.state !== 'in_progress') return false;
+    const cur = this.heldBy(c, key, owner);
+    if (!cur) return this.refused(c, key);
     this.records.set(this.k(c, key), { ...cur, uncertain: true, leaseExpiresAt: now.toISOString() });
-    return true;
+    return { ok: true as const };
   }
 }
 
