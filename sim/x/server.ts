@@ -10,6 +10,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { rename, writeFile, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { handleApi, READS_POSTS } from './api';
+import { refuseForeignHost, refuseJsonApiRequest } from '../../local/loopback';
 import { handleControl, type ControlHost } from './control';
 import { FaultTable, faultSchema, type FaultSpec } from './faults';
 import {
@@ -563,6 +564,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
   };
 
   const server = http.createServer((req, res) => {
+    if (refuseForeignHost(req, res)) return;
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
@@ -571,8 +573,10 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (path.startsWith('/2/oauth2/') || path === '/i/oauth2/authorize')
       work = oauthEndpoints(req, path, query, res);
     else if (path.startsWith('/2/')) work = api(req, path, query, res);
-    else if (path.startsWith('/_sim')) work = handleControl(host, req, path, query).then((r) => send(res, r));
-    else
+    else if (path.startsWith('/_sim')) {
+      if (refuseJsonApiRequest(req, res)) return;
+      work = handleControl(host, req, path, query).then((r) => send(res, r));
+    } else
       work = Promise.resolve(
         send(res, json(404, { title: 'Not Found Error', detail: `no route ${path}`, type: 'about:blank' })),
       );
