@@ -364,6 +364,30 @@ describe('props', () => {
     expect((error as XChannelPropsError).problems).toHaveLength(5);
   });
 
+  it.each([
+    ['hostedUiDomain', { hostedUiDomain: 'https://auth.example.com' }],
+    ['cognitoDomainPrefix', { cognitoDomainPrefix: 'my-aws-console' }],
+    ['apiThrottle.burstLimit', { apiThrottle: { burstLimit: 1.5 } }],
+    ['apiThrottle.rateLimit', { apiThrottle: { rateLimit: 0 } }],
+    ['inboundAgeAlarmThreshold', { inboundAgeAlarmThreshold: Duration.seconds(30) }],
+    ['tokenSecretPrefix', { tokenSecretPrefix: 'tokens with spaces/' }],
+    ['adminEmails', { adminEmails: ['a@example.com', 'A@example.com'] }],
+    ['xAppSecretName', { xAppSecretName: 'bad name' }],
+  ] as const)('a bad %s is one problem that names it', (name, props) => {
+    // Act
+    const problems = (() => {
+      try {
+        newChannel(props as ConstructorParameters<typeof XChannel>[2]);
+      } catch (e) {
+        return (e as XChannelPropsError).problems;
+      }
+      return [];
+    })();
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
   it('refuses a region-agnostic stack with a clear reason', () => {
     const stack = new Stack(new App(), 'S');
     expect(() => new XChannel(stack, 'C', { prebuiltCode: codeForMissingEntries() })).toThrow(

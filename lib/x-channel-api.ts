@@ -1,0 +1,176 @@
+/**
+ * The admin API room of {@link XChannel}: the Cognito user pool of the admins (or the one given), the
+ * HTTP API's stage with its throttle and access logs, and the routes with the JWT authorizer on every
+ * admin route. The public routes carry their reason as a cdk-nag acknowledgement.
+ */
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type HttpApi,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { XChannelProps } from './x-channel-props';
+
+/** Who may use the admin API and console, and how the console signs them in. */
+export interface AdminAuth {
+  readonly userPool: cognito.IUserPool;
+  readonly client: cognito.IUserPoolClient;
+  /** Base URL of the hosted UI. */
+  readonly hostedUiDomain: string;
+  /** The JWT authorizer every admin route requires. */
+  readonly authorizer: HttpUserPoolAuthorizer;
+}
+
+/**
+ * The user pool given in the props, or a new one (ids `UserPool`, `HostedUi`, `ConsoleClient`) with
+ * the console's public client; plus one invited user per `adminEmails` entry (id `Admin<hash>`).
+ */
+export function createAdminAuth(
+  scope: Construct,
+  props: XChannelProps,
+  options: { removalPolicy: RemovalPolicy; consoleUrl: string },
+): AdminAuth {
+  let userPool: cognito.IUserPool;
+  let client: cognito.IUserPoolClient;
+  let hostedUiDomain: string;
+  if (props.userPool && props.userPoolClient && props.hostedUiDomain) {
+    userPool = props.userPool;
+    client = props.userPoolClient;
+    hostedUiDomain = props.hostedUiDomain;
+  } else {
+    const pool = new cognito.UserPool(scope, 'UserPool', {
+      // Admins are invited; nobody can sign themselves up to a console that controls X accounts.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      // Plus brings threat protection (compromised credentials, adaptive auth) for a few cents per admin.
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: options.removalPolicy,
+    });
+    const prefix = props.cognitoDomainPrefix ?? `xc-${Aws.ACCOUNT_ID}-${scope.node.addr.slice(0, 8)}`;
+    const domain = pool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: prefix } });
+    client = pool.addClient('ConsoleClient', {
+      // A browser page cannot keep a secret: public client, authorization code grant with PKCE.
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: [options.consoleUrl],
+        logoutUrls: [options.consoleUrl],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+    });
+    userPool = pool;
+    hostedUiDomain = domain.baseUrl();
+  }
+  for (const email of props.adminEmails ?? []) {
+    // Id from the address, not the list position: reordering the list must not recreate users.
+    const hash = createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 10);
+    new cognito.CfnUserPoolUser(scope, `Admin${hash}`, {
+      userPoolId: userPool.userPoolId,
+      username: email,
+      desiredDeliveryMediums: ['EMAIL'],
+      userAttributes: [
+        { name: 'email', value: email },
+        { name: 'email_verified', value: 'true' },
+      ],
+    });
+  }
+  const authorizer = new HttpUserPoolAuthorizer('AdminAuthorizer', userPool, {
+    userPoolClients: [client],
+  });
+  return { userPool, client, hostedUiDomain, authorizer };
+}
+
+/** What the stage and routes need. */
+export interface ApiRoutesOptions {
+  /** The function serving the API. */
+  readonly fn: lambda.IFunction;
+  readonly authorizer: HttpUserPoolAuthorizer;
+  /** @default - 20 requests per second, bursts of 40 */
+  readonly throttle?: ThrottleSettings;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Adds the `$default` stage (id `ApiStage`, access logs in `ApiAccessLogs`) and every route to `api`. */
+export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: ApiRoutesOptions): void {
+  const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', {
+    retention: options.logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  new HttpStage(scope, 'ApiStage', {
+    httpApi: api,
+    stageName: '$default',
+    autoDeploy: true,
+    throttle: { rateLimit: 20, burstLimit: 40, ...options.throttle },
+    accessLogSettings: {
+      destination: new LogGroupLogDestination(accessLogs),
+      // JSON, one line per request; no headers or query strings (the callback's carries the code).
+      format: apigateway.AccessLogFormat.custom(
+        JSON.stringify({
+          requestId: '$context.requestId',
+          time: '$context.requestTime',
+          ip: '$context.identity.sourceIp',
+          method: '$context.httpMethod',
+          route: '$context.routeKey',
+          status: '$context.status',
+          latencyMs: '$context.responseLatency',
+          integrationError: '$context.integrationErrorMessage',
+          authorizerError: '$context.authorizer.error',
+          principal: '$context.authorizer.claims.sub',
+        }),
+      ),
+    },
+  });
+  const integration = new HttpLambdaIntegration('ApiIntegration', options.fn);
+  const authorizer = options.authorizer;
+  const admin: Array<[string, HttpMethod[]]> = [
+    ['/channels', [HttpMethod.GET, HttpMethod.POST]],
+    ['/channels/{id}', [HttpMethod.GET, HttpMethod.PATCH, HttpMethod.DELETE]],
+    ['/channels/{id}/authorize', [HttpMethod.POST]],
+    ['/channels/{id}/health', [HttpMethod.GET]],
+  ];
+  for (const [routePath, methods] of admin) {
+    api.addRoutes({ path: routePath, methods, integration, authorizer });
+  }
+  const publicRoutes: Array<[string, string]> = [
+    [
+      '/oauth/callback',
+      'X redirects the browser here with no bearer token; the single-use state is the check',
+    ],
+    ['/', 'the admin console page must load before anyone has signed in'],
+    ['/assets/{proxy+}', 'the console scripts and styles must load before anyone has signed in'],
+  ];
+  for (const [routePath, why] of publicRoutes) {
+    for (const route of api.addRoutes({ path: routePath, methods: [HttpMethod.GET], integration })) {
+      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: `public on purpose: ${why}` });
+    }
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The props of {@link XChannel} and the rules they are checked against. The rules are a table of
+ * `{ condition, message }` entries (the shape of aws-cdk's `aws-sqs/lib/validate-queue-props.ts`): a
+ * rule whose condition holds is a problem, and every problem is reported at once, naming the prop, the
+ * bad value and what is allowed (STYLE.md §5, §7).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Token, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { HANDLERS, X_TIERS, type HandlerName, type XTier } from './handlers';
+
+/** Secrets Manager name of the X app credentials when no other is given. */
+export const DEFAULT_X_APP_SECRET_NAME = 'x-channel/x-app';
+
+/** Properties of {@link XChannel}. Every one is optional; the defaults deploy a working system. */
+export interface XChannelProps {
+  /**
+   * How often the dispatcher runs and enqueues a poll job per due channel. Whole minutes, 1–1440.
+   * @default - the `xTier` preset: 1 minute for `pay-per-use`, `pro` and `enterprise`, 2 for `basic`, 15 for `free`
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * The X API access level of the app; sets the poll interval default and how many pollers and
+   * senders may call X at once, and is passed to the functions as `X_TIER`.
+   * @default 'pay-per-use' (X's default plan since 2026-02)
+   */
+  readonly xTier?: XTier;
+  /**
+   * Secret holding the X app's OAuth 2.0 credentials as JSON `{ "clientId", "clientSecret" }`.
+   * Give at most one of `xAppSecret`, `xAppSecretName`, `xAppSecretArn`.
+   * @default - the secret named `xAppSecretName`
+   */
+  readonly xAppSecret?: secretsmanager.ISecret;
+  /**
+   * Name of an existing secret with the X app credentials.
+   * @default 'x-channel/x-app'
+   */
+  readonly xAppSecretName?: string;
+  /**
+   * Complete ARN of an existing secret with the X app credentials.
+   * @default - the secret named `xAppSecretName`
+   */
+  readonly xAppSecretArn?: string;
+  /**
+   * E-mail addresses of the admins to create in the stack's user pool; each gets an invitation with a
+   * temporary password.
+   * @default - no admin users (add them in the Cognito console)
+   */
+  readonly adminEmails?: string[];
+  /**
+   * An existing user pool whose users may use the admin API and console. Requires `userPoolClient`
+   * and `hostedUiDomain`.
+   * @default - a user pool created by the construct (self sign-up off, MFA required)
+   */
+  readonly userPool?: cognito.IUserPool;
+  /**
+   * The console's app client in `userPool` (public client, authorization code grant with PKCE, the
+   * admin console URL as callback).
+   * @default - a client created in the construct's user pool
+   */
+  readonly userPoolClient?: cognito.IUserPoolClient;
+  /**
+   * Base URL of `userPool`'s hosted UI, e.g. `https://example.auth.eu-west-1.amazoncognito.com`.
+   * @default - the domain created with the construct's user pool
+   */
+  readonly hostedUiDomain?: string;
+  /**
+   * Prefix of the Cognito hosted UI domain created with the construct's user pool (must be unique in
+   * the region; lowercase letters, digits and hyphens; no `aws`, `amazon` or `cognito`).
+   * @default - `xc-<account id>-<8 characters derived from the construct path>`
+   */
+  readonly cognitoDomainPrefix?: string;
+  /**
+   * Whether the inbound queue is FIFO, grouped by conversation (message order per conversation kept).
+   * @default true
+   */
+  readonly inboundFifo?: boolean;
+  /**
+   * Whether the outbound queue is FIFO, grouped by conversation (replies sent in order).
+   * @default true
+   */
+  readonly outboundFifo?: boolean;
+  /**
+   * How long the inbound, outbound and results queues keep an unread message (60 s to 14 days).
+   * Dead-letter queues always keep 14 days.
+   * @default - per queue from `adapters/aws/queues.ts`: inbound and results 14 days, outbound 4 days
+   */
+  readonly retention?: Duration;
+  /**
+   * What happens to the table, the KMS keys and the user pool when the stack is deleted.
+   * With `RETAIN` the table also has deletion protection.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Topic every alarm notifies.
+   * @default - alarms are created without actions (they still show on the dashboard)
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Retention of the functions' and the API's log groups.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Active X-Ray tracing on every function.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * Name prefix of the per-channel token secrets; the functions' permissions are scoped to it.
+   * @default - `x-channel/<stack name>/tokens/`
+   */
+  readonly tokenSecretPrefix?: string;
+  /**
+   * Steady-state and burst request limits of the HTTP API stage (requests per second).
+   * @default - 20 requests per second, bursts of 40 (an admin console, not a public API)
+   */
+  readonly apiThrottle?: ThrottleSettings;
+  /**
+   * Alarm when the oldest message on the inbound queue is older than this (the case system is not
+   * reading).
+   * @default Duration.minutes(15)
+   */
+  readonly inboundAgeAlarmThreshold?: Duration;
+  /**
+   * Already-built code per function (an asset from a CI build, say), used instead of bundling the
+   * function's entry from `lib/handlers.ts` with esbuild. The handler is `index.<export name>`; the
+   * `api` asset must also hold the admin console in `console/dist/` (`npx tsx lib/bundle-cli.ts api <dir>`
+   * builds exactly that).
+   * @default - every function is bundled from its entry with the local esbuild
+   */
+  readonly prebuiltCode?: Partial<Record<HandlerName, lambda.Code>>;
+  /**
+   * Bundle the pinned AWS SDK v3 into every function instead of using the copy the Node.js 22 Lambda
+   * runtime provides: 0.7–0.9 MB per function instead of 140–300 KiB. A way out should a runtime SDK
+   * update ever break x-channel (it uses only long-stable client APIs).
+   * @default false
+   */
+  readonly bundleAwsSdk?: boolean;
+  /**
+   * Root of the x-channel source tree (holding `node_modules/` and the entries).
+   * @default - the directory above this file's `lib/`
+   */
+  readonly projectRoot?: string;
+}
+
+/** Thrown when {@link XChannelProps} are invalid; lists every problem at once. */
+export class XChannelPropsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid XChannel props:\n - ${problems.join('\n - ')}`);
+    this.name = 'XChannelPropsError';
+  }
+}
+
+/** What a rule sees: the props and the facts of the place the construct is built in. */
+export interface PropsContext {
+  readonly props: XChannelProps;
+  /** The stack's region, possibly an unresolved token. */
+  readonly region: string;
+  /** Where the function entries are looked up. */
+  readonly projectRoot: string;
+}
+
+/** One check: when `condition` holds, `message` is a problem (naming the prop, the value, the rule). */
+export interface PropsRule {
+  readonly condition: (c: PropsContext) => boolean;
+  readonly message: (c: PropsContext) => string;
+}
+
+const MIN_RETENTION_S = 60;
+const MAX_RETENTION_S = 14 * 86400;
+const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN_RE = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const EMAIL_RE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const DOMAIN_PREFIX_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const HTTPS_ORIGIN_RE = /^https:\/\/[^/\s]+$/;
+
+/** A literal (not a token) that fails `test`. */
+const badLiteral = (value: string | undefined, test: (v: string) => boolean) =>
+  value !== undefined && !Token.isUnresolved(value) && !test(value);
+
+const seconds = (d: Duration | undefined) => d?.toSeconds() ?? 0;
+
+/** The rules on single props, in the order their problems are listed. */
+const SCALAR_RULES: readonly PropsRule[] = [
+  {
+    // TableV2 renders its customer-managed key per replica region, which needs a concrete region.
+    condition: (c) => Token.isUnresolved(c.region),
+    message: () =>
+      'the stack needs a concrete region (env: { region }); an XChannel cannot be region-agnostic',
+  },
+  {
+    condition: ({ props: { pollInterval } }) => {
+      if (pollInterval === undefined) return false;
+      const minutes = pollInterval.toSeconds() / 60;
+      return !Number.isInteger(minutes) || minutes < 1 || minutes > 1440;
+    },
+    message: ({ props }) =>
+      `pollInterval must be whole minutes from 1 to 1440, got ${seconds(props.pollInterval)} seconds`,
+  },
+  {
+    condition: ({ props }) => props.xTier !== undefined && !X_TIERS.includes(props.xTier),
+    message: ({ props }) => `xTier must be one of ${X_TIERS.join(', ')}, got "${String(props.xTier)}"`,
+  },
+  {
+    condition: ({ props }) =>
+      [props.xAppSecret, props.xAppSecretName, props.xAppSecretArn].filter((v) => v !== undefined).length > 1,
+    message: () => 'give at most one of xAppSecret, xAppSecretName and xAppSecretArn',
+  },
+  {
+    condition: ({ props }) => badLiteral(props.xAppSecretName, (v) => SECRET_NAME_RE.test(v)),
+    message: ({ props }) =>
+      `xAppSecretName must be 1-512 characters of letters, digits and /_+=.@-, got "${props.xAppSecretName}"`,
+  },
+  {
+    condition: ({ props }) => badLiteral(props.xAppSecretArn, (v) => SECRET_ARN_RE.test(v)),
+    message: ({ props }) =>
+      `xAppSecretArn must be a complete Secrets Manager secret ARN (ending in the 6-character suffix), got "${props.xAppSecretArn}"`,
+  },
+];
+
+/** One rule per admin e-mail (each bad address is its own problem), then the duplicate check. */
+const adminEmailRules = ({ props }: PropsContext): PropsRule[] => {
+  const emails = props.adminEmails ?? [];
+  return [
+    ...emails.map((email, i): PropsRule => ({
+      condition: () => !EMAIL_RE.test(email),
+      message: () => `adminEmails[${i}] is not an e-mail address: "${email}"`,
+    })),
+    {
+      condition: () => new Set(emails.map((e) => e.toLowerCase())).size !== emails.length,
+      message: () => 'adminEmails contains the same address twice',
+    },
+  ];
+};
+
+/** Bring-your-own Cognito comes as a set: pool, client and hosted UI, and no domain prefix. */
+const USER_POOL_RULES: readonly PropsRule[] = [
+  {
+    condition: ({ props }) => !!props.userPool && !props.userPoolClient,
+    message: () => 'userPoolClient is required with userPool',
+  },
+  {
+    condition: ({ props }) => !!props.userPoolClient && !props.userPool,
+    message: () => 'userPoolClient needs its userPool',
+  },
+  {
+    condition: ({ props }) => !!props.userPool && !props.hostedUiDomain,
+    message: () => 'hostedUiDomain is required with userPool',
+  },
+  {
+    condition: ({ props }) => props.hostedUiDomain !== undefined && !props.userPool,
+    message: () => 'hostedUiDomain is only used with userPool',
+  },
+  {
+    condition: ({ props }) => badLiteral(props.hostedUiDomain, (v) => HTTPS_ORIGIN_RE.test(v)),
+    message: ({ props }) =>
+      `hostedUiDomain must be an https origin without a path, got "${props.hostedUiDomain}"`,
+  },
+  {
+    condition: ({ props }) => props.cognitoDomainPrefix !== undefined && !!props.userPool,
+    message: () => 'cognitoDomainPrefix cannot be combined with userPool',
+  },
+  {
+    condition: ({ props }) =>
+      badLiteral(props.cognitoDomainPrefix, (p) => DOMAIN_PREFIX_RE.test(p) && !/aws|amazon|cognito/.test(p)),
+    message: ({ props }) =>
+      `cognitoDomainPrefix must be 1-63 lowercase letters, digits or inner hyphens without "aws", "amazon" or "cognito", got "${props.cognitoDomainPrefix}"`,
+  },
+];
+
+const LIMIT_RULES: readonly PropsRule[] = [
+  {
+    condition: ({ props: { retention } }) =>
+      retention !== undefined &&
+      (retention.toSeconds() < MIN_RETENTION_S || retention.toSeconds() > MAX_RETENTION_S),
+    message: ({ props }) =>
+      `retention must be from 60 seconds to 14 days, got ${seconds(props.retention)} seconds`,
+  },
+  {
+    condition: ({ props }) =>
+      props.tokenSecretPrefix !== undefined && !SECRET_NAME_RE.test(props.tokenSecretPrefix),
+    message: ({ props }) =>
+      `tokenSecretPrefix must be letters, digits and /_+=.@- only, got "${props.tokenSecretPrefix}"`,
+  },
+  {
+    condition: ({ props }) =>
+      props.apiThrottle?.rateLimit !== undefined && !(props.apiThrottle.rateLimit > 0),
+    message: ({ props }) => `apiThrottle.rateLimit must be > 0, got ${props.apiThrottle?.rateLimit}`,
+  },
+  {
+    condition: ({ props: { apiThrottle: t } }) =>
+      t?.burstLimit !== undefined && !(Number.isInteger(t.burstLimit) && t.burstLimit > 0),
+    message: ({ props }) =>
+      `apiThrottle.burstLimit must be a positive integer, got ${props.apiThrottle?.burstLimit}`,
+  },
+  {
+    condition: ({ props }) =>
+      props.inboundAgeAlarmThreshold !== undefined && props.inboundAgeAlarmThreshold.toSeconds() < 60,
+    message: ({ props }) =>
+      `inboundAgeAlarmThreshold must be at least 1 minute, got ${seconds(props.inboundAgeAlarmThreshold)} seconds`,
+  },
+];
+
+/** Every function needs its code: an entry to bundle, or a prebuilt asset. */
+const entryRules = (): PropsRule[] =>
+  Object.values(HANDLERS).map((spec) => ({
+    condition: ({ props, projectRoot }) =>
+      !props.prebuiltCode?.[spec.name] && !fs.existsSync(path.join(projectRoot, spec.entry)),
+    message: () =>
+      `function "${spec.name}": entry ${spec.entry} does not exist under projectRoot; add it or pass prebuiltCode.${spec.name}`,
+  }));
+
+/** Every rule, in the order their problems are listed. */
+export function propsRules(c: PropsContext): PropsRule[] {
+  return [...SCALAR_RULES, ...adminEmailRules(c), ...USER_POOL_RULES, ...LIMIT_RULES, ...entryRules()];
+}
+
+/** Every problem with the props (empty when they are valid), not just the first. */
+export function validateXChannelProps(c: PropsContext): string[] {
+  return propsRules(c)
+    .filter((rule) => rule.condition(c))
+    .map((rule) => rule.message(c));
+}
