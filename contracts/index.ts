@@ -24,8 +24,11 @@ const channelId = z
 export const inboundMessageSchema = z
   .object({
     schema: z.literal(INBOUND_SCHEMA),
-    /** `x:tweet:<tweet id>` or `x:dm:<dm event id>`; the FIFO MessageDeduplicationId is `<channelId>:<id>`. */
-    id: z.string().regex(/^x:(tweet|dm):[0-9]{1,19}$/),
+    /**
+     * `x:tweet:<tweet id>` or `x:dm:<dm event id>`; `x:chat:<XChat message id>` for an encrypted XChat
+     * message (X gives those a UUID, not a numeric id). The FIFO MessageDeduplicationId is `<channelId>:<id>`.
+     */
+    id: z.string().regex(/^x:((tweet|dm):[0-9]{1,19}|chat:[A-Za-z0-9-]{1,64})$/),
     channelId,
     account: z.object({ id: xId, username: z.string().min(1) }).strict(),
     kind: z.enum(['mention', 'dm']),
@@ -51,6 +54,12 @@ export const inboundMessageSchema = z
      * the safer alternative to auto-follow for letting a customer DM the account.
      */
     dmLink: z.string().optional(),
+    /**
+     * Additive in v1 (optional): true for an XChat (encrypted) message the connector could not read.
+     * `text` is then `""` and `attachments` empty; `author`, `conversationId` and `replyTo` (a DM to the
+     * sender) are set, so an agent sees that the customer wrote and can answer.
+     */
+    encrypted: z.boolean().optional(),
   })
   .strict()
   .meta({

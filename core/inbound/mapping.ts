@@ -34,7 +34,8 @@ function attachmentsOf(includes: XIncludes, mediaKeys: string[] | undefined) {
   return out;
 }
 
-function authorOf(includes: XIncludes, id: string) {
+/** The inbound `author` of user `id`, from `includes.users` (empty names when X did not include it). */
+export function authorOf(includes: XIncludes, id: string) {
   const user = findUser(includes, id);
   return {
     id,
