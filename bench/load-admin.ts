@@ -204,8 +204,8 @@ export async function benchAdminLoad(opts: {
         ? { dynamodbEndpoint: opts.dynamodbEndpoint, tableName: `xc-load-admin-${process.pid}-${Date.now()}` }
         : {}),
     });
-    if (stack.missing.includes('api') || stack.failed.some((f) => f.name === 'api'))
-      throw new Error('the api function is not available in this checkout');
+    const failed = stack.failed.find((f) => f.name === 'api');
+    if (failed) throw new Error(`the api function failed to load: ${failed.reason}`);
     const { apiUrl, adminToken } = stack.localJson;
     progress(`admin load: creating ${channelCount} channels`);
     const ids = await createChannels(apiUrl, adminToken, channelCount);

@@ -5,7 +5,7 @@
  *   `admin` ones and a cdk-nag acknowledgement (`publicBecause`) on the `public` ones;
  * - the local host (`local/http-host.ts`) serves them, refusing `admin` routes without the bearer token;
  * - the function named by `function` dispatches on the `routeKey` API Gateway (and the local host)
- *   puts into the event — `lambdas/api/routes.ts` implements one handler per `operationId`.
+ *   puts into the event — `lambdas/api/operations.ts` implements one operation per `operationId`.
  * Tests hold docs/openapi.yaml, the CDK template and the local host to this table.
  *
  * This module must stay free of aws-cdk-lib imports and of handler code: the construct, the local

@@ -1,68 +1,43 @@
 /**
- * Finds the Lambda handlers that exist in this checkout and imports them. The local host must run
- * with whichever functions are built, so a missing one is reported, not fatal. Handlers read their
- * configuration at import (cold start), so the caller sets `process.env` first; Node caches a
- * module, so one process imports each handler once.
+ * Imports the Lambda entry points the CDK construct deploys (lib/handlers.ts) and builds the local
+ * host's routes from the one route table (lib/routes.ts). Handlers read their configuration at import
+ * (cold start), so the caller sets `process.env` first; Node caches a module, so one process imports
+ * each handler once.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { HttpHandler, HttpMethod, HttpRoute } from './http-host';
+import { HANDLERS, type HandlerName } from '../lib/handlers';
+import { ROUTES } from '../lib/routes';
+import type { HttpHandler, HttpRoute } from './http-host';
 
-/** The four functions of the stack, by the folder they live in under `lambdas/`. */
-export const FUNCTIONS = ['api', 'dispatcher', 'poller', 'sender'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
+/** The functions of the stack, as the construct deploys them. */
+export const FUNCTIONS = Object.keys(HANDLERS) as HandlerName[];
+export type FunctionName = HandlerName;
 
 /** The repository root (this file is `local/handlers.ts`). */
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
 export interface LoadedHandlers {
   handlers: Partial<Record<FunctionName, (...args: any[]) => unknown>>;
-  /** Routes the admin API module exports, if any. */
-  apiRoutes?: ReadonlyArray<{ method: string; path: string; auth?: boolean }>;
-  missing: FunctionName[];
-  /** Handlers that exist but could not be imported (e.g. their configuration is refused). */
+  /** Handlers that could not be imported (e.g. their configuration is refused); they are off. */
   failed: Array<{ name: FunctionName; reason: string }>;
 }
 
-function handlerFile(name: FunctionName): string | undefined {
-  for (const ext of ['ts', 'js', 'mjs']) {
-    const file = path.join(REPO_ROOT, 'lambdas', name, `handler.${ext}`);
-    if (existsSync(file)) return file;
-  }
-  return undefined;
-}
-
-/** The route list the admin API declares: `routes`/`apiRoutes` of its handler, or of `lambdas/api/routes.ts`. */
-async function loadApiRoutes(handlerModule: Record<string, unknown>): Promise<LoadedHandlers['apiRoutes']> {
-  const pick = (m: Record<string, unknown>) =>
-    Array.isArray(m.routes) ? m.routes : Array.isArray(m.apiRoutes) ? m.apiRoutes : undefined;
-  const own = pick(handlerModule);
-  if (own) return own as LoadedHandlers['apiRoutes'];
-  const file = path.join(REPO_ROOT, 'lambdas', 'api', 'routes.ts');
-  if (!existsSync(file)) return undefined;
-  return pick((await import(file)) as Record<string, unknown>) as LoadedHandlers['apiRoutes'];
-}
-
 /**
- * Imports every handler that exists. One that exists but cannot be imported is reported in `failed`
- * (with the reason, e.g. the variable its configuration refuses) so the rest of the stack still runs.
+ * Imports each entry point (`HANDLERS[name].entry`, its `exportName`). One that cannot be imported is
+ * reported in `failed` with the reason (e.g. the variable its configuration refuses), so the rest of
+ * the stack still runs.
  */
 export async function loadHandlers(only: readonly FunctionName[] = FUNCTIONS): Promise<LoadedHandlers> {
-  const out: LoadedHandlers = { handlers: {}, missing: [], failed: [] };
+  const out: LoadedHandlers = { handlers: {}, failed: [] };
   for (const name of only) {
-    const file = handlerFile(name);
-    if (!file) {
-      out.missing.push(name);
-      continue;
-    }
+    const { entry, exportName } = HANDLERS[name];
     try {
-      // A computed specifier: the handlers are written by others and may not exist at type-check time.
-      const mod = (await import(file)) as Record<string, unknown>;
-      if (typeof mod.handler !== 'function') {
-        throw new Error(`lambdas/${name}/${path.basename(file)} does not export a function named "handler"`);
+      // Imported only now: the entry reads process.env at import, which the caller has just set.
+      const mod = (await import(path.join(REPO_ROOT, entry))) as Record<string, unknown>;
+      if (typeof mod[exportName] !== 'function') {
+        throw new Error(`${entry} does not export a function named "${exportName}"`);
       }
-      if (name === 'api') out.apiRoutes = await loadApiRoutes(mod);
-      out.handlers[name] = mod.handler as (...args: any[]) => unknown;
+      out.handlers[name] = mod[exportName] as (...args: any[]) => unknown;
     } catch (e) {
       out.failed.push({ name, reason: (e as Error)?.message ?? String(e) });
     }
@@ -70,68 +45,30 @@ export async function loadHandlers(only: readonly FunctionName[] = FUNCTIONS): P
   return out;
 }
 
-/**
- * The admin API routes of DESIGN.md ("Admin API", fixed paths); used when the API module does not
- * export its own list. Everything but the callback and the console needs the bearer token.
- */
-export const DESIGN_API_ROUTES: ReadonlyArray<{ method: HttpMethod; path: string; auth: boolean }> = [
-  { method: 'GET', path: '/', auth: false },
-  { method: 'GET', path: '/oauth/callback', auth: false },
-  { method: 'POST', path: '/channels', auth: true },
-  { method: 'GET', path: '/channels', auth: true },
-  { method: 'GET', path: '/channels/{id}', auth: true },
-  { method: 'PATCH', path: '/channels/{id}', auth: true },
-  { method: 'DELETE', path: '/channels/{id}', auth: true },
-  { method: 'POST', path: '/channels/{id}/authorize', auth: true },
-  { method: 'GET', path: '/channels/{id}/health', auth: true },
-];
-
-const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY']);
-
-/** The route table for the API function (all routes invoke the one `api` Lambda, as in AWS). */
-export function apiRouteTable(handler: HttpHandler, declared?: LoadedHandlers['apiRoutes']): HttpRoute[] {
-  const list = declared ?? DESIGN_API_ROUTES;
-  return list.map((r, i) => {
-    const method = r.method.toUpperCase();
-    if (!HTTP_METHODS.has(method))
-      throw new Error(`api routes[${i}].method is not an HTTP method: ${r.method}`);
-    return {
-      method: method as HttpMethod,
-      path: r.path,
-      auth: r.auth ?? !(r.path === '/' || r.path === '/oauth/callback'),
-      handler,
-      functionName: 'api',
-    };
+/** Answers for a route whose function is not running (still starting, left out, or failed to load). */
+function functionOff(name: FunctionName): HttpHandler {
+  return async () => ({
+    statusCode: 503,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: `the ${name} function is not running (starting, or it failed to load: see the host log)`,
+    }),
   });
 }
 
-const problem = (status: number, title: string, detail: string) => ({
-  statusCode: status,
-  headers: { 'content-type': 'application/problem+json' },
-  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
-});
-
-/** Until the API function exists: a clear 501 for the admin API and a small page at `/`. */
-export function placeholderRoutes(): HttpRoute[] {
-  const notBuilt: HttpHandler = async (event) =>
-    problem(
-      501,
-      'Not Implemented',
-      `the admin API (lambdas/api/handler.ts) is not built yet: ${event.routeKey}`,
-    );
-  const page: HttpHandler = async () => ({
-    statusCode: 200,
-    headers: { 'content-type': 'text/html; charset=utf-8' },
-    body:
-      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>x-channel (local)</title></head>' +
-      '<body><main><h1>x-channel is running locally</h1>' +
-      '<p>The admin API (<code>lambdas/api/handler.ts</code>) is not built yet, so there is no console to show.</p>' +
-      '<p>See <code>.x-channel/local.json</code> for the queues and endpoints.</p></main></body></html>',
-  });
-  return [
-    { method: 'GET', path: '/', auth: false, handler: page },
-    { method: 'ANY', path: '/channels', auth: true, handler: notBuilt },
-    { method: 'ANY', path: '/channels/{proxy+}', auth: true, handler: notBuilt },
-    { method: 'ANY', path: '/oauth/callback', auth: false, handler: notBuilt },
-  ];
+/**
+ * The local host's routes: every route of the table (lib/routes.ts), `admin` ones behind the bearer
+ * token, each invoking the handler of its function — or a 503 naming the function when it is off.
+ */
+export function httpRoutes(handlers: Partial<Record<FunctionName, HttpHandler>>): HttpRoute[] {
+  return ROUTES.map((r) => ({
+    method: r.method,
+    path: r.path,
+    auth: r.auth === 'admin',
+    handler: handlers[r.function] ?? functionOff(r.function),
+    functionName: r.function,
+  }));
 }

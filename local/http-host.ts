@@ -93,7 +93,7 @@ const TEN_MB = 10 * 1024 * 1024;
 /** The claims the local "authorizer" vouches for; same names as the Cognito JWT in AWS. */
 export const LOCAL_ADMIN_CLAIMS = { sub: 'local-admin', 'cognito:username': 'admin' } as const;
 
-interface CompiledRoute {
+export interface CompiledRoute {
   route: HttpRoute;
   routeKey: string;
   regex: RegExp;
@@ -135,7 +135,8 @@ export function compileRoutes(routes: HttpRoute[]): CompiledRoute[] {
   });
 }
 
-function matchRoute(
+/** The one route matcher (API Gateway's ranking); `$default` only when nothing else matches. */
+export function matchRoute(
   compiled: CompiledRoute[],
   method: string,
   path: string,

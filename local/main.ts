@@ -16,7 +16,7 @@ export { localJsonSchema, type LocalJson } from './local-json';
 /** The human-readable form of `local.json`. */
 export function banner(
   local: LocalJson,
-  stack: Pick<LocalStack, 'missing' | 'failed' | 'simulatedXProblem' | 'localJsonPath'>,
+  stack: Pick<LocalStack, 'failed' | 'simulatedXProblem' | 'localJsonPath'>,
   memory: boolean,
 ): string {
   const lines = [
@@ -35,8 +35,6 @@ export function banner(
     `  state           ${memory ? 'in memory only (--memory)' : `persisted in ${stack.localJsonPath.replace(/[\\/]local\.json$/, '')}`}`,
     `  local.json      ${stack.localJsonPath}`,
   ];
-  if (stack.missing.length)
-    lines.push(`  not built yet   ${stack.missing.map((f) => `lambdas/${f}`).join(', ')}`);
   for (const f of stack.failed) lines.push(`  failed to load  lambdas/${f.name}: ${f.reason}`);
   if (stack.simulatedXProblem) lines.push(`  simulated X     unavailable: ${stack.simulatedXProblem}`);
   lines.push(

@@ -5,7 +5,7 @@
  * call it with `memory: true` and port 0 everywhere.
  *
  * Start-up order matters:
- *  1. stand-ins + simulated X + HTTP host (placeholder routes) in parallel → their URLs are known;
+ *  1. stand-ins + simulated X + HTTP host (routes answer 503 until step 4) in parallel → their URLs are known;
  *  2. table, queues with DLQs, the X app secret, the app registered at the simulated X;
  *  3. the handler environment in `process.env` — before any handler is imported (cold start reads it);
  *  4. handlers imported, then routes, schedule and event sources switched on; `local.json` written.
@@ -35,7 +35,7 @@ import {
   type SqsEventSource,
   type SqsHandler,
 } from './event-source';
-import { apiRouteTable, loadHandlers, placeholderRoutes, REPO_ROOT, type FunctionName } from './handlers';
+import { httpRoutes, loadHandlers, REPO_ROOT, type FunctionName } from './handlers';
 import { startHttpHost, type HttpHandler, type HttpHost } from './http-host';
 import { writeLocalJson, type LocalJson } from './local-json';
 import type { PortSettings } from './options';
@@ -62,7 +62,7 @@ export interface StartLocalOptions {
   dynamodbEndpoint?: string;
   /** Default `x-channel`; give a unique one when sharing a DynamoDB Local. */
   tableName?: string;
-  /** Which functions to load (default all four that exist). */
+  /** Which functions to load (default all four). */
   functions?: readonly FunctionName[];
   /** Simulated customers' mentions and DMs per minute to the signed-in accounts (default 0: off). */
   crowdPerMinute?: number;
@@ -77,9 +77,7 @@ export interface LocalStack {
   localJson: LocalJson;
   /** Where `local.json` was written. */
   localJsonPath: string;
-  /** Functions that are not built yet (their routes/schedule/consumer are off). */
-  missing: FunctionName[];
-  /** Functions that exist but failed to load, with the reason (they are off). */
+  /** Functions that failed to load, with the reason (their routes answer 503; schedule/consumer are off). */
   failed: Array<{ name: FunctionName; reason: string }>;
   /** Whether the simulated X could be started (false: `sim/x` is not built yet, or real X). */
   simulatedX: boolean;
@@ -237,7 +235,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
           }).then((x) => (stops.push(['simulated X', () => x.stop()]), x))
         : undefined,
       startHttpHost({
-        routes: placeholderRoutes(),
+        // every route answers 503 until its function is imported (step 4)
+        routes: httpRoutes({}),
         adminToken: state.adminToken,
         port: ports.api,
         region,
@@ -318,7 +317,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     for (const f of loaded.failed) {
       log.error('handler failed to load; it is off', { functionName: f.name, reason: f.reason });
     }
-    if (handlers.api) host.setRoutes(apiRouteTable(handlers.api as HttpHandler, loaded.apiRoutes));
+    host.setRoutes(httpRoutes(handlers as Partial<Record<FunctionName, HttpHandler>>));
 
     const sources: SqsEventSource[] = [];
     const sourceByFunction: Partial<Record<FunctionName, SqsEventSource>> = {};
@@ -383,7 +382,6 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     return {
       localJson,
       localJsonPath,
-      missing: loaded.missing,
       failed: loaded.failed,
       simulatedX: Boolean(simX),
       ...(sim.reason ? { simulatedXProblem: sim.reason } : {}),

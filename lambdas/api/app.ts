@@ -1,69 +1,103 @@
 /**
- * The admin API as one Lambda handler: matches the route table (so it works behind per-route
- * integrations and a `$default` catch-all alike), checks the caller, runs the route, and maps every
- * failure to problem+json. Bad input is always 4xx; an unknown error is a 500 with a request id,
- * logged by name only (vendor errors can carry headers with tokens).
+ * The admin API as one middy handler (STYLE.md §3). API Gateway (and the local host) match each
+ * request against the one route table (lib/routes.ts) and put the matched `routeKey` into the event,
+ * so this function never matches paths; it looks the operation up by that key. Around the operation:
+ * - `routeByKey` (before): the operation for `event.routeKey`; a key the table does not give this
+ *   function is a 404 (405 with `Allow` when the table has its path under other methods);
+ * - `requireAdmin` (before): an `admin` route without the authorizer's `sub` claim is a 401 — defence
+ *   in depth, API Gateway's JWT authorizer (or the local host) refuses it first;
+ * - `problemOnError` (onError): every failure becomes problem+json. Bad input is always 4xx; an
+ *   unknown error is a 500 with a request id, logged by name only (vendor errors can carry headers
+ *   with tokens).
  */
 import { randomUUID } from 'node:crypto';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { assertNever, isChannelError, type ChannelError } from '../../core/errors';
+import { routeKey, routesOf, type Route } from '../../lib/routes';
 import type { ApiDeps } from './compose';
+import { operations, RequestProblem, type ApiOperationId, type Operation } from './operations';
 import { problem } from './problem';
-import { apiRoutes, RequestProblem, type ApiRoute } from './routes';
 
-interface CompiledRoute {
-  route: ApiRoute;
-  regex: RegExp;
-  names: string[];
-  rank: number;
+/** The Lambda context as the operation sees it: `routeByKey` and `requireAdmin` fill in `api`. */
+export interface ApiContext extends Context {
+  api: { route: Route; operation: Operation; requestId: string; sub: string | null };
 }
 
-function compile(route: ApiRoute): CompiledRoute {
-  const names: string[] = [];
-  let rank = 0;
-  const parts = route.path.split('/').map((seg) => {
-    const greedy = /^\{(\w+)\+\}$/.exec(seg);
-    if (greedy) {
-      names.push(greedy[1]);
-      return '(.+)';
-    }
-    const param = /^\{(\w+)\}$/.exec(seg);
-    if (param) {
-      names.push(param[1]);
-      rank += 1;
-      return '([^/]+)';
-    }
-    rank += 10;
-    return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  });
-  return { route, regex: new RegExp(`^${parts.join('/')}$`), names, rank };
+type ApiMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, ApiContext>;
+
+const byKey = new Map<string, { route: Route; operation: Operation }>(
+  routesOf('api').map((r) => [
+    routeKey(r),
+    { route: r, operation: operations[r.operationId as ApiOperationId] },
+  ]),
+);
+
+function requestIdOf(event: APIGatewayProxyEventV2, context?: Context): string {
+  return event.requestContext?.requestId ?? context?.awsRequestId ?? randomUUID();
 }
 
-const compiled = apiRoutes.map(compile).sort((a, b) => b.rank - a.rank);
-
-/** Finds the route for a method and path; `allowed` lists methods of a path matched by others. */
-export function matchRoute(method: string, path: string) {
-  const allowed = new Set<string>();
-  for (const c of compiled) {
-    const m = c.regex.exec(path);
-    if (!m) continue;
-    if (c.route.method !== method) {
-      allowed.add(c.route.method);
-      continue;
-    }
-    const params: Record<string, string> = {};
-    c.names.forEach((n, i) => {
-      try {
-        params[n] = decodeURIComponent(m[i + 1]);
-      } catch {
-        params[n] = m[i + 1];
+/** Finds the operation for `event.routeKey` (set by API Gateway and the local host). */
+export function routeByKey(): ApiMiddleware {
+  return {
+    before(request) {
+      const { event, context } = request;
+      const requestId = requestIdOf(event, context);
+      const found = byKey.get(event.routeKey ?? '$default');
+      if (found) {
+        context.api = { ...found, requestId, sub: null };
+        return;
       }
-    });
-    return { route: c.route, params, allowed };
-  }
-  return { route: undefined, params: {}, allowed };
+      const [method, path] = (event.routeKey ?? '$default').split(' ');
+      const allowed = routesOf('api')
+        .filter((r) => path !== undefined && r.path === path)
+        .map((r) => r.method);
+      throw new RequestProblem(
+        allowed.length
+          ? problem({
+              status: 405,
+              code: 'method_not_allowed',
+              title: 'Method not allowed',
+              detail: `${method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(', ')}`,
+              requestId,
+              headers: { allow: allowed.join(', ') },
+            })
+          : problem({
+              status: 404,
+              code: 'not_found',
+              title: 'Not found',
+              detail: `no route for ${event.requestContext?.http?.method ?? method} ${(event.rawPath ?? '').slice(0, 200)}`,
+              requestId,
+            }),
+      );
+    },
+  };
+}
+
+/** Admin routes need the `sub` claim of the JWT authorizer (the local host sets the same claims). */
+export function requireAdmin(): ApiMiddleware {
+  return {
+    before({ event, context }) {
+      const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
+        ?.authorizer?.jwt?.claims;
+      const sub = typeof claims?.sub === 'string' && claims.sub ? claims.sub : null;
+      context.api.sub = sub;
+      if (context.api.route.auth === 'admin' && !sub) {
+        throw new RequestProblem(
+          problem({
+            status: 401,
+            code: 'unauthenticated',
+            title: 'Authentication required',
+            detail: 'send Authorization: Bearer <token> of an admin',
+            errors: [{ field: 'header.authorization', message: 'missing or invalid bearer token' }],
+            requestId: context.api.requestId,
+            headers: { 'www-authenticate': 'Bearer' },
+          }),
+        );
+      }
+    },
+  };
 }
 
 function statusOf(e: ChannelError): { status: number; title: string; retryAfter?: number } {
@@ -89,69 +123,22 @@ function statusOf(e: ChannelError): { status: number; title: string; retryAfter?
   }
 }
 
-function stripStage(event: APIGatewayProxyEventV2): string {
-  const path = event.rawPath || '/';
-  const stage = event.requestContext?.stage;
-  if (stage && stage !== '$default' && (path === `/${stage}` || path.startsWith(`/${stage}/`))) {
-    return path.slice(stage.length + 1) || '/';
-  }
-  return path;
-}
-
-/** The plain async handler over composed dependencies. */
-export function createApiHandler(deps: ApiDeps) {
-  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyResultV2> => {
-    const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? randomUUID();
-    const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
-    const path = stripStage(event);
-    const { route, params, allowed } = matchRoute(method, path);
-    if (!route) {
-      return allowed.size
-        ? problem({
-            status: 405,
-            code: 'method_not_allowed',
-            title: 'Method not allowed',
-            detail: `${method} is not allowed on ${path.slice(0, 200)}; allowed: ${[...allowed].join(', ')}`,
-            requestId,
-            headers: { allow: [...allowed].join(', ') },
-          })
-        : problem({
-            status: 404,
-            code: 'not_found',
-            title: 'Not found',
-            detail: `no route for ${method} ${path.slice(0, 200)}`,
-            requestId,
-          });
-    }
-    const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
-      ?.authorizer?.jwt?.claims;
-    const sub = typeof claims?.sub === 'string' && claims.sub ? claims.sub : null;
-    if (route.auth && !sub) {
-      // defence in depth: API Gateway's JWT authorizer (or the local host) should have refused already
-      return problem({
-        status: 401,
-        code: 'unauthenticated',
-        title: 'Authentication required',
-        detail: 'send Authorization: Bearer <token> of an admin',
-        errors: [{ field: 'header.authorization', message: 'missing or invalid bearer token' }],
-        requestId,
-        headers: { 'www-authenticate': 'Bearer' },
-      });
-    }
-    try {
-      return await route.handle({ event, deps, params, sub, requestId });
-    } catch (e) {
-      if (e instanceof RequestProblem) return e.response;
+/** Maps every failure to problem+json: request problems as built, `ChannelError` by kind, the rest 500. */
+export function problemOnError(deps: Pick<ApiDeps, 'logger'>): ApiMiddleware {
+  return {
+    onError(request) {
+      const e = request.error;
+      const requestId = request.context.api?.requestId ?? requestIdOf(request.event, request.context);
+      const operationId = request.context.api?.route.operationId;
+      if (e instanceof RequestProblem) {
+        request.response = e.response;
+        return;
+      }
       if (isChannelError(e)) {
         const { status, title, retryAfter } = statusOf(e);
         if (status >= 500)
-          deps.logger.warn('request failed', {
-            requestId,
-            code: e.code,
-            kind: e.kind,
-            operationId: route.operationId,
-          });
-        return problem({
+          deps.logger.warn('request failed', { requestId, code: e.code, kind: e.kind, operationId });
+        request.response = problem({
           status,
           code: e.code,
           title,
@@ -160,26 +147,44 @@ export function createApiHandler(deps: ApiDeps) {
           requestId,
           headers: retryAfter ? { 'retry-after': String(retryAfter) } : undefined,
         });
+        return;
       }
-      deps.logger.error('unexpected error', {
-        requestId,
-        operationId: route.operationId,
-        errorName: (e as Error)?.name ?? typeof e,
-      });
-      return problem({
+      deps.logger.error('unexpected error', { requestId, operationId, errorName: e?.name ?? typeof e });
+      request.response = problem({
         status: 500,
         code: 'internal',
         title: 'Internal error',
         detail: `an unexpected error occurred; quote request id ${requestId} when reporting it`,
         requestId,
       });
-    }
+    },
   };
 }
 
-/** The handler as deployed: middy + Powertools logger context around `createApiHandler`. */
-export function createMiddyApiHandler(deps: ApiDeps) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+/** The api function as Lambda (and the local host) calls it. */
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** The handler as deployed: Powertools logger context, routing, auth and problem mapping around the operation. */
+export function createApp(deps: ApiDeps): ApiHandler {
+  const app = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, ApiContext>()
     .use(injectLambdaContext(deps.logger))
-    .handler(createApiHandler(deps));
+    .use(routeByKey())
+    .use(requireAdmin())
+    .use(problemOnError(deps))
+    .handler((event, context) => {
+      const { operation, requestId, sub } = context.api;
+      return operation({
+        event,
+        deps,
+        params: (event.pathParameters ?? {}) as Record<string, string>,
+        sub,
+        requestId,
+      });
+    });
+  // Lambda passes (event, context); middy's third argument only serves response streaming, and
+  // `routeByKey` adds `api` to the context before anything reads it.
+  return app as unknown as ApiHandler;
 }

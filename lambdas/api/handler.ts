@@ -1,11 +1,9 @@
 /**
  * Lambda entry of the admin API (STYLE.md §3): config and adapters at cold start, then middy.
- * Routes: ./routes.ts. Behaviour: ./app.ts.
+ * Routes: lib/routes.ts. Operations: ./operations.ts. Routing, auth and errors: ./app.ts.
  */
-import { createMiddyApiHandler } from './app';
+import { createApp } from './app';
 import { compose } from './compose';
 import { loadApiConfig } from './config';
 
-const deps = compose(loadApiConfig(process.env));
-
-export const handler = createMiddyApiHandler(deps);
+export const handler = createApp(compose(loadApiConfig(process.env)));

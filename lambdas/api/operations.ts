@@ -1,8 +1,9 @@
 /**
- * The admin API's route table: method, path pattern (API Gateway syntax), whether the JWT
- * authorizer protects it, its OpenAPI `operationId`, and its implementation. The local host and the
- * CDK construct read `method`/`path`/`auth` to register routes; a test checks the table against
- * docs/openapi.yaml.
+ * The admin API's operations, one per `operationId` of the route table (lib/routes.ts, `function:
+ * 'api'`), and the request parsing they share. `app.ts` picks the operation for the event's
+ * `routeKey`, checks the caller and maps errors; an operation only parses, calls core and serializes.
+ * The local host and the CDK construct read the routes from the table; a test checks that every
+ * route of the api function has exactly one operation here.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -11,6 +12,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import type { z } from 'zod';
+import { serveConsole } from '../../console/serve';
 import {
   completeSignIn,
   createChannel,
@@ -23,9 +25,10 @@ import {
 } from '../../core/channels';
 import { invalidInput, isChannelError } from '../../core/errors';
 import { sha256Hex } from '../../core/oauth';
+import type { ROUTES } from '../../lib/routes';
 import { renderCallbackPage } from './callback-page';
 import type { ApiDeps } from './compose';
-import { fieldProblems, problem, validationProblem, type FieldProblem } from './problem';
+import { fieldProblems, problem, validationProblem } from './problem';
 import {
   authorizeBodySchema,
   channelIdSchema,
@@ -35,28 +38,22 @@ import {
 } from './schemas';
 import { serializeChannel, serializeHealth } from './serialize';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-/** What a route implementation gets. */
+/** What an operation gets. */
 export interface RouteContext {
   event: APIGatewayProxyEventV2;
   deps: ApiDeps;
-  /** Path parameters matched from the route's pattern. */
+  /** Path parameters API Gateway (or the local host) matched from the route's pattern. */
   params: Record<string, string>;
-  /** The admin's `sub` claim (auth routes only). */
+  /** The admin's `sub` claim (admin routes only). */
   sub: string | null;
   requestId: string;
 }
 
-export interface ApiRoute {
-  method: HttpMethod;
-  /** API Gateway route path, e.g. `/channels/{id}` or `/assets/{proxy+}`. */
-  path: string;
-  /** Protected by the JWT authorizer (and re-checked by the handler). */
-  auth: boolean;
-  operationId: string;
-  handle(ctx: RouteContext): Promise<APIGatewayProxyResultV2>;
-}
+/** One route's implementation. */
+export type Operation = (ctx: RouteContext) => Promise<APIGatewayProxyResultV2>;
+
+/** The operations of the routes the table gives the api function. */
+export type ApiOperationId = Extract<(typeof ROUTES)[number], { function: 'api' }>['operationId'];
 
 /** Thrown by request parsing; the handler turns it into a 4xx problem. */
 export class RequestProblem extends Error {
@@ -173,233 +170,155 @@ function ifMatchVersion(ctx: RouteContext): number | undefined {
   return Number(m[1]);
 }
 
-async function serveConsoleRoute(ctx: RouteContext): Promise<APIGatewayProxyResultV2> {
-  let serve:
-    | ((event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> | APIGatewayProxyResultV2)
-    | undefined;
-  try {
-    // The console is built by another part of the repo; it may not exist in every checkout.
-    // eslint-disable-next-line @typescript-eslint/ban-ts-comment -- ts-expect-error would fail once console/serve.ts exists
-    // @ts-ignore -- the module is optional: absent → 404 below (ts-expect-error would fail once it exists)
-    serve = (await import('../../console/serve')).serveConsole;
-  } catch {
-    serve = undefined;
-  }
-  if (typeof serve !== 'function') {
-    return problem({
-      status: 404,
-      code: 'console_not_built',
-      title: 'Admin console not available',
-      detail: 'the admin console is not part of this build; the admin API is available under /channels',
-      requestId: ctx.requestId,
+const serveConsoleRoute: Operation = async (ctx) => serveConsole(ctx.event);
+
+/** The api function's operations, by the `operationId` of their route (lib/routes.ts). */
+export const operations: Readonly<Record<ApiOperationId, Operation>> = {
+  getConsole: serveConsoleRoute,
+  getConsoleAsset: serveConsoleRoute,
+  async createChannel(ctx) {
+    const body = parseOrThrow(createChannelBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
+    const { channel, warnings } = await createChannel(ctx.deps, body);
+    ctx.deps.logger.info('channel created', { channelId: channel.id, adminSub: ctx.sub });
+    return json(
+      201,
+      { ...serializeChannel(channel), warnings },
+      { location: `/channels/${channel.id}`, etag: `"${channel.version}"` },
+    );
+  },
+  async listChannels(ctx) {
+    const query = parseOrThrow(
+      listQuerySchema,
+      ctx.event.queryStringParameters ?? {},
+      'query',
+      ctx.requestId,
+    );
+    const page = await listChannels(ctx.deps, query).catch((e) => {
+      if (isChannelError(e) && e.kind === 'invalid_input' && e.field === 'cursor') {
+        throw invalidInput('query.cursor', 'not a cursor returned by this API');
+      }
+      throw e;
     });
-  }
-  return serve(ctx.event);
-}
-
-export const apiRoutes: readonly ApiRoute[] = [
-  { method: 'GET', path: '/', auth: false, operationId: 'getConsole', handle: serveConsoleRoute },
-  {
-    method: 'GET',
-    path: '/assets/{proxy+}',
-    auth: false,
-    operationId: 'getConsoleAsset',
-    handle: serveConsoleRoute,
+    return json(200, { items: page.items.map(serializeChannel), nextCursor: page.nextCursor ?? null });
   },
-  {
-    method: 'POST',
-    path: '/channels',
-    auth: true,
-    operationId: 'createChannel',
-    async handle(ctx) {
-      const body = parseOrThrow(createChannelBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
-      const { channel, warnings } = await createChannel(ctx.deps, body);
-      ctx.deps.logger.info('channel created', { channelId: channel.id, adminSub: ctx.sub });
-      return json(
-        201,
-        { ...serializeChannel(channel), warnings },
-        { location: `/channels/${channel.id}`, etag: `"${channel.version}"` },
-      );
-    },
+  async getChannel(ctx) {
+    const channel = await getChannel(ctx.deps, channelIdParam(ctx));
+    return json(200, serializeChannel(channel), { etag: `"${channel.version}"` });
   },
-  {
-    method: 'GET',
-    path: '/channels',
-    auth: true,
-    operationId: 'listChannels',
-    async handle(ctx) {
-      const query = parseOrThrow(
-        listQuerySchema,
-        ctx.event.queryStringParameters ?? {},
-        'query',
-        ctx.requestId,
-      );
-      const page = await listChannels(ctx.deps, query).catch((e) => {
-        if (isChannelError(e) && e.kind === 'invalid_input' && e.field === 'cursor') {
-          throw invalidInput('query.cursor', 'not a cursor returned by this API');
-        }
-        throw e;
-      });
-      return json(200, { items: page.items.map(serializeChannel), nextCursor: page.nextCursor ?? null });
-    },
+  async patchChannel(ctx) {
+    const id = channelIdParam(ctx);
+    const { version, ...body } = parseOrThrow(
+      patchChannelBodySchema,
+      readJsonBody(ctx),
+      'body',
+      ctx.requestId,
+    );
+    const fromHeader = ifMatchVersion(ctx);
+    if (fromHeader !== undefined && version !== undefined && fromHeader !== version) {
+      throw invalidInput('body.version', `differs from If-Match (${fromHeader})`);
+    }
+    if (Object.keys(body).length === 0) {
+      throw invalidInput('body', 'name at least one field to change');
+    }
+    const { channel, warnings } = await patchChannel(ctx.deps, id, {
+      ...body,
+      expectedVersion: version ?? fromHeader,
+    });
+    ctx.deps.logger.info('channel changed', {
+      channelId: id,
+      adminSub: ctx.sub,
+      fields: Object.keys(body),
+    });
+    return json(200, { ...serializeChannel(channel), warnings }, { etag: `"${channel.version}"` });
   },
-  {
-    method: 'GET',
-    path: '/channels/{id}',
-    auth: true,
-    operationId: 'getChannel',
-    async handle(ctx) {
-      const channel = await getChannel(ctx.deps, channelIdParam(ctx));
-      return json(200, serializeChannel(channel), { etag: `"${channel.version}"` });
-    },
+  async deleteChannel(ctx) {
+    const outcome = await deleteChannel(ctx.deps, channelIdParam(ctx));
+    ctx.deps.logger.info('channel deleted', {
+      channelId: outcome.id,
+      adminSub: ctx.sub,
+      revokedAtX: outcome.revokedAtX,
+    });
+    return json(200, outcome);
   },
-  {
-    method: 'PATCH',
-    path: '/channels/{id}',
-    auth: true,
-    operationId: 'patchChannel',
-    async handle(ctx) {
-      const id = channelIdParam(ctx);
-      const { version, ...body } = parseOrThrow(
-        patchChannelBodySchema,
-        readJsonBody(ctx),
-        'body',
-        ctx.requestId,
-      );
-      const fromHeader = ifMatchVersion(ctx);
-      if (fromHeader !== undefined && version !== undefined && fromHeader !== version) {
-        throw invalidInput('body.version', `differs from If-Match (${fromHeader})`);
-      }
-      if (Object.keys(body).length === 0) {
-        throw invalidInput('body', 'name at least one field to change');
-      }
-      const { channel, warnings } = await patchChannel(ctx.deps, id, {
-        ...body,
-        expectedVersion: version ?? fromHeader,
-      });
-      ctx.deps.logger.info('channel changed', {
-        channelId: id,
-        adminSub: ctx.sub,
-        fields: Object.keys(body),
-      });
-      return json(200, { ...serializeChannel(channel), warnings }, { etag: `"${channel.version}"` });
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/channels/{id}',
-    auth: true,
-    operationId: 'deleteChannel',
-    async handle(ctx) {
-      const outcome = await deleteChannel(ctx.deps, channelIdParam(ctx));
-      ctx.deps.logger.info('channel deleted', {
-        channelId: outcome.id,
-        adminSub: ctx.sub,
-        revokedAtX: outcome.revokedAtX,
-      });
-      return json(200, outcome);
-    },
-  },
-  {
-    method: 'POST',
-    path: '/channels/{id}/authorize',
-    auth: true,
-    operationId: 'authorizeChannel',
-    async handle(ctx) {
-      const id = channelIdParam(ctx);
-      parseOrThrow(authorizeBodySchema, readJsonBody(ctx, true), 'body', ctx.requestId);
-      const { config } = ctx.deps;
-      const origin = requestOrigin(ctx.event);
-      const binding =
-        config.OAUTH_BROWSER_BINDING === 'strict' ? randomBytes(32).toString('base64url') : null;
-      const result = await startAuthorization(ctx.deps, {
-        channelId: id,
-        adminSub: ctx.sub!,
-        redirectUri: config.OAUTH_REDIRECT_URI ?? `${origin}/oauth/callback`,
-        browserBindingHash: binding ? sha256Hex(binding) : null,
-      });
-      const state = new URL(result.authorizeUrl).searchParams.get('state')!;
-      const secure = origin.startsWith('https:') ? '; Secure' : '';
-      ctx.deps.logger.info('sign-in started', { channelId: id, adminSub: ctx.sub });
-      return {
-        ...json(200, result),
-        ...(binding
-          ? {
-              cookies: [
-                `${bindingCookieName(state)}=${binding}; Path=/oauth/callback; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
-              ],
-            }
-          : {}),
-      };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/channels/{id}/health',
-    auth: true,
-    operationId: 'getChannelHealth',
-    async handle(ctx) {
-      const channel = await getChannel(ctx.deps, channelIdParam(ctx));
-      // X's app-wide write budgets are shared by every channel: say when one is spent (DESIGN.md)
-      const appBudgets = ctx.deps.appBudgets ? await ctx.deps.appBudgets() : undefined;
-      return json(200, { ...serializeHealth(channel), ...(appBudgets ? { appBudgets } : {}) });
-    },
-  },
-  {
-    method: 'GET',
-    path: '/oauth/callback',
-    auth: false,
-    operationId: 'oauthCallback',
-    async handle(ctx) {
-      const { event, deps } = ctx;
-      const q = new URLSearchParams(event.rawQueryString ?? '');
-      const single = (k: string) => {
-        const all = q.getAll(k);
-        return all.length === 1 ? all[0] : all.length > 1 ? '\u0000repeated' : undefined;
-      };
-      const state = single('state');
-      const code = single('code');
-      const error = single('error');
-      const cookieName = state ? bindingCookieName(state) : undefined;
-      const cookies = event.cookies ?? [];
-      const browserBinding = cookieName
-        ? cookies
-            .map((c) => c.trim())
-            .find((c) => c.startsWith(`${cookieName}=`))
-            ?.slice(cookieName.length + 1)
-        : undefined;
-      const repeated = [state, code, error].includes('\u0000repeated');
-      const outcome: SignInOutcome = repeated
+  async authorizeChannel(ctx) {
+    const id = channelIdParam(ctx);
+    parseOrThrow(authorizeBodySchema, readJsonBody(ctx, true), 'body', ctx.requestId);
+    const { config } = ctx.deps;
+    const origin = requestOrigin(ctx.event);
+    const binding = config.OAUTH_BROWSER_BINDING === 'strict' ? randomBytes(32).toString('base64url') : null;
+    const result = await startAuthorization(ctx.deps, {
+      channelId: id,
+      adminSub: ctx.sub!,
+      redirectUri: config.OAUTH_REDIRECT_URI ?? `${origin}/oauth/callback`,
+      browserBindingHash: binding ? sha256Hex(binding) : null,
+    });
+    const state = new URL(result.authorizeUrl).searchParams.get('state')!;
+    const secure = origin.startsWith('https:') ? '; Secure' : '';
+    ctx.deps.logger.info('sign-in started', { channelId: id, adminSub: ctx.sub });
+    return {
+      ...json(200, result),
+      ...(binding
         ? {
-            ok: false,
-            error: 'invalid_request',
-            status: 400,
-            message: 'The sign-in answer repeats a parameter. Start again from the console.',
+            cookies: [
+              `${bindingCookieName(state)}=${binding}; Path=/oauth/callback; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
+            ],
           }
-        : await completeSignIn(deps, { state, code, error, browserBinding });
-      deps.logger.info('sign-in callback', {
-        channelId: outcome.channelId,
-        outcome: outcome.ok ? 'connected' : outcome.error,
-        accountId: outcome.ok ? outcome.account.id : undefined,
-      });
-      if (outcome.ok && deps.pollJobs) {
-        // Poll right away so the admin sees traffic without waiting for the next dispatcher tick.
-        // Best effort: the channel is due now in the dispatcher's index anyway.
-        await deps.pollJobs
-          .send([{ channelId: outcome.channelId, tick: deps.clock.now().toISOString() }])
-          .then((r) => {
-            if (r.failed.length) deps.logger.warn('first poll not queued', { channelId: outcome.channelId });
-          })
-          .catch(() => deps.logger.warn('first poll not queued', { channelId: outcome.channelId }));
-      }
-      const consoleOrigin = deps.config.CONSOLE_ORIGIN ?? requestOrigin(event);
-      const clear =
-        cookieName && browserBinding
-          ? [`${cookieName}=; Path=/oauth/callback; Max-Age=0; HttpOnly; SameSite=Lax`]
-          : [];
-      return renderCallbackPage(outcome, consoleOrigin, { cookies: clear });
-    },
+        : {}),
+    };
   },
-];
-
-export type { FieldProblem };
+  async getChannelHealth(ctx) {
+    const channel = await getChannel(ctx.deps, channelIdParam(ctx));
+    // X's app-wide write budgets are shared by every channel: say when one is spent (DESIGN.md)
+    const appBudgets = ctx.deps.appBudgets ? await ctx.deps.appBudgets() : undefined;
+    return json(200, { ...serializeHealth(channel), ...(appBudgets ? { appBudgets } : {}) });
+  },
+  async oauthCallback(ctx) {
+    const { event, deps } = ctx;
+    const q = new URLSearchParams(event.rawQueryString ?? '');
+    const single = (k: string) => {
+      const all = q.getAll(k);
+      return all.length === 1 ? all[0] : all.length > 1 ? '\u0000repeated' : undefined;
+    };
+    const state = single('state');
+    const code = single('code');
+    const error = single('error');
+    const cookieName = state ? bindingCookieName(state) : undefined;
+    const cookies = event.cookies ?? [];
+    const browserBinding = cookieName
+      ? cookies
+          .map((c) => c.trim())
+          .find((c) => c.startsWith(`${cookieName}=`))
+          ?.slice(cookieName.length + 1)
+      : undefined;
+    const repeated = [state, code, error].includes('\u0000repeated');
+    const outcome: SignInOutcome = repeated
+      ? {
+          ok: false,
+          error: 'invalid_request',
+          status: 400,
+          message: 'The sign-in answer repeats a parameter. Start again from the console.',
+        }
+      : await completeSignIn(deps, { state, code, error, browserBinding });
+    deps.logger.info('sign-in callback', {
+      channelId: outcome.channelId,
+      outcome: outcome.ok ? 'connected' : outcome.error,
+      accountId: outcome.ok ? outcome.account.id : undefined,
+    });
+    if (outcome.ok && deps.pollJobs) {
+      // Poll right away so the admin sees traffic without waiting for the next dispatcher tick.
+      // Best effort: the channel is due now in the dispatcher's index anyway.
+      await deps.pollJobs
+        .send([{ channelId: outcome.channelId, tick: deps.clock.now().toISOString() }])
+        .then((r) => {
+          if (r.failed.length) deps.logger.warn('first poll not queued', { channelId: outcome.channelId });
+        })
+        .catch(() => deps.logger.warn('first poll not queued', { channelId: outcome.channelId }));
+    }
+    const consoleOrigin = deps.config.CONSOLE_ORIGIN ?? requestOrigin(event);
+    const clear =
+      cookieName && browserBinding
+        ? [`${cookieName}=; Path=/oauth/callback; Max-Age=0; HttpOnly; SameSite=Lax`]
+        : [];
+    return renderCallbackPage(outcome, consoleOrigin, { cookies: clear });
+  },
+};

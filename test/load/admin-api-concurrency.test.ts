@@ -4,7 +4,7 @@
  * no update is lost, a losing writer gets a clear answer it can retry, and a short burst of reads from
  * a second process gets no 5xx.
  *
- * What the API does with a race (lambdas/api/routes.ts, core/channels.ts `patchChannel`): every change
+ * What the API does with a race (lambdas/api/operations.ts, core/channels.ts `patchChannel`): every change
  * is a conditional write on the channel's `version`.
  * - With `If-Match` the admin asked for "this change on that version": a lost race is 412
  *   `version_mismatch` at once.

@@ -3,7 +3,7 @@
  * non-JSON bytes), the admin API never answers 5xx, and a refused request writes nothing.
  */
 import fc from 'fast-check';
-import { createApiHandler } from '../../lambdas/api/app';
+import { createApp } from '../../lambdas/api/app';
 import { call } from '../unit/api/events';
 import { fakeApiDeps } from '../unit/api/deps';
 
@@ -52,7 +52,7 @@ const body = fc.oneof(
 describe('admin API never 5xx, never half-writes', () => {
   it('POST /channels', async () => {
     const h = fakeApiDeps();
-    const handler = createApiHandler(h.deps);
+    const handler = createApp(h.deps);
     await fc.assert(
       fc.asyncProperty(body, async (raw) => {
         const before = h.channels.items.size;
@@ -70,7 +70,7 @@ describe('admin API never 5xx, never half-writes', () => {
 
   it('PATCH /channels/{id}', async () => {
     const h = fakeApiDeps();
-    const handler = createApiHandler(h.deps);
+    const handler = createApp(h.deps);
     const created = await call(handler, {
       method: 'POST',
       path: '/channels',
@@ -90,7 +90,7 @@ describe('admin API never 5xx, never half-writes', () => {
 
   it('random paths and ids', async () => {
     const h = fakeApiDeps();
-    const handler = createApiHandler(h.deps);
+    const handler = createApp(h.deps);
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT'),

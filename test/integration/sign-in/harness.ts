@@ -6,7 +6,7 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { createMiddyApiHandler } from '../../../lambdas/api/app';
+import { createApp } from '../../../lambdas/api/app';
 import { compose, type ApiDeps } from '../../../lambdas/api/compose';
 import { loadApiConfig } from '../../../lambdas/api/config';
 import { startSimX, type SimX } from '../../../sim/x/server';
@@ -63,7 +63,7 @@ export async function startWorld(
     ...extraEnv,
   });
   const deps = compose(config, { clients: aws.clients, clock: { now: () => new Date(now) } });
-  const handler = createMiddyApiHandler(deps) as unknown as ApiFn;
+  const handler: ApiFn = createApp(deps);
   return {
     aws,
     sim,

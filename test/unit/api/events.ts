@@ -1,6 +1,8 @@
 /** Builds API Gateway HTTP API (payload v2) events the way API Gateway delivers them to the function. */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { httpRoutes } from '../../../local/handlers';
+import { compileRoutes, matchRoute } from '../../../local/http-host';
 
 export interface EventInput {
   method: string;
@@ -12,6 +14,22 @@ export interface EventInput {
   sub?: string | null;
   cookies?: string[];
   host?: string;
+  /**
+   * The route key API Gateway sends. Default: the route the local host's matcher finds for method and
+   * path in the route table (lib/routes.ts), with its path parameters; `$default` when none matches.
+   */
+  routeKey?: string;
+}
+
+const compiled = compileRoutes(httpRoutes({}));
+
+/** What API Gateway puts into the event for a request: the matched route's key and path parameters. */
+function route(input: EventInput): { routeKey: string; pathParameters?: Record<string, string> } {
+  if (input.routeKey) return { routeKey: input.routeKey };
+  const matched = matchRoute(compiled, input.method.toUpperCase(), input.path);
+  if (!matched) return { routeKey: '$default' };
+  const { c, params } = matched;
+  return { routeKey: c.routeKey, ...(Object.keys(params).length ? { pathParameters: params } : {}) };
 }
 
 export const API_HOST = 'api.x-channel.test';
@@ -36,9 +54,11 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
   const qsp: Record<string, string> = {};
   // API Gateway joins repeated query parameters with commas
   for (const k of new Set(params.keys())) qsp[k] = params.getAll(k).join(',');
+  const { routeKey, pathParameters } = route(input);
   return {
     version: '2.0',
-    routeKey: '$default',
+    routeKey,
+    ...(pathParameters ? { pathParameters } : {}),
     rawPath: input.path,
     rawQueryString: query,
     headers,
@@ -57,7 +77,7 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
         userAgent: 'jest',
       },
       requestId: randomUUID(),
-      routeKey: '$default',
+      routeKey,
       stage: '$default',
       time: new Date().toISOString(),
       timeEpoch: Date.now(),

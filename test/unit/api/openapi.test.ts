@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { apiRoutes } from '../../../lambdas/api/routes';
+import { operations } from '../../../lambdas/api/operations';
 import { ROUTES, routesOf } from '../../../lib/routes';
 import { requestBodySchemas } from '../../../lambdas/api/schemas';
 
@@ -32,8 +32,8 @@ describe('docs/openapi.yaml', () => {
   });
 
   it('the api function implements exactly the routes the table gives it', () => {
-    const implemented = apiRoutes.map((r) => `${r.method} ${r.path} ${r.operationId} ${r.auth}`);
-    const table = routesOf('api').map((r) => `${r.method} ${r.path} ${r.operationId} ${r.auth === 'admin'}`);
+    const implemented = Object.keys(operations);
+    const table = routesOf('api').map((r) => r.operationId);
     expect(implemented.sort()).toEqual(table.sort());
   });
 
