@@ -1,7 +1,8 @@
 /**
  * The admin API room of {@link XChannel}: the Cognito user pool of the admins (or the one given), the
- * HTTP API's stage with its throttle and access logs, and the routes with the JWT authorizer on every
- * admin route. The public routes carry their reason as a cdk-nag acknowledgement.
+ * HTTP API's stage with its throttle and access logs, and the routes: only those of the route table
+ * (`lib/routes.ts`), with the JWT authorizer on every admin route; the public routes carry their reason
+ * as a cdk-nag acknowledgement.
  */
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -19,7 +20,10 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { HandlerName } from './handlers';
+import { ROUTES, type Route } from './routes';
 import type { XChannelProps } from './x-channel-props';
+import { pascal } from './x-channel-queues';
 
 /** Who may use the admin API and console, and how the console signs them in. */
 export interface AdminAuth {
@@ -111,15 +115,19 @@ export function createAdminAuth(
 
 /** What the stage and routes need. */
 export interface ApiRoutesOptions {
-  /** The function serving the API. */
-  readonly fn: lambda.IFunction;
+  /** The functions, by name; each route of `lib/routes.ts` goes to the one it names. */
+  readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
   readonly authorizer: HttpUserPoolAuthorizer;
   /** @default - 20 requests per second, bursts of 40 */
   readonly throttle?: ThrottleSettings;
   readonly logRetention: logs.RetentionDays;
 }
 
-/** Adds the `$default` stage (id `ApiStage`, access logs in `ApiAccessLogs`) and every route to `api`. */
+/**
+ * Adds the `$default` stage (id `ApiStage`, access logs in `ApiAccessLogs`) and exactly the routes of
+ * `lib/routes.ts` to `api`: `admin` ones behind the JWT authorizer, `public` ones acknowledged to
+ * cdk-nag with their `publicBecause`.
+ */
 export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: ApiRoutesOptions): void {
   const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', {
     retention: options.logRetention,
@@ -149,28 +157,36 @@ export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: Ap
       ),
     },
   });
-  const integration = new HttpLambdaIntegration('ApiIntegration', options.fn);
-  const authorizer = options.authorizer;
-  const admin: Array<[string, HttpMethod[]]> = [
-    ['/channels', [HttpMethod.GET, HttpMethod.POST]],
-    ['/channels/{id}', [HttpMethod.GET, HttpMethod.PATCH, HttpMethod.DELETE]],
-    ['/channels/{id}/authorize', [HttpMethod.POST]],
-    ['/channels/{id}/health', [HttpMethod.GET]],
-  ];
-  for (const [routePath, methods] of admin) {
-    api.addRoutes({ path: routePath, methods, integration, authorizer });
-  }
-  const publicRoutes: Array<[string, string]> = [
-    [
-      '/oauth/callback',
-      'X redirects the browser here with no bearer token; the single-use state is the check',
-    ],
-    ['/', 'the admin console page must load before anyone has signed in'],
-    ['/assets/{proxy+}', 'the console scripts and styles must load before anyone has signed in'],
-  ];
-  for (const [routePath, why] of publicRoutes) {
-    for (const route of api.addRoutes({ path: routePath, methods: [HttpMethod.GET], integration })) {
-      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: `public on purpose: ${why}` });
+  // One integration per function (id `<Function>Integration`).
+  const integrations = new Map<HandlerName, HttpLambdaIntegration>();
+  const integrationOf = (name: HandlerName) => {
+    if (!integrations.has(name)) {
+      integrations.set(
+        name,
+        new HttpLambdaIntegration(`${pascal(name)}Integration`, options.functions[name]),
+      );
+    }
+    return integrations.get(name)!;
+  };
+  // CDK creates a function's integration under the first route bound to it, so that route's id is
+  // in the integration's logical id: binding in a fixed order (admin first, then by path and method)
+  // keeps it from being replaced when the table is merely reordered.
+  const rank = (r: Route) => `${r.auth === 'admin' ? 0 : 1} ${r.path} ${r.method}`;
+  const ordered = [...(ROUTES as readonly Route[])].sort((a, b) => (rank(a) < rank(b) ? -1 : 1));
+  for (const route of ordered) {
+    const added = api.addRoutes({
+      path: route.path,
+      methods: [HttpMethod[route.method]],
+      integration: integrationOf(route.function),
+      authorizer: route.auth === 'admin' ? options.authorizer : undefined,
+    });
+    if (route.auth === 'public') {
+      for (const r of added) {
+        Validations.of(r).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `public on purpose: ${route.publicBecause}`,
+        });
+      }
     }
   }
 }

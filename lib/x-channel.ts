@@ -265,7 +265,7 @@ export class XChannel extends Construct {
     });
 
     addApiStageAndRoutes(this, this.api, {
-      fn: fns.api,
+      functions: fns,
       authorizer: auth.authorizer,
       throttle: props.apiThrottle,
       logRetention,
