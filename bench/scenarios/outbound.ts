@@ -9,7 +9,7 @@ import type { ResultMessage } from '../../contracts';
 import { mapLimit } from '../../core/inbound/concurrency';
 import { composeSender } from '../../lambdas/sender/compose';
 import { senderEnvSchema } from '../../lambdas/sender/config';
-import { createSenderHandler } from '../../lambdas/sender/sender';
+import { createSenderHandler } from '../../lambdas/sender/app';
 import { loadConfig } from '../../lambdas/shared/config';
 import type { ScenarioContext } from '../types';
 import {

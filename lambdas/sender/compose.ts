@@ -18,7 +18,10 @@ import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { SenderConfig } from './config';
-import { createSqsOutboundQueueControl, type OutboundQueueControl } from './queue-control';
+import {
+  createSqsOutboundQueueControl,
+  type OutboundQueueControl,
+} from '../../adapters/aws/sqs-outbound-queue-control';
 
 /** Everything one sender invocation needs. */
 export interface SenderRuntime {

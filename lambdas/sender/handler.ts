@@ -5,6 +5,6 @@
 import { loadConfig } from '../shared/config';
 import { composeSender } from './compose';
 import { senderEnvSchema } from './config';
-import { createSenderHandler } from './sender';
+import { createSenderHandler } from './app';
 
 export const handler = createSenderHandler(composeSender(loadConfig(senderEnvSchema, process.env)));

@@ -31,7 +31,7 @@ import { composePoller, createPollerHandler } from '../../lambdas/poller/compose
 import { loadPollerConfig } from '../../lambdas/poller/config';
 import { composeSender } from '../../lambdas/sender/compose';
 import { senderEnvSchema } from '../../lambdas/sender/config';
-import { createSenderHandler } from '../../lambdas/sender/sender';
+import { createSenderHandler } from '../../lambdas/sender/app';
 import { loadConfig } from '../../lambdas/shared/config';
 import { createLogger } from '../../lambdas/shared/logger';
 import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';

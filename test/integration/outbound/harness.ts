@@ -20,7 +20,7 @@ import { createLambdaContext } from '../../../local/lambda-context';
 import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source';
 import { composeSender, type ComposeOverrides, type SenderRuntime } from '../../../lambdas/sender/compose';
 import { senderEnvSchema } from '../../../lambdas/sender/config';
-import { createSenderHandler } from '../../../lambdas/sender/sender';
+import { createSenderHandler } from '../../../lambdas/sender/app';
 import { loadConfig } from '../../../lambdas/shared/config';
 import type { SimX } from '../../../sim/x/server';
 import type { LocalAws } from '../../helpers/local-aws';
