@@ -544,6 +544,9 @@ export function handleApi(call: ApiCall): SimResponse {
         return sendDm(call);
       case 'POST /2/users/:id/following':
         return follow(call);
+      default:
+        // XAA and webhook endpoints are app-level: the server routes them to xaa.ts.
+        throw new Error(`no user-endpoint handler for ${call.endpoint}`);
     }
   } catch (error) {
     if (error instanceof Refusal) return error.response;

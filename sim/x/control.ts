@@ -48,8 +48,19 @@ const schemas = {
       clientSecret: z.string().min(1).max(200).nullable().optional(),
       name: z.string().min(1).max(100),
       redirectUris: z.array(z.string().url()).min(1),
+      apiKey: z.string().min(1).max(200).nullable().optional(),
+      apiKeySecret: z.string().min(1).max(200).nullable().optional(),
     })
     .strict(),
+  chat: z.object({ senderId: id, recipientId: id, text: z.string().min(1).max(10_000) }).strict(),
+  delivery: z
+    .object({
+      dropRate: z.number().min(0).max(1).optional(),
+      duplicateRate: z.number().min(0).max(1).optional(),
+      delayMs: z.number().int().min(0).max(600_000).optional(),
+    })
+    .strict(),
+  subscriptionLimit: z.object({ limit: z.number().int().min(0).nullable() }).strict(),
   credits: z.object({ usd: z.number().nullable() }).strict(),
   cap: z.object({ cap: z.number().int().min(0).nullable() }).strict(),
   clock: z
@@ -177,6 +188,62 @@ export async function handleControl(
         })),
       });
     }
+    case 'POST /_sim/chats': {
+      const chat = sim.sendChat(await parse(req, schemas.chat));
+      return json(201, { id: chat.id, conversationId: chat.conversationId });
+    }
+    case 'GET /_sim/chats': {
+      const senderId = query.get('senderId');
+      if (senderId !== null) check(id, senderId);
+      return json(200, {
+        data: store.data.chats
+          .filter((c) => senderId === null || c.senderId === senderId)
+          .map((c) => ({
+            id: c.id,
+            senderId: c.senderId,
+            recipientId: c.recipientId,
+            conversationId: c.conversationId,
+            text: c.text,
+            createdAt: iso(c.createdAt),
+          })),
+      });
+    }
+    case 'GET /_sim/webhooks':
+      return json(200, { data: store.data.webhooks.map((w) => ({ id: w.id, url: w.url, valid: w.valid })) });
+    case 'POST /_sim/webhooks/crc':
+      return json(200, { data: await sim.runCrc() });
+    case 'GET /_sim/subscriptions': {
+      const userId = query.get('userId');
+      if (userId !== null) check(id, userId);
+      return json(200, {
+        data: store.data.subscriptions
+          .filter((s) => userId === null || s.userId === userId)
+          .map((s) => ({ id: s.id, userId: s.userId, eventType: s.eventType, webhookId: s.webhookId })),
+      });
+    }
+    case 'PUT /_sim/subscription-limit': {
+      const { limit } = await parse(req, schemas.subscriptionLimit);
+      sim.setSubscriptionLimit(limit);
+      return json(200, { limit });
+    }
+    case 'GET /_sim/delivery':
+      return json(200, { ...store.data.delivery });
+    case 'PUT /_sim/delivery':
+      return json(200, sim.setDelivery(await parse(req, schemas.delivery)));
+    case 'GET /_sim/deliveries': {
+      const webhookId = query.get('webhookId');
+      if (webhookId !== null) check(id, webhookId);
+      return json(200, {
+        data: sim.deliveries(webhookId ?? undefined).map((r) => ({
+          ...r,
+          createdAt: iso(r.createdAt),
+          attempts: r.attempts.map((a) => ({ ...a, at: iso(a.at) })),
+        })),
+      });
+    }
+    case 'POST /_sim/deliveries/drain':
+      await sim.deliveriesIdle();
+      return json(200, { idle: true });
     case 'GET /_sim/follows': {
       const userId = query.get('userId');
       if (userId === null) throw new SimInputError('userId', 'query parameter is required');
@@ -209,7 +276,12 @@ export async function handleControl(
       return json(200, { reset: true });
     case 'POST /_sim/apps': {
       const app = await parse(req, schemas.app);
-      sim.registerApp({ ...app, clientSecret: app.clientSecret ?? null });
+      sim.registerApp({
+        ...app,
+        clientSecret: app.clientSecret ?? null,
+        apiKey: app.apiKey ?? null,
+        apiKeySecret: app.apiKeySecret ?? null,
+      });
       return json(201, { clientId: app.clientId });
     }
     case 'POST /_sim/credits': {

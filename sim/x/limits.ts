@@ -31,7 +31,35 @@ export const ENDPOINTS = [
   'POST /2/dm_conversations/with/:participant_id/messages',
   'POST /2/dm_conversations/:dm_conversation_id/messages',
   'POST /2/users/:id/following',
+  // X Activity API and the v2 Webhooks API (X-API.md §7, §9)
+  'POST /2/webhooks',
+  'GET /2/webhooks',
+  'PUT /2/webhooks/:webhook_id',
+  'DELETE /2/webhooks/:webhook_id',
+  'POST /2/webhooks/replay',
+  'POST /2/activity/subscriptions',
+  'GET /2/activity/subscriptions',
+  'DELETE /2/activity/subscriptions',
+  'PUT /2/activity/subscriptions/:subscription_id',
+  'DELETE /2/activity/subscriptions/:subscription_id',
 ] as const;
+
+/** The XAA and webhook endpoints (app-level, outside the per-user endpoint rules). */
+export const XAA_ENDPOINTS = [
+  'POST /2/webhooks',
+  'GET /2/webhooks',
+  'PUT /2/webhooks/:webhook_id',
+  'DELETE /2/webhooks/:webhook_id',
+  'POST /2/webhooks/replay',
+  'POST /2/activity/subscriptions',
+  'GET /2/activity/subscriptions',
+  'DELETE /2/activity/subscriptions',
+  'PUT /2/activity/subscriptions/:subscription_id',
+  'DELETE /2/activity/subscriptions/:subscription_id',
+] as const satisfies readonly string[];
+
+/** One of {@link XAA_ENDPOINTS}. */
+export type XaaEndpointKey = (typeof XAA_ENDPOINTS)[number];
 
 /** One of {@link ENDPOINTS}. */
 export type EndpointKey = (typeof ENDPOINTS)[number];
@@ -97,7 +125,40 @@ const CURRENT: Record<EndpointKey, EndpointAccess> = {
   'POST /2/tweets': w(u(100), a(10_000, H24)),
   // follows: 50/15 min per user where it exists at all
   'POST /2/users/:id/following': w(u(50)),
+  ...XAA_CURRENT(),
 };
+
+/**
+ * XAA on the current table: "webhooks / activity subscriptions 450 / 500 per 15 min" per app
+ * (X-API.md §3), replay 100 / 15 min (X-API.md §9).
+ */
+function XAA_CURRENT(): Record<XaaEndpointKey, EndpointAccess> {
+  const hooks = w(a(450));
+  const subs = w(a(500));
+  return {
+    'POST /2/webhooks': hooks,
+    'GET /2/webhooks': hooks,
+    'PUT /2/webhooks/:webhook_id': hooks,
+    'DELETE /2/webhooks/:webhook_id': hooks,
+    'POST /2/webhooks/replay': w(a(100)),
+    'POST /2/activity/subscriptions': subs,
+    'GET /2/activity/subscriptions': subs,
+    'DELETE /2/activity/subscriptions': subs,
+    'PUT /2/activity/subscriptions/:subscription_id': subs,
+    'DELETE /2/activity/subscriptions/:subscription_id': subs,
+  };
+}
+
+/**
+ * Legacy plans: XAA prices exist for pay-per-use only and its access on legacy Basic/Pro is
+ * undocumented (X-API.md §9), so the simulator refuses it there as X refuses a product outside the plan.
+ */
+function XAA_REFUSED(): Record<XaaEndpointKey, EndpointAccess> {
+  return Object.fromEntries(XAA_ENDPOINTS.map((k) => [k, NOT_IN_PLAN('Pay-per-use')])) as Record<
+    XaaEndpointKey,
+    EndpointAccess
+  >;
+}
 
 /** Per tier: the access to each endpoint. */
 export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
@@ -109,6 +170,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     ...CURRENT,
     // legacy Pro had 50/15 min; removed from all self-serve plans on 2026-04-20
     'POST /2/users/:id/following': ENTERPRISE_ONLY,
+    ...XAA_REFUSED(),
   },
   // Legacy Basic (snapshot 2025-12)
   basic: {
@@ -128,6 +190,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'POST /2/tweets': w(u(100, H24), a(1667, H24)),
     // legacy Basic had 5/15 min; removed 2026-04-20
     'POST /2/users/:id/following': ENTERPRISE_ONLY,
+    ...XAA_REFUSED(),
   },
   // Legacy Free (snapshot 2025-12)
   free: {
@@ -146,6 +209,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'POST /2/tweets': w(u(17, H24), a(17, H24)),
     // removed from Free on 2025-08-22, from all self-serve on 2026-04-20
     'POST /2/users/:id/following': ENTERPRISE_ONLY,
+    ...XAA_REFUSED(),
   },
   unlimited: Object.fromEntries(ENDPOINTS.map((k) => [k, { windows: [] as RateWindow[] }])) as Record<
     EndpointKey,
@@ -161,6 +225,48 @@ export const MONTHLY_POST_READ_CAP: Record<Tier, number | null> = {
   'pay-per-use': 3_000_000,
   enterprise: 50_000_000,
   unlimited: null,
+};
+
+/** Tiers that have the X Activity API (deliveries stop on the others). */
+export const XAA_TIERS: ReadonlySet<Tier> = new Set<Tier>(['pay-per-use', 'enterprise', 'unlimited']);
+
+/** App-wide XAA subscription caps (XAA introduction "Subscription limits"); null = none. */
+export const SUBSCRIPTION_LIMIT: Record<Tier, number | null> = {
+  'pay-per-use': 1500,
+  enterprise: 75_000,
+  unlimited: null,
+  free: 0,
+  basic: 0,
+  pro: 0,
+};
+
+/**
+ * Webhooks per app. Undocumented for the v2 Webhooks API; the Account Activity table gives
+ * pay-per-use 1 webhook (X-API.md §7) [uncertain], so 1 on self-serve.
+ */
+export const WEBHOOK_LIMIT: Record<Tier, number | null> = {
+  'pay-per-use': 1,
+  enterprise: 10,
+  unlimited: null,
+  free: 0,
+  basic: 0,
+  pro: 0,
+};
+
+/**
+ * XAA price per delivered event in USD, deduplicated per UTC day (X-API.md §9, docs.x.com pricing
+ * "Webhook events"); types not listed are not billed (`dm.sent`, `chat.sent`, `post.delete`, …).
+ */
+export const EVENT_PRICES_USD: Readonly<Record<string, number>> = {
+  'post.create': 0.005,
+  'post.mention.create': 0.005,
+  'post.reply.create': 0.005,
+  'post.quote.create': 0.005,
+  'post.repost.create': 0.005,
+  'dm.received': 0.01,
+  'chat.received': 0.01,
+  'follow.follow': 0.01,
+  'follow.unfollow': 0.01,
 };
 
 /** Self-serve plans: replies only to posts that summoned the account (X-API.md §0, 2026-02-23). */
@@ -192,6 +298,11 @@ export const REQUIRED_SCOPES: Record<EndpointKey, readonly string[]> = {
   'POST /2/dm_conversations/with/:participant_id/messages': ['dm.write', 'tweet.read', 'users.read'],
   'POST /2/dm_conversations/:dm_conversation_id/messages': ['dm.write', 'tweet.read', 'users.read'],
   'POST /2/users/:id/following': ['follows.write', 'tweet.read', 'users.read'],
+  // XAA: scopes depend on the event type and the token kind; checked in xaa.ts.
+  ...(Object.fromEntries(XAA_ENDPOINTS.map((k) => [k, []])) as unknown as Record<
+    XaaEndpointKey,
+    readonly string[]
+  >),
 };
 
 /** All OAuth 2.0 scopes X knows that the authorize page describes in words. */

@@ -3,7 +3,14 @@
  * the injectable clock, so tests move time instead of sleeping.
  */
 import type { BillingItem } from './http-util';
-import { PRICES_USD, RATE_LIMITS, type EndpointKey, type RateWindow, type Tier } from './limits';
+import {
+  EVENT_PRICES_USD,
+  PRICES_USD,
+  RATE_LIMITS,
+  type EndpointKey,
+  type RateWindow,
+  type Tier,
+} from './limits';
 import { emptyBilling, type BillingData } from './store';
 
 /** One API call as the rate limiter saw it; `reset` (epoch s) is set on every 429. */
@@ -119,6 +126,8 @@ const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export interface BillingReport {
   reads: BillingData['reads'];
   writes: BillingData['writes'];
+  /** Delivered XAA events billed, per event type. */
+  events: BillingData['events'];
   costUsd: number;
   creditsUsd: number | null;
   monthPostReads: number;
@@ -232,11 +241,34 @@ export class BillingMeter {
       state.creditsUsd = Math.round((state.creditsUsd - cost) * 100_000) / 100_000;
   }
 
+  /**
+   * Charges one delivered XAA event: once per event type and object per UTC day (X's "deduplicated
+   * within the same 24-hour UTC window", X-API.md §9), so duplicates and same-day replays are free
+   * and a replay on a later UTC day is billed again. True when it was billed now.
+   */
+  chargeEvent(eventType: string, objectId: string): boolean {
+    const price = EVENT_PRICES_USD[eventType];
+    if (price === undefined) return false;
+    this.roll();
+    const billed = this.billedSet(`event.${eventType}`);
+    if (billed.has(objectId)) return false;
+    billed.add(objectId);
+    const state = this.data();
+    const b = state.billing;
+    b.billedToday.push(`event.${eventType}:${objectId}`);
+    b.events[eventType] = (b.events[eventType] ?? 0) + 1;
+    b.costUsd = Math.round((b.costUsd + price) * 100_000) / 100_000;
+    if (state.creditsUsd !== null)
+      state.creditsUsd = Math.round((state.creditsUsd - price) * 100_000) / 100_000;
+    return true;
+  }
+
   report(): BillingReport {
     const s = this.data();
     return {
       reads: { ...s.billing.reads },
       writes: { ...s.billing.writes },
+      events: { ...s.billing.events },
       costUsd: s.billing.costUsd,
       creditsUsd: s.creditsUsd,
       monthPostReads: s.billing.monthPostReads,

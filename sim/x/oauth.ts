@@ -75,10 +75,74 @@ export class SimOAuth {
     return this.store.data.grants.find((g) => g.id === id);
   }
 
-  /** Revokes every grant of a user: all their access and refresh tokens die. */
+  /** Called with the apps a user just took access from (XAA `oauth.revoke` hooks in here). */
+  onUserRevoke: (userId: string, clientIds: string[]) => void = () => {};
+
+  /** Revokes every grant of a user (x.com/settings/connected_apps): all their tokens die. */
   revokeUserTokens(userId: string): void {
-    for (const grant of this.store.data.grants) if (grant.userId === userId) grant.revoked = true;
+    const clientIds = new Set<string>();
+    for (const grant of this.store.data.grants) {
+      if (grant.userId !== userId || grant.revoked) continue;
+      grant.revoked = true;
+      clientIds.add(grant.clientId);
+    }
     this.store.onChange();
+    if (clientIds.size) this.onUserRevoke(userId, [...clientIds]);
+  }
+
+  /** Whether `userId` has a live authorization of the app `clientId` (private XAA events need one). */
+  hasLiveGrant(userId: string, clientId: string): boolean {
+    return this.store.data.grants.some((g) => g.userId === userId && g.clientId === clientId && !g.revoked);
+  }
+
+  /** The app behind an app-only bearer token, or null (unknown token, or a user token). */
+  authenticateApp(header: string | undefined): SimApp | null {
+    if (!header || !header.startsWith('Bearer ')) return null;
+    const clientId = this.store.data.appTokens[header.slice(7)];
+    return clientId === undefined ? null : (this.app(clientId) ?? null);
+  }
+
+  /**
+   * `POST /oauth2/token` with `grant_type=client_credentials` and Basic base64(API key:API key secret):
+   * the app-only bearer token. X hands out the same token until it is invalidated, so one per app.
+   */
+  appToken(authorization: string | undefined, body: Map<string, string> | null): SimResponse {
+    // X's v1.1-era answer for bad consumer credentials (code 99).
+    const refused = () =>
+      json(403, {
+        errors: [
+          { code: 99, message: 'Unable to verify your credentials', label: 'authenticity_token_error' },
+        ],
+      });
+    if (!body || body.get('grant_type') !== 'client_credentials') {
+      return json(400, {
+        errors: [
+          {
+            code: 170,
+            message: 'Missing required parameter: grant_type',
+            label: 'forbidden_missing_parameter',
+          },
+        ],
+      });
+    }
+    const basic = /^Basic (.+)$/.exec(authorization ?? '');
+    if (!basic) return refused();
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const key = decodeURIComponent(decoded.slice(0, colon));
+    const secret = decodeURIComponent(decoded.slice(colon + 1));
+    const app = this.store.data.apps.find((a) => a.apiKey && a.apiKey === key);
+    if (colon < 0 || !app?.apiKeySecret || !safeEqual(secret, app.apiKeySecret)) return refused();
+    let token = Object.keys(this.store.data.appTokens).find(
+      (t) => this.store.data.appTokens[t] === app.clientId,
+    );
+    if (!token) {
+      // X's app-only tokens start with a run of "A"s and are URL-encoded base64.
+      token = `AAAAAAAAAAAAAAAAAAAAA${encodeURIComponent(randomBytes(60).toString('base64'))}`;
+      this.store.data.appTokens[token] = app.clientId;
+      this.store.onChange();
+    }
+    return json(200, { token_type: 'bearer', access_token: token });
   }
 
   /** Users with at least one live grant (the crowd's "signed-in" accounts). */

@@ -28,26 +28,37 @@ import {
   RATE_LIMITS,
   REQUIRED_SCOPES,
   TIERS,
+  XAA_ENDPOINTS,
   type EndpointKey,
   type Tier,
+  type XaaEndpointKey,
 } from './limits';
 import { BillingMeter, RateLimiter, type BillingReport, type RateLimitLogEntry } from './meters';
 import { SimOAuth, type TokenLogEntry } from './oauth';
+import { XaaApi, type XaaSettings } from './xaa';
+import { XaaDelivery, type CrcOutcome, type DeliveryRecord } from './xaa-delivery';
+import { chatConversationId, chatCrypto } from './xaa-payloads';
 import {
   SimInputError,
   SimStore,
   type DmAcceptance,
+  type DeliverySettings,
+  type SimApp,
+  type SimChat,
   type SimData,
   type SimDm,
   type SimTweet,
   type SimUser,
 } from './store';
+import { randomUUID } from 'node:crypto';
 
 export type { Tier } from './limits';
 export type { FaultSpec } from './faults';
 export type { TokenLogEntry } from './oauth';
 export type { RateLimitLogEntry, BillingReport } from './meters';
 export { fingerprintToken } from './oauth';
+export type { DeliveryRecord, CrcOutcome } from './xaa-delivery';
+export { webhookSignature } from './xaa-delivery';
 
 /** Options of {@link startSimX}. */
 export interface SimXOptions {
@@ -70,6 +81,18 @@ export interface SimXOptions {
    * path when unset; never validate inside the server itself.
    */
   onApiResponse?: (info: { endpoint: EndpointKey; status: number; body: string }) => void;
+  /** Webhook URL rules: `local` (default) takes any http(s) URL; `x` enforces X's (https, no port). */
+  webhookUrlRule?: 'x' | 'local';
+  /** Periodic CRC of valid webhooks; X: hourly (default). 0 = only on demand. */
+  crcIntervalMs?: number;
+  /** How long a webhook gets to answer a CRC or a delivery; X: 10 s. */
+  webhookTimeoutMs?: number;
+  /** App-wide XAA subscription cap instead of the tier's (1,500 on pay-per-use); null = none. */
+  subscriptionLimit?: number | null;
+  /** Accept `oauth.revoke` subscriptions (default true; X's enum lacks it, X-API.md §9). */
+  oauthRevokeSubscribable?: boolean;
+  /** Random source for delivery drops and duplicates (default Math.random). */
+  random?: () => number;
 }
 
 /** A running simulated X. */
@@ -83,6 +106,10 @@ export interface SimX {
     clientSecret: string | null;
     name: string;
     redirectUris: string[];
+    /** OAuth 1.0a consumer key ("API Key"): with the secret, buys the app-only bearer token. */
+    apiKey?: string | null;
+    /** OAuth 1.0a consumer secret ("API Key Secret"): keys webhook CRC answers and signatures. */
+    apiKeySecret?: string | null;
   }): void;
   createUser(input: { username: string; name: string }): { id: string };
   createTweet(input: {
@@ -95,6 +122,18 @@ export interface SimX {
     longText?: boolean;
   }): SimTweet;
   sendDm(input: { senderId: string; recipientId: string; text: string; mediaCount?: number }): SimDm;
+  /** An encrypted XChat message (`POST /_sim/chats`): XAA `chat.received`, never in `/2/dm_events`. */
+  sendChat(input: { senderId: string; recipientId: string; text: string }): SimChat;
+  /** `PUT /_sim/delivery`: webhook delivery drops, duplicates and delay (merged into the current). */
+  setDelivery(settings: Partial<DeliverySettings>): DeliverySettings;
+  /** Overrides the app-wide XAA subscription cap (null = none, undefined = the tier's). */
+  setSubscriptionLimit(limit: number | null | undefined): void;
+  /** Runs the periodic CRC now (every valid webhook). */
+  runCrc(): Promise<{ id: string; outcome: CrcOutcome; valid: boolean }[]>;
+  /** What happened to recent XAA events (generated, dropped, each send and its status). */
+  deliveries(webhookId?: string): DeliveryRecord[];
+  /** Resolves once no webhook delivery, CRC or replay is pending. */
+  deliveriesIdle(): Promise<void>;
   setTier(tier: Tier): void;
   tier(): Tier;
   setFault(fault: FaultSpec): void;
@@ -123,11 +162,15 @@ export interface SimX {
   stop(): Promise<void>;
 }
 
+/** Which tokens an endpoint takes: a user's OAuth 2.0 token, the app-only bearer token, or either. */
+type RouteAuth = 'user' | 'app' | 'any';
+
 interface Route {
   method: string;
   endpoint: EndpointKey;
   pattern: RegExp;
   names: string[];
+  auth: RouteAuth;
 }
 
 const ID = '([0-9]{1,19})';
@@ -169,7 +212,49 @@ const ROUTES: Route[] = [
     ['dm_conversation_id'],
   ],
   ['POST', 'POST /2/users/:id/following', new RegExp(`^/2/users/${ID}/following$`), ['id']],
-].map(([method, endpoint, pattern, names]) => ({ method, endpoint, pattern, names }) as Route);
+  // XAA (X-API.md §7, §9). Auth per OpenAPI 2.167: webhooks take the app-only bearer token (OAuth
+  // 1.0a user context too, not simulated); subscriptions are created or listed with a user's
+  // OAuth 2.0 token or the bearer, but updated and deleted with the bearer only.
+  ['POST', 'POST /2/webhooks/replay', /^\/2\/webhooks\/replay$/, [], 'app'],
+  ['POST', 'POST /2/webhooks', /^\/2\/webhooks$/, [], 'app'],
+  ['GET', 'GET /2/webhooks', /^\/2\/webhooks$/, [], 'app'],
+  ['PUT', 'PUT /2/webhooks/:webhook_id', new RegExp(`^/2/webhooks/${ID}$`), ['webhook_id'], 'app'],
+  ['DELETE', 'DELETE /2/webhooks/:webhook_id', new RegExp(`^/2/webhooks/${ID}$`), ['webhook_id'], 'app'],
+  ['POST', 'POST /2/activity/subscriptions', /^\/2\/activity\/subscriptions$/, [], 'any'],
+  ['GET', 'GET /2/activity/subscriptions', /^\/2\/activity\/subscriptions$/, [], 'any'],
+  ['DELETE', 'DELETE /2/activity/subscriptions', /^\/2\/activity\/subscriptions$/, [], 'app'],
+  [
+    'PUT',
+    'PUT /2/activity/subscriptions/:subscription_id',
+    new RegExp(`^/2/activity/subscriptions/${ID}$`),
+    ['subscription_id'],
+    'app',
+  ],
+  [
+    'DELETE',
+    'DELETE /2/activity/subscriptions/:subscription_id',
+    new RegExp(`^/2/activity/subscriptions/${ID}$`),
+    ['subscription_id'],
+    'app',
+  ],
+].map(
+  ([method, endpoint, pattern, names, auth]) =>
+    ({ method, endpoint, pattern, names, auth: auth ?? 'user' }) as Route,
+);
+
+/** X's 403 for a token of the wrong kind (live v2 wording). */
+function unsupportedAuthentication(given: 'user' | 'app') {
+  const detail =
+    given === 'user'
+      ? 'Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  Supported authentication types are [OAuth 2.0 Application-Only].'
+      : 'Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].';
+  return json(403, {
+    title: 'Unsupported Authentication',
+    detail,
+    type: 'https://api.x.com/2/problems/unsupported-authentication',
+    status: 403,
+  });
+}
 
 function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | null {
   for (const route of ROUTES) {
@@ -182,6 +267,9 @@ function matchRoute(method: string, path: string): { route: Route; params: Recor
   }
   return null;
 }
+
+const isXaa = (endpoint: EndpointKey): endpoint is XaaEndpointKey =>
+  (XAA_ENDPOINTS as readonly string[]).includes(endpoint);
 
 const LONG_PADDING =
   ' Más detalles: el pedido llegó incompleto, faltan dos piezas y la caja estaba dañada. Adjunto fotos y el número de seguimiento. Llevo una semana esperando respuesta por correo y nadie contesta. Necesito una solución antes del viernes porque es un regalo. Gracias de antemano por la ayuda.';
@@ -210,6 +298,20 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
   const limiter = new RateLimiter(now);
   const meter = new BillingMeter(() => store.data, now);
   const faults = new FaultTable();
+  const xaaHost = { store, oauth, meter, now, origin: () => origin };
+  const xaaEngine = new XaaDelivery(xaaHost, {
+    webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
+    crcIntervalMs: options.crcIntervalMs ?? 3_600_000,
+    random: options.random ?? Math.random,
+  });
+  const xaaSettings: XaaSettings = {
+    webhookUrlRule: options.webhookUrlRule ?? 'local',
+    oauthRevokeSubscribable: options.oauthRevokeSubscribable ?? true,
+    ...(options.subscriptionLimit !== undefined ? { subscriptionLimit: options.subscriptionLimit } : {}),
+  };
+  const xaaApi = new XaaApi(xaaHost, xaaEngine, xaaSettings);
+  store.onCreated = (item) => xaaEngine.onCreated(item);
+  oauth.onUserRevoke = (userId, clientIds) => xaaEngine.onRevoke(userId, clientIds);
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let origin = '';
@@ -258,10 +360,11 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const { route, params } = matched;
     const endpoint = route.endpoint;
     countRequest(endpoint);
-    const body = req.method === 'POST' ? await readBody(req) : '';
+    const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : '';
     const auth = oauth.authenticate(req.headers.authorization);
     const userId = auth?.grant.userId ?? null;
-    const clientId = auth?.grant.clientId ?? '';
+    const appAuth = auth ? null : oauth.authenticateApp(req.headers.authorization);
+    const clientId = auth?.grant.clientId ?? appAuth?.clientId ?? '';
 
     const fault = faults.take(endpoint, userId);
     if (fault) {
@@ -270,11 +373,14 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     }
     // Re-check: a revoke/suspend fault may just have changed things.
     const current = oauth.authenticate(req.headers.authorization);
-    if (!current) return send(res, UNAUTHORIZED());
-    const user = store.user(current.grant.userId) as SimUser;
+    const app = current ? null : oauth.authenticateApp(req.headers.authorization);
+    if (!current && !app) return send(res, UNAUTHORIZED());
+    if (current && route.auth === 'app') return send(res, unsupportedAuthentication('user'));
+    if (app && route.auth === 'user') return send(res, unsupportedAuthentication('app'));
+    const user = current ? (store.user(current.grant.userId) as SimUser) : null;
     const log = (status: number, reset?: number) =>
-      limiter.record({ at: now(), endpoint, userId: user.id, clientId, status, reset });
-    if (user.suspended) {
+      limiter.record({ at: now(), endpoint, userId: user?.id ?? '', clientId, status, reset });
+    if (user?.suspended) {
       log(403);
       return send(res, forbidden('Your account is suspended and is not permitted to access this feature.'));
     }
@@ -290,8 +396,8 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
         ),
       );
     }
-    const missing = REQUIRED_SCOPES[endpoint].filter((s) => !current.grant.scopes.includes(s));
-    if (missing.length) {
+    const missing = REQUIRED_SCOPES[endpoint].filter((s) => !current?.grant.scopes.includes(s));
+    if (current && missing.length) {
       log(403);
       return send(res, forbidden('Forbidden', { missing_scopes: missing }));
     }
@@ -321,22 +427,44 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
         }),
       );
     }
-    const decision = limiter.take(tier, endpoint, user.id, clientId);
+    const decision = limiter.take(tier, endpoint, user?.id ?? '', clientId);
     if (!decision.allowed) {
       log(429, decision.reset);
       return send(res, TOO_MANY_REQUESTS(), decision.headers);
     }
-    const result = handleApi({
-      endpoint,
-      params,
-      query,
-      body,
-      userId: user.id,
-      tier,
-      now: now(),
-      store,
-      origin,
-    });
+    const result = !user
+      ? await xaaApi.handle({
+          endpoint: endpoint as XaaEndpointKey,
+          params,
+          query,
+          body,
+          app: app as SimApp,
+          userId: null,
+          scopes: [],
+          tier,
+        })
+      : isXaa(endpoint)
+        ? await xaaApi.handle({
+            endpoint,
+            params,
+            query,
+            body,
+            app: oauth.app(clientId) as SimApp,
+            userId: user.id,
+            scopes: current?.grant.scopes ?? [],
+            tier,
+          })
+        : handleApi({
+            endpoint,
+            params,
+            query,
+            body,
+            userId: user.id,
+            tier,
+            now: now(),
+            store,
+            origin,
+          });
     if (result.status < 400 && result.billing) meter.charge(result.billing);
     if (result.status < 400 && result.billing?.length) store.onChange();
     log(result.status);
@@ -446,6 +574,12 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
         return send(res, oauth.authorizeDecision(query, form));
       }
     }
+    if (method === 'POST' && path === '/oauth2/token') {
+      // The app-only bearer token (client_credentials with the API key and secret).
+      countRequest('POST /oauth2/token');
+      const body = parseFlatBody(req.headers['content-type'], await readBody(req));
+      return send(res, oauth.appToken(req.headers.authorization, body));
+    }
     if (method === 'POST' && (path === '/2/oauth2/token' || path === '/2/oauth2/revoke')) {
       countRequest(`POST ${path}`);
       const body = parseFlatBody(req.headers['content-type'], await readBody(req));
@@ -473,8 +607,20 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     registerApp(app) {
       if (!app.clientId) throw new SimInputError('clientId', 'is required');
       if (!app.redirectUris.length) throw new SimInputError('redirectUris', 'needs at least one URI');
+      if (!app.apiKey !== !app.apiKeySecret)
+        throw new SimInputError(
+          app.apiKey ? 'apiKeySecret' : 'apiKey',
+          'API key and API key secret come together',
+        );
+      const previous = store.data.apps.find((a) => a.clientId === app.clientId);
       store.data.apps = store.data.apps.filter((a) => a.clientId !== app.clientId);
-      store.data.apps.push({ ...app, redirectUris: [...app.redirectUris] });
+      store.data.apps.push({
+        ...app,
+        redirectUris: [...app.redirectUris],
+        apiKey: app.apiKey ?? null,
+        apiKeySecret: app.apiKeySecret ?? null,
+        appId: previous?.appId ?? String(10_000_000 + store.data.apps.length + 1),
+      });
       store.onChange();
     },
     createUser: (input) => ({ id: store.createUser(input).id }),
@@ -483,6 +629,37 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       return store.createTweet({ ...input, text });
     },
     sendDm: (input) => store.sendDm(input),
+    sendChat(input) {
+      if (!input.text) throw new SimInputError('text', 'is required');
+      const at = now();
+      return store.addChat({
+        id: randomUUID(),
+        senderId: input.senderId,
+        recipientId: input.recipientId,
+        conversationId: chatConversationId(input.senderId, input.recipientId),
+        text: input.text,
+        createdAt: at,
+        crypto: chatCrypto({ ...input, now: at }),
+      });
+    },
+    setDelivery(settings) {
+      const next = { ...store.data.delivery, ...settings };
+      for (const rate of ['dropRate', 'duplicateRate'] as const) {
+        if (!(next[rate] >= 0 && next[rate] <= 1)) throw new SimInputError(rate, 'must be between 0 and 1');
+      }
+      if (!(Number.isInteger(next.delayMs) && next.delayMs >= 0 && next.delayMs <= 600_000))
+        throw new SimInputError('delayMs', 'must be an integer from 0 to 600000');
+      store.data.delivery = next;
+      store.onChange();
+      return { ...next };
+    },
+    setSubscriptionLimit(limit) {
+      if (limit === undefined) delete xaaSettings.subscriptionLimit;
+      else xaaSettings.subscriptionLimit = limit;
+    },
+    runCrc: () => xaaEngine.periodicCrc(),
+    deliveries: (webhookId) => xaaEngine.deliveries(webhookId),
+    deliveriesIdle: () => xaaEngine.idle(),
     setTier(tier) {
       if (!(TIERS as readonly string[]).includes(tier))
         throw new SimInputError('tier', `must be one of ${TIERS.join(', ')}`);
@@ -525,10 +702,12 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     rateLimitLog: () => limiter.log,
     signedInUsers: () => oauth.signedInUserIds().map((id) => store.user(id) as SimUser),
     reset() {
-      const apps = store.data.apps;
+      const { apps, appTokens } = store.data;
       crowdHost?.stop();
+      xaaEngine.reset();
       store.reset();
       store.data.apps = apps;
+      store.data.appTokens = appTokens;
       limiter.reset();
       faults.clear();
       meter.reload();
@@ -538,6 +717,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     flush: () => save(),
     async stop() {
       crowdHost?.stop();
+      xaaEngine.stop();
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
       await save();
@@ -570,7 +750,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const path = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     let work: Promise<unknown>;
-    if (path.startsWith('/2/oauth2/') || path === '/i/oauth2/authorize')
+    if (path.startsWith('/2/oauth2/') || path === '/i/oauth2/authorize' || path === '/oauth2/token')
       work = oauthEndpoints(req, path, query, res);
     else if (path.startsWith('/2/')) work = api(req, path, query, res);
     else if (path.startsWith('/_sim')) {

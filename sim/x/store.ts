@@ -20,12 +20,88 @@ export interface SimUser {
   description: string;
 }
 
-/** A registered X app (OAuth 2.0 client). `clientSecret` null = public client. */
+/**
+ * A registered X app. `clientId`/`clientSecret` are its OAuth 2.0 client (`clientSecret` null = public
+ * client); `apiKey`/`apiKeySecret` its OAuth 1.0a consumer key and secret ("API Key and Secret" in the
+ * portal): they buy the app-only bearer token and key the webhook CRC and signatures (X-API.md §7).
+ */
 export interface SimApp {
   clientId: string;
   clientSecret: string | null;
   name: string;
   redirectUris: string[];
+  apiKey?: string | null;
+  apiKeySecret?: string | null;
+  /** X's numeric app id (the `app_id` of `oauth.revoke` events); assigned at registration. */
+  appId?: string;
+}
+
+/** A webhook registered through `POST /2/webhooks` (X-API.md §7). */
+export interface SimWebhook {
+  id: string;
+  /** The app (OAuth 2.0 client id) that registered it. */
+  clientId: string;
+  url: string;
+  valid: boolean;
+  createdAt: number;
+  /** Last CRC answered correctly; a webhook without one for 28 h goes invalid. */
+  lastCrcOkAt: number | null;
+}
+
+/** An X Activity API subscription (`POST /2/activity/subscriptions`, X-API.md §9). */
+export interface SimSubscription {
+  id: string;
+  clientId: string;
+  eventType: string;
+  /** `filter.user_id`; null for `oauth.revoke` without a filter. */
+  userId: string | null;
+  tag: string | null;
+  webhookId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An encrypted XChat message (`POST /_sim/chats`); the text never leaves the simulator in clear. */
+export interface SimChat {
+  /** X's chat event ids are UUIDs (XAA `chat.received` payload). */
+  id: string;
+  senderId: string;
+  recipientId: string;
+  conversationId: string;
+  text: string;
+  createdAt: number;
+  /** The opaque crypto material of the payload, fixed at creation so a replay is byte-identical. */
+  crypto: {
+    conversationToken: string;
+    conversationKeyVersion: string;
+    encodedEvent: string;
+    conversationKeyChangeEvent: string;
+    publicKeyVersion: string;
+    signature: string;
+    signingPublicKey: string;
+  };
+}
+
+/** One XAA event X generated for a webhook (delivered, dropped or not attempted): what replay re-sends. */
+export interface SimXaaEvent {
+  uuid: string;
+  webhookId: string;
+  subscriptionId: string;
+  eventType: string;
+  at: number;
+  /** The object the event is about; the payload is rendered from it (deterministically) on each send. */
+  ref:
+    | { kind: 'tweet'; id: string }
+    | { kind: 'dm'; id: string }
+    | { kind: 'chat'; id: string }
+    | { kind: 'revoke'; userId: string; at: number };
+}
+
+/** `PUT /_sim/delivery`: how the simulator delivers webhook events. */
+export interface DeliverySettings {
+  dropRate: number;
+  duplicateRate: number;
+  delayMs: number;
 }
 
 /** One post. `text` is the full text; X's 280-char truncation happens when rendered. */
@@ -108,6 +184,14 @@ export interface SimData {
   follows: Record<string, string[]>;
   requests: Record<string, number>;
   billing: BillingData;
+  /** App-only bearer tokens (`POST /oauth2/token`, client_credentials) → the app's client id. */
+  appTokens: Record<string, string>;
+  webhooks: SimWebhook[];
+  subscriptions: SimSubscription[];
+  chats: SimChat[];
+  /** XAA events of the last 24 h (+ margin), oldest first: the replay window. */
+  xaaEvents: SimXaaEvent[];
+  delivery: DeliverySettings;
 }
 
 /** Billing meter state (X-API.md §4). */
@@ -121,7 +205,13 @@ export interface BillingData {
   /** Post reads this UTC month, for the monthly cap. */
   monthPostReads: number;
   month: string;
+  /** XAA events billed, per event type (X-API.md §9 "Price"). */
+  events: Record<string, number>;
 }
+
+/** What {@link SimStore.onCreated} reports. */
+export type CreatedItem =
+  { kind: 'tweet'; tweet: SimTweet } | { kind: 'dm'; dm: SimDm } | { kind: 'chat'; chat: SimChat };
 
 /** Fresh, empty state. */
 export function emptyData(tier: Tier = 'pay-per-use'): SimData {
@@ -142,7 +232,26 @@ export function emptyData(tier: Tier = 'pay-per-use'): SimData {
     follows: {},
     requests: {},
     billing: emptyBilling(),
+    appTokens: {},
+    webhooks: [],
+    subscriptions: [],
+    chats: [],
+    xaaEvents: [],
+    delivery: { ...DEFAULT_DELIVERY },
   };
+}
+
+/** X's deliveries arrive with "sub-second latency" (XAA introduction): 200 ms unless told otherwise. */
+export const DEFAULT_DELIVERY: DeliverySettings = { dropRate: 0, duplicateRate: 0, delayMs: 200 };
+
+/** Fills what a data file written before a field existed lacks (older files stay loadable). */
+export function upgradeData(data: SimData): SimData {
+  const fresh = emptyData(data.tier);
+  for (const key of Object.keys(fresh) as (keyof SimData)[]) {
+    if (data[key] === undefined) (data as unknown as Record<string, unknown>)[key] = fresh[key];
+  }
+  data.billing.events ??= {};
+  return data;
 }
 
 /** A zeroed billing meter. */
@@ -155,6 +264,7 @@ export function emptyBilling(): BillingData {
     billedDay: '',
     monthPostReads: 0,
     month: '',
+    events: {},
   };
 }
 
@@ -199,6 +309,8 @@ export class SimStore {
   private mediaKeys = new Set<string>();
   /** Called after every state change (persistence hooks in here). */
   onChange: () => void = () => {};
+  /** Called after a post, DM or chat is created (the XAA deliveries hook in here). */
+  onCreated: (created: CreatedItem) => void = () => {};
   /**
    * Bumped whenever a user appears (or all are replaced): a rendered post's mention entities carry
    * the ids of the users they name, so cached renderings older than this are stale.
@@ -209,7 +321,7 @@ export class SimStore {
     private readonly now: () => number,
     data?: SimData,
   ) {
-    this.data = data ?? emptyData();
+    this.data = data ? upgradeData(data) : emptyData();
     this.reindex();
   }
 
@@ -374,6 +486,7 @@ export class SimStore {
     this.data.tweets.push(tweet);
     this.indexTweet(tweet);
     this.onChange();
+    this.onCreated({ kind: 'tweet', tweet });
     return tweet;
   }
 
@@ -402,7 +515,20 @@ export class SimStore {
     this.data.dms.push(dm);
     this.indexDm(dm);
     this.onChange();
+    this.onCreated({ kind: 'dm', dm });
     return dm;
+  }
+
+  /** Stores an encrypted XChat message (its crypto material made by the caller). */
+  addChat(chat: SimChat): SimChat {
+    this.requireUser(chat.senderId, 'senderId');
+    this.requireUser(chat.recipientId, 'recipientId');
+    if (chat.senderId === chat.recipientId)
+      throw new SimInputError('recipientId', 'cannot chat with yourself');
+    this.data.chats.push(chat);
+    this.onChange();
+    this.onCreated({ kind: 'chat', chat });
+    return chat;
   }
 
   /** Makes `userId` follow `targetId` (idempotent). */

@@ -23,6 +23,9 @@ export function validatedEndpoints(sim: SimX): string[] {
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'test-client-secret-0123456789';
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
+/** The app's OAuth 1.0a consumer key and secret (app-only bearer token, webhook CRC and signatures). */
+export const API_KEY = 'test-api-key';
+export const API_KEY_SECRET = 'test-api-key-secret-0123456789abcdef';
 export const ALL_SCOPES = [
   'tweet.read',
   'tweet.write',
@@ -64,6 +67,8 @@ export async function startTestSim(options: SimXOptions = {}): Promise<SimX> {
     clientSecret: CLIENT_SECRET,
     name: 'Acme Support',
     redirectUris: [REDIRECT_URI],
+    apiKey: API_KEY,
+    apiKeySecret: API_KEY_SECRET,
   });
   return sim;
 }
