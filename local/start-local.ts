@@ -96,7 +96,8 @@ export interface LocalStack {
 
 interface PersistedState {
   adminToken: string;
-  simApp: { clientId: string; clientSecret: string };
+  /** `apiKey`/`apiKeySecret`: the app's OAuth 1.0a consumer key and secret (XAA bearer, webhook CRC and signatures). */
+  simApp: { clientId: string; clientSecret: string; apiKey: string; apiKeySecret: string };
 }
 
 /** DynamoDB Local refuses a `-dbPath` that does not exist yet. */
@@ -108,7 +109,15 @@ function ensureDir(dir: string): string {
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 function freshState(): PersistedState {
-  return { adminToken: random(32), simApp: { clientId: `local-${random(12)}`, clientSecret: random(32) } };
+  return {
+    adminToken: random(32),
+    simApp: {
+      clientId: `local-${random(12)}`,
+      clientSecret: random(32),
+      apiKey: random(18),
+      apiKeySecret: random(36),
+    },
+  };
 }
 
 /** The admin token and the simulated X app's credentials: generated once, kept (0600) unless in memory. */
@@ -124,14 +133,22 @@ function loadOrCreateState(dataDir: string, memory: boolean): PersistedState {
         s.simApp?.clientId &&
         s.simApp.clientSecret
       ) {
-        return s;
+        if (s.simApp.apiKey && s.simApp.apiKeySecret) return s;
+        // A state file from before XAA: keep everything, add the app's API key and secret.
+        return writeState(file, {
+          ...s,
+          simApp: { ...s.simApp, apiKey: random(18), apiKeySecret: random(36) },
+        });
       }
     } catch {
       // Unreadable: replaced below; the old admin token simply stops working.
     }
   }
-  const s = freshState();
   mkdirSync(dataDir, { recursive: true });
+  return writeState(file, freshState());
+}
+
+function writeState(file: string, s: PersistedState): PersistedState {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
   renameSync(tmp, file);
@@ -141,7 +158,7 @@ function loadOrCreateState(dataDir: string, memory: boolean): PersistedState {
 
 async function seedAppSecret(
   clients: AwsClients,
-  value: { clientId: string; clientSecret: string },
+  value: { clientId: string; clientSecret: string; apiKey?: string; apiKeySecret?: string },
 ): Promise<void> {
   const SecretString = JSON.stringify(value);
   try {
@@ -203,6 +220,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   const state = loadOrCreateState(dataDir, memory);
   registerSecretValue(state.adminToken);
   registerSecretValue(state.simApp.clientSecret);
+  registerSecretValue(state.simApp.apiKeySecret);
   if (options.realX) registerSecretValue(options.realX.clientSecret);
 
   // Everything started so far, stopped in reverse if start-up fails half-way.
@@ -272,12 +290,19 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
           async (role) => [role, await createQueueWithDlq(clients.sqs, QUEUES[role])] as const,
         ),
       ),
-      seedAppSecret(clients, { clientId: app.clientId, clientSecret: app.clientSecret }),
+      seedAppSecret(clients, {
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
+        // The simulated app's consumer key and secret, for the XAA webhook (CRC, signatures, bearer).
+        ...(options.realX ? {} : { apiKey: state.simApp.apiKey, apiKeySecret: state.simApp.apiKeySecret }),
+      }),
     ]);
     const queues = Object.fromEntries(queueEntries) as Record<QueueRole, QueueWithDlq>;
     simX?.registerApp({
       clientId: state.simApp.clientId,
       clientSecret: state.simApp.clientSecret,
+      apiKey: state.simApp.apiKey,
+      apiKeySecret: state.simApp.apiKeySecret,
       name: 'x-channel (local)',
       redirectUris: [redirectUri],
     });
