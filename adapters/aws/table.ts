@@ -11,6 +11,12 @@
  * | idempotency record  | `CH#<channelId>`       | `IDEM#<key>`         | outbound at-most-once, TTL |
  * | follow record       | `CH#<channelId>`       | `FOLLOW#<xUserId>`   | auto-follow memory |
  * | app budget counter  | `BUDGET#<name>`        | `<window start>`     | app-wide X write budgets, TTL |
+ * | delivered item      | `DLV#<channelId>#<id>` | `DELIVERED`          | inbound once per channel and item, TTL (days) |
+ *
+ * The webhook routes an X Activity API event (`filter.user_id`) to its channel through the account
+ * claim item (`ACCOUNT#<xUserId>` → `channelId`, a GetItem): no index is needed for that lookup.
+ * Delivered items have a partition each (not the channel's): a busy channel's ledger never makes one
+ * hot partition, and deleting a channel does not have to page through days of them (they expire).
  */
 import {
   CreateTableCommand,
@@ -31,6 +37,7 @@ export const keys = {
   idempotency: (channelId: string, key: string) => ({ pk: `CH#${channelId}`, sk: `IDEM#${key}` }),
   follow: (channelId: string, xUserId: string) => ({ pk: `CH#${channelId}`, sk: `FOLLOW#${xUserId}` }),
   budget: (name: string, window: string) => ({ pk: `BUDGET#${name}`, sk: window }),
+  delivered: (channelId: string, itemId: string) => ({ pk: `DLV#${channelId}#${itemId}`, sk: 'DELIVERED' }),
 };
 
 /** gsi1: channels due for a poll. Present only while a channel should be polled. */

@@ -12,12 +12,14 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
+import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
 import { createDynamoFollows } from '../../adapters/aws/dynamo-follows';
 import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
 import { createSqsInboundPublisher } from '../../adapters/aws/sqs-inbound-publisher';
 import { parsePollJob } from '../../adapters/aws/sqs-poll-jobs';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import { isChannelError } from '../../core/errors';
+import { createLedgerPublisher } from '../../core/inbound/delivered';
 import { pollChannel, type PollDeps, type PollOutcome } from '../../core/inbound/poll';
 import { RecentRateBlocks } from '../../core/inbound/rate-blocks';
 import { pollJobDedupKey, type InboundPublisher } from '../../core/inbound/types';
@@ -54,14 +56,26 @@ export function composePoller(config: PollerConfig, overrides: PollerComposeOver
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
   const tokens = overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock });
-  const publisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
+  const sqsPublisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
+  // the delivered ledger in front: an item the webhook (or an earlier poll) delivered is not published again
+  const publisher = createLedgerPublisher({
+    ledger: createDynamoDeliveredLedger({
+      client: clients.doc,
+      tableName,
+      ttlHours: config.DELIVERED_TTL_HOURS,
+      clock,
+    }),
+    publisher: overrides.wrapPublisher ? overrides.wrapPublisher(sqsPublisher) : sqsPublisher,
+    clock,
+    onRecordFailed: ({ count }) => log.warn('delivered ledger not updated after publish', { count }),
+  });
   const deps: PollDeps = {
     clock,
     channels,
     state: createDynamoPollState({ client: clients.doc, tableName, clock }),
     tokens: registering(tokens),
     openX: createXReaderFactory({ apiBaseUrl: config.X_API_BASE_URL, onRequest: overrides.onXRequest }),
-    publisher: overrides.wrapPublisher ? overrides.wrapPublisher(publisher) : publisher,
+    publisher,
     follows: createDynamoFollows({ client: clients.doc, tableName }),
     tier: config.X_TIER,
     limits: {

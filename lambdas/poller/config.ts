@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
-import { baseEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, deliveredEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -20,6 +20,7 @@ export const pollerEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
   POLL_LEASE_MS: positiveInt(120_000),
   /** Our own cap on follows per channel and UTC day (auto-follow). */
   FOLLOW_DAILY_CAP: positiveInt(50),
+  ...deliveredEnvSchema.shape,
 });
 
 export type PollerConfig = z.infer<typeof pollerEnvSchema>;

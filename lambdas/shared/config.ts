@@ -38,6 +38,20 @@ export const xEnvSchema = z.object({
   TOKEN_KMS_KEY_ID: z.string().optional(),
 });
 
+/** Variables of the functions that publish inbound messages (the poller, the webhook). */
+export const deliveredEnvSchema = z.object({
+  /**
+   * How long the delivered ledger remembers an item per channel (core/inbound/delivered.ts): longer than
+   * any path can bring the same item again — X's replay reaches 24 h back, reconciliation polls of DMs
+   * may run daily.
+   */
+  DELIVERED_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(96),
+});
+
 export function loadConfig<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined>,

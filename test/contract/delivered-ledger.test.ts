@@ -1,0 +1,125 @@
+/**
+ * The `DeliveredLedger` port's contract, run against the in-memory fake and the DynamoDB adapter on
+ * DynamoDB Local (real SDK v3 client), so the fake the unit tests rely on cannot drift from the adapter.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
+import { keys, TTL_ATTRIBUTE } from '../../adapters/aws/table';
+import { deliveredKeyOf, type DeliveredLedger } from '../../core/inbound/delivered';
+import { FakeDeliveredLedger } from '../helpers/fakes/delivered-ledger';
+import { startLocalAws, type LocalAws } from '../helpers/local-aws';
+import { FakeClock } from '../unit/inbound/fakes';
+
+const HOUR_MS = 3600_000;
+const TTL_HOURS = 72;
+
+function describeDeliveredLedger(name: string, make: (clock: FakeClock) => DeliveredLedger) {
+  describe(`DeliveredLedger contract: ${name}`, () => {
+    let clock: FakeClock;
+    let ledger: DeliveredLedger;
+    let run = 0;
+    // unique channel ids per test: the DynamoDB table is shared by the file
+    const ch = (n: number) => `ch-${name.replace(/\W/g, '')}-${run}-${n}`;
+    beforeEach(() => {
+      run++;
+      clock = new FakeClock();
+      ledger = make(clock);
+    });
+
+    it('finds nothing before anything is recorded', async () => {
+      expect(await ledger.findDelivered([{ channelId: ch(1), id: 'x:tweet:1' }])).toEqual(new Set());
+    });
+
+    it('finds exactly the recorded (channel, id) pairs', async () => {
+      // Prepare
+      await ledger.record(
+        [
+          { channelId: ch(1), id: 'x:tweet:1' },
+          { channelId: ch(1), id: 'x:chat:e4f4d3fc-8bbf-4928-92eb-e5058d6bb6f6' },
+        ],
+        clock.now(),
+      );
+      // Act
+      const found = await ledger.findDelivered([
+        { channelId: ch(1), id: 'x:tweet:1' },
+        { channelId: ch(2), id: 'x:tweet:1' },
+        { channelId: ch(1), id: 'x:dm:1' },
+        { channelId: ch(1), id: 'x:chat:e4f4d3fc-8bbf-4928-92eb-e5058d6bb6f6' },
+      ]);
+      // Assess
+      expect(found).toEqual(
+        new Set([
+          deliveredKeyOf({ channelId: ch(1), id: 'x:tweet:1' }),
+          deliveredKeyOf({ channelId: ch(1), id: 'x:chat:e4f4d3fc-8bbf-4928-92eb-e5058d6bb6f6' }),
+        ]),
+      );
+    });
+
+    it('treats recording twice as harmless', async () => {
+      const key = { channelId: ch(1), id: 'x:dm:7' };
+      await ledger.record([key, key], clock.now());
+      await ledger.record([key], clock.now());
+      expect((await ledger.findDelivered([key])).size).toBe(1);
+    });
+
+    it('forgets an item once its TTL has passed (even before TTL deletion ran)', async () => {
+      const key = { channelId: ch(1), id: 'x:tweet:9' };
+      await ledger.record([key], clock.now());
+      clock.advance(TTL_HOURS * HOUR_MS - 60_000);
+      expect((await ledger.findDelivered([key])).size).toBe(1);
+      clock.advance(120_000);
+      expect((await ledger.findDelivered([key])).size).toBe(0);
+    });
+
+    it('answers for more keys than one batch call takes (250 reads, 250 writes)', async () => {
+      const many = Array.from({ length: 250 }, (_, i) => ({ channelId: ch(1), id: `x:tweet:${i + 1}` }));
+      await ledger.record(
+        many.filter((_, i) => i % 2 === 0),
+        clock.now(),
+      );
+      expect((await ledger.findDelivered(many)).size).toBe(125);
+    });
+  });
+}
+
+describeDeliveredLedger('in-memory fake', (clock) => new FakeDeliveredLedger(clock, TTL_HOURS * HOUR_MS));
+
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(() => aws.stop());
+
+describeDeliveredLedger('DynamoDB', (clock) =>
+  createDynamoDeliveredLedger({
+    client: aws.clients.doc,
+    tableName: aws.tableName,
+    ttlHours: TTL_HOURS,
+    clock,
+  }),
+);
+
+describe('DynamoDB delivered item', () => {
+  it('carries the TTL attribute DynamoDB expires it by, in epoch seconds', async () => {
+    const clock = new FakeClock();
+    const ledger = createDynamoDeliveredLedger({
+      client: aws.clients.doc,
+      tableName: aws.tableName,
+      ttlHours: 96,
+      clock,
+    });
+    await ledger.record([{ channelId: 'ch-ttl', id: 'x:tweet:1' }], clock.now());
+    const item = (
+      await aws.clients.doc.send(
+        new GetCommand({ TableName: aws.tableName, Key: keys.delivered('ch-ttl', 'x:tweet:1') }),
+      )
+    ).Item;
+    expect(item?.[TTL_ATTRIBUTE]).toBe(Math.floor(clock.now().getTime() / 1000) + 96 * 3600);
+  });
+
+  it('refuses a TTL that is not a positive number of hours', () => {
+    expect(() =>
+      createDynamoDeliveredLedger({ client: aws.clients.doc, tableName: 't', ttlHours: 0 }),
+    ).toThrow(/ttlHours/);
+  });
+});
