@@ -1,5 +1,5 @@
 /**
- * A local SQS → Lambda event-source mapping. SQS stand-ins (fauxqs included) do not emulate it
+ * A local SQS → Lambda event-source mapping. SQS stand-ins (ours included) do not emulate it
  * (LOCAL-STACK.md §2), so this module polls the queue and invokes the handler with Lambda's semantics:
  *
  * - long-poll `ReceiveMessage` for up to `batchSize` (≤ 10) messages, topping the batch up until the

@@ -1,7 +1,7 @@
 /**
  * The local AWS for one integration test file: real AWS SDK v3 clients against
  * - the run-wide DynamoDB Local from test/global-setup.ts, with a table of this call's own,
- * - an SQS stand-in (fauxqs) and a Secrets Manager stand-in started in-process on free ports.
+ * - an SQS stand-in (stand-ins/sqs.ts) and a Secrets Manager stand-in started in-process on free ports.
  *
  * @example
  * let aws: LocalAws;

@@ -8,19 +8,19 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { startSqsEventSource, type SqsEventSource } from '../../../local/event-source';
+import { startSqs, type SqsStandIn } from '../../../stand-ins/sqs';
 
 const region = 'us-east-1';
-let server: FauxqsServer;
+let server: SqsStandIn;
 let sqs: SQSClient;
 const sources: SqsEventSource[] = [];
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' });
+  server = await startSqs({ port: 0 });
   sqs = new SQSClient({
     region,
-    endpoint: `http://127.0.0.1:${server.port}`,
+    endpoint: server.endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 });

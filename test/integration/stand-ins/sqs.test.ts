@@ -72,7 +72,7 @@ async function counts(url: string) {
   };
 }
 
-describe('SQS stand-in (fauxqs) through the real client', () => {
+describe('SQS stand-in through the real client', () => {
   it('keeps FIFO order within a group and serves several groups side by side', async () => {
     const url = await fifoQueue();
     const plan = ['a1', 'b1', 'a2', 'b2', 'a3'];
@@ -258,7 +258,6 @@ describe('SQS stand-in (fauxqs) through the real client', () => {
 
     expect(single.MessageId).toEqual(expect.any(String));
     expect(batch.Successful).toHaveLength(1);
-    // fauxqs names it by its legacy query code (AWS.SimpleQueueService.InvalidMessageContents).
     await expect(bad).rejects.toMatchObject({ name: expect.stringMatching(/InvalidMessageContents$/) });
   });
 
