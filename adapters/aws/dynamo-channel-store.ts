@@ -149,14 +149,19 @@ export function createDynamoChannelStore({
         sets.push(`#f${i} = :v${i}`);
         i++;
       }
+      // a cleared reason (null) is removed, so the stored map holds strings only, as `ChannelHealth` says
+      const removes: string[] = [];
       if (change.disabled) {
         names['#health'] = 'health';
         names['#disabled'] = 'disabled';
         for (const [feature, reason] of Object.entries(change.disabled)) {
           if (reason === undefined) continue;
           names[`#d${i}`] = feature;
-          values[`:v${i}`] = reason;
-          sets.push(`#health.#disabled.#d${i} = :v${i}`);
+          if (reason === null) removes.push(`#health.#disabled.#d${i}`);
+          else {
+            values[`:v${i}`] = reason;
+            sets.push(`#health.#disabled.#d${i} = :v${i}`);
+          }
           i++;
         }
       }
@@ -165,7 +170,7 @@ export function createDynamoChannelStore({
           new UpdateCommand({
             TableName,
             Key: keys.channel(id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
             ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,

@@ -32,7 +32,7 @@ import { activeChannel } from '../../helpers/channel-fixture';
 export class ShiftClock {
   offsetMs = 0;
   now = () => new Date(Date.now() + this.offsetMs);
-  advance(seconds: number) {
+  advanceSeconds(seconds: number) {
     this.offsetMs += seconds * 1000;
   }
 }

@@ -129,7 +129,7 @@ describe('sender: delivered exactly once, with a result', () => {
     expect(await h.results()).toHaveLength(0);
     const before = h.xRequests.filter((r) => r === 'POST /2/tweets').length;
     // The visibility timeout (120 s) outlasts the lease (60 s): the redelivery may take over.
-    h.clock.advance(121);
+    h.clock.advanceSeconds(121);
     await h.expireVisibility();
     await h.send(command); // and the case system sends it again, too
     await h.drain();
@@ -165,7 +165,7 @@ describe('sender: every failure ends in a result (or a wait), never a double pos
     await own.expireVisibility();
     await own.drain(); // visible again before the reset: the stored reset holds it back, X is not called
     expect(only(await own.results(), command.idempotencyKey)).toHaveLength(0);
-    own.clock.advance(602); // X's reset is whole seconds, rounded up
+    own.clock.advanceSeconds(602); // X's reset is whole seconds, rounded up
     await own.expireVisibility();
     await own.drain();
     expect(only(await own.results(), command.idempotencyKey)[0].status).toBe('sent');

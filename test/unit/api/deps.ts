@@ -3,11 +3,19 @@ import { createLogger } from '../../../lambdas/shared/logger';
 import type { ApiDeps } from '../../../lambdas/api/compose';
 import { loadApiConfig } from '../../../lambdas/api/config';
 import { createTokenProvider } from '../../../core/tokens';
-import { FakeClock, fakeChannelStore, fakeLeases, fakeStates, fakeVault, fakeXOAuth } from '../tokens/fakes';
+import {
+  FakeChannelStore,
+  FakeClock,
+  TOKENS_T0,
+  fakeLeases,
+  fakeStates,
+  fakeVault,
+  fakeXOAuth,
+} from '../tokens/fakes';
 
 export function fakeApiDeps(env: Record<string, string> = {}) {
-  const clock = new FakeClock();
-  const channels = fakeChannelStore(clock);
+  const clock = new FakeClock(TOKENS_T0);
+  const channels = new FakeChannelStore(clock);
   const vault = fakeVault();
   const states = fakeStates();
   const x = fakeXOAuth();

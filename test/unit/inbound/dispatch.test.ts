@@ -1,14 +1,23 @@
 import { dispatchDueChannels, MAX_TICK_AGE_MS } from '../../../core/inbound/dispatch';
 import { pollChannel } from '../../../core/inbound/poll';
-import { FakeChannelState, FakeClock, FakeDue, FakeInbound, FakeX, makeChannel, staticTokens } from './fakes';
+import {
+  FakeChannelState,
+  FakeClock,
+  FakeDue,
+  FakeInbound,
+  FakeX,
+  INBOUND_T0,
+  makeChannel,
+  staticTokens,
+} from './fakes';
 
 describe('dispatchDueChannels', () => {
   const setup = (n: number) => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(INBOUND_T0);
     const due = new FakeDue();
     for (let i = 0; i < n; i++)
-      due.due.set(`ch${String(i).padStart(4, '0')}`, new Date(clock.t - 1000).toISOString());
-    due.due.set('later', new Date(clock.t + 60_000).toISOString());
+      due.due.set(`ch${String(i).padStart(4, '0')}`, new Date(clock.epochMs - 1000).toISOString());
+    due.due.set('later', new Date(clock.epochMs + 60_000).toISOString());
     return { clock, due, deps: { clock, due, jobs: due } };
   };
 
@@ -39,9 +48,9 @@ describe('dispatchDueChannels', () => {
 
   it('a retried invocation with the schedule time sends the same dedup keys', async () => {
     const s = setup(5);
-    const scheduled = new Date(s.clock.t);
+    const scheduled = new Date(s.clock.epochMs);
     await dispatchDueChannels(s.deps, scheduled);
-    s.clock.advance(30_000);
+    s.clock.advanceMs(30_000);
     await dispatchDueChannels(s.deps, scheduled);
     const keys = s.due.jobs.map((j) => j.dedupKey);
     expect(keys).toHaveLength(10);
@@ -53,7 +62,7 @@ describe('dispatchDueChannels', () => {
     ['older than the limit', -MAX_TICK_AGE_MS - 1000],
   ])('a schedule time %s is replaced by now', async (_name, offsetMs) => {
     const s = setup(1);
-    const out = await dispatchDueChannels(s.deps, new Date(s.clock.t + offsetMs));
+    const out = await dispatchDueChannels(s.deps, new Date(s.clock.epochMs + offsetMs));
     expect(out.tick).toBe(s.clock.now().toISOString());
   });
 
@@ -63,7 +72,7 @@ describe('dispatchDueChannels', () => {
     const out = await dispatchDueChannels(s.deps);
     expect(out).toMatchObject({ enqueued: 2, failed: 1 });
     s.due.failSend.clear();
-    s.clock.advance(60_000);
+    s.clock.advanceMs(60_000);
     const retry = await dispatchDueChannels(s.deps);
     expect(retry.enqueued).toBe(4); // nothing polled them meanwhile; 'later' is due now too
     expect(s.due.jobs.filter((j) => j.channelId === 'ch0001')).toHaveLength(1);
@@ -71,7 +80,7 @@ describe('dispatchDueChannels', () => {
 
   it('overlapping ticks enqueue twice, but the poller claims the channel once: X is read once', async () => {
     // Prepare: one channel, its due-index entry mirrored into the dispatcher's fake index
-    const clock = new FakeClock();
+    const clock = new FakeClock(INBOUND_T0);
     const state = new FakeChannelState(makeChannel(), clock);
     const due = new FakeDue();
     due.due.set('ch1', state.dueAt!);

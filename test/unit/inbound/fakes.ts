@@ -1,6 +1,9 @@
-/** In-memory fakes of the inbound ports (edges only), for unit and property tests. */
+/**
+ * In-memory fakes of the inbound ports (edges only), for unit and property tests. The clock, channel
+ * store and channel builder are the shared ones in test/helpers/fakes/.
+ */
 import type { InboundMessage } from '../../../contracts';
-import { emptyHealth, isPollable, type Channel, type ChannelCheckpoints } from '../../../core/channel';
+import { isPollable, type Channel, type ChannelCheckpoints } from '../../../core/channel';
 import { ChannelError, permanent, retryable } from '../../../core/errors';
 import { compareXIds } from '../../../core/inbound/mapping';
 import type {
@@ -18,81 +21,49 @@ import type {
   XTweetData,
   XUserData,
 } from '../../../core/inbound/types';
-import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../../../core/ports';
+import type { Clock, TokenProvider } from '../../../core/ports';
+import { FakeChannelStore, makeChannel as sharedMakeChannel, TEST_ACCOUNT } from '../../helpers/fakes';
 
-export const ACCOUNT = { id: '1000', username: 'acme', name: 'Acme', avatarUrl: null };
+export { FakeClock } from '../../helpers/fakes';
 
-export function makeChannel(over: Partial<Channel> = {}): Channel {
-  return {
-    id: 'ch1',
-    name: null,
-    status: 'active',
-    statusReason: null,
-    account: ACCOUNT,
-    scopes: [],
-    options: { backfillHours: 0, includeReposts: false, allowPosts: true },
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    connectedAt: '2026-01-01T00:00:00.000Z',
-    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-    health: emptyHealth(),
-    version: 1,
-    listenMentions: true,
-    listenDms: true,
-    autoFollow: false,
-    ...over,
-  };
-}
+export const ACCOUNT = TEST_ACCOUNT;
 
-export class FakeClock implements Clock {
-  constructor(public t = Date.parse('2026-01-01T01:00:00.000Z')) {}
-  now = () => new Date(this.t);
-  advance(ms: number) {
-    this.t += ms;
-  }
-}
+/** Where the inbound tests start their clock; their channels were signed in an hour before. */
+export const INBOUND_T0 = '2026-01-01T01:00:00.000Z';
+const SIGNED_IN_AT = '2026-01-01T00:00:00.000Z';
 
-/** Channel store + poll state on one in-memory record, with the same conditions as the DynamoDB adapters. */
-export class FakeChannelState implements ChannelStore, PollStateStore {
-  channel: Channel;
+/** The shared channel builder, signed in at {@link SIGNED_IN_AT} (the first poll reads from there). */
+export const makeChannel = (over: Partial<Channel> = {}): Channel =>
+  sharedMakeChannel({ createdAt: SIGNED_IN_AT, updatedAt: SIGNED_IN_AT, connectedAt: SIGNED_IN_AT, ...over });
+
+/**
+ * Poll state on one channel of the shared `FakeChannelStore`, with the same conditions as the DynamoDB
+ * adapter (adapters/aws/dynamo-poll-state.ts).
+ */
+export class FakeChannelState extends FakeChannelStore implements PollStateStore {
+  private readonly channelId: string;
   /** `gsi1sk`: the due time, or the claim's expiry while a poll holds it. */
   dueAt: string | null;
   /** `pollOwner`: the job holding the claim. */
   owner: string | null = null;
   checkpointWrites = 0;
   finishWrites = 0;
-  constructor(
-    channel: Channel,
-    private clock: Clock,
-  ) {
-    this.channel = structuredClone(channel);
+  constructor(channel: Channel, clock: Clock) {
+    super(clock);
+    this.channelId = channel.id;
+    this.items.set(channel.id, structuredClone(channel));
     this.dueAt = new Date(clock.now().getTime() - 1000).toISOString();
+  }
+  /** The stored channel itself (not a copy): tests read and seed it directly. */
+  get channel(): Channel {
+    return this.items.get(this.channelId)!;
+  }
+  set channel(c: Channel) {
+    this.items.set(this.channelId, c);
   }
   private get inDueIndex() {
     return isPollable(this.channel) && this.dueAt !== null;
   }
-  async create() {}
-  async get(id: string) {
-    return id === this.channel.id ? structuredClone(this.channel) : null;
-  }
-  async list() {
-    return { items: [structuredClone(this.channel)] };
-  }
-  async update(id: string, expectedVersion: number, change: ChannelChange) {
-    if (expectedVersion !== this.channel.version) throw retryable('conflict', 'stale');
-    const { disabled, ...rest } = change;
-    Object.assign(this.channel, rest);
-    for (const [k, v] of Object.entries(disabled ?? {})) {
-      const d = this.channel.health.disabled as Record<string, string | undefined>;
-      if (v === null) delete d[k];
-      else if (v !== undefined) d[k] = v;
-    }
-    this.channel.version++;
-    return structuredClone(this.channel);
-  }
-  async delete() {}
-  async claimAccount() {}
-  async releaseAccount() {}
 
   async peekDue(id: string) {
     if (id !== this.channel.id) return null;

@@ -9,6 +9,7 @@ import {
   ACCOUNT,
   FakeChannelState,
   FakeClock,
+  INBOUND_T0,
   FakeFollows,
   FakeInbound,
   FakeX,
@@ -21,7 +22,7 @@ import {
 } from './fakes';
 
 function setup(xOpts: FakeXOptions, channel: Partial<Channel> = {}, limits: PollDeps['limits'] = {}) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(INBOUND_T0);
   const state = new FakeChannelState(makeChannel(channel), clock);
   const inbound = new FakeInbound();
   const x = new FakeX(xOpts);
@@ -102,7 +103,7 @@ describe('pollChannel', () => {
     await s.poll();
     s.x.opts.tweets!.push(tweet(4));
     s.x.opts.dms!.push(dm(11));
-    s.clock.advance(120_000);
+    s.clock.advanceMs(120_000);
     await s.poll('job-2');
     expect(s.inbound.sends).toBe(6);
     expect(s.inbound.received.map((m) => m.id)).toEqual([
@@ -123,7 +124,7 @@ describe('pollChannel', () => {
     );
     for (let run = 0; run < 6; run++) {
       await s.poll(`job-${run}`);
-      s.clock.advance(120_000);
+      s.clock.advanceMs(120_000);
     }
     const ids = s.inbound.received.map((m) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -140,7 +141,7 @@ describe('pollChannel', () => {
   it('skips the run when another job holds the poll lease', async () => {
     const s = setup({ tweets: [tweet(1)] });
     s.state.owner = 'other-job';
-    s.state.dueAt = new Date(s.clock.t + 120_000).toISOString();
+    s.state.dueAt = new Date(s.clock.epochMs + 120_000).toISOString();
     const out = await s.poll();
     expect(out).toMatchObject({ status: 'skipped', reason: 'lease_held' });
     expect(s.x.calls.mentions).toBe(0);
@@ -159,10 +160,10 @@ describe('pollChannel', () => {
     expect(out.errors).toEqual([{ endpoint: MENTIONS_ENDPOINT, code: 'rate_limited', kind: 'retryable' }]);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:dm:10']);
     expect(s.state.channel.health.notBefore[MENTIONS_ENDPOINT]).toBe(reset.toISOString());
-    s.clock.advance(5 * 60_000);
+    s.clock.advanceMs(5 * 60_000);
     await s.poll('job-2');
     expect(s.x.calls.mentions).toBe(1);
-    s.clock.advance(6 * 60_000);
+    s.clock.advanceMs(6 * 60_000);
     await s.poll('job-3');
     expect(s.x.calls.mentions).toBe(2);
     expect(s.inbound.received.map((m) => m.id)).toContain('x:tweet:1');
@@ -179,10 +180,10 @@ describe('pollChannel', () => {
     expect(s.state.channel.status).toBe('degraded');
     expect(s.state.channel.health.disabled.dms).toMatch(/plan/);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1']);
-    s.clock.advance(3600_000);
+    s.clock.advanceMs(3600_000);
     await s.poll('job-2');
     expect(s.x.calls.dms).toBe(1);
-    s.clock.advance(24 * 3600_000);
+    s.clock.advanceMs(24 * 3600_000);
     await s.poll('job-3');
     expect(s.x.calls.dms).toBe(2);
     expect(s.state.channel.status).toBe('active');
@@ -198,7 +199,7 @@ describe('pollChannel', () => {
     });
     await s.poll();
     expect(s.state.channel.status).toBe('degraded');
-    expect(Date.parse(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT])).toBe(s.clock.t + 3600_000);
+    expect(Date.parse(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT])).toBe(s.clock.epochMs + 3600_000);
   });
 
   it('401 → one forced refresh, then needs_reauth if X still refuses', async () => {
@@ -230,7 +231,7 @@ describe('pollChannel', () => {
     await expect(bad.poll()).rejects.toMatchObject({ kind: 'retryable', code: 'x_unavailable' });
     // the claim is handed back: the redelivered job (or the next tick) polls again at once
     expect(bad.state.owner).toBeNull();
-    expect(Date.parse(bad.state.dueAt!)).toBeLessThanOrEqual(bad.clock.t);
+    expect(Date.parse(bad.state.dueAt!)).toBeLessThanOrEqual(bad.clock.epochMs);
   });
 
   it('auto-follow follows each new author once within the daily cap; the first 403 turns it off', async () => {
@@ -242,7 +243,7 @@ describe('pollChannel', () => {
     await s.poll();
     expect(s.x.followed).toEqual(['2001', '2002']);
     expect(s.follows.records.get('2003')?.state).toBe('queued');
-    s.clock.advance(24 * 3600_000);
+    s.clock.advanceMs(24 * 3600_000);
     await s.poll('job-2');
     expect(s.x.followed).toEqual(['2001', '2002', '2003']);
 
@@ -257,7 +258,7 @@ describe('pollChannel', () => {
     expect(f.state.channel.health.disabled.autoFollow).toMatch(/Enterprise/);
     expect(f.inbound.received).toHaveLength(2);
     f.x.opts.tweets!.push(tweet(3, '2004'));
-    f.clock.advance(120_000);
+    f.clock.advanceMs(120_000);
     await f.poll('job-2');
     expect(f.x.calls.follow).toBe(1);
   });
@@ -294,13 +295,13 @@ describe('pollChannel', () => {
             s.inbound.failOnCall = c === 'publish' ? 0 : null;
             await s.poll(`job-${run++}`).catch(() => undefined);
             s.state.owner = null; // the crashed job's claim expires before its redelivery
-            s.clock.advance(10 * 60_000);
+            s.clock.advanceMs(10 * 60_000);
           }
           crash = 'none';
           s.inbound.failOnCall = null;
           for (let i = 0; i < 20; i++) {
             await s.poll(`job-${run++}`);
-            s.clock.advance(10 * 60_000);
+            s.clock.advanceMs(10 * 60_000);
           }
           const ids = s.inbound.received.map((m) => m.id);
           expect(new Set(ids).size).toBe(ids.length);
@@ -325,7 +326,7 @@ describe('pollChannel', () => {
       const s = setup({ tweets: range(1, 3).map((i) => tweet(i)), dms: range(10, 11).map((i) => dm(i)) });
       const peek = jest.spyOn(s.state, 'peekDue');
       const dueAt = s.state.dueAt!;
-      await s.poll('job-1', { tick: new Date(s.clock.t).toISOString(), dueAt });
+      await s.poll('job-1', { tick: new Date(s.clock.epochMs).toISOString(), dueAt });
       expect(s.inbound.publishCalls).toBe(1);
       expect(s.inbound.received).toHaveLength(5);
       expect(s.state.finishWrites).toBe(1);
@@ -337,10 +338,10 @@ describe('pollChannel', () => {
 
     it('a copy of a job (same dueAt, other SQS message) is refused by the claim and never reaches X', async () => {
       const s = setup({ tweets: [tweet(1)] });
-      const job = { tick: new Date(s.clock.t).toISOString(), dueAt: s.state.dueAt! };
+      const job = { tick: new Date(s.clock.epochMs).toISOString(), dueAt: s.state.dueAt! };
       await s.poll('job-1', job);
       const calls = { ...s.x.calls };
-      s.clock.advance(2_000);
+      s.clock.advanceMs(2_000);
       const out = await s.poll('job-1-copy', job);
       expect(out).toMatchObject({ status: 'skipped', reason: 'not_due' });
       expect(s.x.calls).toEqual(calls);
@@ -349,11 +350,11 @@ describe('pollChannel', () => {
 
     it('a job without dueAt whose channel was polled after its tick is skipped after one read, no X call', async () => {
       const s = setup({ tweets: [tweet(1)] });
-      const tick = new Date(s.clock.t).toISOString();
+      const tick = new Date(s.clock.epochMs).toISOString();
       await s.poll('job-1', { tick });
       const peek = jest.spyOn(s.state, 'peekDue');
       const claim = jest.spyOn(s.state, 'claimPoll');
-      s.clock.advance(5_000);
+      s.clock.advanceMs(5_000);
       const out = await s.poll('job-2', { tick });
       expect(out).toMatchObject({ status: 'skipped', reason: 'not_due' });
       expect(peek).toHaveBeenCalledTimes(1);
@@ -363,7 +364,7 @@ describe('pollChannel', () => {
 
     it('a redelivery of the job that crashed holding the claim takes its own claim back', async () => {
       const s = setup({ tweets: [tweet(1)] });
-      const job = { tick: new Date(s.clock.t).toISOString(), dueAt: s.state.dueAt! };
+      const job = { tick: new Date(s.clock.epochMs).toISOString(), dueAt: s.state.dueAt! };
       const real = s.state.finishPoll.bind(s.state);
       s.deps.state = stateWith(s.state, {
         finishPoll: async () => {
@@ -374,7 +375,7 @@ describe('pollChannel', () => {
       await expect(s.poll('msg-1', job)).rejects.toMatchObject({ code: 'internal' });
       expect(s.state.owner).toBe('msg-1');
       s.deps.state = stateWith(s.state, { finishPoll: real });
-      s.clock.advance(30_000);
+      s.clock.advanceMs(30_000);
       await expect(s.poll('msg-1', job)).resolves.toMatchObject({ status: 'polled' });
       expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1']);
       expect(s.state.owner).toBeNull();
@@ -382,8 +383,8 @@ describe('pollChannel', () => {
 
     it('plans the next poll from the tick (tick + interval − slack), so the next tick finds it due', async () => {
       const s = setup({ tweets: [] });
-      const tick = s.clock.t;
-      s.clock.advance(400); // the poll runs shortly after its tick
+      const tick = s.clock.epochMs;
+      s.clock.advanceMs(400); // the poll runs shortly after its tick
       const out = await s.poll('job-1', { tick: new Date(tick).toISOString() });
       expect(out.nextPollAt).toBe(new Date(tick + 45_000).toISOString());
       expect(s.state.dueAt).toBe(new Date(tick + 45_000).toISOString());
@@ -395,8 +396,8 @@ describe('pollChannel', () => {
       s.inbound.failOnCall = 0;
       await expect(s.poll()).rejects.toMatchObject({ code: 'inbound_unavailable' });
       expect(s.state.channel.checkpoints).toMatchObject({ mentionsSinceId: null, dmEventId: null });
-      expect(Date.parse(s.state.dueAt!)).toBeLessThanOrEqual(s.clock.t);
-      s.clock.advance(60_000);
+      expect(Date.parse(s.state.dueAt!)).toBeLessThanOrEqual(s.clock.epochMs);
+      s.clock.advanceMs(60_000);
       await s.poll('job-2');
       expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1', 'x:dm:10']);
     });

@@ -16,6 +16,7 @@ import type { PollStateStore } from '../../../core/inbound/types';
 import {
   FakeChannelState,
   FakeClock,
+  INBOUND_T0,
   FakeInbound,
   FakeX,
   dm,
@@ -26,7 +27,7 @@ import {
 } from './fakes';
 
 function setup(xOpts: FakeXOptions) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(INBOUND_T0);
   const state = new FakeChannelState(makeChannel(), clock);
   const inbound = new FakeInbound();
   const x = new FakeX(xOpts);
@@ -63,9 +64,9 @@ const limited = (reset: Date) => retryable('rate_limited', 'X rate limit reached
 describe('a 429 block outlives the rest of the poll', () => {
   it('crash before the final write: the redelivered job does not call the endpoint before the reset', async () => {
     const s = setup({ tweets: [tweet(1)], dms: [dm(10)] });
-    const reset = new Date(s.clock.t + 90_000);
+    const reset = new Date(s.clock.epochMs + 90_000);
     s.x.opts.faults = [{ endpoint: 'mentions', call: 0, error: limited(reset) }];
-    const job = { tick: new Date(s.clock.t).toISOString(), dueAt: s.state.dueAt! };
+    const job = { tick: new Date(s.clock.epochMs).toISOString(), dueAt: s.state.dueAt! };
     const real = s.state.finishPoll.bind(s.state);
     s.deps.state = stateWith(s.state, {
       finishPoll: async () => {
@@ -79,14 +80,14 @@ describe('a 429 block outlives the rest of the poll', () => {
 
     // SQS redelivers the same message (same owner): it takes its claim back, reads DMs, not mentions
     s.deps.state = stateWith(s.state, { finishPoll: real });
-    s.clock.advance(30_000);
+    s.clock.advanceMs(30_000);
     await expect(s.poll('msg-1', job)).resolves.toMatchObject({ status: 'polled' });
     expect(s.x.calls.mentions).toBe(1);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:dm:10']);
     expect(s.state.channel.health.notBefore[MENTIONS_ENDPOINT]).toBe(reset.toISOString());
 
     // after the reset, mentions are read again and the mention is delivered
-    s.clock.t = reset.getTime() + 1000;
+    s.clock.epochMs = reset.getTime() + 1000;
     await s.poll('msg-2');
     expect(s.x.calls.mentions).toBe(2);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:dm:10', 'x:tweet:1']);
@@ -94,7 +95,7 @@ describe('a 429 block outlives the rest of the poll', () => {
 
   it('final write lost to a checkpoint race: the next job still finds the endpoint blocked', async () => {
     const s = setup({ tweets: [tweet(1)], dms: [dm(10)] });
-    const reset = new Date(s.clock.t + 120_000);
+    const reset = new Date(s.clock.epochMs + 120_000);
     s.x.opts.faults = [{ endpoint: 'mentions', call: 0, error: limited(reset) }];
     s.deps.state = stateWith(s.state, {
       finishPoll: async () => {
@@ -105,11 +106,11 @@ describe('a 429 block outlives the rest of the poll', () => {
     // the claim was handed back: the channel is due at once, but mentions stay blocked until the reset
     s.deps.state = s.state;
     for (const [i, ms] of [10_000, 40_000, 60_000].entries()) {
-      s.clock.advance(ms);
+      s.clock.advanceMs(ms);
       await s.poll(`msg-${i + 2}`);
       expect(s.x.calls.mentions).toBe(1);
     }
-    s.clock.t = reset.getTime();
+    s.clock.epochMs = reset.getTime();
     await s.poll('msg-9');
     expect(s.x.calls.mentions).toBe(2);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:dm:10', 'x:tweet:1']);
@@ -117,9 +118,9 @@ describe('a 429 block outlives the rest of the poll', () => {
 
   it('stores the block once, before the final write, and never moves a later stored block earlier', async () => {
     const s = setup({ tweets: [tweet(1)] });
-    const reset = new Date(s.clock.t + 60_000);
+    const reset = new Date(s.clock.epochMs + 60_000);
     s.x.opts.faults = [{ endpoint: 'mentions', call: 0, error: limited(reset) }];
-    const later = new Date(s.clock.t + 600_000).toISOString();
+    const later = new Date(s.clock.epochMs + 600_000).toISOString();
     const order: string[] = [];
     s.deps.state = stateWith(s.state, {
       blockEndpoint: async (id, endpoint, until) => {
@@ -141,13 +142,13 @@ describe('a 429 block outlives the rest of the poll', () => {
 
   it('a reset not after our clock (X and we disagree about the time) blocks one 15-minute window', async () => {
     const s = setup({ tweets: [tweet(1)] });
-    const stale = new Date(s.clock.t - 5_000);
+    const stale = new Date(s.clock.epochMs - 5_000);
     s.x.opts.faults = [{ endpoint: 'mentions', call: 0, error: limited(stale) }];
-    const now = s.clock.t;
+    const now = s.clock.epochMs;
     await s.poll('msg-1');
     const until = new Date(now + RATE_LIMIT_FALLBACK_SECONDS * 1000);
     expect(s.state.channel.health.notBefore[MENTIONS_ENDPOINT]).toBe(until.toISOString());
-    s.clock.advance(60_000);
+    s.clock.advanceMs(60_000);
     await s.poll('msg-2');
     expect(s.x.calls.mentions).toBe(1);
   });
@@ -174,7 +175,7 @@ describe('a 429 block whose every write failed (soak seed 895)', () => {
     const s = setup({ tweets: [tweet(1)], dms: [dm(10)] });
     s.deps.limits = { leaseMs: 30_000 };
     s.deps.rateBlocks = new RecentRateBlocks();
-    const reset = new Date(s.clock.t + 108_000);
+    const reset = new Date(s.clock.epochMs + 108_000);
     s.x.opts.faults = [{ endpoint: 'dms', call: 0, error: limited(reset) }];
     s.deps.state = deadStore(s.state);
     await expect(s.poll('msg-1')).rejects.toMatchObject({ code: 'internal' });
@@ -183,14 +184,14 @@ describe('a 429 block whose every write failed (soak seed 895)', () => {
 
     // the store is reachable again; the claim left behind has expired
     s.deps.state = s.state;
-    s.clock.advance(54_000);
+    s.clock.advanceMs(54_000);
     await expect(s.poll('msg-2')).resolves.toMatchObject({ status: 'polled' });
     expect(s.x.calls.dms).toBe(1);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1']);
     expect(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT]).toBe(reset.toISOString());
 
     // at the reset DMs are read again and the DM is delivered
-    s.clock.t = reset.getTime();
+    s.clock.epochMs = reset.getTime();
     await s.poll('msg-3');
     expect(s.x.calls.dms).toBe(2);
     expect(s.inbound.received.map((m) => m.id)).toEqual(['x:tweet:1', 'x:dm:10']);
@@ -207,9 +208,9 @@ describe('a 429 block whose every write failed (soak seed 895)', () => {
 
     const s = setup({ dms: [dm(10)] });
     s.deps.rateBlocks = new RecentRateBlocks();
-    const later = new Date(s.clock.t + 600_000).toISOString();
+    const later = new Date(s.clock.epochMs + 600_000).toISOString();
     s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT] = later;
-    s.deps.rateBlocks.note('ch1', DM_EVENTS_ENDPOINT, new Date(s.clock.t + 60_000));
+    s.deps.rateBlocks.note('ch1', DM_EVENTS_ENDPOINT, new Date(s.clock.epochMs + 60_000));
     await s.poll('msg-1');
     expect(s.x.calls.dms).toBe(0);
     expect(s.state.channel.health.notBefore[DM_EVENTS_ENDPOINT]).toBe(later);

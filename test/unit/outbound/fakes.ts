@@ -1,16 +1,14 @@
-/** In-memory fakes of the outbound ports, with the same conditional semantics as the DynamoDB adapters. */
-import type { OutboundCommand, ResultMessage } from '../../../contracts';
-import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
+/**
+ * In-memory fakes of the outbound-only ports (budget, tokens, health, X). The clock, channel store,
+ * channel builder and idempotency store are the shared ones in test/helpers/fakes/.
+ */
+import type { OutboundCommand } from '../../../contracts';
 import { ChannelError } from '../../../core/errors';
 import type {
   AppBudget,
   BudgetName,
   DeliveryQuery,
   EarlierDelivery,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdempotencyStore,
-  IdempotencyWrite,
   SendHealthPatch,
   SendHealthStore,
   XRateObservation,
@@ -18,119 +16,10 @@ import type {
 } from '../../../core/outbound/ports';
 import { RecentBlocks } from '../../../core/outbound/rate-gate';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../../core/outbound/send';
-import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../../../core/ports';
+import type { TokenProvider } from '../../../core/ports';
+import { FakeChannelStore, FakeClock, FakeIdempotencyStore } from '../../helpers/fakes';
 
-export class FakeClock implements Clock {
-  constructor(public t = new Date('2026-09-01T10:00:00Z')) {}
-  now() {
-    return new Date(this.t);
-  }
-  advance(seconds: number) {
-    this.t = new Date(this.t.getTime() + seconds * 1000);
-  }
-}
-
-export function channel(overrides: Partial<Channel> = {}): Channel {
-  return {
-    id: 'ch1',
-    name: null,
-    status: 'active',
-    statusReason: null,
-    account: { id: '1000', username: 'acme', name: 'Acme', avatarUrl: null },
-    listenMentions: true,
-    listenDms: true,
-    autoFollow: false,
-    scopes: [],
-    options: { ...DEFAULT_OPTIONS },
-    createdAt: '2026-09-01T00:00:00Z',
-    updatedAt: '2026-09-01T00:00:00Z',
-    connectedAt: '2026-09-01T00:00:00Z',
-    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-    health: emptyHealth(),
-    version: 1,
-    ...overrides,
-  };
-}
-
-export class FakeChannels implements ChannelStore {
-  map = new Map<string, Channel>();
-  updates: ChannelChange[] = [];
-  async create(c: Channel) {
-    this.map.set(c.id, c);
-  }
-  async get(id: string) {
-    return this.map.get(id) ?? null;
-  }
-  async list() {
-    return { items: [...this.map.values()] };
-  }
-  async update(id: string, expectedVersion: number, change: ChannelChange) {
-    const c = this.map.get(id);
-    if (!c) throw new ChannelError('permanent', 'no channel', { code: 'channel_not_found' });
-    if (c.version !== expectedVersion) throw new ChannelError('retryable', 'conflict', { code: 'conflict' });
-    const next = { ...c, ...(change as Partial<Channel>), version: c.version + 1 };
-    this.map.set(id, next);
-    this.updates.push(change);
-    return next;
-  }
-  async delete(id: string) {
-    this.map.delete(id);
-  }
-  async claimAccount() {}
-  async releaseAccount() {}
-}
-
-export class FakeIdempotency implements IdempotencyStore {
-  records = new Map<string, IdempotencyRecord>();
-  /** Makes the next `complete` throw (the completion could not be stored). */
-  crashOnComplete = false;
-  /** Makes every write throw until cleared (DynamoDB unreachable: the attempt dies holding its lease). */
-  down = false;
-  private k = (c: string, key: string) => `${c}|${key}`;
-  /** The answer of a refused write: the record as it was (DynamoDB's ALL_OLD). */
-  private refused(c: string, key: string): IdempotencyWrite {
-    const cur = this.records.get(this.k(c, key));
-    return { ok: false, current: cur ? structuredClone(cur) : null };
-  }
-  private heldBy(c: string, key: string, owner: string) {
-    const cur = this.records.get(this.k(c, key));
-    return cur && cur.owner === owner && cur.state === 'in_progress' ? cur : null;
-  }
-  async get(c: string, key: string) {
-    const r = this.records.get(this.k(c, key));
-    return r ? structuredClone(r) : null;
-  }
-  async claim(c: string, key: string, claim: IdempotencyClaim, expected: string | null) {
-    const cur = this.records.get(this.k(c, key));
-    if (expected === null ? cur : !this.heldBy(c, key, expected)) return this.refused(c, key);
-    this.records.set(this.k(c, key), { channelId: c, key, state: 'in_progress', ...claim });
-    return { ok: true as const };
-  }
-  async complete(c: string, key: string, owner: string, result: ResultMessage) {
-    if (this.down) throw new Error('simulated crash');
-    if (this.crashOnComplete) {
-      this.crashOnComplete = false;
-      throw new Error('simulated completion failure');
-    }
-    const cur = this.heldBy(c, key, owner);
-    if (!cur) return this.refused(c, key);
-    this.records.set(this.k(c, key), { ...cur, state: 'completed', result });
-    return { ok: true as const };
-  }
-  async release(c: string, key: string, owner: string) {
-    if (this.down) throw new Error('simulated crash');
-    if (!this.heldBy(c, key, owner)) return this.refused(c, key);
-    this.records.delete(this.k(c, key));
-    return { ok: true as const };
-  }
-  async markUncertain(c: string, key: string, owner: string, now: Date) {
-    if (this.down) throw new Error('simulated crash');
-    const cur = this.heldBy(c, key, owner);
-    if (!cur) return this.refused(c, key);
-    this.records.set(this.k(c, key), { ...cur, uncertain: true, leaseExpiresAt: now.toISOString() });
-    return { ok: true as const };
-  }
-}
+export { FakeClock, makeChannel } from '../../helpers/fakes';
 
 export class FakeBudget implements AppBudget {
   used: Record<BudgetName, number> = { dm: 0, post: 0 };
@@ -159,7 +48,7 @@ export class FakeTokens implements TokenProvider {
 }
 
 /**
- * The channel health writes, applied to the channel in `FakeChannels` the way the DynamoDB adapter does
+ * The channel health writes, applied to the channel in the `FakeChannelStore` the way the DynamoDB adapter does
  * (path by path, counters added, a later block kept).
  */
 export class FakeHealth implements SendHealthStore {
@@ -167,11 +56,11 @@ export class FakeHealth implements SendHealthStore {
   blocks: Array<{ endpoint: string; until: string }> = [];
   /** Makes every write throw (DynamoDB unreachable): health is best effort, the result must not depend on it. */
   down = false;
-  constructor(private readonly channels: FakeChannels) {}
+  constructor(private readonly channels: FakeChannelStore) {}
   async record(channelId: string, patch: SendHealthPatch) {
     if (this.down) throw new Error('simulated DynamoDB outage');
     this.patches.push(structuredClone(patch));
-    const c = this.channels.map.get(channelId);
+    const c = this.channels.items.get(channelId);
     if (!c) return;
     Object.assign(c.health.rateLimits, patch.rateLimits ?? {});
     if (patch.lastError) c.health.lastError = patch.lastError;
@@ -181,7 +70,7 @@ export class FakeHealth implements SendHealthStore {
   async block(channelId: string, endpoint: string, until: Date) {
     if (this.down) throw new Error('simulated DynamoDB outage');
     this.blocks.push({ endpoint, until: until.toISOString() });
-    const c = this.channels.map.get(channelId);
+    const c = this.channels.items.get(channelId);
     if (!c) return;
     const old = c.health.notBefore[endpoint];
     if (!old || old < until.toISOString()) c.health.notBefore[endpoint] = until.toISOString();
@@ -226,8 +115,8 @@ export class FakeX {
 
 export function makeDeps(overrides: { clock?: FakeClock } = {}) {
   const clock = overrides.clock ?? new FakeClock();
-  const channels = new FakeChannels();
-  const idempotency = new FakeIdempotency();
+  const channels = new FakeChannelStore(clock);
+  const idempotency = new FakeIdempotencyStore();
   const budget = new FakeBudget();
   const tokens = new FakeTokens();
   const x = new FakeX();

@@ -5,14 +5,14 @@
 import { needsReauth, permanent, retryable } from '../../../core/errors';
 import { POST_TWEETS } from '../../../core/outbound/endpoints';
 import { sendCommand, type Delivery } from '../../../core/outbound/send';
-import { channel, makeDeps, reply } from './fakes';
+import { makeChannel, makeDeps, reply } from './fakes';
 
 const first = (clockNow: Date, receiveCount = 1): Delivery => ({ receiveCount, sentAt: clockNow });
 
-function setup(c = channel()) {
+function setup(c = makeChannel()) {
   const t = makeDeps();
-  t.channels.map.set(c.id, c);
-  return { ...t, health: t.health, stored: () => t.channels.map.get(c.id)!.health };
+  t.channels.items.set(c.id, c);
+  return { ...t, health: t.health, stored: () => t.channels.items.get(c.id)!.health };
 }
 
 describe('channel health: messages out and errors for the admin console', () => {

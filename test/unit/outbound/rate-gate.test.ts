@@ -15,14 +15,14 @@ import {
 import { DELIVERY_UNKNOWN } from '../../../core/outbound/ports';
 import { RecentBlocks, blockedUntil, untilAfter429 } from '../../../core/outbound/rate-gate';
 import { sendCommand, type Delivery, type SendOutcome } from '../../../core/outbound/send';
-import { channel, makeDeps, reply } from './fakes';
+import { makeChannel, makeDeps, reply } from './fakes';
 
 const first = (clockNow: Date, receiveCount = 1): Delivery => ({ receiveCount, sentAt: clockNow });
 const inSeconds = (now: Date, s: number) => new Date(now.getTime() + s * 1000);
 
-function setup(...channels: ReturnType<typeof channel>[]) {
+function setup(...channels: ReturnType<typeof makeChannel>[]) {
   const t = makeDeps();
-  for (const c of channels.length ? channels : [channel()]) t.channels.map.set(c.id, c);
+  for (const c of channels.length ? channels : [makeChannel()]) t.channels.items.set(c.id, c);
   return t;
 }
 
@@ -41,7 +41,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
     t.x.script = [retryable('rate_limited', '429', reset)];
     // Act
     const firstOutcome = await sendCommand(t.deps, reply({ idempotencyKey: 'k1' }), first(t.clock.now()));
-    t.clock.advance(5);
+    t.clock.advanceSeconds(5);
     const second = await sendCommand(
       t.deps,
       reply({ idempotencyKey: 'k2', targetId: '5002' }),
@@ -52,7 +52,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
     expect(second).toEqual({ action: 'retry', delaySeconds: 595, reason: 'rate_limited' });
     expect(t.x.writes).toHaveLength(1);
     expect(t.budget.used.post).toBe(0);
-    expect(t.channels.map.get('ch1')!.health.notBefore[POST_TWEETS]).toBe(reset.toISOString());
+    expect(t.channels.items.get('ch1')!.health.notBefore[POST_TWEETS]).toBe(reset.toISOString());
     expect(await t.idempotency.get('ch1', 'k2')).toBeNull(); // the key stays free for the later delivery
     expect(t.events).toContain('rate_window_closed');
   });
@@ -61,7 +61,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
     const t = setup();
     t.x.script = [retryable('rate_limited', '429', inSeconds(t.clock.now(), 60))];
     await sendCommand(t.deps, reply(), first(t.clock.now()));
-    t.clock.advance(60);
+    t.clock.advanceSeconds(60);
     const result = expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 2)));
     expect(result.status).toBe('sent');
     expect(t.x.writes).toHaveLength(2);
@@ -71,7 +71,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
     const t = setup();
     t.x.script = [retryable('rate_limited', '429', inSeconds(t.clock.now(), -3600))];
     const outcome = await sendCommand(t.deps, reply({ idempotencyKey: 'k1' }), first(t.clock.now()));
-    t.clock.advance(899);
+    t.clock.advanceSeconds(899);
     const later = await sendCommand(t.deps, reply({ idempotencyKey: 'k2' }), first(t.clock.now()));
     expect(outcome).toEqual({ action: 'retry', delaySeconds: 900, reason: 'rate_limited' });
     expect(later).toEqual({ action: 'retry', delaySeconds: 1, reason: 'rate_limited' });
@@ -81,7 +81,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
   it('a block stored on the channel by another instance closes the endpoint here too', async () => {
     const t = setup();
     const until = inSeconds(t.clock.now(), 120);
-    t.channels.map.get('ch1')!.health.notBefore[POST_TWEETS] = until.toISOString();
+    t.channels.items.get('ch1')!.health.notBefore[POST_TWEETS] = until.toISOString();
     const outcome = await sendCommand(t.deps, reply(), first(t.clock.now()));
     expect(outcome).toEqual({ action: 'retry', delaySeconds: 120, reason: 'rate_limited' });
     expect(t.x.writes).toHaveLength(0);
@@ -99,12 +99,12 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
   });
 
   it('per channel: another account of the same app still posts', async () => {
-    const t = setup(channel(), channel({ id: 'ch2' }));
+    const t = setup(makeChannel(), makeChannel({ id: 'ch2' }));
     t.x.script = [retryable('rate_limited', '429', inSeconds(t.clock.now(), 600))];
     await sendCommand(t.deps, reply(), first(t.clock.now()));
     const other = expectResult(await sendCommand(t.deps, reply({ channelId: 'ch2' }), first(t.clock.now())));
     expect(other.status).toBe('sent');
-    expect(t.channels.map.get('ch2')!.health.notBefore).toEqual({});
+    expect(t.channels.items.get('ch2')!.health.notBefore).toEqual({});
   });
 
   it('per endpoint: a DM 429 closes every DM send endpoint, replies still post', async () => {
@@ -125,7 +125,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
 
   it('the closed window on the queue’s last receive → failed rate_limited (retryable), still no X call', async () => {
     const t = setup();
-    t.channels.map.get('ch1')!.health.notBefore[POST_TWEETS] = inSeconds(t.clock.now(), 60).toISOString();
+    t.channels.items.get('ch1')!.health.notBefore[POST_TWEETS] = inSeconds(t.clock.now(), 60).toISOString();
     const result = expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 10)));
     expect(result.status === 'failed' && result.error).toMatchObject({
       code: 'rate_limited',
@@ -139,7 +139,7 @@ describe('rate gate: after a 429, the endpoint stays closed for the channel unti
     const t = setup();
     t.x.script = [retryable(DELIVERY_UNKNOWN, 'timeout')];
     await sendCommand(t.deps, reply(), first(t.clock.now()));
-    t.channels.map.get('ch1')!.health.notBefore[USER_TWEETS] = inSeconds(t.clock.now(), 45).toISOString();
+    t.channels.items.get('ch1')!.health.notBefore[USER_TWEETS] = inSeconds(t.clock.now(), 45).toISOString();
     const outcome = await sendCommand(t.deps, reply(), first(t.clock.now(), 2));
     expect(outcome).toEqual({ action: 'retry', delaySeconds: 45, reason: 'rate_limited' });
     expect(t.x.lookups).toHaveLength(0);
@@ -162,7 +162,7 @@ describe('rate gate: a spent window (remaining 0) is waited out instead of provo
     expect(sent.status).toBe('sent');
     expect(next).toEqual({ action: 'retry', delaySeconds: 300, reason: 'window_spent' });
     expect(t.x.writes).toHaveLength(1);
-    expect(t.channels.map.get('ch1')!.health.rateLimits[POST_TWEETS]).toEqual({
+    expect(t.channels.items.get('ch1')!.health.rateLimits[POST_TWEETS]).toEqual({
       limit: 100,
       remaining: 0,
       resetAt: new Date(reset * 1000).toISOString(),
@@ -174,7 +174,7 @@ describe('rate gate: a spent window (remaining 0) is waited out instead of provo
     ['remaining 0 but the reset passed', { remaining: 0, resetInSeconds: -1 }],
   ])('%s → sent', async (_name, w) => {
     const t = setup();
-    t.channels.map.get('ch1')!.health.rateLimits[POST_TWEETS] = {
+    t.channels.items.get('ch1')!.health.rateLimits[POST_TWEETS] = {
       limit: 100,
       remaining: w.remaining,
       resetAt: inSeconds(t.clock.now(), w.resetInSeconds).toISOString(),

@@ -3,7 +3,7 @@ import { ChannelError, needsReauth, permanent, retryable } from '../../../core/e
 import { DELIVERY_UNKNOWN } from '../../../core/outbound/ports';
 import { RETRYABLE } from '../../../core/outbound/results';
 import { sendCommand, type Delivery, type SendOutcome } from '../../../core/outbound/send';
-import { channel, makeDeps, reply } from './fakes';
+import { makeChannel, makeDeps, reply } from './fakes';
 
 const first = (clockNow: Date, receiveCount = 1): Delivery => ({ receiveCount, sentAt: clockNow });
 
@@ -13,9 +13,9 @@ function expectResult(outcome: SendOutcome): ResultMessage {
   return outcome.result;
 }
 
-function setup(cmdChannel = channel()) {
+function setup(cmdChannel = makeChannel()) {
   const t = makeDeps();
-  t.channels.map.set(cmdChannel.id, cmdChannel);
+  t.channels.items.set(cmdChannel.id, cmdChannel);
   return t;
 }
 
@@ -44,7 +44,7 @@ describe('sendCommand: the happy paths', () => {
     const results: ResultMessage[] = [];
     for (let i = 0; i < 5; i++) {
       results.push(expectResult(await sendCommand(t.deps, reply(), first(t.clock.now()))));
-      t.clock.advance(30);
+      t.clock.advanceSeconds(30);
     }
     expect(t.x.writes).toHaveLength(1);
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
@@ -82,7 +82,7 @@ describe('sendCommand: failures reported by X', () => {
     const outcome = await sendCommand(t.deps, reply(), first(t.clock.now()));
     expect(outcome).toEqual({ action: 'retry', delaySeconds: 600, reason: 'rate_limited' });
     expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toBeNull();
-    t.clock.advance(600); // the first reset has passed
+    t.clock.advanceSeconds(600); // the first reset has passed
     t.x.script = [retryable('rate_limited', '429', new Date(t.clock.now().getTime() + 86_400_000))];
     expect(await sendCommand(t.deps, reply(), first(t.clock.now()))).toMatchObject({ delaySeconds: 43_200 });
   });
@@ -137,7 +137,7 @@ describe('sendCommand: failures reported by X', () => {
       code: 'needs_reauth',
       retryable: true,
     });
-    expect(t.channels.map.get('ch1')?.status).toBe('needs_reauth');
+    expect(t.channels.items.get('ch1')?.status).toBe('needs_reauth');
     expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toMatchObject({ state: 'completed' });
   });
 
@@ -183,7 +183,7 @@ describe('sendCommand: refused before any X call', () => {
   });
 
   it('post on a channel with allowPosts false → post_not_allowed', async () => {
-    const t = setup(channel({ options: { backfillHours: 0, includeReposts: false, allowPosts: false } }));
+    const t = setup(makeChannel({ options: { backfillHours: 0, includeReposts: false, allowPosts: false } }));
     const cmd = {
       schema: 'x-channel.outbound.v1',
       idempotencyKey: 'p1',
@@ -222,21 +222,21 @@ describe('sendCommand: channel states', () => {
     ['needs_reauth', 'needs_reauth'],
     ['pending_auth', 'channel_not_ready'],
   ] as const)('%s → failed %s', async (status, code) => {
-    const t = setup(channel({ status }));
+    const t = setup(makeChannel({ status }));
     const result = expectResult(await sendCommand(t.deps, reply(), first(t.clock.now())));
     expect(result.status === 'failed' && result.error.code).toBe(code);
     expect(t.x.writes).toHaveLength(0);
   });
 
   it('paused → held and re-checked, then channel_not_ready once the max hold has passed', async () => {
-    const t = setup(channel({ status: 'paused' }));
+    const t = setup(makeChannel({ status: 'paused' }));
     const sentAt = t.clock.now();
     expect(await sendCommand(t.deps, reply(), { receiveCount: 1, sentAt })).toEqual({
       action: 'retry',
       delaySeconds: 900,
       reason: 'channel_paused',
     });
-    t.clock.advance(7200);
+    t.clock.advanceSeconds(7200);
     const result = expectResult(await sendCommand(t.deps, reply(), { receiveCount: 2, sentAt }));
     expect(result.status === 'failed' && result.error).toMatchObject({
       code: 'channel_not_ready',
@@ -246,9 +246,9 @@ describe('sendCommand: channel states', () => {
   });
 
   it('paused, then resumed → sent', async () => {
-    const t = setup(channel({ status: 'paused' }));
+    const t = setup(makeChannel({ status: 'paused' }));
     expect((await sendCommand(t.deps, reply(), first(t.clock.now()))).action).toBe('retry');
-    t.channels.map.set('ch1', channel({ status: 'active' }));
+    t.channels.items.set('ch1', makeChannel({ status: 'active' }));
     expect(expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 2))).status).toBe('sent');
   });
 });
@@ -313,7 +313,7 @@ describe('sendCommand: at most once per key', () => {
     expect(t.x.writes).toHaveLength(1);
     // the redelivery comes within the lease: it waits
     expect((await sendCommand(t.deps, reply(), first(t.clock.now(), 2))).action).toBe('retry');
-    t.clock.advance(120);
+    t.clock.advanceSeconds(120);
     t.x.lookupAnswer = { status: 'found', xId: '9001' };
     const result = expectResult(await sendCommand(t.deps, reply(), first(t.clock.now(), 3)));
     expect(result).toMatchObject({ status: 'sent', xId: '9001' });
@@ -377,7 +377,7 @@ describe('sendCommand: at most once per key', () => {
       retryable: true,
     });
     expect(await t.idempotency.get('ch1', 'case-1-reply-1')).toMatchObject({ state: 'completed', result });
-    t.clock.advance(600);
+    t.clock.advanceSeconds(600);
     t.x.lookupAnswer = { status: 'not_found' };
     expect(expectResult(await sendCommand(t.deps, reply(), first(t.clock.now())))).toEqual(result);
     expect(t.x.writes).toHaveLength(1);

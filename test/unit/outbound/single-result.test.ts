@@ -10,7 +10,7 @@ import { needsReauth, retryable } from '../../../core/errors';
 import { DELIVERY_UNKNOWN } from '../../../core/outbound/ports';
 import { sentResult } from '../../../core/outbound/results';
 import { sendCommand, type Delivery, type SendOutcome } from '../../../core/outbound/send';
-import { channel, makeDeps, reply } from './fakes';
+import { makeChannel, makeDeps, reply } from './fakes';
 
 const delivery = (sentAt: Date, receiveCount = 1): Delivery => ({ receiveCount, sentAt });
 
@@ -20,9 +20,9 @@ function expectResult(outcome: SendOutcome): ResultMessage {
   return outcome.result;
 }
 
-function setup(overrides: Parameters<typeof channel>[0] = {}) {
+function setup(overrides: Parameters<typeof makeChannel>[0] = {}) {
   const t = makeDeps();
-  t.channels.map.set('ch1', channel(overrides));
+  t.channels.items.set('ch1', makeChannel(overrides));
   return t;
 }
 
@@ -34,11 +34,11 @@ describe('sendCommand: one result per key, whatever the failure', () => {
     expect(await sendCommand(t.deps, reply(), delivery(sentAt, 1))).toMatchObject({ action: 'retry' });
     // the user revoked the app: the lookup is refused, and so is the forced refresh's retry
     t.x.lookupAnswer = needsReauth('401');
-    t.clock.advance(366);
+    t.clock.advanceSeconds(366);
     const first = expectResult(await sendCommand(t.deps, reply(), delivery(sentAt, 2)));
     expect(first.status === 'failed' && first.error).toMatchObject({ code: 'needs_reauth', retryable: true });
     // crash after the result send: the same message comes back later, and the case system's own copy too
-    t.clock.advance(994);
+    t.clock.advanceSeconds(994);
     const again = expectResult(await sendCommand(t.deps, reply(), delivery(sentAt, 3)));
     const copy = expectResult(await sendCommand(t.deps, reply(), delivery(sentAt, 1)));
     expect(JSON.stringify(again)).toBe(JSON.stringify(first));
@@ -50,7 +50,7 @@ describe('sendCommand: one result per key, whatever the failure', () => {
     const t = setup({ status: 'needs_reauth', statusReason: 'refused' });
     const first = expectResult(await sendCommand(t.deps, reply(), delivery(t.clock.now())));
     expect(first.status === 'failed' && first.error).toMatchObject({ code: 'needs_reauth' });
-    t.clock.advance(120);
+    t.clock.advanceSeconds(120);
     const again = expectResult(await sendCommand(t.deps, reply(), delivery(t.clock.now(), 2)));
     expect(JSON.stringify(again)).toBe(JSON.stringify(first));
     expect(t.x.writes).toHaveLength(0);
@@ -64,7 +64,7 @@ describe('sendCommand: one result per key, whatever the failure', () => {
       code: 'x_unavailable',
       retryable: true,
     });
-    t.clock.advance(900);
+    t.clock.advanceSeconds(900);
     const copy = expectResult(await sendCommand(t.deps, reply(), delivery(t.clock.now())));
     expect(JSON.stringify(copy)).toBe(JSON.stringify(first));
     expect(t.x.writes).toHaveLength(1);

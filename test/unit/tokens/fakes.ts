@@ -1,65 +1,16 @@
-/** In-memory fakes of the sign-in ports, for unit tests of core. */
-import type { Channel } from '../../../core/channel';
-import { ChannelError, permanent, retryable } from '../../../core/errors';
+/**
+ * In-memory fakes of the sign-in ports, for unit tests of core. The clock and the channel store are
+ * the shared ones in test/helpers/fakes/.
+ */
+import { ChannelError } from '../../../core/errors';
 import type { OAuthStateRecord, OAuthStateStore, OAuthTokenSet, XOAuth } from '../../../core/oauth';
-import type { ChannelStore, Clock } from '../../../core/ports';
+import type { Clock } from '../../../core/ports';
+
+export { FakeChannelStore, FakeClock } from '../../helpers/fakes';
 import type { LeaseStore, StoredTokens, TokenVault } from '../../../core/tokens';
 
-export class FakeClock implements Clock {
-  constructor(public t = Date.parse('2026-09-01T12:00:00Z')) {}
-  now() {
-    return new Date(this.t);
-  }
-  advance(ms: number) {
-    this.t += ms;
-  }
-}
-
-export function fakeChannelStore(
-  clock: Clock,
-): ChannelStore & { items: Map<string, Channel>; claims: Map<string, string> } {
-  const items = new Map<string, Channel>();
-  const claims = new Map<string, string>();
-  const clone = <T>(x: T): T => structuredClone(x);
-  return {
-    items,
-    claims,
-    async create(c) {
-      if (items.has(c.id)) throw permanent('conflict', 'exists');
-      items.set(c.id, clone(c));
-    },
-    async get(id) {
-      const c = items.get(id);
-      return c ? clone(c) : null;
-    },
-    async list({ limit }) {
-      return { items: [...items.values()].slice(0, limit).map(clone) };
-    },
-    async update(id, expected, change) {
-      const c = items.get(id);
-      if (!c) throw permanent('channel_not_found', `channel ${id} does not exist`);
-      if (c.version !== expected) throw retryable('conflict', 'stale');
-      const { disabled, ...rest } = change;
-      const next = { ...c, ...rest, version: c.version + 1, updatedAt: clock.now().toISOString() } as Channel;
-      if (disabled)
-        next.health = { ...next.health, disabled: { ...next.health.disabled, ...(disabled as object) } };
-      items.set(id, clone(next));
-      return clone(next);
-    },
-    async delete(id) {
-      items.delete(id);
-    },
-    async claimAccount(x, ch) {
-      const holder = claims.get(x);
-      if (holder && holder !== ch)
-        throw permanent('account_in_use', `this X account is already connected to channel ${holder}`);
-      claims.set(x, ch);
-    },
-    async releaseAccount(x, ch) {
-      if (claims.get(x) === ch) claims.delete(x);
-    },
-  };
-}
+/** Where the sign-in and token tests start their clock. */
+export const TOKENS_T0 = '2026-09-01T12:00:00Z';
 
 export function fakeVault(): TokenVault & { data: Map<string, StoredTokens>; puts: number } {
   const data = new Map<string, StoredTokens>();

@@ -1,32 +1,24 @@
 import { ChannelError, permanent, retryable } from '../../../core/errors';
-import { emptyHealth, DEFAULT_OPTIONS, type Channel } from '../../../core/channel';
+import { makeChannel } from '../../helpers/fakes';
 import { createTokenProvider, toStoredTokens } from '../../../core/tokens';
-import { FakeClock, fakeChannelStore, fakeLeases, fakeVault, fakeXOAuth } from './fakes';
+import { FakeChannelStore, FakeClock, TOKENS_T0, fakeLeases, fakeVault, fakeXOAuth } from './fakes';
 
 function setup(opts: { expiresInMs?: number } = {}) {
-  const clock = new FakeClock();
-  const channels = fakeChannelStore(clock);
+  const clock = new FakeClock(TOKENS_T0);
+  const channels = new FakeChannelStore(clock);
   const vault = fakeVault();
   const leases = fakeLeases(clock);
   const x = fakeXOAuth();
-  const ch: Channel = {
+  const at = clock.now().toISOString();
+  const ch = makeChannel({
     id: 'ch_aaaaaaaaaaaaaaaaaaaa',
-    name: null,
-    status: 'active',
-    statusReason: null,
     account: { id: '42', username: 'acme', name: 'Acme', avatarUrl: null },
     scopes: ['tweet.read'],
-    listenMentions: true,
     listenDms: false,
-    autoFollow: false,
-    options: DEFAULT_OPTIONS,
-    createdAt: clock.now().toISOString(),
-    updatedAt: clock.now().toISOString(),
-    connectedAt: clock.now().toISOString(),
-    checkpoints: { mentionsSinceId: null, dmEventId: null, dmCreatedAt: null },
-    health: emptyHealth(),
-    version: 1,
-  };
+    createdAt: at,
+    updatedAt: at,
+    connectedAt: at,
+  });
   channels.items.set(ch.id, ch);
   const seeded = x.seed();
   const stored = toStoredTokens(seeded, clock.now());
@@ -92,7 +84,7 @@ describe('createTokenProvider', () => {
   it('never presents a rotated (old) refresh token again', async () => {
     const { provider, id, x, clock } = setup({ expiresInMs: -1 });
     await provider.getValidAccessToken(id);
-    clock.advance(7200_000);
+    clock.advanceMs(7200_000);
     await provider.getValidAccessToken(id);
     expect(new Set(x.presented).size).toBe(x.presented.length);
     expect(x.presented).toHaveLength(2);
@@ -134,7 +126,7 @@ describe('createTokenProvider', () => {
   });
 
   it('gives up with a retryable error when the lease stays taken and nobody refreshes', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(TOKENS_T0);
     const { vault, x, channels, id } = setup({ expiresInMs: -1 });
     const provider = createTokenProvider({
       vault,
@@ -161,7 +153,7 @@ describe('createTokenProvider', () => {
       const tokens = [];
       for (let i = 0; i < 5; i++) {
         tokens.push(await provider.getValidAccessToken(id));
-        clock.advance(60_000);
+        clock.advanceMs(60_000);
       }
       // Assess
       expect(tokens).toEqual(Array(5).fill(seeded.accessToken));
@@ -172,7 +164,7 @@ describe('createTokenProvider', () => {
       const { provider, id, vault, x, seeded, clock } = setup({ expiresInMs: 600_000 });
       const reads = jest.spyOn(vault, 'get');
       await provider.getValidAccessToken(id);
-      clock.advance(600_000 - 100_000); // 100 s left, below the 120 s margin
+      clock.advanceMs(600_000 - 100_000); // 100 s left, below the 120 s margin
       const token = await provider.getValidAccessToken(id);
       expect(token).not.toBe(seeded.accessToken);
       expect(x.presented).toEqual([seeded.refreshToken]);
