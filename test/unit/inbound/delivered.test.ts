@@ -7,13 +7,13 @@ import type { InboundMessage } from '../../../contracts';
 import { createLedgerPublisher } from '../../../core/inbound/delivered';
 import { mentionToInbound } from '../../../core/inbound/mapping';
 import { FakeDeliveredLedger } from '../../helpers/fakes/delivered-ledger';
-import { ACCOUNT, FakeClock, FakeInbound, tweet } from './fakes';
+import { ACCOUNT, FakeClock, FakeInbound, INBOUND_T0, tweet } from './fakes';
 
 const msg = (id: number, channelId = 'ch1'): InboundMessage =>
   mentionToInbound(tweet(id), {}, { channelId, account: ACCOUNT, receivedAt: '2026-01-01T01:00:00.000Z' });
 
 function setup() {
-  const clock = new FakeClock();
+  const clock = new FakeClock(INBOUND_T0);
   const ledger = new FakeDeliveredLedger(clock, 3600_000);
   const inbound = new FakeInbound();
   const failures: number[] = [];
@@ -62,7 +62,7 @@ describe('createLedgerPublisher', () => {
   it('publishes again once the TTL has passed', async () => {
     const { publisher, clock, inbound } = setup();
     await publisher.publish([msg(1)]);
-    clock.advance(3600_000 + 1);
+    clock.advanceMs(3600_000 + 1);
     expect((await publisher.publishNew([msg(1)])).published).toHaveLength(1);
     expect(inbound.sends).toBe(2);
   });

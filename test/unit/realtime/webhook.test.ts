@@ -19,10 +19,10 @@ import {
   mentionEvent,
   revokeEvent,
 } from '../../helpers/xaa-events';
-import { FakeChannelState, FakeClock, FakeInbound, makeChannel } from '../inbound/fakes';
+import { FakeChannelState, FakeClock, FakeInbound, INBOUND_T0, makeChannel } from '../inbound/fakes';
 
 function world(over: Parameters<typeof makeChannel>[0] = {}) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(INBOUND_T0);
   const store = new FakeChannelState(
     makeChannel({
       id: 'ch1',
@@ -65,7 +65,7 @@ describe('deliverEvents', () => {
   it('publishes a duplicate delivery once, also days later within the ledger’s TTL', async () => {
     const w = world();
     await w.deliver(mentionEvent('201'));
-    w.clock.advance(3 * 24 * 3600_000);
+    w.clock.advanceMs(3 * 24 * 3600_000);
     const again = await w.deliver(mentionEvent('201'));
     expect(again).toMatchObject({ published: 0, duplicates: 1 });
     expect(w.inbound.sends).toBe(1);
