@@ -8,7 +8,7 @@ import { keys, TTL_ATTRIBUTE } from '../../adapters/aws/table';
 import { deliveredKeyOf, type DeliveredLedger } from '../../core/inbound/delivered';
 import { FakeDeliveredLedger } from '../helpers/fakes/delivered-ledger';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws';
-import { FakeClock } from '../unit/inbound/fakes';
+import { FakeClock } from '../helpers/fakes';
 
 const HOUR_MS = 3600_000;
 const TTL_HOURS = 72;
@@ -65,9 +65,9 @@ function describeDeliveredLedger(name: string, make: (clock: FakeClock) => Deliv
     it('forgets an item once its TTL has passed (even before TTL deletion ran)', async () => {
       const key = { channelId: ch(1), id: 'x:tweet:9' };
       await ledger.record([key], clock.now());
-      clock.advance(TTL_HOURS * HOUR_MS - 60_000);
+      clock.advanceMs(TTL_HOURS * HOUR_MS - 60_000);
       expect((await ledger.findDelivered([key])).size).toBe(1);
-      clock.advance(120_000);
+      clock.advanceMs(120_000);
       expect((await ledger.findDelivered([key])).size).toBe(0);
     });
 
