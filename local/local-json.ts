@@ -28,6 +28,11 @@ export const localJsonSchema = z.strictObject({
   endpoints: z.strictObject({ sqs: origin, dynamodb: origin, secretsManager: origin }),
   /** The queues the case system uses. */
   queues: z.strictObject({ inbound: origin, outbound: origin, results: origin }),
+  /** The key pair the local AWS stand-ins accept; random per data directory (fresh with `--memory`). */
+  credentials: z.strictObject({
+    accessKeyId: z.string().min(16),
+    secretAccessKey: z.string().min(32),
+  }),
   x: z.strictObject({
     mode: z.enum(['simulated', 'real']),
     /** Origin of the X API (the simulator's, or https://api.x.com). */
@@ -39,10 +44,10 @@ export const localJsonSchema = z.strictObject({
 
 export type LocalJson = z.infer<typeof localJsonSchema>;
 
-/** Writes the file atomically (temp + rename) and readable by the owner only: it holds the admin token. */
+/** Writes the file atomically (temp + rename), readable by the owner only: it holds the admin token and keys. */
 export function writeLocalJson(dir: string, value: LocalJson): string {
   const file = path.join(dir, 'local.json');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(localJsonSchema.parse(value), null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);

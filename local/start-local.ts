@@ -13,7 +13,15 @@
  * closed, state flushed.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import {
   CreateSecretCommand,
@@ -98,15 +106,41 @@ interface PersistedState {
   adminToken: string;
   /** `apiKey`/`apiKeySecret`: the app's OAuth 1.0a consumer key and secret (XAA bearer, webhook CRC and signatures). */
   simApp: { clientId: string; clientSecret: string; apiKey: string; apiKeySecret: string };
+  /** The key pair the local AWS stand-ins accept (`local.json` `credentials`). */
+  awsCredentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** DynamoDB Local refuses a `-dbPath` that does not exist yet. */
 function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 
+/**
+ * The data directory holds tokens and keys: it is 0700 and every file in it 0600, including what an
+ * older version left 0755/0644 (fixed here, on every start and stop).
+ */
+function secureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const walk = (d: string) => {
+    chmodSync(d, 0o700);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) chmodSync(p, 0o600);
+    }
+  };
+  walk(dir);
+}
+
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+/** An AWS-shaped key pair (20-character id, 40-character secret), random per data directory. */
+function freshAwsCredentials(): PersistedState['awsCredentials'] {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const id = [...randomBytes(13)].map((b) => alphabet[b % 32]).join('');
+  return { accessKeyId: `XCLOCAL${id}`, secretAccessKey: randomBytes(30).toString('base64') };
+}
 
 function freshState(): PersistedState {
   return {
@@ -117,34 +151,44 @@ function freshState(): PersistedState {
       apiKey: random(18),
       apiKeySecret: random(36),
     },
+    awsCredentials: freshAwsCredentials(),
   };
 }
 
-/** The admin token and the simulated X app's credentials: generated once, kept (0600) unless in memory. */
+/**
+ * The admin token, the simulated X app's credentials and the stand-ins' AWS key pair: generated
+ * once, kept (0600) unless in memory. A state file from before the key pair existed gets one added.
+ */
 function loadOrCreateState(dataDir: string, memory: boolean): PersistedState {
   if (memory) return freshState();
   const file = path.join(dataDir, 'local-state.json');
   if (existsSync(file)) {
     try {
-      const s = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
+      const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<PersistedState>;
       if (
         typeof s.adminToken === 'string' &&
         s.adminToken.length >= 16 &&
         s.simApp?.clientId &&
         s.simApp.clientSecret
       ) {
-        if (s.simApp.apiKey && s.simApp.apiKeySecret) return s;
-        // A state file from before XAA: keep everything, add the app's API key and secret.
+        const c = s.awsCredentials;
+        const hasAws = c && typeof c.accessKeyId === 'string' && typeof c.secretAccessKey === 'string';
+        if (s.simApp.apiKey && s.simApp.apiKeySecret && hasAws) return s as PersistedState;
+        // A state file from before XAA or the AWS key pair: keep everything, add what is missing.
         return writeState(file, {
-          ...s,
-          simApp: { ...s.simApp, apiKey: random(18), apiKeySecret: random(36) },
+          ...(s as PersistedState),
+          simApp: {
+            ...s.simApp,
+            apiKey: s.simApp.apiKey || random(18),
+            apiKeySecret: s.simApp.apiKeySecret || random(36),
+          },
+          awsCredentials: hasAws ? c : freshAwsCredentials(),
         });
       }
     } catch {
       // Unreadable: replaced below; the old admin token simply stops working.
     }
   }
-  mkdirSync(dataDir, { recursive: true });
   return writeState(file, freshState());
 }
 
@@ -217,10 +261,20 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   const log = options.logger ?? createLogger({ serviceName: 'x-channel-local' });
   const t0 = Date.now();
   const startupMs = { servers: 0, resources: 0, handlers: 0, total: 0 };
+  // Files this process (and DynamoDB Local, which inherits the mask) creates from here on are
+  // owner-only: the stand-ins' and the simulated X's state files hold tokens and secrets.
+  try {
+    process.umask(0o077);
+  } catch {
+    // Not allowed in a worker thread: secureDataDir() at stop still fixes the modes.
+  }
+  secureDataDir(dataDir);
   const state = loadOrCreateState(dataDir, memory);
+  const credentials = state.awsCredentials;
   registerSecretValue(state.adminToken);
   registerSecretValue(state.simApp.clientSecret);
   registerSecretValue(state.simApp.apiKeySecret);
+  registerSecretValue(credentials.secretAccessKey);
   if (options.realX) registerSecretValue(options.realX.clientSecret);
 
   // Everything started so far, stopped in reverse if start-up fails half-way.
@@ -268,7 +322,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     if (sim.reason) log.warn('simulated X unavailable; X calls will fail', { reason: sim.reason });
 
     const endpoints = { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
-    const clients = createAwsClients({ region, endpoints });
+    const clients = createAwsClients({ region, endpoints, credentials });
     stops.push([
       'clients',
       () => {
@@ -315,6 +369,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     // The handlers' environment, exactly the variables the deployed functions get (plus endpoints).
     Object.assign(process.env, {
       AWS_REGION: region,
+      // What Lambda gives a function; adapters/aws/clients.ts signs the stand-in calls with them.
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       TABLE_NAME: tableName,
       XC_DYNAMODB_ENDPOINT: endpoints.dynamodb,
       XC_SQS_ENDPOINT: endpoints.sqs,
@@ -394,6 +451,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       region,
       endpoints,
       queues: { inbound: queues.inbound.url, outbound: queues.outbound.url, results: queues.results.url },
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       x: {
         mode: options.realX ? 'real' : 'simulated',
         baseUrl: xBaseUrl,
@@ -425,7 +483,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         stopping ??= runStops(
           log,
           [...stops].sort((a, b) => stopRank(a[0]) - stopRank(b[0])),
-        );
+        ).then(() => secureDataDir(dataDir));
         return stopping;
       },
     };

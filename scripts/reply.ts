@@ -27,6 +27,8 @@ interface LocalJson {
   region: string;
   endpoints: { sqs: string; dynamodb: string; secretsManager: string };
   queues: { inbound: string; outbound: string; results: string };
+  /** The key pair the local stand-ins accept. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 function fail(message: string): never {
@@ -67,7 +69,11 @@ async function main() {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) fail('--timeout-seconds: must be a positive number');
 
   const local = loadLocal();
-  const { sqs } = createAwsClients({ region: local.region, endpoints: local.endpoints });
+  const { sqs } = createAwsClients({
+    region: local.region,
+    endpoints: local.endpoints,
+    credentials: local.credentials,
+  });
 
   let channelId = values.channel;
   let kind = values.kind;

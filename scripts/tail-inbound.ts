@@ -15,6 +15,8 @@ interface LocalJson {
   region: string;
   endpoints: { sqs: string };
   queues: { inbound: string };
+  /** The key pair the local stand-ins accept. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 function readLocalJson(): LocalJson {
@@ -37,9 +39,10 @@ async function main() {
   const sqs = new SQSClient({
     region: local.region,
     endpoint: local.endpoints.sqs,
-    // the stand-in ignores credentials; never send the queue URL's host as the endpoint (LOCAL-STACK.md §2)
+    // never send the queue URL's host as the endpoint (LOCAL-STACK.md §2)
     useQueueUrlAsEndpoint: false,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // the key pair the local stand-ins accept, random per data directory
+    credentials: local.credentials,
   });
   process.stdout.write(
     `tailing ${local.queues.inbound}${keep ? ' (keeping messages)' : ''}; Ctrl-C to stop\n`,
@@ -66,7 +69,8 @@ async function main() {
           `${v.createdAt} ${v.kind.padEnd(7)} @${v.author.username || v.author.id} → @${v.account.username} ` +
             `(${v.id}, conversation ${v.conversationId}): ${v.text.replace(/\s+/g, ' ')}${media}\n`,
         );
-        appendFileSync(SEEN_FILE, `${JSON.stringify(v)}\n`);
+        // owner-only, like everything in .x-channel/ (it holds customers' messages)
+        appendFileSync(SEEN_FILE, `${JSON.stringify(v)}\n`, { mode: 0o600 });
       } else {
         process.stdout.write(`(not an inbound v1 message: ${parsed.error})\n`);
       }

@@ -11,7 +11,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export interface AwsClientOptions {
   region: string;
   endpoints?: { dynamodb?: string; sqs?: string; secretsManager?: string };
-  /** Local runs: dummy credentials for the stand-ins. In AWS the default provider chain is used. */
+  /**
+   * Local runs: the stand-ins' key pair (`local.json` `credentials`). Without it, a local run uses
+   * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (what `startLocal` gives the handlers, as Lambda
+   * does), else {@link LOCAL_CREDENTIALS}. In AWS the default provider chain is used.
+   */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
@@ -27,7 +31,13 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const { region, endpoints = {} } = options;
   const local = Boolean(endpoints.dynamodb || endpoints.sqs || endpoints.secretsManager);
-  const credentials = options.credentials ?? (local ? LOCAL_CREDENTIALS : undefined);
+  const fromEnv =
+    process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY }
+      : undefined;
+  const given = options.credentials ?? (local ? (fromEnv ?? LOCAL_CREDENTIALS) : undefined);
+  // A copy: the SDK marks the object it is given (a `$source` property), and callers pass local.json's.
+  const credentials = given && { accessKeyId: given.accessKeyId, secretAccessKey: given.secretAccessKey };
   const common = { region, ...(credentials ? { credentials } : {}), maxAttempts: 3 };
   const dynamodb = new DynamoDBClient({
     ...common,

@@ -325,7 +325,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const text = JSON.stringify(store.data);
     saving = saving.then(async () => {
       const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, text);
+      await writeFile(tmp, text, { mode: 0o600 }); // it holds tokens: owner-only
       await rename(tmp, file);
     });
     await saving;

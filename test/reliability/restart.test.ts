@@ -133,7 +133,11 @@ describe('local runtime restarted mid-run on the same data directory', () => {
       40_000,
     );
     const local = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8')) as LocalJson;
-    const clients = createAwsClients({ region: local.region, endpoints: local.endpoints });
+    const clients = createAwsClients({
+      region: local.region,
+      endpoints: local.endpoints,
+      credentials: local.credentials,
+    });
     const proc: StackProcess = {
       child,
       local,

@@ -1,10 +1,11 @@
 /**
  * "Safe on a laptop" (issue 15): while the whole stack runs (its own DynamoDB Local included), every
  * listening socket of this process tree is on loopback; a foreign `Host` gets 4xx from the admin API
- * host and the simulated X; the simulated X's control API takes only same-origin JSON.
+ * host and the simulated X; the simulated X's control API takes only same-origin JSON; the data
+ * directory is 0700 and every file in it 0600 (what an older version left open is fixed at start).
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,12 +33,42 @@ function request(
 
 const portOf = (url: string) => Number(new URL(url).port);
 
+/** Every directory and file under `dir` with its permission bits, e.g. `{ path: 'sqs.json', mode: '600' }`. */
+function modes(dir: string): Array<{ path: string; mode: string }> {
+  const out: Array<{ path: string; mode: string }> = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      out.push({ path: path.relative(dir, p), mode: (statSync(p).mode & 0o777).toString(8) });
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  out.push({ path: '.', mode: (statSync(dir).mode & 0o777).toString(8) });
+  walk(dir);
+  return out;
+}
+const expectOwnerOnly = (dir: string) => {
+  const all = modes(dir);
+  const open = all.filter((m) => {
+    const isDir = statSync(path.join(dir, m.path)).isDirectory();
+    return m.mode !== (isDir ? '700' : '600');
+  });
+  expect(open).toEqual([]);
+  return all;
+};
+
 describe('the local stack on a laptop', () => {
   let dataDir: string;
   let stack: LocalStack;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-laptop-'));
+    // What an older version left: a world-readable directory and files.
+    chmodSync(dataDir, 0o755);
+    mkdirSync(path.join(dataDir, 'secrets'), { mode: 0o755 });
+    chmodSync(path.join(dataDir, 'secrets'), 0o755);
+    writeFileSync(path.join(dataDir, 'inbound-seen.jsonl'), '{}\n', { mode: 0o644 });
+    chmodSync(path.join(dataDir, 'inbound-seen.jsonl'), 0o644);
     // Persisted, and with its own DynamoDB Local: everything `npm start` runs.
     stack = await startLocal({
       dataDir,
@@ -124,5 +155,32 @@ describe('the local stack on a laptop', () => {
     });
     expect(ok.status).toBe(201);
     expect(JSON.parse(ok.body).id).toEqual(expect.any(String));
+  });
+
+  it('keeps the data directory 0700 and every file in it 0600, fixing what was open before', async () => {
+    const running = expectOwnerOnly(dataDir).map((m) => m.path);
+    expect(running).toEqual(
+      expect.arrayContaining([
+        '.',
+        'local.json',
+        'local-state.json',
+        'inbound-seen.jsonl',
+        'secrets',
+        'dynamodb',
+      ]),
+    );
+    // State the stand-ins and the simulated X write later (the simulator's save is debounced, SQS
+    // saves at stop), then stop and look again.
+    const res = await fetch(`${stack.localJson.x.controlUrl}/_sim/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `modes_${process.pid % 10000}`, name: 'Modes' }),
+    });
+    expect(res.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 400));
+    await stack.stop();
+    const stopped = expectOwnerOnly(dataDir).map((m) => m.path);
+    expect(stopped).toEqual(expect.arrayContaining(['sim-x.json', 'sqs.json']));
+    expect(stopped.filter((p) => p.startsWith(`dynamodb${path.sep}`)).length).toBeGreaterThan(0);
   });
 });

@@ -16,7 +16,11 @@ describe('npm start persistence under the data directory', () => {
   it('keeps table items, queued messages, the admin token and the app credentials across a restart', async () => {
     // No handlers: this test is about the stand-ins' state, and a handler module is imported once per process.
     const first = await startLocal({ dataDir, functions: [], receiveWaitSeconds: 1 });
-    const c1 = createAwsClients({ region: first.localJson.region, endpoints: first.localJson.endpoints });
+    const c1 = createAwsClients({
+      region: first.localJson.region,
+      endpoints: first.localJson.endpoints,
+      credentials: first.localJson.credentials,
+    });
     try {
       await c1.doc.send(
         new PutCommand({
@@ -40,9 +44,15 @@ describe('npm start persistence under the data directory', () => {
     }
 
     const second = await startLocal({ dataDir, functions: [], receiveWaitSeconds: 1 });
-    const c2 = createAwsClients({ region: second.localJson.region, endpoints: second.localJson.endpoints });
+    const c2 = createAwsClients({
+      region: second.localJson.region,
+      endpoints: second.localJson.endpoints,
+      credentials: second.localJson.credentials,
+    });
     try {
       expect(second.localJson.adminToken).toBe(first.localJson.adminToken);
+      // The stand-ins' key pair is per data directory: the same after a restart.
+      expect(second.localJson.credentials).toEqual(first.localJson.credentials);
       const item = await c2.doc.send(
         new GetCommand({ TableName: second.tableName, Key: { pk: 'CH#persist', sk: 'CHANNEL' } }),
       );

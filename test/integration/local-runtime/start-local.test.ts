@@ -8,6 +8,9 @@ import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients
 import { localJsonSchema, startLocal, type LocalStack } from '../../../local/main';
 import { X_APP_SECRET_ID } from '../../../local/start-local';
 
+/** The first stack's AWS key pair: a later `memory` run must get a fresh one. */
+let firstCredentials: LocalStack['localJson']['credentials'] | undefined;
+
 describe('startLocal({ memory: true }): the whole stack in-process', () => {
   let dataDir: string;
   let stack: LocalStack;
@@ -25,7 +28,11 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
       drainTimeoutMs: 2000,
       scheduleIntervalMs: 200,
     });
-    clients = createAwsClients({ region: stack.localJson.region, endpoints: stack.localJson.endpoints });
+    clients = createAwsClients({
+      region: stack.localJson.region,
+      endpoints: stack.localJson.endpoints,
+      credentials: stack.localJson.credentials,
+    });
   });
   afterAll(async () => {
     clients?.sqs.destroy();
@@ -39,10 +46,25 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     const onDisk = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8'));
     expect(localJsonSchema.parse(onDisk)).toEqual(stack.localJson);
     expect(Object.keys(onDisk).sort()).toEqual(
-      ['adminLoginUrl', 'adminToken', 'adminUrl', 'apiUrl', 'endpoints', 'queues', 'region', 'x'].sort(),
+      [
+        'adminLoginUrl',
+        'adminToken',
+        'adminUrl',
+        'apiUrl',
+        'credentials',
+        'endpoints',
+        'queues',
+        'region',
+        'x',
+      ].sort(),
     );
     expect(onDisk.adminLoginUrl).toContain(onDisk.adminToken);
     expect(onDisk.x.mode).toBe('simulated');
+    expect(onDisk.credentials).toEqual({
+      accessKeyId: expect.stringMatching(/^[A-Z0-9]{20}$/),
+      secretAccessKey: expect.stringMatching(/^[A-Za-z0-9+/]{40}$/),
+    });
+    firstCredentials = onDisk.credentials;
     expect(statSync(path.join(dataDir, 'local.json')).mode & 0o077).toBe(0);
   });
 
@@ -66,6 +88,8 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     const { localJson } = stack;
     expect(process.env).toMatchObject({
       AWS_REGION: localJson.region,
+      AWS_ACCESS_KEY_ID: localJson.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localJson.credentials.secretAccessKey,
       TABLE_NAME: stack.tableName,
       XC_SQS_ENDPOINT: localJson.endpoints.sqs,
       XC_DYNAMODB_ENDPOINT: localJson.endpoints.dynamodb,
@@ -160,9 +184,13 @@ describe('startLocal with real X credentials', () => {
     const clients = createAwsClients({
       region: stack.localJson.region,
       endpoints: stack.localJson.endpoints,
+      credentials: stack.localJson.credentials,
     });
     try {
       expect(stack.localJson.x).toEqual({ mode: 'real', baseUrl: 'https://api.x.com', controlUrl: null });
+      expect(firstCredentials).toBeDefined();
+      expect(stack.localJson.credentials.accessKeyId).not.toBe(firstCredentials?.accessKeyId);
+      expect(stack.localJson.credentials.secretAccessKey).not.toBe(firstCredentials?.secretAccessKey);
       expect(stack.simulatedX).toBe(false);
       expect(process.env.X_AUTHORIZE_URL).toBe('https://x.com/i/oauth2/authorize');
       const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: X_APP_SECRET_ID }));
