@@ -330,8 +330,10 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     });
     await saving;
   };
+  // Set by stop(): a delivery still in flight must not write the data file after the final save.
+  let stopping = false;
   store.onChange = () => {
-    if (!options.dataFile || saveTimer) return;
+    if (!options.dataFile || saveTimer || stopping) return;
     saveTimer = setTimeout(() => {
       saveTimer = undefined;
       void save();
@@ -716,6 +718,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     },
     flush: () => save(),
     async stop() {
+      stopping = true;
       crowdHost?.stop();
       xaaEngine.stop();
       if (saveTimer) clearTimeout(saveTimer);
