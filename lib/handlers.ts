@@ -13,7 +13,7 @@ import { esbuildOptions, type EntryBundleOptions } from './bundling';
 export type { EntryBundleOptions } from './bundling';
 
 /** Name of a Lambda function of x-channel; also its construct id suffix and its folder under `lambdas/`. */
-export type HandlerName = 'api' | 'dispatcher' | 'poller' | 'sender';
+export type HandlerName = 'api' | 'dispatcher' | 'poller' | 'sender' | 'webhook';
 
 /** How one entry point is deployed. */
 export interface HandlerSpec {
@@ -128,6 +128,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'POLL_MAX_PAGES',
       'POLL_TIME_BUDGET_MS',
       'FOLLOW_DAILY_CAP',
+      'DELIVERED_TTL_HOURS',
     ],
   },
   sender: {
@@ -154,6 +155,17 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'X_APP_POST_BUDGET_PER_DAY',
       'PAUSED_MAX_HOLD_SECONDS',
     ],
+  },
+  webhook: {
+    name: 'webhook',
+    entry: 'lambdas/webhook/handler.ts',
+    exportName: 'handler',
+    description: 'x-channel webhook: X Activity API CRC and signed events, published inbound',
+    // X wants its 200 within 10 s (X-API.md §7); a slower answer is a failed delivery anyway.
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID'],
+    optionalEnv: ['WEBHOOK_MAX_BODY_BYTES', 'DELIVERED_TTL_HOURS'],
   },
 };
 

@@ -48,10 +48,7 @@ export type Route = AdminRoute | PublicRoute;
 /** `GET /channels/{id}`: API Gateway's `routeKey` of a route, as it appears in the event. */
 export type RouteKey = `${RouteMethod} ${string}`;
 
-/**
- * Every route of the HTTP API. Room is left for `GET|POST /x/webhook` (DESIGN.md: public; X's CRC on
- * GET, signed events on POST), to be added with the function that serves it.
- */
+/** Every route of the HTTP API. */
 export const ROUTES = [
   {
     method: 'GET',
@@ -95,6 +92,23 @@ export const ROUTES = [
     function: 'api',
     operationId: 'oauthCallback',
     publicBecause: 'X redirects the browser here with no bearer token; the single-use state is the check',
+  },
+  {
+    method: 'GET',
+    path: '/x/webhook',
+    auth: 'public',
+    function: 'webhook',
+    operationId: 'getXWebhook',
+    publicBecause: 'X sends its CRC challenge here without a token; the answer is an HMAC only X can check',
+  },
+  {
+    method: 'POST',
+    path: '/x/webhook',
+    auth: 'public',
+    function: 'webhook',
+    operationId: 'postXWebhook',
+    publicBecause:
+      'X posts account activity here without a token; the x-twitter-webhooks-signature is the check',
   },
 ] as const satisfies readonly Route[];
 

@@ -198,6 +198,8 @@ export interface Binders {
    * secret with any other key.
    */
   bindTokenSecrets(fn: lambda.Function, access: TokenSecretsAccess): void;
+  /** Sets `X_APP_SECRET_ID` and allows reading the X app credentials only (the webhook: no token secrets). */
+  bindXAppSecret(fn: lambda.Function): void;
 }
 
 /** The binders of one construct; the data key statements are shared per function and service. */
@@ -260,6 +262,10 @@ export function createBinders(ctx: BinderContext): Binders {
       grantDataKey(fn, 'dynamodb');
     },
     bindQueue,
+    bindXAppSecret(fn) {
+      fn.addEnvironment('X_APP_SECRET_ID', ctx.xAppSecretId);
+      ctx.xAppSecret.grantRead(fn);
+    },
     bindTokenSecrets(fn, access) {
       const tokenSecretsArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ctx.tokenSecretPrefix}*`;
       fn.addEnvironment('TOKEN_SECRET_PREFIX', ctx.tokenSecretPrefix);

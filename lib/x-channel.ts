@@ -193,6 +193,7 @@ export class XChannel extends Construct {
       poller: { X_TIER: tier },
       // The last receive of a command reports its result: the sender must know the redrive count.
       sender: { OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount), X_TIER: tier },
+      webhook: {},
     };
     const fns = {} as Record<HandlerName, lambda.Function>;
     for (const spec of Object.values(HANDLERS)) {
@@ -206,7 +207,7 @@ export class XChannel extends Construct {
     }
     this.functions = fns;
 
-    const { bindTable, bindQueue, bindTokenSecrets } = createBinders({
+    const { bindTable, bindQueue, bindTokenSecrets, bindXAppSecret } = createBinders({
       dataKey: this.dataKey,
       tokenKey: this.key,
       tokenSecretPrefix: this.tokenSecretPrefix,
@@ -247,6 +248,12 @@ export class XChannel extends Construct {
     bindTokenSecrets(fns.sender, 'readWrite');
     bindQueue(fns.sender, q.results, 'RESULTS_QUEUE_URL', 'send');
     bindQueue(fns.sender, q.outboundDlq, 'OUTBOUND_DLQ_URL', 'send');
+
+    // webhook: X's CRC and signed events (the X app secret's API key secret); routes each event by the
+    // account claim, records delivered items, marks a revoked channel, publishes inbound. No tokens.
+    bindTable(fns.webhook, this.table, 'TABLE_NAME', 'readWrite');
+    bindXAppSecret(fns.webhook);
+    bindQueue(fns.webhook, q.inbound, 'INBOUND_QUEUE_URL', 'send');
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),

@@ -2,6 +2,10 @@
  * The X app's OAuth 2.0 client id and secret, read from Secrets Manager (`X_APP_SECRET_ID`, JSON
  * `{"clientId","clientSecret"}`) once per container and cached for its life: the values change only
  * when an operator rotates them, and a cold start picks the new ones up.
+ *
+ * Optional in the same JSON: `apiKey` and `apiKeySecret`, the app's OAuth 1.0a consumer key and secret
+ * ("API Key and Secret" in X's developer portal). The webhook signs X's CRC and checks each delivery's
+ * signature with `apiKeySecret` (X-API.md §7); without it the webhook answers 503 and says why.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { permanent } from '../../core/errors';
@@ -10,6 +14,10 @@ import { registerSecretValue } from '../../lambdas/shared/logger';
 export interface AppCredentials {
   clientId: string;
   clientSecret: string;
+  /** OAuth 1.0a consumer key (X Activity API app bearer); absent when not configured. */
+  apiKey?: string;
+  /** OAuth 1.0a consumer secret: the webhook's CRC and signature key; absent when not configured. */
+  apiKeySecret?: string;
 }
 
 /** Gives the X app credentials (cached after the first successful read). */
@@ -42,14 +50,24 @@ export function createSecretsAppCredentials(options: {
     const problems: string[] = [];
     if (typeof parsed.clientId !== 'string' || !parsed.clientId) problems.push('clientId');
     if (typeof parsed.clientSecret !== 'string' || !parsed.clientSecret) problems.push('clientSecret');
+    for (const optional of ['apiKey', 'apiKeySecret'] as const) {
+      const value = parsed[optional];
+      if (value !== undefined && (typeof value !== 'string' || !value)) problems.push(optional);
+    }
     if (problems.length) {
       throw permanent(
         'app_config',
-        `the X app secret ${options.secretId} must be JSON {"clientId","clientSecret"}; missing or invalid: ${problems.join(', ')}`,
+        `the X app secret ${options.secretId} must be JSON {"clientId","clientSecret"} (optionally "apiKey","apiKeySecret"); missing or invalid: ${problems.join(', ')}`,
       );
     }
     registerSecretValue(parsed.clientSecret);
-    return { clientId: parsed.clientId!, clientSecret: parsed.clientSecret! };
+    if (parsed.apiKeySecret) registerSecretValue(parsed.apiKeySecret);
+    return {
+      clientId: parsed.clientId!,
+      clientSecret: parsed.clientSecret!,
+      ...(parsed.apiKey ? { apiKey: parsed.apiKey } : {}),
+      ...(parsed.apiKeySecret ? { apiKeySecret: parsed.apiKeySecret } : {}),
+    };
   };
   return {
     get() {

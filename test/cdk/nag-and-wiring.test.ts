@@ -67,6 +67,7 @@ describe("the handlers' config schemas accept what the template sets", () => {
     dispatcher: (await import('../../lambdas/dispatcher/config')).dispatcherEnvSchema,
     poller: (await import('../../lambdas/poller/config')).pollerEnvSchema,
     sender: (await import('../../lambdas/sender/config')).senderEnvSchema,
+    webhook: (await import('../../lambdas/webhook/config')).webhookEnvSchema,
   });
   const { stack, template } = buildStack();
   const fns = template.findResources('AWS::Lambda::Function');
@@ -99,6 +100,7 @@ describe("the template's values parse with the handlers' real schemas", () => {
       dispatcher: [(await import('../../lambdas/dispatcher/config')).dispatcherEnvSchema],
       poller: [(await import('../../lambdas/poller/config')).pollerEnvSchema],
       sender: [(await import('../../lambdas/sender/config')).senderEnvSchema],
+      webhook: [(await import('../../lambdas/webhook/config')).webhookEnvSchema],
     } as unknown as Record<HandlerName, Schema[]>;
   };
   const { stack, template } = buildStack();

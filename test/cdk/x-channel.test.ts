@@ -142,8 +142,8 @@ describe('keys and table', () => {
 describe('functions', () => {
   const fns = resources('AWS::Lambda::Function');
 
-  it('all four run nodejs22.x on arm64 with active tracing and their own role', () => {
-    expect(Object.keys(fns)).toHaveLength(4);
+  it('all five run nodejs22.x on arm64 with active tracing and their own role', () => {
+    expect(Object.keys(fns)).toHaveLength(5);
     const roles = new Set<string>();
     for (const fn of Object.values(fns)) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -151,7 +151,7 @@ describe('functions', () => {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       roles.add(JSON.stringify(fn.Properties.Role));
     }
-    expect(roles.size).toBe(4);
+    expect(roles.size).toBe(5);
   });
 
   it('each has a log group with retention', () => {
@@ -229,7 +229,7 @@ describe('functions', () => {
     const keyId = logicalId(stack.channel.key);
     for (const name of Object.keys(HANDLERS) as HandlerName[]) {
       const onKey = roleStatements(name).filter((s) => refersTo(s, keyId));
-      if (name === 'dispatcher') expect(onKey).toEqual([]);
+      if (name === 'dispatcher' || name === 'webhook') expect(onKey).toEqual([]);
       else {
         expect(onKey).toHaveLength(1);
         expect(JSON.stringify(onKey[0].Condition)).toContain('secretsmanager.');
@@ -292,7 +292,7 @@ describe('HTTP API', () => {
   });
 
   it('has exactly the fixed routes', () => {
-    expect(routes).toHaveLength(10);
+    expect(routes).toHaveLength(12);
   });
 
   it('the stage throttles and writes JSON access logs', () => {

@@ -1,0 +1,200 @@
+/**
+ * `GET|POST /x/webhook` (DESIGN.md "Admin API"; X-API.md §7, §9): X's CRC on GET, signed X Activity
+ * API events on POST. Public route: the signature is the check.
+ * - GET `?crc_token=` → 200 `{"response_token":"sha256=…"}`, only for a token of the shape X sends
+ *   (no signing oracle: core/realtime/signing.ts); any other → 400;
+ * - POST: a body over `WEBHOOK_MAX_BODY_BYTES` → 413 (before any HMAC); a missing or wrong
+ *   `x-twitter-webhooks-signature` over the RAW body → 401, nothing read, written or published; a signed
+ *   body that is not an XAA delivery → 400; otherwise the events are delivered (core/realtime/webhook.ts)
+ *   and only once they are on the inbound queue → 200. A failure on the way → 503 (X's redelivery,
+ *   replay or the reconciliation poll brings the items again; the ledger keeps them single);
+ * - no `apiKeySecret` in the X app secret → 503 naming what to configure, for GET and POST alike.
+ * API Gateway may hand the body base64-encoded (`isBase64Encoded`): it is decoded to the exact bytes
+ * X signed before anything else.
+ */
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { isChannelError } from '../../core/errors';
+import {
+  crcResponseToken,
+  crcTokenProblem,
+  SIGNATURE_HEADER,
+  verifySignature,
+} from '../../core/realtime/signing';
+import { deliverEvents, parseWebhookBody, type WebhookReport } from '../../core/realtime/webhook';
+import { problem } from '../api/problem';
+import type { WebhookRuntime } from './compose';
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+const json = (statusCode: number, body: unknown): Result => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+/** The exact bytes the client sent (API Gateway base64-encodes bodies it does not take for text). */
+export function rawBodyOf(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** The API key secret, or the problem answer saying why there is none. */
+async function apiKeySecretOf(runtime: WebhookRuntime, requestId: string): Promise<string | Result> {
+  let secret: string | undefined;
+  try {
+    secret = (await runtime.credentials.get()).apiKeySecret;
+  } catch (e) {
+    const code = isChannelError(e) ? e.code : 'internal';
+    runtime.logger.warn('webhook: X app credentials unavailable', { requestId, errorCode: code });
+    return problem({
+      status: 503,
+      code: 'x_app_unavailable',
+      title: 'X app credentials unavailable',
+      detail: isChannelError(e) ? e.message : 'the X app secret could not be read',
+      requestId,
+      headers: { 'retry-after': '30' },
+    });
+  }
+  if (secret) return secret;
+  return problem({
+    status: 503,
+    code: 'webhook_not_configured',
+    title: 'Real time is not configured',
+    detail:
+      'the X app secret has no "apiKeySecret" (the app’s API Key Secret, i.e. its OAuth 1.0a consumer secret): ' +
+      'add "apiKey" and "apiKeySecret" to it (README, "Configure X") to answer X’s CRC and check signatures',
+    requestId,
+  });
+}
+
+function recordMetrics(runtime: WebhookRuntime, report: WebhookReport) {
+  const m = runtime.metrics;
+  m.addMetric('WebhookEvents', MetricUnit.Count, report.events);
+  if (report.published) m.addMetric('WebhookPublished', MetricUnit.Count, report.published);
+  if (report.duplicates) m.addMetric('WebhookDuplicates', MetricUnit.Count, report.duplicates);
+  const unknown = Object.values(report.unknownTypes).reduce((a, b) => a + b, 0);
+  if (unknown) m.addMetric('WebhookUnknownEvents', MetricUnit.Count, unknown);
+  const malformed = Object.values(report.malformed).reduce((a, b) => a + b, 0);
+  if (malformed) m.addMetric('WebhookMalformedEvents', MetricUnit.Count, malformed);
+  if (report.unroutable) m.addMetric('WebhookUnroutableEvents', MetricUnit.Count, report.unroutable);
+  if (report.revoked) m.addMetric('WebhookRevoked', MetricUnit.Count, report.revoked);
+}
+
+/** The plain async handler over a composed runtime. */
+export function createWebhookHandler(runtime: WebhookRuntime) {
+  const { config, deps, logger: log } = runtime;
+  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<Result> => {
+    const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? randomUUID();
+    const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'POST') {
+      return problem({
+        status: 405,
+        code: 'method_not_allowed',
+        title: 'Method not allowed',
+        detail: `${method.slice(0, 10)} is not allowed on /x/webhook; allowed: GET, POST`,
+        requestId,
+        headers: { allow: 'GET, POST' },
+      });
+    }
+
+    // size first: nothing is hashed, read or fetched for an oversized body
+    const raw = method === 'POST' ? rawBodyOf(event) : Buffer.alloc(0);
+    if (raw.length > config.WEBHOOK_MAX_BODY_BYTES) {
+      return problem({
+        status: 413,
+        code: 'body_too_large',
+        title: 'Request entity too large',
+        detail: `the body has ${raw.length} bytes; at most ${config.WEBHOOK_MAX_BODY_BYTES} are accepted`,
+        requestId,
+      });
+    }
+
+    const secret = await apiKeySecretOf(runtime, requestId);
+    if (typeof secret !== 'string') return secret;
+
+    if (method === 'GET') {
+      const token = event.queryStringParameters?.crc_token;
+      const why = crcTokenProblem(token);
+      if (why) {
+        return problem({
+          status: 400,
+          code: 'validation',
+          title: 'Invalid request',
+          detail: `query.crc_token: ${why}`,
+          errors: [{ field: 'query.crc_token', message: why }],
+          requestId,
+        });
+      }
+      return json(200, { response_token: crcResponseToken(token!, secret) });
+    }
+
+    if (!verifySignature(raw, event.headers?.[SIGNATURE_HEADER], secret)) {
+      runtime.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
+      log.warn('webhook: signature refused', {
+        requestId,
+        signed: Boolean(event.headers?.[SIGNATURE_HEADER]),
+      });
+      return problem({
+        status: 401,
+        code: 'invalid_signature',
+        title: 'Invalid signature',
+        detail: `${SIGNATURE_HEADER} is missing or is not X's signature of this body`,
+        errors: [{ field: `header.${SIGNATURE_HEADER}`, message: 'missing or wrong signature' }],
+        requestId,
+      });
+    }
+
+    const parsed = parseWebhookBody(raw.toString('utf8'));
+    if (!parsed.ok) {
+      log.warn('webhook: signed body is not an X Activity API delivery', {
+        requestId,
+        problem: parsed.error,
+      });
+      return problem({
+        status: 400,
+        code: 'validation',
+        title: 'Invalid request',
+        detail: `body: ${parsed.error}`,
+        errors: [{ field: 'body', message: parsed.error }],
+        requestId,
+      });
+    }
+
+    try {
+      const report = await deliverEvents(deps, parsed.value, ({ eventType, problem: why }) =>
+        log.warn('webhook: event payload not readable', { requestId, eventType, problem: why }),
+      );
+      recordMetrics(runtime, report);
+      log.info('webhook delivery', { requestId, ...report });
+      return json(200, { received: report.events });
+    } catch (e) {
+      const code = isChannelError(e) ? e.code : 'internal';
+      log.warn('webhook: delivery failed, not acknowledged', {
+        requestId,
+        errorCode: code,
+        errorName: (e as Error)?.name,
+      });
+      return problem({
+        status: 503,
+        code: isChannelError(e) && e.kind === 'retryable' ? code : 'internal',
+        title: 'Temporarily unavailable',
+        detail: 'the events could not be queued; nothing was acknowledged',
+        requestId,
+        headers: { 'retry-after': '5' },
+      });
+    }
+  };
+}
+
+/** The handler as deployed: middy + Powertools logger context and metrics around `createWebhookHandler`. */
+export function createWebhookApp(runtime: WebhookRuntime) {
+  return middy<APIGatewayProxyEventV2, Result>()
+    .use(injectLambdaContext(runtime.logger))
+    .use(logMetrics(runtime.metrics))
+    .handler(createWebhookHandler(runtime));
+}

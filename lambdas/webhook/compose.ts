@@ -1,0 +1,75 @@
+/**
+ * Builds the X webhook's adapters from its config, once per cold start (STYLE.md §1, §4). Lambda, the
+ * local runtime and integration tests all call this; only endpoints differ.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
+import { createDynamoAccountDirectory } from '../../adapters/aws/dynamo-account-directory';
+import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
+import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
+import {
+  createSecretsAppCredentials,
+  type AppCredentialsProvider,
+} from '../../adapters/aws/secrets-app-credentials';
+import { createSqsInboundPublisher } from '../../adapters/aws/sqs-inbound-publisher';
+import { createLedgerPublisher } from '../../core/inbound/delivered';
+import type { InboundPublisher } from '../../core/inbound/types';
+import { systemClock, type Clock } from '../../core/ports';
+import type { WebhookDeps } from '../../core/realtime/webhook';
+import { logger as sharedLogger } from '../shared/logger';
+import type { WebhookConfig } from './config';
+
+export interface WebhookRuntime {
+  config: WebhookConfig;
+  deps: WebhookDeps;
+  /** The X app credentials; the webhook needs their `apiKeySecret`. */
+  credentials: AppCredentialsProvider;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface WebhookComposeOverrides {
+  clients?: AwsClients;
+  clock?: Clock;
+  logger?: Logger;
+  /** Wraps the SQS inbound publisher (tests inject crashes here). */
+  wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
+}
+
+export function composeWebhook(
+  config: WebhookConfig,
+  overrides: WebhookComposeOverrides = {},
+): WebhookRuntime {
+  const clients = overrides.clients ?? awsClientsFromConfig(config);
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.logger ?? sharedLogger;
+  const tableName = config.TABLE_NAME;
+  const sqsPublisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
+  return {
+    config,
+    deps: {
+      accounts: createDynamoAccountDirectory({ client: clients.doc, tableName }),
+      channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+      // the same ledger as the poller's: an item is published to a channel once, whichever path came first
+      publisher: createLedgerPublisher({
+        ledger: createDynamoDeliveredLedger({
+          client: clients.doc,
+          tableName,
+          ttlHours: config.DELIVERED_TTL_HOURS,
+          clock,
+        }),
+        publisher: overrides.wrapPublisher ? overrides.wrapPublisher(sqsPublisher) : sqsPublisher,
+        clock,
+        onRecordFailed: ({ count }) => log.warn('delivered ledger not updated after publish', { count }),
+      }),
+      clock,
+    },
+    credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
+    logger: log,
+    metrics: new Metrics({
+      namespace: 'XChannel',
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'x-channel',
+    }),
+  };
+}
