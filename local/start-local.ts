@@ -292,6 +292,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       startSqs({
         port: ports.sqs,
         region,
+        credentials,
         ...(memory ? {} : { dataFile: path.join(dataDir, 'sqs.json') }),
       }).then((s) => (stops.push(['sqs', () => s.stop()]), s)),
       startSecretsManager({

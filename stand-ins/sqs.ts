@@ -19,7 +19,9 @@ import {
   type SQSClient,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS } from '../adapters/aws/clients';
 import { dlqAttributes, dlqName, queueAttributes, queueName, type QueueSpec } from '../adapters/aws/queues';
+import { checkAwsRequest } from './request-guard';
 import { startSqsServer } from './sqs/server';
 
 /** Options for {@link startSqs}. */
@@ -38,6 +40,11 @@ export interface SqsOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * The only key pair accepted: every request must carry a SigV4 `Authorization` by it, and a
+   * loopback `Host` (stand-ins/request-guard.ts). @default LOCAL_CREDENTIALS (`local`/`local`)
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** A running SQS stand-in. */
@@ -82,6 +89,8 @@ export async function startSqs(options: SqsOptions = {}): Promise<SqsStandIn> {
     now: options.now,
     dataFile: options.dataFile,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 2000,
+    guard: (req, body, dialect) =>
+      checkAwsRequest(req, body, { credentials: options.credentials ?? LOCAL_CREDENTIALS, dialect }),
   });
   return {
     endpoint: server.endpoint,

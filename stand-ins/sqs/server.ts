@@ -20,10 +20,14 @@ export interface SqsServerOptions {
   dataFile?: string;
   snapshotIntervalMs: number;
   /**
-   * Checks a request before it is read (Host, SigV4 Authorization); returns a refusal to send, or
-   * undefined to go on.
+   * Checks a request once its body is read (Host, SigV4 Authorization) in the error dialect of its
+   * protocol; resolves to a refusal to answer with, or undefined to go on.
    */
-  guard?: (req: IncomingMessage) => { status: number; code: string; message: string } | undefined;
+  guard?: (
+    req: IncomingMessage,
+    body: string,
+    dialect: 'json' | 'query',
+  ) => Promise<{ status: number; code: string; message: string } | undefined>;
 }
 
 export interface SqsServer {
@@ -66,7 +70,8 @@ export async function startSqsServer(options: SqsServerOptions): Promise<SqsServ
     const contentType = String(req.headers['content-type'] ?? '');
     const target = req.headers['x-amz-target'];
     const isJson = contentType.startsWith('application/x-amz-json') || typeof target === 'string';
-    const refusal = options.guard?.(req);
+    const body = await readBody(req);
+    const refusal = await options.guard?.(req, body, isJson ? 'json' : 'query');
     if (refusal) {
       const err = new SqsError(
         { type: refusal.code, queryCode: refusal.code, status: refusal.status, fault: 'Sender' },
@@ -74,7 +79,6 @@ export async function startSqsServer(options: SqsServerOptions): Promise<SqsServ
       );
       return isJson ? jsonError(err, 'refused') : queryError(err, 'refused');
     }
-    const body = await readBody(req);
     const client = new AbortController();
     res.on('close', () => client.abort());
     const ctx: ActionContext = { store, baseUrl, signal: AbortSignal.any([client.signal, stopping.signal]) };

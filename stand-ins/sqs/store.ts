@@ -101,6 +101,7 @@ export class SqsStore {
   private readonly queues = new Map<string, Queue>();
   private readonly deletedAt = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+  private readonly lastExpiry = new WeakMap<Queue, number>();
   /** Bumped on every change; the snapshot writer compares it. */
   version = 0;
 
@@ -283,16 +284,27 @@ export class SqsStore {
 
   // ── messages ──────────────────────────────────────────────────────────────────────────────────
 
-  /** Drops messages past the retention period and dedup ids past their 5 minutes. */
+  /**
+   * Drops messages past the retention period (a full scan at most once a second of the clock) and
+   * dedup ids past their 5 minutes (oldest first: the map is in insertion order, so this stops at
+   * the first one still valid).
+   */
   private expire(q: Queue): void {
     const now = this.now();
-    const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
-    const kept = q.messages.filter((m) => m.sentTimestamp + retentionMs > now);
-    if (kept.length !== q.messages.length) {
-      q.messages = kept;
-      this.version++;
+    const last = this.lastExpiry.get(q) ?? -Infinity;
+    if (now - last >= 1000 || now < last) {
+      this.lastExpiry.set(q, now);
+      const retentionMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
+      const kept = q.messages.filter((m) => m.sentTimestamp + retentionMs > now);
+      if (kept.length !== q.messages.length) {
+        q.messages = kept;
+        this.version++;
+      }
     }
-    for (const [key, entry] of q.dedup) if (entry.expiresAt <= now) q.dedup.delete(key);
+    for (const [key, entry] of q.dedup) {
+      if (entry.expiresAt > now) break;
+      q.dedup.delete(key);
+    }
   }
 
   send(q: Queue, input: SendInput): SendResult {
