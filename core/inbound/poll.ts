@@ -42,8 +42,9 @@ import type { InboundMessage } from '../../contracts';
 import { runAutoFollow, DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
 import type { RecentRateBlocks } from './rate-blocks';
 import { backoffMs } from './concurrency';
+import { scanDms } from './dm-scan';
+import { scanMentions } from './mention-scan';
 import {
-  compareXIds,
   dmToInbound,
   mentionToInbound,
   shouldDeliverDm,
@@ -68,11 +69,8 @@ import type {
   InboundPublisher,
   PollStateStore,
   RateObservation,
-  XDmEventData,
-  XIncludes,
   XReader,
   XReaderFactory,
-  XTweetData,
 } from './types';
 
 /** Bounds of one poll run. */
@@ -227,30 +225,6 @@ export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<Po
     await deps.state.releasePoll(channel.id, job.owner, claim.dueAt).catch(() => undefined);
     throw e;
   }
-}
-
-interface Bound {
-  id: string | null;
-  createdAt: string;
-}
-
-const timeOf = (iso: string | undefined) => (iso ? Date.parse(iso) : Number.NaN);
-
-/** Orders DM events by (created_at, id). */
-function compareEvents(a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number {
-  const ta = timeOf(a.createdAt);
-  const tb = timeOf(b.createdAt);
-  if (ta !== tb && Number.isFinite(ta) && Number.isFinite(tb)) return ta - tb;
-  return compareXIds(a.id, b.id);
-}
-
-const eventKey = (e: XDmEventData) => ({ id: e.id, createdAt: e.created_at ?? '' });
-
-/** Whether event `e` is at or before the checkpoint/lower bound (X-API.md §2: page "until the checkpoint"). */
-function atOrBefore(e: XDmEventData, bound: Bound): boolean {
-  if (bound.id)
-    return e.id === bound.id || compareEvents(eventKey(e), { id: bound.id, createdAt: bound.createdAt }) <= 0;
-  return timeOf(e.created_at) < timeOf(bound.createdAt);
 }
 
 class PollRun {
@@ -510,165 +484,42 @@ class PollRun {
 
   private async pollMentions(): Promise<void> {
     const cp = this.checkpoints;
-    const backlog = cp.mentionsBacklog ?? null;
-    const startTime = cp.mentionsSinceId ? undefined : this.startTime();
-    const items: Array<{ t: XTweetData; includes: XIncludes }> = [];
-    let newestId: string | undefined;
-    let oldestId: string | undefined;
-    let complete = false;
-    let stopError: ChannelError | undefined;
-    let paginationToken: string | undefined;
-    for (let page = 0; page < this.limits.maxMentionPages; page++) {
-      let res;
-      try {
-        res = await this.callX((x) =>
-          x.mentions({
-            accountId: this.account.id,
-            maxResults: 100,
-            sinceId: cp.mentionsSinceId ?? undefined,
-            untilId: backlog?.untilId,
-            startTime,
-            paginationToken,
-          }),
-        );
-      } catch (e) {
-        const error = this.toChannelError(e);
-        if (page === 0 || error.kind === 'needs_reauth') throw error;
-        stopError = error; // deliver the pages read so far; the backlog keeps the rest
-        break;
-      }
-      for (const t of res.data) items.push({ t, includes: res.includes });
-      const ids = res.data.map((t) => t.id);
-      const pageNewest = res.meta.newest_id ?? ids[0];
-      const pageOldest = res.meta.oldest_id ?? ids.at(-1);
-      if (pageNewest && (!newestId || compareXIds(pageNewest, newestId) > 0)) newestId = pageNewest;
-      if (pageOldest && (!oldestId || compareXIds(pageOldest, oldestId) < 0)) oldestId = pageOldest;
-      paginationToken = res.meta.next_token;
-      if (!paginationToken) {
-        complete = true;
-        break;
-      }
-    }
-
+    const scan = await scanMentions(
+      (query) => this.callX((x) => x.mentions({ accountId: this.account.id, ...query })),
+      {
+        checkpoints: cp,
+        startTime: this.startTime(),
+        maxPages: this.limits.maxMentionPages,
+        toChannelError: this.toChannelError,
+      },
+    );
     const ctx = this.mappingContext();
-    const startMs = startTime ? Date.parse(startTime) : Number.NEGATIVE_INFINITY;
-    const deliver = items
-      .filter(({ t }) =>
-        shouldDeliverMention(t, this.account.id, this.channel.options?.includeReposts ?? false),
-      )
-      // defensive: never older than the checkpoint or the first poll's start, whatever X returns
-      .filter(({ t }) => !cp.mentionsSinceId || compareXIds(t.id, cp.mentionsSinceId) > 0)
-      .filter(({ t }) => !t.created_at || Date.parse(t.created_at) >= startMs)
-      .sort((a, b) => compareXIds(a.t.id, b.t.id))
-      .map(({ t, includes }) => mentionToInbound(t, includes, ctx));
-
-    const next: ChannelCheckpoints = { ...cp };
-    if (complete) {
-      next.mentionsSinceId = backlog ? backlog.newestId : (newestId ?? cp.mentionsSinceId);
-      next.mentionsBacklog = null;
-    } else if (oldestId && newestId) {
-      next.mentionsBacklog = backlog ? { ...backlog, untilId: oldestId } : { newestId, untilId: oldestId };
-    }
-    await this.deliverAndSave(deliver, next, 'mentions');
+    const includeReposts = this.channel.options?.includeReposts ?? false;
+    const deliver = scan.items
+      .filter(({ tweet }) => shouldDeliverMention(tweet, this.account.id, includeReposts))
+      .map(({ tweet, includes }) => mentionToInbound(tweet, includes, ctx));
+    await this.deliverAndSave(deliver, { ...cp, ...scan.next }, 'mentions');
     // also without new authors: users queued by earlier polls (daily cap) are followed now
     if (this.channel.autoFollow) await this.autoFollow(deliver.map((m) => m.author.id));
-    if (stopError) throw stopError;
+    if (scan.stopError) throw scan.stopError;
   }
 
   private async pollDms(): Promise<void> {
     const cp = this.checkpoints;
-    const backlog = cp.dmBacklog ?? null;
-    const lower: Bound =
-      cp.dmEventId && cp.dmCreatedAt
-        ? { id: cp.dmEventId, createdAt: cp.dmCreatedAt }
-        : { id: null, createdAt: this.startTime() };
-    const band = backlog
-      ? {
-          newest: { id: backlog.newestId, createdAt: backlog.newestCreatedAt },
-          until: { id: backlog.untilId, createdAt: backlog.untilCreatedAt },
-        }
-      : null;
-    const fresh: Array<{ e: XDmEventData; includes: XIncludes }> = [];
-    const older: Array<{ e: XDmEventData; includes: XIncludes }> = [];
-    let top: XDmEventData | undefined;
-    let oldestExamined: XDmEventData | undefined;
-    // without a backlog every event read is "older" (below the top); with one, only below the band
-    let inOlder = !band;
-    let olderPages = 0;
-    let reachedEnd = false;
-    let stopError: ChannelError | undefined;
-    let paginationToken: string | undefined;
-    let pageSize = this.limits.dmIdlePageSize;
-    // a hard stop for the rare band that sits below more than `maxDmPages` pages of fresh events
-    for (let page = 0; page < this.limits.maxDmPages * 3; page++) {
-      let res;
-      try {
-        res = await this.callX((x) => x.dmEvents({ maxResults: pageSize, paginationToken }));
-      } catch (e) {
-        const error = this.toChannelError(e);
-        if (page === 0 || error.kind === 'needs_reauth') throw error;
-        stopError = error;
-        break;
-      }
-      for (const e of res.data) {
-        if (!e.created_at) continue; // we always ask for created_at; an event without it cannot be ordered
-        if (atOrBefore(e, lower)) {
-          reachedEnd = true;
-          break;
-        }
-        top ??= e;
-        if (band) {
-          const k = eventKey(e);
-          if (compareEvents(k, band.newest) > 0) {
-            fresh.push({ e, includes: res.includes });
-            continue;
-          }
-          if (compareEvents(k, band.until) >= 0) continue; // delivered by an earlier run
-          inOlder = true;
-        }
-        older.push({ e, includes: res.includes });
-        oldestExamined = e;
-      }
-      if (inOlder) olderPages++;
-      paginationToken = res.meta.next_token;
-      if (!paginationToken) reachedEnd = true; // X's history (30 days) ends here
-      if (reachedEnd || olderPages >= this.limits.maxDmPages) break;
-      pageSize = 100; // more than the idle page: new events are coming, read in full pages
-    }
-
+    const scan = await scanDms((query) => this.callX((x) => x.dmEvents(query)), {
+      checkpoints: cp,
+      startTime: this.startTime(),
+      maxPages: this.limits.maxDmPages,
+      idlePageSize: this.limits.dmIdlePageSize,
+      toChannelError: this.toChannelError,
+    });
     const ctx = this.mappingContext();
-    const toMessages = (list: Array<{ e: XDmEventData; includes: XIncludes }>) =>
-      list
-        .filter(({ e }) => shouldDeliverDm(e, this.account.id))
-        .sort((a, b) => compareEvents(eventKey(a.e), eventKey(b.e)))
-        .map(({ e, includes }) => dmToInbound(e, includes, ctx));
-
-    const next: ChannelCheckpoints = { ...cp };
-    let deliver: InboundMessage[] = [];
-    if (reachedEnd) {
-      deliver = [...toMessages(older), ...toMessages(fresh)];
-      const newest = top ?? (band ? { id: band.newest.id, created_at: band.newest.createdAt } : undefined);
-      if (newest) {
-        next.dmEventId = newest.id;
-        next.dmCreatedAt = newest.created_at ?? null;
-      }
-      next.dmBacklog = null;
-    } else if (inOlder && oldestExamined?.created_at) {
-      // stopped inside the undelivered part: deliver down to `oldestExamined`, remember the band
-      deliver = toMessages(older);
-      const newest = band ? band.newest : { id: top!.id, createdAt: top!.created_at! };
-      next.dmBacklog = {
-        newestId: newest.id,
-        newestCreatedAt: newest.createdAt,
-        untilId: oldestExamined.id,
-        untilCreatedAt: oldestExamined.created_at,
-      };
-    }
-    await this.deliverAndSave(deliver, next, 'dms');
-    if (stopError) throw stopError;
-    if (!reachedEnd && !inOlder) {
-      throw retryable('dm_backlog_overflow', 'too many new DM events to reach the checkpoint in one run');
-    }
+    const deliver = scan.items
+      .filter(({ event }) => shouldDeliverDm(event, this.account.id))
+      .map(({ event, includes }) => dmToInbound(event, includes, ctx));
+    await this.deliverAndSave(deliver, { ...cp, ...scan.next }, 'dms');
+    if (scan.stopError) throw scan.stopError;
+    if (scan.overflow) throw scan.overflow;
   }
 
   /**
