@@ -53,20 +53,6 @@ export const PLATFORM_ENV = [
 /** Variables a handler may read only when running locally (stand-in endpoints); never set in AWS. */
 export const LOCAL_ONLY_ENV = ['XC_DYNAMODB_ENDPOINT', 'XC_SQS_ENDPOINT', 'XC_SECRETS_ENDPOINT'] as const;
 
-/**
- * CloudWatch metrics the handlers emit (Powertools EMF) and the construct alarms and graphs on.
- * The dispatcher publishes the two channel gauges once per tick, with the default `service` dimension
- * (the value of `POWERTOOLS_SERVICE_NAME`).
- */
-export const METRICS = {
-  namespace: 'XChannel',
-  serviceName: 'x-channel',
-  /** Gauge: channels whose tokens were refused and need an admin to sign in again. */
-  channelsNeedsReauth: 'ChannelsNeedsReauth',
-  /** Gauge: channels X refuses some access to (tier too low, feature unavailable). */
-  channelsDegraded: 'ChannelsDegraded',
-} as const;
-
 /** Every X-talking function may be pointed at another X origin (the simulated X locally). */
 const X_OPTIONAL = ['X_API_BASE_URL', 'X_TIER'] as const;
 

@@ -21,7 +21,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { tableDefinition } from '../adapters/aws/table';
-import { METRICS, type HandlerSpec } from './handlers';
+import { METRICS_NAMESPACE, METRICS_SERVICE_NAME } from '../core/metrics';
+import type { HandlerSpec } from './handlers';
 import { pascal } from './x-channel-queues';
 
 /** How a function uses the table. */
@@ -138,8 +139,8 @@ export function createXChannelFunction(
     retryAttempts: spec.name === 'dispatcher' ? 0 : undefined,
     environment: {
       ...environment,
-      POWERTOOLS_SERVICE_NAME: METRICS.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+      POWERTOOLS_SERVICE_NAME: METRICS_SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     },

@@ -2,7 +2,7 @@
  * The monitoring room of {@link XChannel}: one alarm per thing an operator must act on (a dead-letter
  * queue with messages, an inbound queue nobody reads, a function that keeps crashing, a channel that
  * needs an admin) and a dashboard with the alarms on top. The channel gauges are the ones the
- * dispatcher publishes under the namespace of `lib/handlers.ts` `METRICS`.
+ * dispatcher publishes: their namespace and names come from `core/metrics.ts`, as the dispatcher's do.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -11,7 +11,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { METRICS, type HandlerName } from './handlers';
+import { CHANNEL_GAUGES, METRICS_NAMESPACE, METRICS_SERVICE_NAME } from '../core/metrics';
+import type { HandlerName } from './handlers';
 import { pascal, type XChannelQueues } from './x-channel-queues';
 
 /** What the alarms watch and whom they tell. */
@@ -25,11 +26,11 @@ export interface MonitoringOptions {
 }
 
 /** A channel gauge the dispatcher publishes once per tick. */
-export function channelMetric(which: 'channelsNeedsReauth' | 'channelsDegraded'): cloudwatch.Metric {
+export function channelMetric(which: keyof typeof CHANNEL_GAUGES): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: METRICS.namespace,
-    metricName: METRICS[which],
-    dimensionsMap: { service: METRICS.serviceName },
+    namespace: METRICS_NAMESPACE,
+    metricName: CHANNEL_GAUGES[which],
+    dimensionsMap: { service: METRICS_SERVICE_NAME },
     statistic: 'Maximum',
     period: Duration.minutes(5),
   });
@@ -108,8 +109,8 @@ export function createXChannelAlarms(
         label: 'channels needing attention',
         expression: 'FILL(reauth, 0) + FILL(degraded, 0)',
         usingMetrics: {
-          reauth: channelMetric('channelsNeedsReauth'),
-          degraded: channelMetric('channelsDegraded'),
+          reauth: channelMetric('needsReauth'),
+          degraded: channelMetric('degraded'),
         },
         period: Duration.minutes(5),
       }),
@@ -183,8 +184,8 @@ export function createXChannelDashboard(
     new cloudwatch.GraphWidget({
       title: 'Channels needing attention',
       left: [
-        channelMetric('channelsNeedsReauth').with({ label: 'needs_reauth' }),
-        channelMetric('channelsDegraded').with({ label: 'degraded' }),
+        channelMetric('needsReauth').with({ label: 'needs_reauth' }),
+        channelMetric('degraded').with({ label: 'degraded' }),
       ],
       width: 6,
     }),

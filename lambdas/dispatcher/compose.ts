@@ -12,6 +12,7 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { countChannelsByStatus, createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
 import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
 import { dispatchDueChannels, tickTime, type DispatchOutcome } from '../../core/inbound/dispatch';
+import { CHANNEL_GAUGES, METRICS_NAMESPACE, METRICS_SERVICE_NAME } from '../../core/metrics';
 import { systemClock, type Clock } from '../../core/ports';
 import { logger as sharedLogger } from '../shared/logger';
 import type { DispatcherConfig } from './config';
@@ -53,8 +54,8 @@ export function composeDispatcher(
     clock,
     logger: overrides.logger ?? sharedLogger,
     metrics: new Metrics({
-      namespace: 'XChannel',
-      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'x-channel',
+      namespace: METRICS_NAMESPACE,
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? METRICS_SERVICE_NAME,
     }),
     tick: (at) => dispatchDueChannels({ clock, due, jobs }, at),
     async gauges() {
@@ -85,8 +86,8 @@ export function createDispatcherHandler(runtime: DispatcherRuntime) {
       ]);
       runtime.metrics.addMetric('ChannelsDispatched', MetricUnit.Count, outcome.enqueued);
       if (gauges) {
-        runtime.metrics.addMetric('ChannelsDegraded', MetricUnit.Count, gauges.degraded);
-        runtime.metrics.addMetric('ChannelsNeedsReauth', MetricUnit.Count, gauges.needsReauth);
+        runtime.metrics.addMetric(CHANNEL_GAUGES.degraded, MetricUnit.Count, gauges.degraded);
+        runtime.metrics.addMetric(CHANNEL_GAUGES.needsReauth, MetricUnit.Count, gauges.needsReauth);
       }
       runtime.logger.info('dispatch tick', { ...outcome, ...gauges, ms: Date.now() - started });
       return outcome;

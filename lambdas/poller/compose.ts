@@ -28,7 +28,7 @@ import { logger as sharedLogger } from '../shared/logger';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { PollerConfig } from './config';
 
-export const METRICS_NAMESPACE = 'XChannel';
+import { METRICS_NAMESPACE } from '../../core/metrics';
 
 export interface PollerComposeOverrides {
   clients?: AwsClients;

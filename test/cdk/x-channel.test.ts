@@ -1,6 +1,7 @@
 /** Template assertions for the XChannel construct (STYLE.md §9: DLQs, encryption, grants) and its props. */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CHANNEL_GAUGES, METRICS_NAMESPACE, METRICS_SERVICE_NAME } from '../../core/metrics';
 import { HANDLERS, type HandlerName } from '../../lib/handlers';
 import { XChannel, XChannelPropsError } from '../../lib/x-channel';
 import { buildStack, codeForMissingEntries } from './build';
@@ -315,6 +316,44 @@ describe('HTTP API', () => {
       MfaConfiguration: 'ON',
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolUser', { Username: 'ops@example.com' });
+  });
+});
+
+describe('metrics namespace (core/metrics.ts)', () => {
+  type MetricStat = { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown } };
+  const alarms = Object.values(resources('AWS::CloudWatch::Alarm'));
+  /** Every metric an alarm watches, whether directly or inside a math expression. */
+  const watched = alarms.flatMap((a) =>
+    a.Properties.Namespace
+      ? [{ Namespace: a.Properties.Namespace as string, MetricName: a.Properties.MetricName as string }]
+      : ((a.Properties.Metrics ?? []) as Array<{ MetricStat?: MetricStat }>)
+          .filter((m) => m.MetricStat)
+          .map((m) => m.MetricStat!.Metric),
+  );
+
+  it('every alarm on an x-channel metric watches METRICS_NAMESPACE', () => {
+    const custom = watched.filter((m) => !m.Namespace.startsWith('AWS/'));
+    expect(custom.length).toBeGreaterThan(0);
+    expect(new Set(custom.map((m) => m.Namespace))).toEqual(new Set([METRICS_NAMESPACE]));
+  });
+
+  it('the attention alarm watches both channel gauges with the service dimension the functions set', () => {
+    const gauges = watched.filter((m) => m.Namespace === METRICS_NAMESPACE);
+    expect(gauges.map((m) => m.MetricName).sort()).toEqual(Object.values(CHANNEL_GAUGES).sort());
+    for (const m of gauges) {
+      expect((m as MetricStat['Metric']).Dimensions).toEqual([
+        { Name: 'service', Value: METRICS_SERVICE_NAME },
+      ]);
+    }
+  });
+
+  it('every function publishes under METRICS_NAMESPACE as the service the alarms filter on', () => {
+    for (const fn of Object.values(resources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE_NAME,
+      });
+    }
   });
 });
 
