@@ -92,10 +92,15 @@ const unique = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')
 /** Starts a rig. */
 export async function startRig(options: RigOptions): Promise<Rig> {
   const stops: Array<() => Promise<unknown> | unknown> = [];
+  // The key pair the SQS and Secrets Manager stand-ins accept, fresh per rig.
+  const credentials = {
+    accessKeyId: `BENCH${unique()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
   try {
     const [sqs, secrets, sim] = await Promise.all([
-      startSqs({ port: 0, region: REGION }),
-      startSecretsManager({ port: 0, region: REGION }),
+      startSqs({ port: 0, region: REGION, credentials }),
+      startSecretsManager({ port: 0, region: REGION, credentials }),
       startSimX({
         port: 0,
         clock: { now: () => options.clock.now() },
@@ -113,9 +118,9 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       sqs: sqs.endpoint,
       secretsManager: secrets.endpoint,
     };
-    const setup = createAwsClients({ region: REGION, endpoints });
+    const setup = createAwsClients({ region: REGION, endpoints, credentials });
     const meter = new AwsMeter();
-    const clients = createCountingClients({ region: REGION, endpoints }, meter);
+    const clients = createCountingClients({ region: REGION, endpoints, credentials }, meter);
     stops.push(
       () => destroyClients(setup),
       () => destroyClients(clients),

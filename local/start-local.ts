@@ -298,6 +298,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       startSecretsManager({
         port: ports.secrets,
         region,
+        credentials,
         ...(memory ? {} : { dataDir: path.join(dataDir, 'secrets') }),
       }).then((s) => (stops.push(['secrets', () => s.stop()]), s)),
       startSimX
@@ -319,8 +320,16 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     const [dynamodb, sqs, secrets, simX, host] = settled.map(
       (r) => (r as PromiseFulfilledResult<unknown>).value,
-    ) as [{ endpoint: string }, { endpoint: string }, { endpoint: string }, SimX | undefined, HttpHost];
+    ) as [
+      { endpoint: string },
+      { endpoint: string },
+      { endpoint: string; migration?: string },
+      SimX | undefined,
+      HttpHost,
+    ];
     if (sim.reason) log.warn('simulated X unavailable; X calls will fail', { reason: sim.reason });
+    if (secrets.migration)
+      log.warn('secrets stand-in data directory migrated', { detail: secrets.migration });
 
     const endpoints = { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
     const clients = createAwsClients({ region, endpoints, credentials });

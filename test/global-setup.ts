@@ -3,15 +3,21 @@
  * every test file through `XC_TEST_DYNAMODB_ENDPOINT`. Each test file makes its own table
  * (test/helpers/local-aws.ts), so files never see each other's data.
  *
- * globalSetup runs in jest's parent process: the env var set here is inherited by the workers, and
+ * globalSetup runs in jest's parent process: the env vars set here are inherited by the workers, and
  * the handle kept on globalThis is what global-teardown.ts stops.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
 
 /** Where global-teardown.ts finds the running DynamoDB Local. */
 export const GLOBAL_DYNAMODB_KEY = '__xcTestDynamoDbLocal';
 
 export default async function globalSetup(): Promise<void> {
+  // Secrets stand-in key files of the run's data directories go to a temporary directory, never
+  // into the user's config directory (stand-ins/secrets-manager-file.ts); teardown removes it.
+  process.env.XC_LOCAL_SECRETS_KEYS_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'xc-test-secrets-keys-'));
   // An endpoint given from outside (e.g. a long-running DynamoDB Local while iterating) is reused as is.
   if (process.env.XC_TEST_DYNAMODB_ENDPOINT) return;
   const ddb = await startDynamoDbLocal({ port: 0 });

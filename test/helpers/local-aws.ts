@@ -25,6 +25,8 @@ import { createQueueWithDlq, startSqs, type QueueWithDlq } from '../../stand-ins
 export interface LocalAws {
   region: string;
   endpoints: { dynamodb: string; sqs: string; secretsManager: string };
+  /** The key pair the stand-ins accept (random per call); the clients below sign with it. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   /** `createAwsClients(...)` pointed at the stand-ins, exactly as the local runtime builds them. */
   clients: AwsClients;
   /** A table unique to this call, created with `ensureTable` (GSIs and TTL included). */
@@ -46,18 +48,23 @@ export async function startLocalAws(options: { region?: string } = {}): Promise<
   let ownDynamo: DynamoDbLocal | undefined;
   const dynamodb =
     process.env.XC_TEST_DYNAMODB_ENDPOINT ?? (ownDynamo = await startDynamoDbLocal({ port: 0 })).endpoint;
+  const credentials = {
+    accessKeyId: `LOCALTEST${uniqueId().toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
   const [sqs, secrets] = await Promise.all([
-    startSqs({ port: 0, region }),
-    startSecretsManager({ port: 0, region }),
+    startSqs({ port: 0, region, credentials }),
+    startSecretsManager({ port: 0, region, credentials }),
   ]);
   const endpoints = { dynamodb, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
-  const clients = createAwsClients({ region, endpoints });
+  const clients = createAwsClients({ region, endpoints, credentials });
   const tableName = `xc-test-${uniqueId()}`;
   await ensureTable(clients.dynamodb, tableName);
 
   return {
     region,
     endpoints,
+    credentials,
     clients,
     tableName,
     async createQueues(suffix = `-${uniqueId()}`) {

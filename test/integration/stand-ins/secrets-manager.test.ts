@@ -1,6 +1,8 @@
 /**
  * Secrets Manager stand-in conformance through the real @aws-sdk/client-secrets-manager: every
- * operation x-channel uses, version stages, AWS error names, and encrypted persistence.
+ * operation x-channel uses, version stages and `ClientRequestToken` idempotency as the API reference
+ * documents them, AWS error names, and the request guard. `ListSecrets` is in
+ * secrets-manager-list.test.ts, persistence in secrets-manager-persistence.test.ts.
  */
 import {
   CreateSecretCommand,
@@ -8,24 +10,21 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {
-  SECRETS_DATA_FILE,
-  SECRETS_KEY_FILE,
-  startSecretsManager,
-  type SecretsManagerStandIn,
-} from '../../../stand-ins/secrets-manager';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { startSecretsManager, type SecretsManagerStandIn } from '../../../stand-ins/secrets-manager';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const credentials = {
+  accessKeyId: 'AKIDSECRETSTEST',
+  secretAccessKey: randomBytes(30).toString('base64url'),
+};
 const clientFor = (endpoint: string) =>
   new SecretsManagerClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
 const uid = () => randomBytes(4).toString('hex');
@@ -33,7 +32,7 @@ const uid = () => randomBytes(4).toString('hex');
 let stand: SecretsManagerStandIn;
 let sm: SecretsManagerClient;
 beforeAll(async () => {
-  stand = await startSecretsManager({ port: 0 });
+  stand = await startSecretsManager({ port: 0, credentials });
   sm = clientFor(stand.endpoint);
 });
 afterAll(async () => {
@@ -80,16 +79,15 @@ describe('Secrets Manager stand-in through the real client', () => {
     expect(current.SecretString).toBe('three');
     expect(previous.SecretString).toBe('two');
     expect(byVersion).toMatchObject({ SecretString: 'two', VersionStages: ['AWSPREVIOUS'] });
-    // Version one lost its last stage and is gone, as AWS deprecates unlabelled versions.
+    // Version one lost its last stage: deprecated, so left out of VersionIdsToStages as AWS does,
+    // but kept and still readable by its id (AWS removes deprecated versions only beyond ~100).
     expect(described.VersionIdsToStages).toEqual({
       [v2.VersionId!]: ['AWSPREVIOUS'],
       [v3.VersionId!]: ['AWSCURRENT'],
     });
     await expect(
       sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: v1.VersionId })),
-    ).rejects.toMatchObject({
-      name: 'ResourceNotFoundException',
-    });
+    ).resolves.toMatchObject({ SecretString: 'one', VersionStages: [] });
   });
 
   it('treats a retried PutSecretValue with the same token as one version', async () => {
@@ -226,59 +224,186 @@ describe('Secrets Manager stand-in through the real client', () => {
     // A listing never carries secret values.
     expect(JSON.stringify(page1)).not.toMatch(/SecretString/);
   });
+
+  it('keeps AWSCURRENT where it is when a late PutSecretValue retry with an old token arrives', async () => {
+    const name = `s-${uid()}`;
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v0' }));
+    const t1 = randomUUID();
+    const v1 = await sm.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'v1', ClientRequestToken: t1 }),
+    );
+    await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }));
+    const v3 = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v3' }));
+
+    // The first call's retry, after two newer values: v1 is deprecated by now, and stays so.
+    const retry = await sm.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'v1', ClientRequestToken: t1 }),
+    );
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+    const described = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+
+    expect(retry).toMatchObject({ VersionId: v1.VersionId, VersionStages: [] });
+    expect(current).toMatchObject({ VersionId: v3.VersionId, SecretString: 'v3' });
+    expect(described.VersionIdsToStages?.[v3.VersionId!]).toEqual(['AWSCURRENT']);
+    expect(described.VersionIdsToStages).not.toHaveProperty(v1.VersionId!);
+    await expect(
+      sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'other', ClientRequestToken: t1 })),
+    ).rejects.toMatchObject({ name: 'ResourceExistsException' });
+  });
+
+  it('answers a retried CreateSecret (same token, same value) with the same secret and version', async () => {
+    const name = `s-${uid()}`;
+    const token = randomUUID();
+    const first = await sm.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'app', ClientRequestToken: token }),
+    );
+    const retry = await sm.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'app', ClientRequestToken: token }),
+    );
+
+    expect(retry).toMatchObject({ ARN: first.ARN, Name: name, VersionId: token });
+    expect(first.VersionId).toBe(token);
+    await expect(
+      sm.send(new CreateSecretCommand({ Name: name, SecretString: 'other', ClientRequestToken: token })),
+    ).rejects.toMatchObject({ name: 'ResourceExistsException' });
+    await expect(
+      sm.send(new CreateSecretCommand({ Name: name, SecretString: 'app', ClientRequestToken: randomUUID() })),
+    ).rejects.toMatchObject({ name: 'ResourceExistsException' });
+    const described = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+    expect(described.VersionIdsToStages).toEqual({ [token]: ['AWSCURRENT'] });
+  });
+
+  it('treats a retried UpdateSecret with the same token as one version', async () => {
+    const name = `s-${uid()}`;
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'a' }));
+    const token = randomUUID();
+    await sm.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'b', ClientRequestToken: token }));
+    await sm.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'b', ClientRequestToken: token }));
+
+    const previous = await sm.send(
+      new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPREVIOUS' }),
+    );
+    expect(previous.SecretString).toBe('a');
+    await expect(
+      sm.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'c', ClientRequestToken: token })),
+    ).rejects.toMatchObject({ name: 'ResourceExistsException' });
+  });
+
+  it('labels a version with custom stages without moving AWSCURRENT', async () => {
+    const name = `s-${uid()}`;
+    const v1 = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'live' }));
+    const pending = await sm.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'next', VersionStages: ['AWSPENDING'] }),
+    );
+
+    expect(pending.VersionStages).toEqual(['AWSPENDING']);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe('live');
+    expect(
+      (await sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPENDING' }))).SecretString,
+    ).toBe('next');
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages).toEqual({
+      [v1.VersionId!]: ['AWSCURRENT'],
+      [pending.VersionId!]: ['AWSPENDING'],
+    });
+  });
+
+  it('keeps at most 100 versions, dropping the oldest deprecated ones first', async () => {
+    const name = `s-${uid()}`;
+    const first = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v0' }));
+    const second = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v1' }));
+    const third = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }));
+    for (let i = 3; i <= 100; i++) {
+      await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: `v${i}` }));
+    }
+    // 101 versions were written: the oldest deprecated one is gone, the next one is still there.
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: first.VersionId })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: second.VersionId })),
+    ).resolves.toMatchObject({ SecretString: 'v1', VersionStages: [] });
+    await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v101' }));
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: second.VersionId })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(
+      (await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: third.VersionId }))).SecretString,
+    ).toBe('v2');
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe('v101');
+  });
+
+  it('answers UnknownOperationException for operations x-channel never calls', async () => {
+    const name = `s-${uid()}`;
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'x' }));
+    await expect(sm.send(new ListSecretVersionIdsCommand({ SecretId: name }))).rejects.toMatchObject({
+      name: 'UnknownOperationException',
+    });
+    await expect(sm.send(new RotateSecretCommand({ SecretId: name }))).rejects.toMatchObject({
+      name: 'UnknownOperationException',
+    });
+  });
 });
 
-describe('Secrets Manager persistence', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'xc-sm-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('survives a restart, encrypted at rest with a 0600 key file, and never leaves temp files', async () => {
-    const canary = `canary-refresh-token-${uid()}`;
-    const first = await startSecretsManager({ port: 0, dataDir: dir });
-    const c1 = clientFor(first.endpoint);
-    const created = await c1.send(
-      new CreateSecretCommand({ Name: 'x-channel/channel/1', SecretString: canary }),
-    );
-    await c1.send(
-      new PutSecretValueCommand({ SecretId: 'x-channel/channel/1', SecretString: `${canary}-2` }),
-    );
-    c1.destroy();
-    await first.stop();
-
-    const onDisk = readFileSync(path.join(dir, SECRETS_DATA_FILE), 'utf8');
-    const keyMode = statSync(path.join(dir, SECRETS_KEY_FILE)).mode & 0o777;
-    const second = await startSecretsManager({ port: 0, dataDir: dir });
-    const c2 = clientFor(second.endpoint);
+describe('Secrets Manager stand-in refuses what AWS refuses before the service', () => {
+  it('refuses a client signing with another secret key, and one with another key id', async () => {
+    const wrongSecret = new SecretsManagerClient({
+      endpoint: stand.endpoint,
+      region: 'eu-west-1',
+      credentials: { ...credentials, secretAccessKey: 'not-the-secret' },
+      maxAttempts: 1,
+    });
+    const wrongId = new SecretsManagerClient({
+      endpoint: stand.endpoint,
+      region: 'eu-west-1',
+      credentials: { ...credentials, accessKeyId: 'AKIDNOTTHEONE' },
+      maxAttempts: 1,
+    });
     try {
-      const current = await c2.send(new GetSecretValueCommand({ SecretId: created.ARN }));
-      const previous = await c2.send(
-        new GetSecretValueCommand({ SecretId: 'x-channel/channel/1', VersionStage: 'AWSPREVIOUS' }),
-      );
-
-      expect(onDisk).not.toContain(canary);
-      expect(onDisk).not.toContain('x-channel/channel/1');
-      expect(JSON.parse(onDisk)).toMatchObject({ v: 1, alg: 'AES-256-GCM' });
-      expect(keyMode).toBe(0o600);
-      expect(readdirSync(dir).sort()).toEqual([SECRETS_DATA_FILE, SECRETS_KEY_FILE].sort());
-      expect(current.SecretString).toBe(`${canary}-2`);
-      expect(previous.SecretString).toBe(canary);
+      await expect(wrongSecret.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+        name: 'InvalidSignatureException',
+      });
+      await expect(wrongId.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+        name: 'UnrecognizedClientException',
+      });
     } finally {
-      c2.destroy();
-      await second.stop();
+      wrongSecret.destroy();
+      wrongId.destroy();
     }
   });
 
-  it('refuses to start when the data file exists but its key is gone', async () => {
-    const s = await startSecretsManager({ port: 0, dataDir: dir });
-    const c = clientFor(s.endpoint);
-    await c.send(new CreateSecretCommand({ Name: 'n', SecretString: 'v' }));
-    c.destroy();
-    await s.stop();
-    rmSync(path.join(dir, SECRETS_KEY_FILE));
+  it('refuses an unsigned request and one addressed to a foreign Host', async () => {
+    const unsigned = await fetch(stand.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'secretsmanager.GetSecretValue',
+      },
+      body: JSON.stringify({ SecretId: 'x-channel/x-app' }),
+    });
+    expect(unsigned.status).toBe(400);
+    expect(await unsigned.json()).toMatchObject({ __type: 'MissingAuthenticationTokenException' });
 
-    await expect(startSecretsManager({ port: 0, dataDir: dir })).rejects.toThrow(/key .* is missing/);
+    // A signed request whose Host is a rebound DNS name, as a web page would send it.
+    const client = new SecretsManagerClient({
+      endpoint: stand.endpoint,
+      region: 'eu-west-1',
+      credentials,
+      maxAttempts: 1,
+    });
+    client.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers.host = 'attacker.example';
+        return next(args);
+      },
+      { step: 'build', priority: 'low' },
+    );
+    try {
+      await expect(client.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+      });
+    } finally {
+      client.destroy();
+    }
   });
 });
