@@ -1,6 +1,6 @@
 /**
- * The Secrets Manager stand-in's state and operations (the HTTP server and persistence are in
- * secrets-manager.ts, `ListSecrets` in secrets-manager-list.ts). Behaviour follows the API reference
+ * The Secrets Manager stand-in's state and operations (the HTTP server is secrets-manager.ts,
+ * persistence secrets-manager-file.ts). Behaviour follows the API reference
  * where x-channel or a consumer can see it:
  * - Versions and staging labels: a new AWSCURRENT demotes the old one to AWSPREVIOUS; a version
  *   that loses its last label is *deprecated*, not deleted: still readable by `VersionId`, left out of
@@ -10,8 +10,8 @@
  *   moves AWSCURRENT back); the same token with another value is `ResourceExistsException`. A
  *   retried `CreateSecret` (same name, token and value) succeeds the same way.
  * - Deletion with a recovery window; ARNs with a 6-character suffix; epoch-second timestamps.
- * `ListSecrets` is secrets-manager-list.ts, wired in by the server. Secret values never appear in
- * error messages.
+ * `ListSecrets` is secrets-manager-list.ts, wired into `ops` by the server (it imports this file).
+ * Secret values never appear in error messages.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
