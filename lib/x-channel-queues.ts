@@ -1,13 +1,14 @@
 /**
  * The queues room of {@link XChannel}: the four queues of `adapters/aws/queues.ts`, each with its
- * dead-letter queue, all encrypted with the data key and refusing plain HTTP. The topology (names, FIFO,
- * receive counts, timeouts, retention) comes from that table, which the local runtime reads too.
+ * dead-letter queue, all encrypted with the data key and refusing plain HTTP. The topology (FIFO, dedup
+ * and throughput settings, receive counts, timeouts, retention) comes from that table, which the local
+ * runtime reads too; test/integration/stand-ins/queues-match-cdk.test.ts holds the two together.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { QUEUES, type QueueRole, type QueueSpec } from '../adapters/aws/queues';
+import { DLQ_RETENTION_SECONDS, QUEUES, type QueueRole, type QueueSpec } from '../adapters/aws/queues';
 import { HANDLERS } from './handlers';
 
 /** The queues of x-channel, each with its dead-letter queue. */
@@ -46,6 +47,15 @@ const CONSUMER_TIMEOUT_S: Partial<Record<QueueRole, number>> = {
   outbound: HANDLERS.sender.timeoutSeconds,
 };
 
+const DEDUP_SCOPE: Record<NonNullable<QueueSpec['deduplicationScope']>, sqs.DeduplicationScope> = {
+  messageGroup: sqs.DeduplicationScope.MESSAGE_GROUP,
+  queue: sqs.DeduplicationScope.QUEUE,
+};
+const THROUGHPUT_LIMIT: Record<NonNullable<QueueSpec['fifoThroughputLimit']>, sqs.FifoThroughputLimit> = {
+  perMessageGroupId: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+  perQueue: sqs.FifoThroughputLimit.PER_QUEUE,
+};
+
 /** Creates the queues and their DLQs in `scope` (ids `<Role>Queue`, `<Role>Dlq`). */
 export function createXChannelQueues(scope: Construct, options: QueuesOptions): XChannelQueues {
   const fifo: Record<QueueRole, boolean> = {
@@ -64,18 +74,20 @@ export function createXChannelQueues(scope: Construct, options: QueuesOptions): 
     const dlq = new sqs.Queue(scope, `${pascal(spec.role)}Dlq`, {
       ...encryption,
       fifo: isFifo || undefined,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
     });
     const consumer = CONSUMER_TIMEOUT_S[spec.role];
     const visibility = Math.max(spec.visibilityTimeoutSeconds, consumer ? 6 * consumer : 0);
     const queue = new sqs.Queue(scope, `${pascal(spec.role)}Queue`, {
       ...encryption,
       fifo: isFifo || undefined,
-      // Outbound: the case system may omit MessageDeduplicationId (the body holds its idempotencyKey).
-      contentBasedDeduplication: isFifo && spec.role === 'outbound' ? true : undefined,
-      // Per-group throughput: each conversation is its own group, so the queue scales with them.
-      deduplicationScope: isFifo ? sqs.DeduplicationScope.MESSAGE_GROUP : undefined,
-      fifoThroughputLimit: isFifo ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID : undefined,
+      // The FIFO settings apply only while the queue is FIFO (inboundFifo/outboundFifo may turn it off);
+      // `false` is SQS's default, so it is left out of the template as before.
+      contentBasedDeduplication: (isFifo && spec.contentBasedDeduplication) || undefined,
+      deduplicationScope:
+        isFifo && spec.deduplicationScope ? DEDUP_SCOPE[spec.deduplicationScope] : undefined,
+      fifoThroughputLimit:
+        isFifo && spec.fifoThroughputLimit ? THROUGHPUT_LIMIT[spec.fifoThroughputLimit] : undefined,
       visibilityTimeout: Duration.seconds(visibility),
       retentionPeriod:
         spec.role !== 'pollJobs' && options.retention
