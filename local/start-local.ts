@@ -410,6 +410,19 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       log.error('handler failed to load; it is off', { functionName: f.name, reason: f.reason });
     }
     host.setRoutes(httpRoutes(handlers as Partial<Record<FunctionName, HttpHandler>>));
+    if (simX && handlers.webhook) {
+      // the simulated X delivers XAA events to the local /x/webhook (its CRC reaches the route above)
+      const { registerLocalWebhook } = await import('./xaa-webhook');
+      await registerLocalWebhook({
+        xBaseUrl,
+        apiKey: state.simApp.apiKey,
+        apiKeySecret: state.simApp.apiKeySecret,
+        webhookUrl: `${apiUrl}/x/webhook`,
+      }).then(
+        (hook) => log.info('simulated X webhook registered', { webhookId: hook.id, valid: hook.valid }),
+        (e: Error) => log.warn('simulated X webhook not registered; real time is off', { reason: e.message }),
+      );
+    }
 
     const sources: SqsEventSource[] = [];
     const sourceByFunction: Partial<Record<FunctionName, SqsEventSource>> = {};

@@ -68,6 +68,21 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     expect(statSync(path.join(dataDir, 'local.json')).mode & 0o077).toBe(0);
   });
 
+  it('registers the local /x/webhook with the simulated X, whose CRC the webhook function answers', async () => {
+    const control = stack.localJson.x.controlUrl!;
+    const hooks = (await (await fetch(`${control}/_sim/webhooks`)).json()) as {
+      data: Array<{ url: string; valid: boolean }>;
+    };
+    expect(hooks.data).toEqual([
+      expect.objectContaining({ url: `${stack.localJson.apiUrl}/x/webhook`, valid: true }),
+    ]);
+    // X's periodic CRC, run now: still valid (a wrong answer would mark it invalid at once)
+    const crc = (await (await fetch(`${control}/_sim/webhooks/crc`, { method: 'POST' })).json()) as {
+      data: Array<{ valid: boolean }>;
+    };
+    expect(crc.data).toEqual([expect.objectContaining({ valid: true })]);
+  });
+
   it('creates the table, the four queues with DLQs and the X app secret through the real clients', async () => {
     const table = await clients.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
     expect(table.Table?.TableStatus).toBe('ACTIVE');
