@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --only inbound,latency]`: runs the performance harness, prints the
  * table on stdout (progress goes to stderr) and writes `bench/results/latest.json` (and the latency
- * plot `bench/results/latency.svg`). `--out <file>` writes the JSON elsewhere; `--json` prints it too.
+ * plot `bench/results/latency.svg`). `--out <file>` writes the JSON elsewhere and every other file the
+ * bench writes (the plot) into that file's directory, so nothing under bench/results/ changes;
+ * `--json` prints it too.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,8 @@ import { runBench, SCENARIOS, type ScenarioName } from './run';
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--out <file>] [--json]
   --quick   smaller sizes, under a minute
   --only    comma-separated scenarios to run (the others are reported as not run)
-  --out     where to write the results JSON (default bench/results/latest.json)
+  --out     where to write the results JSON (default bench/results/latest.json); the latency plot
+            goes to latency.svg in the same directory
   --json    also print the JSON on stdout`;
 
 /** Parsed command line. */
@@ -78,7 +81,8 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  const results = await runBench({ quick: opts.quick, only: opts.only, resultsDir });
+  // Every file the bench writes goes beside the JSON: with --out, bench/results/ is left untouched.
+  const results = await runBench({ quick: opts.quick, only: opts.only, resultsDir: path.dirname(opts.out) });
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(formatTable(results));

@@ -5,7 +5,9 @@
  * switches that persist, the cancel path, a forged callback, accessibility (axe-core), the bundle
  * budget, and "no request to any origin but the console's own".
  *
- * Screenshots go to docs/console-*.png (list, configured channel, an error state).
+ * Screenshots (list, configured channel, an error state) go to a temporary directory, removed after
+ * the run: tests never write tracked files. `npm run docs:screenshots` runs this file with
+ * `XC_SCREENSHOT_DIR` set to docs/ to refresh docs/console-*.png (scripts/docs-screenshots.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +20,8 @@ import { createConsoleServer } from '../../console/serve';
 import { startLocal, type LocalStack } from '../../local/start-local';
 
 const CHROMIUM = '/usr/bin/chromium';
-const DOCS = path.join(__dirname, '..', '..', 'docs');
+/** Where screenshots go: a temporary directory unless `npm run docs:screenshots` names one. */
+const SCREENSHOT_DIR_ENV = process.env.XC_SCREENSHOT_DIR;
 const LAUNCH_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -35,6 +38,7 @@ jest.setTimeout(60_000);
 describe('admin console in headless Chromium against startLocal({ memory: true })', () => {
   let dataDir: string;
   let userDataDir: string;
+  let screenshotDir: string;
   let stack: LocalStack;
   let browser: Browser;
   let context: BrowserContext;
@@ -82,7 +86,10 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     }
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-console-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-chromium-'));
-    mkdirSync(DOCS, { recursive: true });
+    screenshotDir = SCREENSHOT_DIR_ENV
+      ? path.resolve(SCREENSHOT_DIR_ENV)
+      : mkdtempSync(path.join(os.tmpdir(), 'xc-console-shots-'));
+    mkdirSync(screenshotDir, { recursive: true });
     stack = await startLocal({
       memory: true,
       dataDir,
@@ -105,7 +112,8 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    for (const dir of [dataDir, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    const temporary = [dataDir, userDataDir, SCREENSHOT_DIR_ENV ? undefined : screenshotDir];
+    for (const dir of temporary) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('builds a self-contained bundle under 100 KB gzipped', async () => {
@@ -185,7 +193,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(await autoFollow.isChecked()).toBe(false);
     await autoFollow.check();
     await page.locator('#switch-autoFollow-state', { hasText: 'Saved' }).waitFor();
-    await page.screenshot({ path: path.join(DOCS, 'console-channel.png'), fullPage: true });
+    await page.screenshot({ path: path.join(screenshotDir, 'console-channel.png'), fullPage: true });
 
     await page.reload();
     await page.locator('#account-id').waitFor();
@@ -207,7 +215,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(await row.getByRole('img', { name: `Avatar of ${account.name}` }).textContent()).toBe('AS');
     expect(await row.textContent()).toContain(`@${account.username}`);
     expect(await row.locator('.badge').textContent()).toBe('Active');
-    await page.screenshot({ path: path.join(DOCS, 'console-list.png'), fullPage: true });
+    await page.screenshot({ path: path.join(screenshotDir, 'console-list.png'), fullPage: true });
   });
 
   it('Cancel at X: the tab closes, the console says it was cancelled and offers to try again', async () => {
@@ -223,7 +231,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
       .waitFor();
     expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
     expect(await page.locator('.badge').first().textContent()).toBe('Pending sign-in');
-    await page.screenshot({ path: path.join(DOCS, 'console-error.png'), fullPage: true });
+    await page.screenshot({ path: path.join(screenshotDir, 'console-error.png'), fullPage: true });
   });
 
   it('closing the X tab without deciding: the console says so and offers to try again', async () => {
