@@ -306,6 +306,7 @@ export class SimStore {
   private authoredIndex = new Map<string, SimTweet[]>();
   private dmIndex = new Map<string, SimDm[]>();
   private conversationIndex = new Map<string, SimDm[]>();
+  private dmsById = new Map<string, SimDm>();
   private mediaKeys = new Set<string>();
   /** Called after every state change (persistence hooks in here). */
   onChange: () => void = () => {};
@@ -335,6 +336,7 @@ export class SimStore {
     this.authoredIndex.clear();
     this.dmIndex.clear();
     this.conversationIndex.clear();
+    this.dmsById.clear();
     this.mediaKeys.clear();
     for (const user of this.data.users) this.indexUser(user);
     for (const tweet of this.data.tweets) this.indexTweet(tweet);
@@ -355,6 +357,7 @@ export class SimStore {
   }
 
   private indexDm(dm: SimDm) {
+    this.dmsById.set(dm.id, dm);
     push(this.dmIndex, dm.senderId, dm);
     if (dm.recipientId !== dm.senderId) push(this.dmIndex, dm.recipientId, dm);
     push(this.conversationIndex, dm.conversationId, dm);
@@ -399,6 +402,11 @@ export class SimStore {
   /** DM events `userId` sent or received, ascending by id. */
   dmsOf(userId: string): readonly SimDm[] {
     return this.dmIndex.get(userId) ?? [];
+  }
+
+  /** One DM event by id. */
+  dm(id: string): SimDm | undefined {
+    return this.dmsById.get(id);
   }
 
   /** DM events of one conversation, ascending by id. */

@@ -65,7 +65,7 @@ export type CrcOutcome = 'ok' | 'invalid' | 'transient';
 const EVENT_RETENTION_MS = 25 * 3_600_000;
 const TRANSIENT_GRACE_MS = 28 * 3_600_000;
 const MAX_RECORDS = 100_000;
-const MAX_EVENTS = 200_000;
+const MAX_EVENTS = 50_000;
 
 /** Events on content the filtered user did not author need their authorization (XAA "Private events"). */
 const PRIVATE =
@@ -107,8 +107,8 @@ export class XaaDelivery {
     return id === null ? undefined : this.data.webhooks.find((w) => w.id === id);
   }
 
-  /** Whether `sub` fires for `item`. */
-  private matches(sub: SimSubscription, item: CreatedItem): boolean {
+  /** Whether `sub` fires for `item`; `named` = the users a post @mentions explicitly. */
+  private matches(sub: SimSubscription, item: CreatedItem, named: ReadonlySet<string>): boolean {
     const uid = sub.userId;
     if (item.kind === 'tweet') {
       const t = item.tweet;
@@ -117,7 +117,7 @@ export class XaaDelivery {
       switch (sub.eventType) {
         case 'post.mention.create':
           // Explicit @mentions in the body only; a reply's implicit mention does not fire (X-API.md §9).
-          return twitterText.extractMentions(t.text).some((n) => this.host.store.userByName(n)?.id === uid);
+          return uid !== null && named.has(uid);
         case 'post.reply.create':
           return t.inReplyToUserId === uid;
         case 'post.quote.create':
@@ -145,8 +145,16 @@ export class XaaDelivery {
         : item.kind === 'dm'
           ? { kind: 'dm' as const, id: item.dm.id }
           : { kind: 'chat' as const, id: item.chat.id };
+    // Parsed once per post, not per subscription (a deployment may hold thousands).
+    const named = new Set<string>();
+    if (item.kind === 'tweet') {
+      for (const name of twitterText.extractMentions(item.tweet.text)) {
+        const id = this.host.store.userByName(name)?.id;
+        if (id) named.add(id);
+      }
+    }
     for (const sub of this.data.subscriptions) {
-      if (!this.matches(sub, item)) continue;
+      if (!this.matches(sub, item, named)) continue;
       if (PRIVATE.test(sub.eventType) && !this.host.oauth.hasLiveGrant(sub.userId ?? '', sub.clientId))
         continue;
       this.generate(sub, ref);

@@ -202,7 +202,7 @@ export function renderEvent(
     payload = postPayload(tweet, ctx);
     includes = postIncludes(tweet, ctx);
   } else if (ref.kind === 'dm') {
-    const dm = ctx.store.data.dms.find((d) => d.id === ref.id);
+    const dm = ctx.store.dm(ref.id);
     if (!dm) return null;
     payload = dmPayload(dm, ctx);
   } else if (ref.kind === 'chat') {
