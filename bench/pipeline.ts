@@ -4,10 +4,12 @@
  * queue. Sizes follow the CDK construct (poller batch size 1, `pollerMaxConcurrency` of the tier preset).
  */
 import type { Context } from 'aws-lambda';
-import { composeDispatcher, createDispatcherHandler } from '../lambdas/dispatcher/compose';
-import { loadDispatcherConfig } from '../lambdas/dispatcher/config';
-import { composePoller, createPollerHandler } from '../lambdas/poller/compose';
-import { loadPollerConfig } from '../lambdas/poller/config';
+import { createApp as createDispatcherHandler } from '../lambdas/dispatcher/app';
+import { compose as composeDispatcher } from '../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../lambdas/dispatcher/config';
+import { createApp as createPollerHandler } from '../lambdas/poller/app';
+import { compose as composePoller } from '../lambdas/poller/compose';
+import { loadConfig as loadPollerConfig } from '../lambdas/poller/config';
 import { createLambdaContext } from '../local/lambda-context';
 import type { SqsEventSource } from '../local/event-source';
 import type { InboundMessage } from '../contracts';

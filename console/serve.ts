@@ -15,7 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { loadConfig } from '../lambdas/shared/config';
+import { parseEnv } from '../lambdas/shared/config';
 import { type ConsoleAsset, type ConsoleBundle, contentTypeOf } from './bundle-files';
 
 /** Environment the console reads (all optional locally). */
@@ -110,7 +110,7 @@ async function defaultLoadBundle(distDir: string | undefined): Promise<ConsoleBu
  * the files are loaded on the first request and kept.
  */
 export function createConsoleServer(options: ConsoleServerOptions): Handler {
-  const env = loadConfig(consoleEnvSchema, options.env);
+  const env = parseEnv(consoleEnvSchema, options.env);
   const authMode = env.AUTH_MODE ?? (env.COGNITO_DOMAIN ? 'cognito' : 'local');
   const config: ConsoleConfig =
     authMode === 'cognito'

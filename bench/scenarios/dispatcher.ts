@@ -7,19 +7,16 @@
  *
  * Two ticks are timed, by their schedule time: a regular one (`channels10kMs`, `tickMs`) and one on a
  * 5-minute mark, which also reads the channel gauges from the list index in parallel
- * (`gaugeTickMs`, `gaugeReadUnits`; lambdas/dispatcher/compose.ts `GAUGE_EVERY_MINUTES`).
+ * (`gaugeTickMs`, `gaugeReadUnits`; lambdas/dispatcher/app.ts `GAUGE_EVERY_MINUTES`).
  */
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../core/channel';
 import { mapLimit } from '../../core/inbound/concurrency';
 import { newChannelId } from '../../core/oauth';
 import type { Context } from 'aws-lambda';
-import {
-  composeDispatcher,
-  createDispatcherHandler,
-  GAUGE_EVERY_MINUTES,
-} from '../../lambdas/dispatcher/compose';
-import { loadDispatcherConfig } from '../../lambdas/dispatcher/config';
+import { createApp as createDispatcherHandler, GAUGE_EVERY_MINUTES } from '../../lambdas/dispatcher/app';
+import { compose as composeDispatcher } from '../../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../../lambdas/dispatcher/config';
 import type { DispatchOutcome } from '../../core/inbound/dispatch';
 import { createLambdaContext } from '../../local/lambda-context';
 import type { ScenarioContext } from '../types';

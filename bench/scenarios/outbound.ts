@@ -7,10 +7,9 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { ResultMessage } from '../../contracts';
 import { mapLimit } from '../../core/inbound/concurrency';
-import { composeSender } from '../../lambdas/sender/compose';
-import { senderEnvSchema } from '../../lambdas/sender/config';
-import { createSenderHandler } from '../../lambdas/sender/app';
-import { loadConfig } from '../../lambdas/shared/config';
+import { createApp as createSenderHandler } from '../../lambdas/sender/app';
+import { compose as composeSender } from '../../lambdas/sender/compose';
+import { loadConfig } from '../../lambdas/sender/config';
 import type { ScenarioContext } from '../types';
 import {
   benchLogger,
@@ -76,7 +75,7 @@ export async function runOutbound(
   });
   const results: ResultMessage[] = [];
   let lastResultMs = 0;
-  const runtime = composeSender(loadConfig(senderEnvSchema, rig.env), {
+  const runtime = composeSender(loadConfig(rig.env), {
     clients: rig.clients,
     clock: rig.clock.port,
   });

@@ -2,7 +2,7 @@
  * Environment of the admin API function (STYLE.md §7), parsed once at cold start.
  */
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
 
 const origin = z
   .url()
@@ -34,6 +34,5 @@ export const apiEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 
-/** Parses the API's environment; throws `ConfigError` naming every bad variable. */
-export const loadApiConfig = (env: Record<string, string | undefined>): ApiConfig =>
-  loadConfig(apiEnvSchema, env);
+/** Parses the api's environment once at cold start; throws `ConfigError` naming every bad variable. */
+export const loadConfig = (env: Record<string, string | undefined>): ApiConfig => parseEnv(apiEnvSchema, env);

@@ -4,6 +4,6 @@
  */
 import { createApp } from './app';
 import { compose } from './compose';
-import { loadApiConfig } from './config';
+import { loadConfig } from './config';
 
-export const handler = createApp(compose(loadApiConfig(process.env)));
+export const handler = createApp(compose(loadConfig(process.env)));

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
-import { baseEnvSchema, loadConfig } from '../shared/config';
+import { baseEnvSchema, parseEnv } from '../shared/config';
 
 export const dispatcherEnvSchema = baseEnvSchema.extend({
   /** The standard poll-jobs queue. */
@@ -21,6 +21,6 @@ export const dispatcherEnvSchema = baseEnvSchema.extend({
 
 export type DispatcherConfig = z.infer<typeof dispatcherEnvSchema>;
 
-/** Parses the dispatcher's environment; throws `ConfigError` naming every bad variable. */
-export const loadDispatcherConfig = (env: Record<string, string | undefined>): DispatcherConfig =>
-  loadConfig(dispatcherEnvSchema, env);
+/** Parses the dispatcher's environment once at cold start; throws `ConfigError` naming every bad variable. */
+export const loadConfig = (env: Record<string, string | undefined>): DispatcherConfig =>
+  parseEnv(dispatcherEnvSchema, env);

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
-import { baseEnvSchema, deliveredEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, deliveredEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -25,6 +25,6 @@ export const pollerEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
 
 export type PollerConfig = z.infer<typeof pollerEnvSchema>;
 
-/** Parses the poller's environment; throws `ConfigError` naming every bad variable. */
-export const loadPollerConfig = (env: Record<string, string | undefined>): PollerConfig =>
-  loadConfig(pollerEnvSchema, env);
+/** Parses the poller's environment once at cold start; throws `ConfigError` naming every bad variable. */
+export const loadConfig = (env: Record<string, string | undefined>): PollerConfig =>
+  parseEnv(pollerEnvSchema, env);

@@ -2,7 +2,8 @@
  * Lambda entry of the poller: poll-jobs queue → X → inbound FIFO (ReportBatchItemFailures).
  * Config and adapters are built once at cold start; a bad variable fails the cold start naming it.
  */
-import { composePoller, createPollerHandler } from './compose';
-import { loadPollerConfig } from './config';
+import { createApp } from './app';
+import { compose } from './compose';
+import { loadConfig } from './config';
 
-export const handler = createPollerHandler(composePoller(loadPollerConfig(process.env)));
+export const handler = createApp(compose(loadConfig(process.env)));

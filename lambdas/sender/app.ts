@@ -1,6 +1,8 @@
 /**
- * The sender's record loop, separate from `handler.ts` so that tests, the local runtime and the benchmark
- * can build it with their own runtime (handler.ts composes from `process.env` at import).
+ * The sender's record loop around a composed runtime (./compose.ts): each outbound record → one
+ * `sendCommand`, under Powertools' FIFO batch processor. Separate from `handler.ts` so that tests, the
+ * local runtime and the benchmark can build it with their own runtime (handler.ts composes from
+ * `process.env` at import).
  */
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -123,7 +125,7 @@ export function createRecordHandler(runtime: SenderRuntime, log: Logger = defaul
  * `skipGroupOnError`: a failed record holds back only the later records of its own message group (one
  * channel + conversation), never other channels' groups in the same batch.
  */
-export function createSenderHandler(runtime: SenderRuntime, log: Logger = defaultLogger) {
+export function createApp(runtime: SenderRuntime, log: Logger = defaultLogger) {
   const onRecord = createRecordHandler(runtime, log);
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(log))

@@ -1,7 +1,7 @@
 /**
  * Builds the sender's adapters from its config, once per cold start (STYLE.md §1, §4). Lambda, the local
  * runtime, integration tests and the benchmark all call this; only endpoints (and, in tests, the clock)
- * differ.
+ * differ. The record loop: ./app.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
@@ -40,7 +40,7 @@ export interface ComposeOverrides {
   xTimeoutMs?: number;
 }
 
-export function composeSender(config: SenderConfig, overrides: ComposeOverrides = {}): SenderRuntime {
+export function compose(config: SenderConfig, overrides: ComposeOverrides = {}): SenderRuntime {
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const tableName = config.TABLE_NAME;

@@ -2,7 +2,7 @@
  * Environment of the sender (STYLE.md §7). Parsed once at cold start; a bad variable is named.
  */
 import { z } from 'zod';
-import { baseEnvSchema, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -25,3 +25,7 @@ export const senderEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
 });
 
 export type SenderConfig = z.infer<typeof senderEnvSchema>;
+
+/** Parses the sender's environment once at cold start; throws `ConfigError` naming every bad variable. */
+export const loadConfig = (env: Record<string, string | undefined>): SenderConfig =>
+  parseEnv(senderEnvSchema, env);

@@ -2,9 +2,8 @@
  * Lambda entry of the sender: outbound FIFO queue → X → results queue (ReportBatchItemFailures).
  * Config and adapters are built once at cold start; a bad variable fails the cold start naming it.
  */
-import { loadConfig } from '../shared/config';
-import { composeSender } from './compose';
-import { senderEnvSchema } from './config';
-import { createSenderHandler } from './app';
+import { createApp } from './app';
+import { compose } from './compose';
+import { loadConfig } from './config';
 
-export const handler = createSenderHandler(composeSender(loadConfig(senderEnvSchema, process.env)));
+export const handler = createApp(compose(loadConfig(process.env)));

@@ -1,6 +1,6 @@
 /**
  * Environment configuration, validated once at cold start (STYLE.md §7). Each entry point declares a
- * zod schema over `process.env`; `loadConfig` lists every bad variable by name and never echoes values.
+ * zod schema over `process.env` and a `loadConfig(env)` over `parseEnv`, which lists every bad variable by name and never echoes values.
  */
 import { z } from 'zod';
 
@@ -52,7 +52,8 @@ export const deliveredEnvSchema = z.object({
     .default(96),
 });
 
-export function loadConfig<S extends z.ZodType>(
+/** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */
+export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined>,
 ): z.infer<S> {

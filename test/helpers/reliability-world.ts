@@ -27,12 +27,12 @@ import { createXAppClient } from '../../adapters/x/client';
 import { parseInbound, type InboundMessage, type ResultMessage } from '../../contracts';
 import type { Channel } from '../../core/channel';
 import type { Clock } from '../../core/ports';
-import { composePoller, createPollerHandler } from '../../lambdas/poller/compose';
-import { loadPollerConfig } from '../../lambdas/poller/config';
-import { composeSender } from '../../lambdas/sender/compose';
-import { senderEnvSchema } from '../../lambdas/sender/config';
-import { createSenderHandler } from '../../lambdas/sender/app';
-import { loadConfig } from '../../lambdas/shared/config';
+import { createApp as createPollerHandler } from '../../lambdas/poller/app';
+import { compose as composePoller } from '../../lambdas/poller/compose';
+import { loadConfig as loadPollerConfig } from '../../lambdas/poller/config';
+import { createApp as createSenderHandler } from '../../lambdas/sender/app';
+import { compose as composeSender } from '../../lambdas/sender/compose';
+import { loadConfig as loadSenderConfig } from '../../lambdas/sender/config';
 import { createLogger } from '../../lambdas/shared/logger';
 import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';
 import { createLambdaContext } from '../../local/lambda-context';
@@ -351,7 +351,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     );
     const pollHandler = createPollerHandler(poller);
     const sender = composeSender(
-      loadConfig(senderEnvSchema, {
+      loadSenderConfig({
         ...baseEnv,
         RESULTS_QUEUE_URL: queues.results.url,
         OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,

@@ -7,8 +7,8 @@ import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { parsePollJob } from '../../../adapters/aws/sqs-poll-jobs';
 import { DEFAULT_OPTIONS, emptyHealth, type Channel } from '../../../core/channel';
-import { composeDispatcher } from '../../../lambdas/dispatcher/compose';
-import { loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
+import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
 import { createLogger } from '../../../lambdas/shared/logger';
 import { mapLimit } from '../../../core/inbound/concurrency';
 

@@ -18,15 +18,15 @@ import { parseInbound, type InboundMessage } from '../../../contracts';
 import type { Channel } from '../../../core/channel';
 import type { Clock } from '../../../core/ports';
 import { createLogger } from '../../../lambdas/shared/logger';
-import { composeDispatcher, type DispatcherRuntime } from '../../../lambdas/dispatcher/compose';
-import { loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
+import { compose as composeDispatcher, type DispatcherRuntime } from '../../../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
+import { createApp as createPollerHandler } from '../../../lambdas/poller/app';
 import {
-  composePoller,
-  createPollerHandler,
-  type PollerComposeOverrides,
+  compose as composePoller,
+  type ComposeOverrides as PollerComposeOverrides,
   type PollerRuntime,
 } from '../../../lambdas/poller/compose';
-import { loadPollerConfig } from '../../../lambdas/poller/config';
+import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source';
 import { createLambdaContext } from '../../../local/lambda-context';
 import type { SimX } from '../../../sim/x/server';

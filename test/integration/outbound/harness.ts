@@ -18,10 +18,13 @@ import type { ResultMessage } from '../../../contracts';
 import type { Channel } from '../../../core/channel';
 import { createLambdaContext } from '../../../local/lambda-context';
 import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source';
-import { composeSender, type ComposeOverrides, type SenderRuntime } from '../../../lambdas/sender/compose';
-import { senderEnvSchema } from '../../../lambdas/sender/config';
-import { createSenderHandler } from '../../../lambdas/sender/app';
-import { loadConfig } from '../../../lambdas/shared/config';
+import { createApp as createSenderHandler } from '../../../lambdas/sender/app';
+import {
+  compose as composeSender,
+  type ComposeOverrides,
+  type SenderRuntime,
+} from '../../../lambdas/sender/compose';
+import { loadConfig } from '../../../lambdas/sender/config';
 import type { SimX } from '../../../sim/x/server';
 import type { LocalAws } from '../../helpers/local-aws';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
@@ -64,7 +67,7 @@ export async function startSenderHarness(
   const queues = await aws.createQueues(`-s${randomUUID().slice(0, 6)}`);
   const clock = new ShiftClock();
   const xRequests: string[] = [];
-  const config = loadConfig(senderEnvSchema, {
+  const config = loadConfig({
     AWS_REGION: aws.region,
     TABLE_NAME: aws.tableName,
     XC_DYNAMODB_ENDPOINT: aws.endpoints.dynamodb,

@@ -8,7 +8,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../../lambdas/api/app';
 import { compose, type ApiDeps } from '../../../lambdas/api/compose';
-import { loadApiConfig } from '../../../lambdas/api/config';
+import { loadConfig } from '../../../lambdas/api/config';
 import { startSimX, type SimX } from '../../../sim/x/server';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 import { API_ORIGIN, call, type ApiFn, type EventInput } from '../../unit/api/events';
@@ -49,7 +49,7 @@ export async function startWorld(
     }),
   );
   const prefix = `x-channel/tokens-${randomBytes(4).toString('hex')}/`;
-  const config = loadApiConfig({
+  const config = loadConfig({
     AWS_REGION: aws.region,
     TABLE_NAME: aws.tableName,
     XC_DYNAMODB_ENDPOINT: aws.endpoints.dynamodb,

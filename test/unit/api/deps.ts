@@ -1,7 +1,7 @@
 /** Admin API dependencies over in-memory fakes, for fast unit and property tests. */
 import { createLogger } from '../../../lambdas/shared/logger';
 import type { ApiDeps } from '../../../lambdas/api/compose';
-import { loadApiConfig } from '../../../lambdas/api/config';
+import { loadConfig } from '../../../lambdas/api/config';
 import { createTokenProvider } from '../../../core/tokens';
 import {
   FakeChannelStore,
@@ -19,7 +19,7 @@ export function fakeApiDeps(env: Record<string, string> = {}) {
   const vault = fakeVault();
   const states = fakeStates();
   const x = fakeXOAuth();
-  const config = loadApiConfig({
+  const config = loadConfig({
     AWS_REGION: 'us-east-1',
     TABLE_NAME: 't',
     X_APP_SECRET_ID: 'app',

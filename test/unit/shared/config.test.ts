@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ConfigError, baseEnvSchema, loadConfig, xEnvSchema } from '../../../lambdas/shared/config';
+import { ConfigError, baseEnvSchema, parseEnv, xEnvSchema } from '../../../lambdas/shared/config';
 
 const schema = baseEnvSchema.extend(xEnvSchema.shape).extend({ INBOUND_QUEUE_URL: z.url() });
 
-describe('loadConfig', () => {
+describe('parseEnv', () => {
   it('returns typed config with defaults', () => {
-    const c = loadConfig(schema, {
+    const c = parseEnv(schema, {
       AWS_REGION: 'us-east-1',
       TABLE_NAME: 't',
       X_APP_SECRET_ID: 'x-app',
@@ -18,7 +18,7 @@ describe('loadConfig', () => {
   it('names every missing or invalid variable, without echoing values', () => {
     let error: unknown;
     try {
-      loadConfig(schema, {
+      parseEnv(schema, {
         AWS_REGION: 'us-east-1',
         INBOUND_QUEUE_URL: 'not a url secret-ish',
         X_API_BASE_URL: 'nope',

@@ -3,10 +3,10 @@
  * alarms watch (test/cdk/x-channel.test.ts checks the alarm side): the two cannot diverge silently.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { composeDispatcher } from '../../../lambdas/dispatcher/compose';
-import { loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
-import { composePoller } from '../../../lambdas/poller/compose';
-import { loadPollerConfig } from '../../../lambdas/poller/config';
+import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
+import { compose as composePoller } from '../../../lambdas/poller/compose';
+import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { CHANNEL_GAUGES, METRICS_NAMESPACE } from '../../../core/metrics';
 
 const env = {
