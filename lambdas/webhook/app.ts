@@ -192,7 +192,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
 }
 
 /** The handler as deployed: middy + Powertools logger context and metrics around `createWebhookHandler`. */
-export function createWebhookApp(runtime: WebhookRuntime) {
+export function createApp(runtime: WebhookRuntime) {
   return middy<APIGatewayProxyEventV2, Result>()
     .use(injectLambdaContext(runtime.logger))
     .use(logMetrics(runtime.metrics))

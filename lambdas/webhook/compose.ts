@@ -3,7 +3,7 @@
  * local runtime and integration tests all call this; only endpoints differ.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoAccountDirectory } from '../../adapters/aws/dynamo-account-directory';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
@@ -18,6 +18,7 @@ import type { InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock } from '../../core/ports';
 import type { WebhookDeps } from '../../core/realtime/webhook';
 import { logger as sharedLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import type { WebhookConfig } from './config';
 
 export interface WebhookRuntime {
@@ -29,7 +30,7 @@ export interface WebhookRuntime {
   metrics: Metrics;
 }
 
-export interface WebhookComposeOverrides {
+export interface ComposeOverrides {
   clients?: AwsClients;
   clock?: Clock;
   logger?: Logger;
@@ -37,10 +38,7 @@ export interface WebhookComposeOverrides {
   wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
 }
 
-export function composeWebhook(
-  config: WebhookConfig,
-  overrides: WebhookComposeOverrides = {},
-): WebhookRuntime {
+export function compose(config: WebhookConfig, overrides: ComposeOverrides = {}): WebhookRuntime {
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
@@ -67,9 +65,6 @@ export function composeWebhook(
     },
     credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
     logger: log,
-    metrics: new Metrics({
-      namespace: 'XChannel',
-      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'x-channel',
-    }),
+    metrics: createMetrics(),
   };
 }

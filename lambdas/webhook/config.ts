@@ -2,7 +2,7 @@
  * Environment of the X webhook function (STYLE.md §7), parsed once at cold start.
  */
 import { z } from 'zod';
-import { baseEnvSchema, deliveredEnvSchema, loadConfig, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, deliveredEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
 
 export const webhookEnvSchema = baseEnvSchema.extend({
   /** Secrets Manager id of the X app credentials; the webhook reads `apiKeySecret` from it. */
@@ -20,5 +20,5 @@ export const webhookEnvSchema = baseEnvSchema.extend({
 export type WebhookConfig = z.infer<typeof webhookEnvSchema>;
 
 /** Parses the webhook's environment; throws `ConfigError` naming every bad variable. */
-export const loadWebhookConfig = (env: Record<string, string | undefined>): WebhookConfig =>
-  loadConfig(webhookEnvSchema, env);
+export const loadConfig = (env: Record<string, string | undefined>): WebhookConfig =>
+  parseEnv(webhookEnvSchema, env);

@@ -2,8 +2,8 @@
  * Lambda entry of the X webhook (STYLE.md §3): config and adapters at cold start, then middy.
  * Route: `GET|POST /x/webhook` in lib/routes.ts. Behaviour: ./app.ts, core/realtime/.
  */
-import { createWebhookApp } from './app';
-import { composeWebhook } from './compose';
-import { loadWebhookConfig } from './config';
+import { createApp } from './app';
+import { compose } from './compose';
+import { loadConfig } from './config';
 
-export const handler = createWebhookApp(composeWebhook(loadWebhookConfig(process.env)));
+export const handler = createApp(compose(loadConfig(process.env)));
