@@ -12,16 +12,13 @@
  *   they are dropped, and the case system dedups by (`channelId`, `id`) anyway;
  * - crash after the write: C' is durable, the job is redelivered and reads nothing new.
  *
- * Bounded runs without gaps. A run reads at most `maxMentionPages` / `maxDmPages` pages. X returns
- * newest first, so a scan stopped early has delivered the newest part [oldest seen … newest] but not
- * what lies between it and C. That is remembered as a *backlog* next to C:
- * - mentions: `{ newestId, untilId }`; the next run asks `since_id = C, until_id = untilId` until it
- *   reaches C, then C becomes `newestId`; new mentions wait until the backlog is drained. (X serves
- *   only the newest 800 mentions, so with 10 pages of 100 this needs an unusual burst.)
- * - DMs: `/2/dm_events` has no since/until ids, so the next run pages from the top again, skips the
- *   delivered band [until … newest] by id/time, delivers below it, and when it reaches C delivers the
- *   fresh events above the band too and moves C to the top. Re-reads of the band on the same UTC
- *   day are not billed again (X-API.md §4).
+ * Bounded runs without gaps: the scans (mention-scan.ts, dm-scan.ts) read at most `maxMentionPages` /
+ * `maxDmPages` pages and remember what lies between the part they delivered and C as a *backlog* next
+ * to C; test/property/checkpoint-order.test.ts holds them to "a checkpoint never passes an undelivered item".
+ *
+ * Over ~500 lines on purpose: `PollRun` is one run's state (rate windows, blocks, errors, staged
+ * messages, checkpoints) shared by the streams, their error classification and the one final write;
+ * split further, each part would take most of that state as parameters.
  *
  * Fixed cost of a poll, kept small because 1,000 channels mean 1,000 polls a minute:
  * ```
@@ -37,10 +34,9 @@
  */
 import { isPollable, type Channel, type ChannelCheckpoints, type RateWindow } from '../channel';
 import { ChannelError, isChannelError, retryable } from '../errors';
-import type { ChannelChange, ChannelStore, Clock, TokenProvider } from '../ports';
+import type { ChannelChange } from '../ports';
 import type { InboundMessage } from '../../contracts';
-import { runAutoFollow, DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
-import type { RecentRateBlocks } from './rate-blocks';
+import { runAutoFollow } from './auto-follow';
 import { backoffMs } from './concurrency';
 import { scanDms } from './dm-scan';
 import { scanMentions } from './mention-scan';
@@ -60,104 +56,19 @@ import {
   nextCallAt,
   nextPollAt,
   planPollInterval,
-  type XTier,
 } from './planner';
-import type {
-  FollowStore,
-  HealthPatch,
-  PollClaim,
-  InboundPublisher,
-  PollStateStore,
-  RateObservation,
-  XReader,
-  XReaderFactory,
-} from './types';
+import {
+  DEFAULT_POLL_LIMITS,
+  type PollDeps,
+  type PollError,
+  type PollJobInput,
+  type PollLimits,
+  type PollOutcome,
+} from './poll-types';
+import type { HealthPatch, PollClaim, RateObservation, XReader } from './types';
 
-/** Bounds of one poll run. */
-export interface PollLimits {
-  maxMentionPages: number;
-  maxDmPages: number;
-  /** First DM page size: small, because an idle poll re-reads (and X may bill) the newest events. */
-  dmIdlePageSize: number;
-  /** Wall time a run may spend (retries included); below the Lambda timeout. */
-  timeBudgetMs: number;
-  /** Poll lease length: at least the poll-jobs visibility timeout, so a redelivered job finds it expired. */
-  leaseMs: number;
-  followDailyCap: number;
-  /** After a 403 "not in your plan" on a read endpoint: retry that long after (unless the admin acts). */
-  accessRetryMs: number;
-  /** After 402 credits depleted / monthly usage cap: slow retry. */
-  billingRetryMs: number;
-}
-
-export const DEFAULT_POLL_LIMITS: PollLimits = {
-  maxMentionPages: 10,
-  maxDmPages: 10,
-  dmIdlePageSize: 10,
-  timeBudgetMs: 20_000,
-  leaseMs: 120_000,
-  followDailyCap: DEFAULT_FOLLOW_DAILY_CAP,
-  accessRetryMs: 24 * 3600_000,
-  billingRetryMs: 3600_000,
-};
-
-/** Minimal logger port (the Powertools logger fits it). */
-export interface PollLog {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
-
-export interface PollDeps {
-  clock: Clock;
-  channels: ChannelStore;
-  state: PollStateStore;
-  tokens: TokenProvider;
-  openX: XReaderFactory;
-  publisher: InboundPublisher;
-  /** Absent: auto-follow never runs. */
-  follows?: FollowStore;
-  tier: XTier;
-  limits?: Partial<PollLimits>;
-  /** Turns a foreign error into a ChannelError (the X adapter maps its own). */
-  toChannelError?: (e: unknown) => ChannelError;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  log?: PollLog;
-  /**
-   * 429 blocks this process has seen (one per cold start): they still hold when storing them failed
-   * together with the rest of the poll (rate-blocks.ts). Absent: only the stored blocks count.
-   */
-  rateBlocks?: RecentRateBlocks;
-}
-
-export interface PollJobInput {
-  channelId: string;
-  /** Claim owner: the same for every delivery of one SQS message (its message id). */
-  owner: string;
-  /** ISO time of the dispatcher tick; the next poll is planned from it (absent: now). */
-  tick?: string;
-  /** `gsi1sk` as the dispatcher saw it; absent: read before claiming. */
-  dueAt?: string;
-}
-
-export interface PollError {
-  endpoint: string;
-  code: string;
-  kind: string;
-}
-
-export interface PollOutcome {
-  status: 'polled' | 'skipped';
-  /** Why skipped: `channel_not_found`, `not_pollable`, `not_due`, `lease_held`, `needs_reauth`. */
-  reason?: string;
-  mentionsDelivered: number;
-  dmsDelivered: number;
-  followed: number;
-  errors: PollError[];
-  nextPollAt?: string;
-  /** The channel is degraded after this run (some feature refused by X). */
-  degraded: boolean;
-}
+export { DEFAULT_POLL_LIMITS } from './poll-types';
+export type { PollDeps, PollError, PollJobInput, PollLimits, PollLog, PollOutcome } from './poll-types';
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const defaultToChannelError = (e: unknown): ChannelError =>

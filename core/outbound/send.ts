@@ -26,7 +26,7 @@
 import type { OutboundCommand, ResultMessage } from '../../contracts';
 import type { Channel, RateWindow } from '../channel';
 import { ChannelError, assertNever, isChannelError } from '../errors';
-import type { ChannelStore, Clock, TokenProvider } from '../ports';
+import { AuthedWriter } from './authed-writer';
 import { lookupEndpoint, writeEndpoint } from './endpoints';
 import { commandBodyHash } from './fingerprint';
 import {
@@ -41,77 +41,19 @@ import {
 } from './idempotency';
 import {
   DELIVERY_UNKNOWN,
-  type AppBudget,
   type BudgetName,
-  type IdempotencyStore,
   type SendHealthPatch,
-  type SendHealthStore,
   type XRateObservation,
   type XWriteResult,
-  type XWriter,
-  type XWriterFactory,
 } from './ports';
-import { blockedUntil, untilAfter429, windowOf, type EndpointBlock, type RecentBlocks } from './rate-gate';
+import { blockedUntil, untilAfter429, windowOf, type EndpointBlock } from './rate-gate';
 import { failedResult, sentResult, toResultCode } from './results';
 import { checkText } from './text-rules';
 import type { ResultErrorCode } from '../../contracts';
+import type { Delivery, SenderDeps, SenderSettings } from './send-types';
 
-/** Tunables of the sender; defaults in {@link DEFAULT_SENDER_SETTINGS}. */
-export interface SenderSettings {
-  /** How long a claimed record is protected; must exceed one X call (timeout 10 s) with margin, and stay below the queue's visibility timeout. */
-  leaseSeconds: number;
-  /** How long a command for a paused channel waits before the next look. */
-  pausedRecheckSeconds: number;
-  /** How long a command for a paused channel is held in total before `channel_not_ready`. */
-  pausedMaxHoldSeconds: number;
-  /** First back-off after X was unavailable; doubles per receive. */
-  backoffBaseSeconds: number;
-  backoffMaxSeconds: number;
-  /** SQS allows at most 12 h of visibility. */
-  maxDelaySeconds: number;
-  /** The outbound queue's maxReceiveCount: on that receive a result is emitted instead of another retry. */
-  maxReceiveCount: number;
-  /** Wait after a 429 whose reset is not after our clock (clocks disagree): one standard X window. */
-  rateLimitFallbackSeconds: number;
-}
-
-export const DEFAULT_SENDER_SETTINGS: SenderSettings = {
-  leaseSeconds: 60,
-  pausedRecheckSeconds: 900,
-  pausedMaxHoldSeconds: 7200,
-  backoffBaseSeconds: 10,
-  backoffMaxSeconds: 900,
-  maxDelaySeconds: 12 * 3600,
-  maxReceiveCount: 10,
-  rateLimitFallbackSeconds: 900,
-};
-
-export interface SenderDeps {
-  clock: Clock;
-  channels: ChannelStore;
-  idempotency: IdempotencyStore;
-  budget: AppBudget;
-  tokens: TokenProvider;
-  writerFor: XWriterFactory;
-  /** The channel's health: rate-limit state (read back from the channel before each call), counters. */
-  health: SendHealthStore;
-  /** Rate-limit blocks this process stored, kept in memory too (see {@link RecentBlocks}). */
-  recentBlocks: RecentBlocks;
-  /** A fresh random id per attempt (fencing token of the idempotency record). */
-  newAttemptId: () => string;
-  settings: SenderSettings;
-  /** Observability hook: constant event names with safe fields (no text, no tokens). */
-  onEvent?: (event: string, fields: Record<string, unknown>) => void;
-}
-
-/** How the queue message was delivered (from SQS attributes). */
-export interface Delivery {
-  /** ApproximateReceiveCount, 1 on the first receive. */
-  receiveCount: number;
-  /** When the message was first enqueued (SentTimestamp). */
-  sentAt: Date;
-}
-
+export { DEFAULT_SENDER_SETTINGS } from './send-types';
+export type { Delivery, SenderDeps, SenderSettings } from './send-types';
 export type { SendOutcome, SendReason } from './idempotency';
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -300,43 +242,6 @@ interface AttemptScope {
   trace: Trace;
 }
 
-/**
- * One channel's X writer with the auth retry: a valid token first; on a 401 one forced refresh and one
- * more try. `calling` is the endpoint of the call under way (a 429 closes that one).
- */
-class AuthedWriter {
-  private writer: XWriter | null = null;
-  calling: string | null = null;
-
-  constructor(
-    private readonly scope: AttemptScope,
-    private readonly observe: (o: XRateObservation) => void,
-  ) {}
-
-  async call<T>(endpoint: string, call: (w: XWriter) => Promise<T>): Promise<T> {
-    const { deps, command, event } = this.scope;
-    this.calling = null;
-    if (!this.writer)
-      this.writer = deps.writerFor(await deps.tokens.getValidAccessToken(command.channelId), this.observe);
-    try {
-      this.calling = endpoint;
-      const value = await call(this.writer);
-      this.calling = null;
-      return value;
-    } catch (error) {
-      if (!isChannelError(error) || error.kind !== 'needs_reauth') throw error;
-      this.calling = null;
-      event('token_refused_refreshing');
-      const fresh = await deps.tokens.getValidAccessToken(command.channelId, { forceRefresh: true });
-      this.writer = deps.writerFor(fresh, this.observe);
-      this.calling = endpoint;
-      const value = await call(this.writer);
-      this.calling = null;
-      return value;
-    }
-  }
-}
-
 /** One claimed attempt: the work between claim and settle/leave; every ending goes through the record it holds. */
 class Attempt {
   private readonly deps: SenderDeps;
@@ -350,7 +255,7 @@ class Attempt {
     private readonly held: HeldRecord,
   ) {
     ({ deps: this.deps, command: this.command, channel: this.channel } = scope);
-    this.x = new AuthedWriter(scope, this.observe);
+    this.x = new AuthedWriter(scope.deps, scope.command.channelId, scope.event, this.observe);
   }
 
   private event(name: string, fields?: Record<string, unknown>) {
