@@ -32,6 +32,8 @@ export interface Messages {
   signedOutCognito: string;
   signIn: string;
   sessionExpired: string;
+  /** Why a local one-time sign-in link did not sign in. */
+  signInLink: Record<'used' | 'expired' | 'unknown' | 'failed', string>;
   loading: string;
   loadFailed: string;
   channels: string;
@@ -125,10 +127,18 @@ const en: Messages = {
   signOut: 'Sign out',
   signedOutTitle: 'Sign in to manage your X channels',
   signedOutLocal:
-    'This console runs on your machine. Open the admin sign-in link that "npm start" printed (adminLoginUrl in .x-channel/local.json).',
+    'This console runs on your machine. Open the one-time sign-in link that "npm start" printed; "npm run sign-in-link" prints a new one.',
   signedOutCognito: 'Sign in with your administrator account to continue.',
   signIn: 'Sign in',
   sessionExpired: 'Your session has ended. Sign in again to continue.',
+  signInLink: {
+    used: 'This sign-in link was already used; each link works once. Run "npm run sign-in-link" for a new one.',
+    expired:
+      'This sign-in link has expired (links last 10 minutes). Run "npm run sign-in-link" for a new one.',
+    unknown:
+      'This sign-in link is not valid (links end when "npm start" stops). Use the link it printed last, or run "npm run sign-in-link".',
+    failed: 'The sign-in link could not be checked. Make sure "npm start" is running, then open a new link.',
+  },
   loading: 'Loading…',
   loadFailed: 'Could not load the channels. Check your connection and reload the page.',
   channels: 'Channels',
@@ -344,10 +354,19 @@ const es: Messages = {
   signOut: 'Cerrar sesión',
   signedOutTitle: 'Inicia sesión para administrar tus canales de X',
   signedOutLocal:
-    'Esta consola corre en tu equipo. Abre el enlace de acceso de administrador que mostró "npm start" (adminLoginUrl en .x-channel/local.json).',
+    'Esta consola corre en tu equipo. Abre el enlace de acceso de un solo uso que mostró "npm start"; "npm run sign-in-link" muestra uno nuevo.',
   signedOutCognito: 'Inicia sesión con tu cuenta de administrador para continuar.',
   signIn: 'Iniciar sesión',
   sessionExpired: 'Tu sesión terminó. Vuelve a iniciar sesión para continuar.',
+  signInLink: {
+    used: 'Este enlace de acceso ya se usó; cada enlace sirve una vez. Ejecuta "npm run sign-in-link" para obtener otro.',
+    expired:
+      'Este enlace de acceso venció (duran 10 minutos). Ejecuta "npm run sign-in-link" para obtener otro.',
+    unknown:
+      'Este enlace de acceso no es válido (los enlaces terminan cuando se detiene "npm start"). Usa el último que mostró o ejecuta "npm run sign-in-link".',
+    failed:
+      'No se pudo comprobar el enlace de acceso. Asegúrate de que "npm start" esté en marcha y abre un enlace nuevo.',
+  },
   loading: 'Cargando…',
   loadFailed: 'No se pudieron cargar los canales. Revisa tu conexión y recarga la página.',
   channels: 'Canales',

@@ -68,6 +68,8 @@ export interface HttpHostOptions {
   routes: HttpRoute[];
   /** The bearer token that `auth` routes require (local.json `adminToken`). */
   adminToken: string;
+  /** Further bearer tokens `auth` routes accept (the console's sessions, `console-sign-in.ts`). */
+  acceptsToken?: (token: string) => boolean;
   /** 0 picks a free port. */
   port?: number;
   host?: string;
@@ -382,7 +384,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     }
     const { c, params } = matched;
     // The authorizer runs before the body is read or the function is invoked, as in API Gateway.
-    if (c.route.auth && !tokenMatches(req.headers.authorization, options.adminToken)) {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    const authorized =
+      tokenMatches(req.headers.authorization, options.adminToken) ||
+      Boolean(bearer && options.acceptsToken?.(bearer));
+    if (c.route.auth && !authorized) {
       send(
         res,
         problem(

@@ -18,7 +18,10 @@ const origin = z.url();
 export const localJsonSchema = z.strictObject({
   /** The admin console (served by the local HTTP host). */
   adminUrl: origin,
-  /** Opening it signs a browser into the console (local only): `<adminUrl>#token=<adminToken>`. */
+  /**
+   * Opening it signs a browser into the console (local only): `<adminUrl>#signin=<code>`, a one-time
+   * code valid 10 minutes (not the admin token); `npm run sign-in-link` prints another.
+   */
   adminLoginUrl: origin,
   /** Origin of the admin API (same paths as in AWS). */
   apiUrl: origin,

@@ -69,13 +69,20 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * `Origin` that is not this server's own (403), or a body that is not declared `application/json` (415).
  * The server's own origin is taken from the (already checked, loopback) `Host` header.
  */
-export function jsonApiRefusal(req: IncomingMessage): Refusal | undefined {
-  const origin = req.headers.origin;
+export function jsonApiRefusal(req: {
+  method?: string;
+  headers: Record<string, string | string[] | undefined>;
+}): Refusal | undefined {
+  const one = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  const origin = one('origin');
   if (origin !== undefined) {
     let sameOrigin = false;
     try {
       const u = new URL(origin);
-      sameOrigin = u.protocol === 'http:' && u.host === (req.headers.host ?? '').toLowerCase();
+      sameOrigin = u.protocol === 'http:' && u.host === (one('host') ?? '').toLowerCase();
     } catch {
       // "null" or garbage: not this server's origin
     }
@@ -88,10 +95,9 @@ export function jsonApiRefusal(req: IncomingMessage): Refusal | undefined {
     }
   }
   const method = (req.method ?? 'GET').toUpperCase();
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const hasBody = one('transfer-encoding') !== undefined || Number(one('content-length') ?? 0) > 0;
   if (BODY_METHODS.has(method) && hasBody) {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const type = (one('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
       return {
         status: 415,

@@ -24,8 +24,8 @@ export function banner(
     'x-channel is running locally',
     '',
     `  admin console   ${local.adminLoginUrl}`,
-    `                  (opens signed in; plain URL ${local.adminUrl})`,
-    `  admin API       ${local.apiUrl}   Authorization: Bearer ${local.adminToken}`,
+    `                  (one-time sign-in link, valid 10 minutes; \`npm run sign-in-link\` prints another)`,
+    `  admin API       ${local.apiUrl}   Authorization: Bearer <adminToken in local.json>`,
     `  X               ${local.x.mode === 'simulated' ? `simulated at ${local.x.baseUrl} (control API ${local.x.controlUrl}/_sim/...)` : `real X at ${local.x.baseUrl}`}`,
     `  region          ${local.region}`,
     `  queues          inbound  ${local.queues.inbound}`,
@@ -33,18 +33,18 @@ export function banner(
     `                  results  ${local.queues.results}`,
     `  endpoints       sqs ${local.endpoints.sqs}  dynamodb ${local.endpoints.dynamodb}  secrets ${local.endpoints.secretsManager}`,
     `  state           ${memory ? 'in memory only (--memory)' : `persisted in ${stack.localJsonPath.replace(/[\\/]local\.json$/, '')}`}`,
-    `  local.json      ${stack.localJsonPath}`,
+    `  local.json      ${stack.localJsonPath}  (admin token and AWS credentials; owner-only)`,
   ];
   for (const f of stack.failed) lines.push(`  failed to load  lambdas/${f.name}: ${f.reason}`);
   if (stack.simulatedXProblem) lines.push(`  simulated X     unavailable: ${stack.simulatedXProblem}`);
   lines.push(
     '',
     'next steps:',
-    '  1. open the admin console link above, create a channel and click "Sign in with X"',
+    '  1. open the admin console link above (it works once), create a channel and click "Sign in with X"',
     local.x.mode === 'simulated'
       ? `  2. make a mention: curl -X POST ${local.x.controlUrl}/_sim/tweets -H 'content-type: application/json' -d '{"authorId":"<id>","text":"@you hi"}'`
       : '  2. mention the signed-in account on X',
-    `  3. read the inbound queue with any SQS client at ${local.endpoints.sqs} (region ${local.region})`,
+    `  3. read the inbound queue with any SQS client at ${local.endpoints.sqs} (region ${local.region}, credentials in local.json)`,
     '',
     'Ctrl-C stops everything gracefully.',
     '',

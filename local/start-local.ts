@@ -45,6 +45,7 @@ import {
 } from './event-source';
 import { httpRoutes, loadHandlers, REPO_ROOT, type FunctionName } from './handlers';
 import { startHttpHost, type HttpHandler, type HttpHost } from './http-host';
+import { createConsoleSignIn } from './console-sign-in';
 import { writeLocalJson, type LocalJson } from './local-json';
 import type { PortSettings } from './options';
 import { startScheduler, type ScheduleHandler, type Scheduler } from './scheduler';
@@ -98,6 +99,8 @@ export interface LocalStack {
   startupMs: { servers: number; resources: number; handlers: number; total: number };
   /** Live counters: per consumer (`poller`, `sender`) its event-source stats, and dispatcher ticks. */
   status(): { consumers: Partial<Record<FunctionName, EventSourceStats>>; dispatcherTicks: number };
+  /** Another one-time console sign-in link (what `POST /_local/sign-in-links` gives). */
+  newSignInLink(): { url: string; expiresAt: string };
   /** Graceful shutdown; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -277,6 +280,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   registerSecretValue(credentials.secretAccessKey);
   if (options.realX) registerSecretValue(options.realX.clientSecret);
 
+  // The console's one-time sign-in links and the sessions they open (in memory only).
+  const signIn = createConsoleSignIn();
+
   // Everything started so far, stopped in reverse if start-up fails half-way.
   const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
   try {
@@ -310,8 +316,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         : undefined,
       startHttpHost({
         // every route answers 503 until its function is imported (step 4)
-        routes: httpRoutes({}),
+        routes: [...signIn.routes, ...httpRoutes({})],
         adminToken: state.adminToken,
+        acceptsToken: signIn.isSession,
         port: ports.api,
         region,
         logger: log,
@@ -409,7 +416,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     for (const f of loaded.failed) {
       log.error('handler failed to load; it is off', { functionName: f.name, reason: f.reason });
     }
-    host.setRoutes(httpRoutes(handlers as Partial<Record<FunctionName, HttpHandler>>));
+    host.setRoutes([...signIn.routes, ...httpRoutes(handlers as Partial<Record<FunctionName, HttpHandler>>)]);
     if (simX && handlers.webhook) {
       // the simulated X delivers XAA events to the local /x/webhook (its CRC reaches the route above)
       const { registerLocalWebhook } = await import('./xaa-webhook');
@@ -468,7 +475,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
 
     const localJson: LocalJson = {
       adminUrl: `${apiUrl}/`,
-      adminLoginUrl: `${apiUrl}/#token=${encodeURIComponent(state.adminToken)}`,
+      // A one-time link, never the admin token (console-sign-in.ts).
+      adminLoginUrl: signIn.newLink(apiUrl).url,
       apiUrl,
       adminToken: state.adminToken,
       region,
@@ -494,6 +502,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       queues,
       tableName,
       startupMs,
+      newSignInLink: () => signIn.newLink(apiUrl),
       status: () => ({
         consumers: Object.fromEntries(
           Object.entries(sourceByFunction).map(([fn, source]) => [fn, source.stats()]),

@@ -1,8 +1,9 @@
 /**
  * Console sign-in.
- * - `local` (npm start): `adminLoginUrl` is `<adminUrl>/#token=<adminToken>`. The token is taken from
- *   the fragment (which browsers never send to a server), kept in sessionStorage (gone with the tab)
- *   and removed from the address bar and history with `history.replaceState`.
+ * - `local` (npm start): `adminLoginUrl` is `<adminUrl>/#signin=<code>`, a one-time link (never the
+ *   admin token). The code is taken from the fragment (which browsers never send to a server) and
+ *   removed from the address bar and history with `history.replaceState` at once, then exchanged at
+ *   `POST /_local/sign-in` for a session token (12 h), kept in sessionStorage (gone with the tab).
  * - `cognito` (AWS): the Cognito hosted UI with authorization code + PKCE (S256). The verifier and
  *   state live in sessionStorage for the round trip; the access token is kept like the local one.
  */
@@ -18,7 +19,7 @@ const PKCE_KEY = 'x-channel.pkce';
 
 interface StoredToken {
   token: string;
-  /** Epoch ms; absent for the local token, which does not expire. */
+  /** Epoch ms when the session ends. */
   expiresAt?: number;
 }
 
@@ -44,13 +45,53 @@ export function clearToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** Takes `#token=...` from the address, stores it, and strips it from the URL and history. */
-export function takeTokenFromFragment(): boolean {
+/** Why a local sign-in link did not sign in (`reason` as the local host gives it). */
+export class SignInLinkError extends Error {
+  constructor(
+    readonly reason: 'used' | 'expired' | 'unknown' | 'failed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignInLinkError';
+  }
+}
+
+/**
+ * Takes `#signin=<code>` from the address (stripping it from the URL and history first), exchanges
+ * it for a session token and stores that. False when the address holds no code; throws
+ * {@link SignInLinkError} when the code is refused.
+ */
+export async function redeemSignInLink(): Promise<boolean> {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const token = params.get('token');
-  if (!token) return false;
-  storeToken({ token });
+  const code = params.get('signin');
+  if (!code) return false;
   history.replaceState(null, '', location.pathname + location.search);
+  let res: Response;
+  try {
+    res = await fetch(new URL('_local/sign-in', document.baseURI), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new SignInLinkError('failed', 'the local host did not answer');
+  }
+  const body = (await res.json().catch(() => ({}))) as {
+    token?: string;
+    expiresAt?: string;
+    reason?: string;
+    detail?: string;
+  };
+  if (!res.ok || typeof body.token !== 'string') {
+    const reason = body.reason === 'used' || body.reason === 'expired' || body.reason === 'unknown';
+    throw new SignInLinkError(
+      reason ? (body.reason as 'used' | 'expired' | 'unknown') : 'failed',
+      body.detail ?? `HTTP ${res.status}`,
+    );
+  }
+  const expiresAt = Date.parse(body.expiresAt ?? '');
+  storeToken({ token: body.token, ...(Number.isFinite(expiresAt) ? { expiresAt } : {}) });
   return true;
 }
 

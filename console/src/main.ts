@@ -13,8 +13,9 @@ import {
   cognitoLogoutUrl,
   completeCognitoSignIn,
   currentToken,
+  redeemSignInLink,
+  SignInLinkError,
   startCognitoSignIn,
-  takeTokenFromFragment,
 } from './auth';
 import { avatar } from './avatar';
 import { byId, h, replaceChildren } from './dom';
@@ -731,6 +732,18 @@ async function loadConfig(): Promise<AuthConfig> {
   }
 }
 
+/** Signs in with a one-time link in the address (`#signin=`), if there is one. */
+async function takeSignInLink(): Promise<void> {
+  try {
+    if (await redeemSignInLink()) {
+      sessionEnded = false;
+      signInProblem = null;
+    }
+  } catch (e) {
+    signInProblem = e instanceof SignInLinkError ? m.signInLink[e.reason] : describeError(e);
+  }
+}
+
 async function boot(): Promise<void> {
   const stored = localStorage.getItem(LANG_KEY);
   lang =
@@ -738,7 +751,7 @@ async function boot(): Promise<void> {
       ? (stored as Lang)
       : pickLang(navigator.languages);
   m = MESSAGES[lang];
-  if (takeTokenFromFragment()) sessionEnded = false;
+  await takeSignInLink();
   applyShellTexts();
   config = await loadConfig();
   if (config.authMode === 'cognito' && config.cognito) {
@@ -759,8 +772,7 @@ async function boot(): Promise<void> {
     else void render();
   });
   window.addEventListener('hashchange', () => {
-    if (takeTokenFromFragment()) sessionEnded = false;
-    void render();
+    void takeSignInLink().then(() => render());
   });
   await render({ keepFocus: true });
 }

@@ -162,7 +162,23 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     await page.getByRole('heading', { name: 'Channels', exact: true }).waitFor();
     expect(page.url()).not.toContain(local().adminToken);
     expect(page.url()).not.toContain('token=');
+    expect(page.url()).not.toContain('signin=');
     await page.getByText('No channels yet').waitFor();
+  });
+
+  it('the sign-in link works once: opened again in another browser it says so and signs nothing in', async () => {
+    const other = await browser.newContext({ locale: 'en-US' });
+    try {
+      const p = await other.newPage();
+      await p.goto(local().adminLoginUrl);
+      await p.getByText('This sign-in link was already used; each link works once.').waitFor();
+      expect(await p.getByRole('heading', { name: 'Sign in to manage your X channels' }).isVisible()).toBe(
+        true,
+      );
+      expect(p.url()).not.toContain('signin=');
+    } finally {
+      await other.close();
+    }
   });
 
   it('New channel → Sign in with X opens X in a tab that closes itself, then shows the account; auto-follow persists', async () => {

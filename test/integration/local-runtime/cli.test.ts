@@ -102,7 +102,9 @@ describe('npm start options', () => {
         },
       );
       let out = '';
+      let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const end = Date.now() + 30_000;
       while (!out.includes('Ctrl-C stops everything') && Date.now() < end)
@@ -110,9 +112,33 @@ describe('npm start options', () => {
       expect(out).toContain('x-channel is running locally');
       const local = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8'));
       expect(out).toContain(local.adminLoginUrl);
+      expect(out).toContain(path.join(dataDir, 'local.json'));
+      // The printed link signs in once; it is not the admin token.
+      const code = /#signin=([\w-]+)/.exec(local.adminLoginUrl)?.[1] as string;
+      expect(code).toEqual(expect.any(String));
+      const exchange = () =>
+        fetch(`${local.apiUrl}/_local/sign-in`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code }),
+        });
+      const first = await exchange();
+      expect(first.status).toBe(200);
+      const session = ((await first.json()) as { token: string }).token;
+      const channels = await fetch(`${local.apiUrl}/channels`, {
+        headers: { authorization: `Bearer ${session}` },
+      });
+      expect(channels.status).toBe(200);
+      const again = await exchange();
+      expect(again.status).toBe(410);
+      expect(((await again.json()) as { detail: string }).detail).toContain('already used');
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(out).toContain('stopped.');
+      // Never the admin token, the session or the AWS secret key in anything npm start printed.
+      for (const secret of [local.adminToken, session, local.credentials.secretAccessKey]) {
+        expect(out.includes(secret) || err.includes(secret)).toBe(false);
+      }
       // --memory: nothing but local.json is written.
       expect(existsSync(path.join(dataDir, 'local-state.json'))).toBe(false);
     } finally {

@@ -58,7 +58,9 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
         'x',
       ].sort(),
     );
-    expect(onDisk.adminLoginUrl).toContain(onDisk.adminToken);
+    // A one-time sign-in link on the console, not the admin token (console-sign-in.ts).
+    expect(onDisk.adminLoginUrl).not.toContain(onDisk.adminToken);
+    expect(onDisk.adminLoginUrl).toMatch(new RegExp(`^${onDisk.apiUrl}/#signin=[\\w-]{43}$`));
     expect(onDisk.x.mode).toBe('simulated');
     expect(onDisk.credentials).toEqual({
       accessKeyId: expect.stringMatching(/^[A-Z0-9]{20}$/),
