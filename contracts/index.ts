@@ -2,67 +2,68 @@
  * The public message contracts of x-channel (fixed in DESIGN.md "Contracts").
  * JSON Schemas in `schemas/` are generated from these by `npm run schemas`; a test fails when they differ.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+
+// zod/mini (not the classic API) keeps the Lambda bundles small: it tree-shakes to the checks in use.
+// Unlike classic zod it sets no error-message locale by itself; English names what is wrong.
+z.config(en());
 
 export const INBOUND_SCHEMA = 'x-channel.inbound.v1' as const;
 export const OUTBOUND_SCHEMA = 'x-channel.outbound.v1' as const;
 export const RESULT_SCHEMA = 'x-channel.result.v1' as const;
 
 /** X ids are decimal strings of up to 19 digits. */
-const xId = z.string().regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)');
+const xId = z.string().check(z.regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)'));
 /** One-to-one DM conversations are `<smaller id>-<larger id>`; group ones a single id. */
 const dmConversationId = z
   .string()
-  .regex(/^([0-9]{1,19}-[0-9]{1,19}|[0-9]{1,19})$/, 'must be an X DM conversation id');
+  .check(z.regex(/^([0-9]{1,19}-[0-9]{1,19}|[0-9]{1,19})$/, 'must be an X DM conversation id'));
 const isoDate = z.iso.datetime({ offset: true });
 const channelId = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be a channel id');
+  .check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/, 'must be a channel id'));
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const inboundMessageSchema = z
-  .object({
+  .strictObject({
     schema: z.literal(INBOUND_SCHEMA),
     /**
      * `x:tweet:<tweet id>` or `x:dm:<dm event id>`; `x:chat:<XChat message id>` for an encrypted XChat
      * message (X gives those a UUID, not a numeric id). The FIFO MessageDeduplicationId is `<channelId>:<id>`.
      */
-    id: z.string().regex(/^x:((tweet|dm):[0-9]{1,19}|chat:[A-Za-z0-9-]{1,64})$/),
+    id: z.string().check(z.regex(/^x:((tweet|dm):[0-9]{1,19}|chat:[A-Za-z0-9-]{1,64})$/)),
     channelId,
-    account: z.object({ id: xId, username: z.string().min(1) }).strict(),
+    account: z.strictObject({ id: xId, username: nonEmpty() }),
     kind: z.enum(['mention', 'dm']),
     /** The post's `conversation_id` (thread root), or the `dm_conversation_id`. */
-    conversationId: z.string().min(1),
-    author: z
-      .object({
-        id: xId,
-        username: z.string(),
-        name: z.string(),
-        avatarUrl: z.string().nullable(),
-      })
-      .strict(),
+    conversationId: nonEmpty(),
+    author: z.strictObject({
+      id: xId,
+      username: z.string(),
+      name: z.string(),
+      avatarUrl: z.nullable(z.string()),
+    }),
     text: z.string(),
     createdAt: isoDate,
-    inReplyToId: xId.nullable(),
-    attachments: z.array(z.object({ type: z.string(), url: z.string() }).strict()),
+    inReplyToId: z.nullable(xId),
+    attachments: z.array(z.strictObject({ type: z.string(), url: z.string() })),
     /** Exactly what an outbound command needs to answer this message. */
-    replyTo: z.object({ kind: z.enum(['reply', 'dm']), targetId: z.string().min(1) }).strict(),
+    replyTo: z.strictObject({ kind: z.enum(['reply', 'dm']), targetId: nonEmpty() }),
     receivedAt: isoDate,
     /**
      * Extension (optional): a DM deep link to the account that an agent can paste into a public reply,
      * the safer alternative to auto-follow for letting a customer DM the account.
      */
-    dmLink: z.string().optional(),
+    dmLink: z.optional(z.string()),
     /**
      * Additive in v1 (optional): true for an XChat (encrypted) message the connector could not read.
      * `text` is then `""` and `attachments` empty; `author`, `conversationId` and `replyTo` (a DM to the
      * sender) are set, so an agent sees that the customer wrote and can answer.
      */
-    encrypted: z.boolean().optional(),
+    encrypted: z.optional(z.boolean()),
   })
-  .strict()
-  .meta({
+  .register(z.globalRegistry, {
     title: 'x-channel inbound message v1',
     description: 'One per mention or DM of a connected X account.',
   });
@@ -70,19 +71,19 @@ export const inboundMessageSchema = z
 const outboundBase = {
   schema: z.literal(OUTBOUND_SCHEMA),
   /** Client-chosen; x-channel posts at most once per (channelId, idempotencyKey). */
-  idempotencyKey: z.string().min(1).max(128),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
   channelId,
   text: z.string(),
-  mediaUrls: z.array(z.url()).max(4).optional(),
+  mediaUrls: z.optional(z.array(z.url()).check(z.maxLength(4))),
 };
 
 export const outboundCommandSchema = z
   .discriminatedUnion('kind', [
-    z.object({ ...outboundBase, kind: z.literal('reply'), targetId: xId }).strict(),
-    z.object({ ...outboundBase, kind: z.literal('dm'), targetId: z.union([xId, dmConversationId]) }).strict(),
-    z.object({ ...outboundBase, kind: z.literal('post') }).strict(),
+    z.strictObject({ ...outboundBase, kind: z.literal('reply'), targetId: xId }),
+    z.strictObject({ ...outboundBase, kind: z.literal('dm'), targetId: z.union([xId, dmConversationId]) }),
+    z.strictObject({ ...outboundBase, kind: z.literal('post') }),
   ])
-  .meta({
+  .register(z.globalRegistry, {
     title: 'x-channel outbound command v1',
     description:
       'A reply, DM or post the case system asks x-channel to publish. `targetId` is a tweet id for `reply`, a dm_conversation_id or user id for `dm`, absent for `post`.',
@@ -113,25 +114,28 @@ export type ResultErrorCode = (typeof RESULT_ERROR_CODES)[number];
 
 const resultBase = {
   schema: z.literal(RESULT_SCHEMA),
-  idempotencyKey: z.string().min(1).max(128),
-  channelId: z.string().min(1),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
+  channelId: nonEmpty(),
   at: isoDate,
 };
 
 export const resultMessageSchema = z
   .discriminatedUnion('status', [
-    z.object({ ...resultBase, status: z.literal('sent'), xId: z.string().min(1) }).strict(),
-    z
-      .object({
-        ...resultBase,
-        status: z.literal('failed'),
-        error: z
-          .object({ code: z.enum(RESULT_ERROR_CODES), message: z.string(), retryable: z.boolean() })
-          .strict(),
-      })
-      .strict(),
+    z.strictObject({ ...resultBase, status: z.literal('sent'), xId: nonEmpty() }),
+    z.strictObject({
+      ...resultBase,
+      status: z.literal('failed'),
+      error: z.strictObject({
+        code: z.enum(RESULT_ERROR_CODES),
+        message: z.string(),
+        retryable: z.boolean(),
+      }),
+    }),
   ])
-  .meta({ title: 'x-channel result v1', description: 'Exactly one per outbound command.' });
+  .register(z.globalRegistry, {
+    title: 'x-channel result v1',
+    description: 'Exactly one per outbound command.',
+  });
 
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 export type OutboundCommand = z.infer<typeof outboundCommandSchema>;
@@ -141,14 +145,14 @@ export type ParseResult<T> =
   { ok: true; value: T } | { ok: false; error: string; partial?: Record<string, unknown> };
 
 /** Formats zod issues as `field: problem; field: problem` — names what is wrong, never echoes values. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
     .slice(0, 10)
     .join('; ');
 }
 
-function parseJson<T>(schema: z.ZodType<T>, body: string): ParseResult<T> {
+function parseJson<T>(schema: z.ZodMiniType<T>, body: string): ParseResult<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(body);

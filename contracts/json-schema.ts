@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { contractSchemas } from './index';
 
 /** Renders each contract to the JSON Schema text committed under `schemas/`. */

@@ -49,7 +49,7 @@ import * as path from 'node:path';
 import type { BuildOptions, Plugin } from 'esbuild';
 
 /** Budget of one function's minified `index.mjs`; `test/cdk/bundle.test.ts` enforces it. */
-export const BUNDLE_BUDGET_BYTES = 300 * 1024;
+export const BUNDLE_BUDGET_BYTES = 300_000;
 
 /** Packages the Node.js 22 Lambda runtime provides (AWS SDK v3 and its Smithy core). */
 export const RUNTIME_PROVIDED_PACKAGES = ['@aws-sdk/*', '@smithy/*'] as const;

@@ -9,7 +9,8 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../contracts'; // zod/mini's English messages
 import { invalidInput } from '../../core/errors';
 import { backoffMs, chunk, mapLimit } from '../../core/inbound/concurrency';
 import { pollJobDedupKey, type PollJob, type PollJobQueue } from '../../core/inbound/types';
@@ -23,20 +24,14 @@ export interface SqsPollJobsOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const pollJobSchema = z
-  .object({
-    channelId: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9_-]+$/),
-    tick: z.iso.datetime({ offset: true }),
-    /** `<channelId>@<tick>`; optional so that jobs queued by older code still parse. */
-    dedupKey: z.string().min(1).max(200).optional(),
-    /** The due-index time the dispatcher saw (absent: the poller reads it). */
-    dueAt: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict();
+export const pollJobSchema = z.strictObject({
+  channelId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/)),
+  tick: z.iso.datetime({ offset: true }),
+  /** `<channelId>@<tick>`; optional so that jobs queued by older code still parse. */
+  dedupKey: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  /** The due-index time the dispatcher saw (absent: the poller reads it). */
+  dueAt: z.optional(z.iso.datetime({ offset: true })),
+});
 
 /** Parses a poll-job body; throws `invalid_input` naming the field. */
 export function parsePollJob(body: string): PollJob {

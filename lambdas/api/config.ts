@@ -12,7 +12,9 @@ const origin = z
   )
   .transform((u) => new URL(u).origin);
 
-export const apiEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
+export const apiEnvSchema = z.object({
+  ...baseEnvSchema.shape,
+  ...xEnvSchema.shape,
   /**
    * The only origin the OAuth callback page posts its result to. Omitted → the callback's own origin,
    * which is where the console is served (`GET /` of the same API) in AWS and locally.

@@ -1,27 +1,27 @@
 /**
  * Environment of the sender (STYLE.md §7). Parsed once at cold start; a bad variable is named.
  */
-import { z } from 'zod';
-import { baseEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
+import * as z from 'zod/mini';
+import { baseEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-export const senderEnvSchema = baseEnvSchema.extend(xEnvSchema.shape).extend({
+export const senderEnvSchema = z.object({
+  ...baseEnvSchema.shape,
+  ...xEnvSchema.shape,
   /** Standard queue the results go to (one `x-channel.result.v1` per command). */
   RESULTS_QUEUE_URL: z.url(),
   /** The outbound queue's DLQ: bodies that can never be a command are moved there with a `reason` attribute. */
   OUTBOUND_DLQ_URL: z.url(),
   /** Plan preset name; accepted for symmetry with the other X functions. */
-  X_TIER: z.string().optional(),
+  X_TIER: z.optional(z.string()),
   /** Days an idempotency record is kept (DynamoDB TTL). */
-  IDEMPOTENCY_TTL_DAYS: positiveInt(7),
+  IDEMPOTENCY_TTL_DAYS: envInt(7),
   /** App-wide X budgets per UTC day (X-API.md §3). */
-  X_APP_DM_BUDGET_PER_DAY: positiveInt(1440),
-  X_APP_POST_BUDGET_PER_DAY: positiveInt(10_000),
+  X_APP_DM_BUDGET_PER_DAY: envInt(1440),
+  X_APP_POST_BUDGET_PER_DAY: envInt(10_000),
   /** How long a command for a paused channel is held before `channel_not_ready`. */
-  PAUSED_MAX_HOLD_SECONDS: positiveInt(7200),
+  PAUSED_MAX_HOLD_SECONDS: envInt(7200),
   /** The outbound queue's maxReceiveCount (adapters/aws/queues.ts); on that receive a result replaces a retry. */
-  OUTBOUND_MAX_RECEIVE_COUNT: positiveInt(10),
+  OUTBOUND_MAX_RECEIVE_COUNT: envInt(10),
 });
 
 export type SenderConfig = z.infer<typeof senderEnvSchema>;

@@ -2,7 +2,8 @@
  * Environment configuration, validated once at cold start (STYLE.md §7). Each entry point declares a
  * zod schema over `process.env` and a `loadConfig(env)` over `parseEnv`, which lists every bad variable by name and never echoes values.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../contracts'; // sets zod/mini's English messages (z.config(en()))
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -11,13 +12,21 @@ export class ConfigError extends Error {
   }
 }
 
-const optionalUrl = z.url().optional();
+const optionalUrl = z.optional(z.url());
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+/** A whole number from an environment string, at least `min` (and at most `max`), or `fallback` when unset. */
+export const envInt = (fallback: number, min = 1, max?: number) =>
+  z._default(
+    z.pipe(z.coerce.number(), z.int().check(z.gte(min), ...(max === undefined ? [] : [z.lte(max)]))),
+    fallback,
+  );
 
 /** Variables every function shares. Endpoint overrides are set only for local runs. */
 export const baseEnvSchema = z.object({
-  AWS_REGION: z.string().min(1),
-  TABLE_NAME: z.string().min(1),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'debug', 'info', 'warn', 'error']).default('INFO'),
+  AWS_REGION: nonEmpty(),
+  TABLE_NAME: nonEmpty(),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'debug', 'info', 'warn', 'error']), 'INFO'),
   /** Local runs only: the DynamoDB, SQS and Secrets Manager stand-ins. */
   XC_DYNAMODB_ENDPOINT: optionalUrl,
   XC_SQS_ENDPOINT: optionalUrl,
@@ -27,15 +36,15 @@ export const baseEnvSchema = z.object({
 /** Variables of the functions that talk to X. */
 export const xEnvSchema = z.object({
   /** Origin of the X API; the simulated X locally. */
-  X_API_BASE_URL: z.url().default('https://api.x.com'),
+  X_API_BASE_URL: z._default(z.url(), 'https://api.x.com'),
   /** X's browser authorize page (X-API.md §1). */
-  X_AUTHORIZE_URL: z.url().default('https://x.com/i/oauth2/authorize'),
+  X_AUTHORIZE_URL: z._default(z.url(), 'https://x.com/i/oauth2/authorize'),
   /** Secrets Manager id of the X app credentials: JSON `{ "clientId", "clientSecret" }`. */
-  X_APP_SECRET_ID: z.string().min(1),
+  X_APP_SECRET_ID: nonEmpty(),
   /** Prefix of the per-channel token secrets, e.g. `x-channel/tokens/`. */
-  TOKEN_SECRET_PREFIX: z.string().min(1).default('x-channel/tokens/'),
+  TOKEN_SECRET_PREFIX: z._default(nonEmpty(), 'x-channel/tokens/'),
   /** KMS key for new token secrets (AWS only; the stand-in encrypts with its own key). */
-  TOKEN_KMS_KEY_ID: z.string().optional(),
+  TOKEN_KMS_KEY_ID: z.optional(z.string()),
 });
 
 /** Variables of the functions that publish inbound messages (the poller, the webhook). */
@@ -45,19 +54,15 @@ export const deliveredEnvSchema = z.object({
    * any path can bring the same item again — X's replay reaches 24 h back, reconciliation polls of DMs
    * may run daily.
    */
-  DELIVERED_TTL_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 30)
-    .default(96),
+  DELIVERED_TTL_HOURS: z._default(z.coerce.number().check(z.positive(), z.lte(24 * 30)), 96),
 });
 
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */
-export function parseEnv<S extends z.ZodType>(
+export function parseEnv<S extends z.core.$ZodType>(
   schema: S,
   env: Record<string, string | undefined>,
 ): z.infer<S> {
-  const parsed = schema.safeParse(env);
+  const parsed = z.safeParse(schema, env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => {
     const name = i.path.join('.') || '(env)';

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError, baseEnvSchema, parseEnv, xEnvSchema } from '../../../lambdas/shared/config';
 
-const schema = baseEnvSchema.extend(xEnvSchema.shape).extend({ INBOUND_QUEUE_URL: z.url() });
+const schema = z.object({ ...baseEnvSchema.shape, ...xEnvSchema.shape, INBOUND_QUEUE_URL: z.url() });
 
 describe('parseEnv', () => {
   it('returns typed config with defaults', () => {
