@@ -21,7 +21,7 @@
  *   mentions read): in-flight work finishes or is left for redelivery. A hard kill is out of scope:
  *   the SQS stand-in saves its state every 2 s and on stop, so a kill loses what it had not saved.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -31,6 +31,7 @@ import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
 import { parseInbound, parseResult, type ResultMessage } from '../../contracts';
 import type { LocalJson } from '../../local/local-json';
 import { startSimX, type SimX } from '../../sim/x/server';
+import { killAllTracked, leakedFingerprints, leakedSecrets, spawnTracked } from '../helpers/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SPEED = 12;
@@ -103,8 +104,11 @@ describe('local runtime restarted mid-run on the same data directory', () => {
   let env: NodeJS.ProcessEnv;
   let running: StackProcess | undefined;
 
+  /** What every `npm start` child wrote (stdout and stderr), scanned for secrets at the end. */
+  const outputs: Array<() => string> = [];
+
   async function startStack(): Promise<StackProcess> {
-    const child = spawn(
+    const tracked = spawnTracked(
       process.execPath,
       [
         '--import',
@@ -117,18 +121,16 @@ describe('local runtime restarted mid-run on the same data directory', () => {
         '--tick-ms',
         '300',
       ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env },
     );
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited } = tracked;
+    outputs.push(tracked.output);
     await until(
       'npm start to come up',
       () => {
         if (child.exitCode !== null)
-          throw new Error(`npm start exited ${child.exitCode}:\n${out.slice(-3000)}`);
-        return out.includes('Ctrl-C stops everything') ? true : undefined;
+          throw new Error(`npm start exited ${child.exitCode}:\n${tracked.output().slice(-3000)}`);
+        return tracked.output().includes('Ctrl-C stops everything') ? true : undefined;
       },
       40_000,
     );
@@ -142,7 +144,7 @@ describe('local runtime restarted mid-run on the same data directory', () => {
       child,
       local,
       clients,
-      output: () => out,
+      output: tracked.output,
       async stop() {
         child.kill('SIGINT');
         const code = await exited;
@@ -196,6 +198,8 @@ describe('local runtime restarted mid-run on the same data directory', () => {
       await proc.stop();
       clearTimeout(killer);
     }
+    // Whatever failed above, no npm start (nor anything it started) outlives the test.
+    await killAllTracked();
     await sim?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -415,5 +419,15 @@ describe('local runtime restarted mid-run on the same data directory', () => {
     const posts = postsOfAccount();
     expect(posts.map((p) => p.id).sort()).toEqual([firstXId, secondXId].sort());
     expect(posts.find((p) => p.id === firstXId)).toMatchObject({ inReplyToId: expected.mentions[0] });
+
+    // Neither run wrote the client secret or any token X saw presented, on stdout or stderr.
+    const written = outputs.map((o) => o()).join('');
+    expect(leakedSecrets(written, { X_CLIENT_SECRET: CLIENT_SECRET })).toEqual([]);
+    expect(
+      leakedFingerprints(
+        written,
+        log.map((e) => e.fingerprint),
+      ),
+    ).toEqual([]);
   }, 120_000);
 });

@@ -1,12 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCli, UsageError } from '../../../local/options';
+import { killAllTracked, leakedSecrets, spawnTracked } from '../../helpers/processes';
 
 const root = path.resolve(__dirname, '../../..');
 
 describe('npm start options', () => {
+  afterAll(killAllTracked);
+
   it.each([
     [[], {}, { api: 4000, x: 4010, dynamodb: 4020, sqs: 4030, secrets: 4040 }],
     [['--port-base', '5000'], {}, { api: 5000, x: 5010, dynamodb: 5020, sqs: 5030, secrets: 5040 }],
@@ -84,7 +87,7 @@ describe('npm start options', () => {
   it('npm start comes up, writes local.json, and exits 0 after Ctrl-C (SIGINT)', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-cli-'));
     try {
-      const child = spawn(
+      const proc = spawnTracked(
         process.execPath,
         [
           path.join(root, 'node_modules/tsx/dist/cli.mjs'),
@@ -98,21 +101,19 @@ describe('npm start options', () => {
         {
           cwd: root,
           env: { ...process.env, XC_TEST_DYNAMODB_ENDPOINT: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const end = Date.now() + 30_000;
-      while (!out.includes('Ctrl-C stops everything') && Date.now() < end)
+      while (
+        !proc.stdout().includes('Ctrl-C stops everything') &&
+        proc.child.exitCode === null &&
+        Date.now() < end
+      )
         await new Promise((r) => setTimeout(r, 100));
-      expect(out).toContain('x-channel is running locally');
+      expect(proc.stdout()).toContain('x-channel is running locally');
       const local = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8'));
-      expect(out).toContain(local.adminLoginUrl);
-      expect(out).toContain(path.join(dataDir, 'local.json'));
+      expect(proc.stdout()).toContain(local.adminLoginUrl);
+      expect(proc.stdout()).toContain(path.join(dataDir, 'local.json'));
       // The printed link signs in once; it is not the admin token.
       const code = /#signin=([\w-]+)/.exec(local.adminLoginUrl)?.[1] as string;
       expect(code).toEqual(expect.any(String));
@@ -132,16 +133,22 @@ describe('npm start options', () => {
       const again = await exchange();
       expect(again.status).toBe(410);
       expect(((await again.json()) as { detail: string }).detail).toContain('already used');
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
-      expect(out).toContain('stopped.');
-      // Never the admin token, the session or the AWS secret key in anything npm start printed.
-      for (const secret of [local.adminToken, session, local.credentials.secretAccessKey]) {
-        expect(out.includes(secret) || err.includes(secret)).toBe(false);
-      }
+      proc.child.kill('SIGINT');
+      expect(await proc.exited).toBe(0);
+      expect(proc.stdout()).toContain('stopped.');
+      // Never the admin token, the session or the AWS secret key in anything npm start printed (both streams).
+      expect(
+        leakedSecrets(proc.output(), {
+          adminToken: local.adminToken,
+          session,
+          awsSecretAccessKey: local.credentials.secretAccessKey,
+        }),
+      ).toEqual([]);
       // --memory: nothing but local.json is written.
       expect(existsSync(path.join(dataDir, 'local-state.json'))).toBe(false);
     } finally {
+      // A start-up that timed out or an assertion that failed must not leave npm start running.
+      await killAllTracked();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -16,16 +16,19 @@ import {
 
 let w: World;
 let out: string[] = [];
-let spy: jest.SpyInstance;
+let spies: jest.SpyInstance[] = [];
 beforeAll(async () => {
   w = await startWorld({ LOG_LEVEL: 'DEBUG' });
-  spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
-    out.push(String(chunk));
-    return true;
-  });
+  // Both streams: warn and error logs (the refused refresh, the failed exchange) go to stderr.
+  spies = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: any) => {
+      out.push(String(chunk));
+      return true;
+    }),
+  );
 });
 afterAll(async () => {
-  spy.mockRestore();
+  for (const spy of spies) spy.mockRestore();
   await w.stop();
 });
 
