@@ -28,7 +28,10 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
   /** Java executable; defaults to `$JAVA_HOME/bin/java` when set, else `java` on PATH. */
   javaPath?: string;
-  /** How long to wait for the first HTTP answer. @default 30000 */
+  /**
+   * How long to wait for the first HTTP answer, in real (monotonic) milliseconds.
+   * @default `XC_DYNAMODB_START_TIMEOUT_MS` when set (tests raise it for busy machines), else 60000
+   */
   startTimeoutMs?: number;
 }
 
@@ -94,6 +97,27 @@ export async function pickFreePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Environment variable that sets the default start timeout (ms). */
+export const START_TIMEOUT_ENV = 'XC_DYNAMODB_START_TIMEOUT_MS';
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+
+/** The start timeout: the option, else `XC_DYNAMODB_START_TIMEOUT_MS`, else 60 s; a bad value is refused by name. */
+export function startTimeoutMs(option: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  if (option !== undefined) {
+    if (!Number.isFinite(option) || option <= 0)
+      throw new Error(`startTimeoutMs must be a positive number of milliseconds, got ${String(option)}`);
+    return option;
+  }
+  const raw = env[START_TIMEOUT_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_START_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(
+      `${START_TIMEOUT_ENV} must be a positive integer (milliseconds), got ${JSON.stringify(raw)}`,
+    );
+  return ms;
+}
+
 /**
  * Starts DynamoDB Local on 127.0.0.1 with `-sharedDb -disableTelemetry` (shared tables across fake
  * credentials and regions; no DNS lookups) and resolves once it answers HTTP.
@@ -110,11 +134,15 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   ) {
     throw new RangeError(`port must be an integer 0-65535, got ${String(options.port)}`);
   }
+  const timeoutMs = startTimeoutMs(options.startTimeoutMs);
   const autoPort = !options.port;
   // A port picked here can be taken by someone else before the JVM binds it: retry once with another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options, autoPort ? await pickFreePort() : (options.port as number));
+      return await startOnce(
+        { ...options, startTimeoutMs: timeoutMs },
+        autoPort ? await pickFreePort() : (options.port as number),
+      );
     } catch (e) {
       if (!(e instanceof EarlyExitError) || !autoPort || attempt >= 3) throw e;
     }
@@ -231,7 +259,9 @@ async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<D
   process.once('exit', onParentExit);
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30000);
+  // A monotonic clock: a process that replaces Date (an accelerated test clock) must not shorten the wait.
+  const timeoutMs = options.startTimeoutMs ?? startTimeoutMs(undefined);
+  const started = performance.now();
   for (;;) {
     if (exitCode !== undefined) {
       process.removeListener('exit', onParentExit);
@@ -241,11 +271,12 @@ async function startOnce(options: DynamoDbLocalOptions, port: number): Promise<D
       );
     }
     if (await answers(endpoint)) break;
-    if (Date.now() > deadline) {
+    if (performance.now() - started > timeoutMs) {
       killGroup(child, 'SIGKILL');
       process.removeListener('exit', onParentExit);
       throw new Error(
-        `DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 30000} ms: ${output.trim()}`,
+        `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms (a busy machine may need more: ` +
+          `set ${START_TIMEOUT_ENV}); its output so far: ${output.trim()}`,
       );
     }
     await sleep(50);

@@ -18,6 +18,10 @@ export default async function globalSetup(): Promise<void> {
   // Secrets stand-in key files of the run's data directories go to a temporary directory, never
   // into the user's config directory (stand-ins/secrets-manager-file.ts); teardown removes it.
   process.env.XC_LOCAL_SECRETS_KEYS_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'xc-test-secrets-keys-'));
+  // Every DynamoDB Local the run starts (here, in test files, in `npm start` children) waits up to 2
+  // minutes for its JVM: on a loaded machine a cold start takes longer than the 60 s default. A real
+  // failure still fails (an early exit at once, a hang after 2 minutes, with the JVM's output).
+  process.env.XC_DYNAMODB_START_TIMEOUT_MS ??= '120000';
   // An endpoint given from outside (e.g. a long-running DynamoDB Local while iterating) is reused as is.
   if (process.env.XC_TEST_DYNAMODB_ENDPOINT) return;
   const ddb = await startDynamoDbLocal({ port: 0 });
