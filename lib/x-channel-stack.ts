@@ -69,6 +69,11 @@ export class XChannelStack extends Stack {
       this.channel.oauthCallbackUrl,
       'Callback URI to register in the X developer portal',
     );
+    out(
+      'WebhookUrl',
+      this.channel.webhookUrl,
+      'X Activity API webhook (real time): register it with X, see README "Configure X"',
+    );
     const q = this.channel.queues;
     out('InboundQueueUrl', q.inbound.queueUrl, 'The case system reads mentions and DMs here');
     out('InboundQueueArn', q.inbound.queueArn, 'Inbound queue ARN (for IAM policies)');

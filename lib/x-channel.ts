@@ -88,6 +88,8 @@ export class XChannel extends Construct {
   public readonly consoleUrl: string;
   /** OAuth 2.0 callback URL to register with the X app. */
   public readonly oauthCallbackUrl: string;
+  /** X Activity API webhook URL to register with X (`POST /2/webhooks`; X-API.md §7). */
+  public readonly webhookUrl: string;
   /** Base URL of the Cognito hosted UI the console signs in with. */
   public readonly hostedUiDomain: string;
   /** Every alarm, by a short name (`pollJobsDlq`, `inboundAge`, `pollerErrors`, ...). */
@@ -171,6 +173,7 @@ export class XChannel extends Construct {
     const origin = this.api.apiEndpoint;
     this.consoleUrl = `${origin}/`;
     this.oauthCallbackUrl = `${origin}/oauth/callback`;
+    this.webhookUrl = `${origin}/x/webhook`;
 
     const auth = createAdminAuth(this, props, { removalPolicy, consoleUrl: this.consoleUrl });
     this.userPool = auth.userPool;

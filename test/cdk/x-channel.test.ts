@@ -361,6 +361,7 @@ describe('stack outputs', () => {
   it.each([
     'AdminConsoleUrl',
     'OAuthCallbackUrl',
+    'WebhookUrl',
     'InboundQueueUrl',
     'InboundQueueArn',
     'OutboundQueueUrl',
