@@ -293,7 +293,8 @@ const refuse = (
 
 /**
  * The OAuth callback: consumes the state, exchanges the code, reads the account, claims it, stores
- * the tokens and activates the channel. Every refusal writes nothing but the consumed state.
+ * the tokens and activates the channel. Every refusal writes nothing but the consumed state; a
+ * callback from another browser (binding cookie missing or wrong) does not even consume it.
  */
 export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Promise<SignInOutcome> {
   if (!input.state)
@@ -319,14 +320,20 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
       'This sign-in link is unknown or was already used. Start again from the console.',
     );
   }
-  const record = await deps.states.consume(input.state);
-  if (!record) {
+  // The binding is part of the delete's condition: a callback from another browser (no cookie or
+  // another one) is refused without consuming the state, so the admin's own callback still works.
+  const got = await deps.states.consume(
+    input.state,
+    input.browserBinding ? sha256Hex(input.browserBinding) : null,
+  );
+  if (!got) {
     return refuse(
       'unknown_state',
       400,
       'This sign-in link is unknown or was already used. Start again from the console.',
     );
   }
+  const { record } = got;
   const { channelId } = record;
   if (record.expiresAt * 1000 <= deps.clock.now().getTime()) {
     return refuse(
@@ -336,10 +343,7 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
       channelId,
     );
   }
-  if (
-    record.browserBindingHash &&
-    (!input.browserBinding || sha256Hex(input.browserBinding) !== record.browserBindingHash)
-  ) {
+  if (!got.consumed) {
     return refuse(
       'browser_mismatch',
       400,

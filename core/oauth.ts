@@ -69,12 +69,22 @@ export interface OAuthStateRecord {
  * Pending sign-ins.
  * @example
  * await states.put(record);
- * const rec = await states.consume(record.state); // the record once, then null
+ * const got = await states.consume(record.state, record.browserBindingHash);
+ * // { record, consumed: true } once, then null; with another binding: { record, consumed: false }
  */
 export interface OAuthStateStore {
   put(record: OAuthStateRecord): Promise<void>;
-  /** Deletes and returns the record atomically: of two concurrent calls, exactly one gets it. */
-  consume(state: string): Promise<OAuthStateRecord | null>;
+  /**
+   * Deletes and returns the record atomically, but only if the caller's browser binding matches:
+   * the stored `browserBindingHash` is null (binding was off) or equals `browserBindingHash`.
+   * Of two concurrent matching calls, exactly one gets `consumed: true`. A call whose binding does
+   * not match leaves the record in place and gets it back with `consumed: false`, so a forwarded
+   * sign-in link cannot cancel the admin's pending sign-in. Null when there is no such state.
+   */
+  consume(
+    state: string,
+    browserBindingHash: string | null,
+  ): Promise<{ record: OAuthStateRecord; consumed: boolean } | null>;
 }
 
 /** A token set as X returns it. */

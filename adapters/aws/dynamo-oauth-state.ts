@@ -1,12 +1,43 @@
 /**
  * `OAuthStateStore` on the single table (`STATE#<state>` / `STATE`). A state is consumed by a
  * delete that returns the old item: DynamoDB applies it once, so of two concurrent callbacks with
- * the same state exactly one gets the record. `expiresAt` is the TTL attribute; TTL deletes late,
- * so callers also check it on read.
+ * the same state exactly one gets the record. The delete is conditional on the browser binding
+ * (stored hash null or equal to the caller's), so a callback from another browser is refused by
+ * DynamoDB itself and the item stays for the admin's own callback; the refused delete returns the
+ * item (`ReturnValuesOnConditionCheckFailure: ALL_OLD`) so nobody re-reads it. `expiresAt` is the
+ * TTL attribute; TTL deletes late, so callers also check it on read.
  */
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OAuthStateStore } from '../../core/oauth';
+import type { OAuthStateRecord, OAuthStateStore } from '../../core/oauth';
 import { keys } from './table';
+
+const toRecord = (a: Record<string, unknown>): OAuthStateRecord => ({
+  state: String(a.state),
+  channelId: String(a.channelId),
+  adminSub: String(a.adminSub),
+  codeVerifier: String(a.codeVerifier),
+  redirectUri: String(a.redirectUri),
+  scopes: Array.isArray(a.scopes) ? a.scopes.map(String) : [],
+  browserBindingHash: typeof a.browserBindingHash === 'string' ? a.browserBindingHash : null,
+  createdAt: String(a.createdAt),
+  expiresAt: Number(a.expiresAt),
+});
+
+/** The item a refused conditional delete returned; the document client does not unmarshall it. */
+function refusedItem(e: unknown): Record<string, unknown> | undefined {
+  const item = (e as { Item?: Record<string, unknown> }).Item;
+  if (!item) return undefined;
+  const raw = Object.values(item).some(
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.keys(v).length === 1 &&
+      /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
+  );
+  return raw ? unmarshall(item as never) : item;
+}
 
 export function createDynamoOAuthStateStore(options: {
   client: DynamoDBDocumentClient;
@@ -24,23 +55,31 @@ export function createDynamoOAuthStateStore(options: {
         }),
       );
     },
-    async consume(state) {
-      const res = await client.send(
-        new DeleteCommand({ TableName, Key: keys.oauthState(state), ReturnValues: 'ALL_OLD' }),
-      );
-      if (!res.Attributes) return null;
-      const a = res.Attributes;
-      return {
-        state: a.state,
-        channelId: a.channelId,
-        adminSub: a.adminSub,
-        codeVerifier: a.codeVerifier,
-        redirectUri: a.redirectUri,
-        scopes: a.scopes ?? [],
-        browserBindingHash: a.browserBindingHash ?? null,
-        createdAt: a.createdAt,
-        expiresAt: Number(a.expiresAt),
-      };
+    async consume(state, browserBindingHash) {
+      // binding off when the sign-in started (hash absent or null), or the caller's hash matches
+      const unbound = 'attribute_not_exists(#bb) OR attribute_type(#bb, :null)';
+      try {
+        const res = await client.send(
+          new DeleteCommand({
+            TableName,
+            Key: keys.oauthState(state),
+            ConditionExpression: browserBindingHash ? `${unbound} OR #bb = :bb` : unbound,
+            ExpressionAttributeNames: { '#bb': 'browserBindingHash' },
+            ExpressionAttributeValues: {
+              ':null': 'NULL',
+              ...(browserBindingHash ? { ':bb': browserBindingHash } : {}),
+            },
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return res.Attributes ? { record: toRecord(res.Attributes), consumed: true } : null;
+      } catch (e) {
+        if ((e as Error)?.name !== 'ConditionalCheckFailedException') throw e;
+        const item = refusedItem(e);
+        if (!item) throw e;
+        return { record: toRecord(item), consumed: false };
+      }
     },
   };
 }

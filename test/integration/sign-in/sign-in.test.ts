@@ -3,7 +3,7 @@
  * against the stand-ins, and twitter-api-v2 against the simulated X.
  */
 import { GetSecretValueCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createTokenProvider } from '../../../core/tokens';
 import { createDynamoLeaseStore } from '../../../adapters/aws/dynamo-lease';
 import { createXAppClient, createXUserClient } from '../../../adapters/x/client';
@@ -281,6 +281,44 @@ describe('OAuth attacks are refused with nothing written', () => {
     const noCookie = await callback(w, (await consent(mineAuth.url, 'victim_1')).toString(), []);
     expect(noCookie.status).toBe(400);
     expect(await durableItems(w)).toBe(before);
+  });
+
+  it('a forwarded sign-in link cannot cancel the pending sign-in: no cookie or a wrong one leaves the state, then the admin connects', async () => {
+    w.sim.createUser({ username: 'forwarded_1', name: 'Forwarded' });
+    const c = await createChannel(w);
+    const a = await authorize(w, c.id, 'admin-1');
+    const other = await authorize(w, (await createChannel(w)).id, 'admin-2');
+    const query = await consent(a.url, 'forwarded_1');
+    const stateItem = async () =>
+      (
+        await w.aws.clients.doc.send(
+          new GetCommand({ TableName: w.aws.tableName, Key: keys.oauthState(a.state) }),
+        )
+      ).Item;
+    const stored = await stateItem();
+    expect(stored).toMatchObject({ state: a.state, channelId: c.id });
+    const before = await durableItems(w);
+
+    const noCookie = await callback(w, query, []);
+    expect(noCookie.status).toBe(400);
+    expect(noCookie.text).toContain('"error":"browser_mismatch"');
+    const wrongCookie = await callback(w, query, [
+      `${a.cookie.split('=')[0]}=${other.cookie.split('=').slice(1).join('=')}`,
+    ]);
+    expect(wrongCookie.status).toBe(400);
+    expect(wrongCookie.text).toContain('"error":"browser_mismatch"');
+    expect(await stateItem()).toEqual(stored);
+    expect(await durableItems(w)).toBe(before);
+    expect((await w.api({ method: 'GET', path: `/channels/${c.id}` })).body.status).toBe('pending_auth');
+
+    const mine = await callback(w, query, [a.cookie]);
+    expect(mine.status).toBe(200);
+    expect(mine.text).toContain('Connected @forwarded_1.');
+    expect(await stateItem()).toBeUndefined();
+    expect((await w.api({ method: 'GET', path: `/channels/${c.id}` })).body.status).toBe('active');
+    // single use still holds for the right browser
+    const replay = await callback(w, query, [a.cookie]);
+    expect(replay.text).toContain('"error":"unknown_state"');
   });
 
   it('missing state, and both code and error, are refused', async () => {

@@ -363,4 +363,19 @@ describe('admin API: Sign in with X (fakes)', () => {
     expect(res.text).toContain('"error":"browser_mismatch"');
     expect(h.channels.items.get(b.c.id)!.status).toBe('pending_auth');
   });
+
+  it('a refused browser does not consume the state: the right browser still connects', async () => {
+    const h = setup();
+    const a = await start(h, 'admin-1');
+    h.x.grantCode('code-1');
+    const none = await callback(h, `state=${a.state}&code=code-1`, []);
+    expect(none.text).toContain('"error":"browser_mismatch"');
+    const wrong = await callback(h, `state=${a.state}&code=code-1`, [`${a.cookie.split('=')[0]}=forged`]);
+    expect(wrong.text).toContain('"error":"browser_mismatch"');
+    expect(h.states.data.has(a.state)).toBe(true);
+    const mine = await callback(h, `state=${a.state}&code=code-1`, [a.cookie]);
+    expect(mine.status).toBe(200);
+    expect(h.states.data.has(a.state)).toBe(false);
+    expect(h.channels.items.get(a.c.id)!.status).toBe('active');
+  });
 });

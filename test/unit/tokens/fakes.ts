@@ -56,10 +56,15 @@ export function fakeStates(): OAuthStateStore & { data: Map<string, OAuthStateRe
     async put(r) {
       data.set(r.state, { ...r });
     },
-    async consume(s) {
+    async consume(s, browserBindingHash) {
       const r = data.get(s);
+      if (!r) return null;
+      // as the DynamoDB store's conditional delete: another browser's callback leaves the state
+      if (r.browserBindingHash !== null && r.browserBindingHash !== browserBindingHash) {
+        return { record: { ...r }, consumed: false };
+      }
       data.delete(s);
-      return r ?? null;
+      return { record: r, consumed: true };
     },
   };
 }
