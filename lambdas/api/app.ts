@@ -6,6 +6,8 @@
  *   function is a 404 (405 with `Allow` when the table has its path under other methods);
  * - `requireAdmin` (before): an `admin` route without the authorizer's `sub` claim is a 401 — defence
  *   in depth, API Gateway's JWT authorizer (or the local host) refuses it first;
+ * - `securityHeaders` (after/onError, outermost): `nosniff` on every answer, HSTS over https
+ *   (lambdas/shared/security-headers.ts);
  * - `problemOnError` (onError): every failure becomes problem+json. Bad input is always 4xx; an
  *   unknown error is a 500 with a request id, logged by name only (vendor errors can carry headers
  *   with tokens).
@@ -19,6 +21,7 @@ import { routeKey, routesOf, type Route } from '../../lib/routes';
 import type { ApiDeps } from './compose';
 import { operations, RequestProblem, type ApiOperationId, type Operation } from './operations';
 import { problem } from './problem';
+import { securityHeaders } from '../shared/security-headers';
 
 /** The Lambda context as the operation sees it: `routeByKey` and `requireAdmin` fill in `api`. */
 export interface ApiContext extends Context {
@@ -170,6 +173,8 @@ export type ApiHandler = (
 /** The handler as deployed: Powertools logger context, routing, auth and problem mapping around the operation. */
 export function createApp(deps: ApiDeps): ApiHandler {
   const app = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, ApiContext>()
+    // outermost: its after/onError run last, on whatever answer the rest produced
+    .use(securityHeaders<ApiContext>() as ApiMiddleware)
     .use(injectLambdaContext(deps.logger))
     .use(routeByKey())
     .use(requireAdmin())

@@ -13,7 +13,7 @@
  * X signed before anything else.
  */
 import { randomUUID } from 'node:crypto';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -27,6 +27,7 @@ import {
 } from '../../core/realtime/signing';
 import { deliverEvents, parseWebhookBody, type WebhookReport } from '../../core/realtime/webhook';
 import { problem } from '../api/problem';
+import { securityHeaders } from '../shared/security-headers';
 import type { WebhookRuntime } from './compose';
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -191,10 +192,17 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   };
 }
 
-/** The handler as deployed: middy + Powertools logger context and metrics around `createWebhookHandler`. */
+/**
+ * The handler as deployed: middy + security headers (lambdas/shared/security-headers.ts), Powertools
+ * logger context and metrics around `createWebhookHandler`.
+ */
 export function createApp(runtime: WebhookRuntime) {
-  return middy<APIGatewayProxyEventV2, Result>()
-    .use(injectLambdaContext(runtime.logger))
-    .use(logMetrics(runtime.metrics))
-    .handler(createWebhookHandler(runtime));
+  return (
+    middy<APIGatewayProxyEventV2, Result>()
+      // outermost: `nosniff` (and HSTS over https) on every answer
+      .use(securityHeaders() as MiddlewareObj<APIGatewayProxyEventV2, Result>)
+      .use(injectLambdaContext(runtime.logger))
+      .use(logMetrics(runtime.metrics))
+      .handler(createWebhookHandler(runtime))
+  );
 }
