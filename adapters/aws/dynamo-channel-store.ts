@@ -35,18 +35,48 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
 
+/**
+ * The exclusive start key a `list` cursor carries, checked strictly. A cursor is the base64url JSON of
+ * the list index's LastEvaluatedKey, so anyone can forge one; rather than sign it (a key to manage for no
+ * secret: the key names only a channel id the caller may list anyway), it must be exactly the key of a
+ * channel item on the list index: the four key attributes and nothing else, all strings, the list
+ * partition, the channel sort key, and `pk` and `gsi2sk` naming the same channel. Anything else (junk,
+ * another entity's key, extra or missing attributes) is `invalid_input` on `cursor` before DynamoDB sees
+ * it, so no forged key reaches the Query (where it would be a ValidationException, a 500) or starts the
+ * listing over. A stale cursor (its channel since deleted) is still well-formed and continues after it.
+ */
 export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
+  if (cursor === undefined) return undefined;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && typeof parsed.pk === 'string') return parsed;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    /* fall through */
+    parsed = undefined;
   }
+  if (isChannelListKey(parsed)) return parsed;
   throw new ChannelError('invalid_input', 'cursor: not a cursor returned by this API', {
     code: 'invalid_input',
     field: 'cursor',
   });
+}
+
+const LIST_KEY_ATTRS = ['gsi2pk', 'gsi2sk', 'pk', 'sk'];
+
+function isChannelListKey(value: unknown): value is Record<string, string> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const key = value as Record<string, unknown>;
+  const names = Object.keys(key).sort();
+  if (names.length !== LIST_KEY_ATTRS.length || names.some((n, i) => n !== LIST_KEY_ATTRS[i])) return false;
+  if (!Object.values(key).every((v) => typeof v === 'string')) return false;
+  const { pk, sk, gsi2pk, gsi2sk } = key as Record<string, string>;
+  const id = pk.startsWith('CH#') ? pk.slice(3) : '';
+  return (
+    id.length > 0 &&
+    sk === keys.channel(id).sk &&
+    gsi2pk === LIST_PARTITION &&
+    gsi2sk.endsWith(`#${id}`) &&
+    gsi2sk.length > id.length + 1
+  );
 }
 
 export interface DynamoChannelStoreOptions {

@@ -235,6 +235,58 @@ describe('Sign in with X through the simulated X', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('query.cursor');
   });
+
+  it('a forged cursor of any shape is a 400 naming query.cursor, never a 500 or a restart', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    await createChannel(w);
+    await createChannel(w);
+    const first = await w.api({ method: 'GET', path: '/channels', query: 'limit=1' });
+    const real = JSON.parse(Buffer.from(first.body.nextCursor, 'base64url').toString('utf8'));
+    const forged = {
+      garbage: '%%%not-base64%%%',
+      'base64 of junk JSON': b64({ hello: 'world' }),
+      'base64 of a JSON array': b64(['pk', 'sk']),
+      'base64 of a number': b64(42),
+      'an OAuth state key': b64({ pk: 'STATE#abc', sk: 'STATE', gsi2pk: 'CHANNEL', gsi2sk: 'x#abc' }),
+      'a lease key': b64({ ...real, sk: `LEASE#poll` }),
+      'a channel key on the wrong partition': b64({ ...real, gsi2pk: 'OTHER' }),
+      'a channel key missing its index attributes': b64({ pk: real.pk, sk: real.sk }),
+      'a channel key with an extra attribute': b64({ ...real, extra: 'x' }),
+      'a key whose index sort names another channel': b64({ ...real, gsi2sk: '2020-01-01#other' }),
+      'a key with a non-string attribute': b64({ ...real, gsi2sk: 7 }),
+    };
+    for (const [what, cursor] of Object.entries(forged)) {
+      const res = await w.api({
+        method: 'GET',
+        path: '/channels',
+        query: `cursor=${encodeURIComponent(cursor)}`,
+      });
+      expect({ what, status: res.status, field: res.body.errors?.[0]?.field }).toEqual({
+        what,
+        status: 400,
+        field: 'query.cursor',
+      });
+    }
+    // the real cursor, re-encoded by hand, still continues the listing
+    const again = await w.api({ method: 'GET', path: '/channels', query: `limit=1&cursor=${b64(real)}` });
+    expect(again.status).toBe(200);
+    expect(again.body.items[0].id).not.toBe(first.body.items[0].id);
+  });
+
+  it('a stale cursor (its channel since deleted) continues after it, not from the start', async () => {
+    await createChannel(w);
+    await createChannel(w);
+    const first = await w.api({ method: 'GET', path: '/channels', query: 'limit=1' });
+    const deletedId = first.body.items[0].id;
+    expect((await w.api({ method: 'DELETE', path: `/channels/${deletedId}` })).status).toBe(200);
+    const next = await w.api({
+      method: 'GET',
+      path: '/channels',
+      query: `limit=1&cursor=${first.body.nextCursor}`,
+    });
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].id).not.toBe(deletedId);
+  });
 });
 
 describe('OAuth attacks are refused with nothing written', () => {
