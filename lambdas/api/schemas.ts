@@ -5,11 +5,22 @@
 import { z } from 'zod';
 import { CHANNEL_ID_PATTERN } from '../../core/oauth';
 
+/**
+ * Unicode control (Cc), format (Cf: bidi overrides and isolates, zero-width characters, soft hyphen…)
+ * and surrogate (Cs: a lone half of a pair) characters: invisible or reordering text that would let a
+ * name pass for another one in the console.
+ */
+export const SPOOFING_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+
 const name = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
+  .refine(
+    (v) => !SPOOFING_CHARACTERS.test(v),
+    'must not contain control, format (bidi override, zero-width) or lone surrogate characters',
+  )
   .nullable();
 
 export const channelOptionsSchema = z

@@ -289,6 +289,53 @@ describe('admin API: bad input is a 4xx problem naming the field, never a write'
   });
 });
 
+describe('admin API: channel names refuse spoofing characters (issue 19 item 7)', () => {
+  // raw JSON text, so a lone surrogate reaches the API as X would never send it and a browser could
+  const spoofs = [
+    ['U+202E right-to-left override', '"Supp\\u202eroppus"'],
+    ['U+200B zero-width space', '"Sup\\u200bport"'],
+    ['U+0007 bell (control)', '"Support\\u0007"'],
+    ['U+2066 left-to-right isolate', '"\\u2066Support"'],
+    ['U+FEFF zero-width no-break space inside', '"Sup\\ufeffport"'],
+    ['a lone surrogate', '"Sup\\ud800port"'],
+    ['a tab inside', '"Sup\\tport"'],
+  ] as const;
+
+  it.each(spoofs)('create with %s → 400 naming body.name, nothing written', async (_what, json) => {
+    const h = setup();
+    const body = `{"listenMentions":true,"listenDms":false,"autoFollow":false,"name":${json}}`;
+    const res = await call(h.handler, { method: 'POST', path: '/channels', body });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body.errors.map((e: any) => e.field)).toEqual(['body.name']);
+    expect(res.body.errors[0].message).toMatch(/control, format .* surrogate/);
+    expect(h.channels.items.size).toBe(0);
+  });
+
+  it.each(spoofs)('patch with %s → 400 naming body.name, name unchanged', async (_what, json) => {
+    const h = setup();
+    const c = await created(h, { ...VALID, name: 'Support' });
+    const res = await call(h.handler, {
+      method: 'PATCH',
+      path: `/channels/${c.id}`,
+      body: `{"name":${json}}`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: any) => e.field)).toEqual(['body.name']);
+    const after = await call(h.handler, { method: 'GET', path: `/channels/${c.id}` });
+    expect(after.body).toMatchObject({ name: 'Support', version: 1 });
+  });
+
+  it('letters of any script, emoji (surrogate pairs) and inner spaces stay allowed', async () => {
+    const h = setup();
+    for (const name of ['Soporte España', 'サポート', 'دعم العملاء', 'Support 🚀', 'Ünïcödé – “quotes”']) {
+      const res = await call(h.handler, { method: 'POST', path: '/channels', body: { ...VALID, name } });
+      expect(res.status).toBe(201);
+      expect(res.body.name).toBe(name);
+    }
+  });
+});
+
 describe('admin API: Sign in with X (fakes)', () => {
   async function start(h: ReturnType<typeof setup>, sub = 'admin-1') {
     const c = await created(h);
