@@ -34,6 +34,15 @@ export interface Messages {
   sessionExpired: string;
   /** Why a local one-time sign-in link did not sign in. */
   signInLink: Record<'used' | 'expired' | 'unknown' | 'failed', string>;
+  /**
+   * Why the sign-in service sent the browser back without a code (`?error=`). Fixed texts: the
+   * address's `error_description` is never shown (anyone can write it into a link).
+   */
+  signInAnswer: {
+    cancelled: string;
+    /** `code` is the `error` value, only when it looks like an OAuth error code (`^[a-z_]{1,40}$`). */
+    failed: (code: string | null) => string;
+  };
   loading: string;
   loadFailed: string;
   channels: string;
@@ -138,6 +147,13 @@ const en: Messages = {
     unknown:
       'This sign-in link is not valid (links end when "npm start" stops). Use the link it printed last, or run "npm run sign-in-link".',
     failed: 'The sign-in link could not be checked. Make sure "npm start" is running, then open a new link.',
+  },
+  signInAnswer: {
+    cancelled: 'Sign-in was cancelled. Sign in again to continue.',
+    failed: (code) =>
+      code
+        ? `The sign-in service refused the sign-in (error code: ${code}). Sign in again to continue.`
+        : 'The sign-in service refused the sign-in. Sign in again to continue.',
   },
   loading: 'Loading…',
   loadFailed: 'Could not load the channels. Check your connection and reload the page.',
@@ -366,6 +382,13 @@ const es: Messages = {
       'Este enlace de acceso no es válido (los enlaces terminan cuando se detiene "npm start"). Usa el último que mostró o ejecuta "npm run sign-in-link".',
     failed:
       'No se pudo comprobar el enlace de acceso. Asegúrate de que "npm start" esté en marcha y abre un enlace nuevo.',
+  },
+  signInAnswer: {
+    cancelled: 'Se canceló el inicio de sesión. Vuelve a iniciar sesión para continuar.',
+    failed: (code) =>
+      code
+        ? `El servicio de acceso rechazó el inicio de sesión (código de error: ${code}). Vuelve a iniciar sesión para continuar.`
+        : 'El servicio de acceso rechazó el inicio de sesión. Vuelve a iniciar sesión para continuar.',
   },
   loading: 'Cargando…',
   loadFailed: 'No se pudieron cargar los canales. Revisa tu conexión y recarga la página.',

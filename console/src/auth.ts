@@ -45,6 +45,26 @@ export function clearToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/**
+ * Whether the address may sign the console in (`#signin=<code>`, the one-time link of `npm start`):
+ * only in local mode. With Cognito a link someone sends must never plant a session.
+ */
+export const acceptsSignInLink = (cfg: AuthConfig): boolean => cfg.authMode === 'local';
+
+/**
+ * The sign-in service answered `?error=` instead of a code. Only the error code is kept, and only when
+ * it looks like one (`^[a-z_]{1,40}$`); `error_description` is never read: anyone can write it.
+ */
+export class SignInAnswerError extends Error {
+  readonly code: string | null;
+  constructor(error: string | null) {
+    const code = error && /^[a-z_]{1,40}$/.test(error) ? error : null;
+    super(`the sign-in service answered with an error${code ? ` (${code})` : ''}`);
+    this.name = 'SignInAnswerError';
+    this.code = code;
+  }
+}
+
 /** Why a local sign-in link did not sign in (`reason` as the local host gives it). */
 export class SignInLinkError extends Error {
   constructor(
@@ -137,7 +157,7 @@ export async function completeCognitoSignIn(cfg: NonNullable<AuthConfig['cognito
   sessionStorage.removeItem(PKCE_KEY);
   // The code is single-use: drop it from the address whatever happens next.
   history.replaceState(null, '', location.pathname);
-  if (!code) throw new Error(params.get('error_description') ?? params.get('error') ?? 'sign-in refused');
+  if (!code) throw new SignInAnswerError(params.get('error'));
   if (!saved.verifier || state !== saved.state) throw new Error('the sign-in answer does not match this tab');
   const res = await fetch(new URL('/oauth2/token', cfg.domain), {
     method: 'POST',

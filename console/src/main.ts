@@ -8,12 +8,14 @@
 import { adviceFor, LANGS, type Lang, MESSAGES, type Messages, pickLang, type StatusKey } from '../i18n';
 import { ApiError, createApi, type NewChannel, UnauthorizedError } from './api';
 import {
+  acceptsSignInLink,
   type AuthConfig,
   clearToken,
   cognitoLogoutUrl,
   completeCognitoSignIn,
   currentToken,
   redeemSignInLink,
+  SignInAnswerError,
   SignInLinkError,
   startCognitoSignIn,
 } from './auth';
@@ -732,8 +734,14 @@ async function loadConfig(): Promise<AuthConfig> {
   }
 }
 
-/** Signs in with a one-time link in the address (`#signin=`), if there is one. */
+/** The fixed text for a sign-in service's `?error=` answer (never the address's own text). */
+function signInAnswerText(e: SignInAnswerError): string {
+  return e.code === 'access_denied' ? m.signInAnswer.cancelled : m.signInAnswer.failed(e.code);
+}
+
+/** Signs in with a one-time link in the address (`#signin=`), if there is one: local mode only. */
 async function takeSignInLink(): Promise<void> {
+  if (!acceptsSignInLink(config)) return;
   try {
     if (await redeemSignInLink()) {
       sessionEnded = false;
@@ -751,14 +759,15 @@ async function boot(): Promise<void> {
       ? (stored as Lang)
       : pickLang(navigator.languages);
   m = MESSAGES[lang];
-  await takeSignInLink();
   applyShellTexts();
+  // the auth mode decides what the address may do, so it is known before the address is read
   config = await loadConfig();
+  await takeSignInLink();
   if (config.authMode === 'cognito' && config.cognito) {
     try {
       if (await completeCognitoSignIn(config.cognito)) sessionEnded = false;
     } catch (e) {
-      signInProblem = describeError(e);
+      signInProblem = e instanceof SignInAnswerError ? signInAnswerText(e) : describeError(e);
     }
   }
   byId<HTMLSelectElement>('lang-select').addEventListener('change', (e) =>

@@ -181,6 +181,85 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     }
   });
 
+  /** A fresh browser context whose console believes it runs with Cognito (config.json answered so). */
+  const cognitoContext = async (lang = 'en-US') => {
+    const ctx = await browser.newContext({ locale: lang });
+    await ctx.route('**/assets/config.json', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          authMode: 'cognito',
+          cognito: { domain: 'https://admins.auth.example.invalid', clientId: 'abc123' },
+        }),
+      }),
+    );
+    return ctx;
+  };
+  const ATTACKER_TEXT = 'Your account is locked. Call +1 555 0100 to unlock it';
+
+  it('a sign-in service error shows a fixed message for its code, never the address’s error_description (en, es)', async () => {
+    const ctx = await cognitoContext();
+    try {
+      const p = await ctx.newPage();
+      const attacker = encodeURIComponent(ATTACKER_TEXT);
+      await p.goto(consoleUrl(`/?error=access_denied&error_description=${attacker}&state=x`));
+      await p.getByText('Sign-in was cancelled. Sign in again to continue.').waitFor();
+      expect(await p.locator('body').innerText()).not.toContain('Call +1 555 0100');
+      expect(p.url()).not.toContain('error');
+
+      await p.goto(consoleUrl(`/?error=server_error&error_description=${attacker}`));
+      await p.getByText('The sign-in service refused the sign-in (error code: server_error).').waitFor();
+      expect(await p.locator('body').innerText()).not.toContain('Call +1 555 0100');
+
+      // an "error code" that is not one is not repeated either
+      await p.goto(consoleUrl(`/?error=${attacker}`));
+      await p.getByText('The sign-in service refused the sign-in. Sign in again to continue.').waitFor();
+      expect(await p.locator('body').innerText()).not.toContain('Call +1 555 0100');
+    } finally {
+      await ctx.close();
+    }
+    const es = await cognitoContext('es-ES');
+    try {
+      const p = await es.newPage();
+      await p.goto(
+        consoleUrl(`/?error=access_denied&error_description=${encodeURIComponent(ATTACKER_TEXT)}`),
+      );
+      await p.getByText('Se canceló el inicio de sesión.').waitFor();
+      expect(await p.locator('body').innerText()).not.toContain('Call +1 555 0100');
+    } finally {
+      await es.close();
+    }
+  });
+
+  it('in Cognito mode a sign-in link or token in the address signs nothing in and is not even redeemed', async () => {
+    const link = new URL(stack.newSignInLink().url);
+    const ctx = await cognitoContext();
+    const requests: string[] = [];
+    try {
+      const p = await ctx.newPage();
+      p.on('request', (r) => requests.push(r.url()));
+      await p.goto(consoleUrl(`/${link.hash}`));
+      await p.getByText('Sign in with your administrator account to continue.').waitFor();
+      await p.goto(consoleUrl(`/#token=${encodeURIComponent(local().adminToken)}`));
+      await p.getByText('Sign in with your administrator account to continue.').waitFor();
+      expect(await p.evaluate(() => sessionStorage.getItem('x-channel.token'))).toBeNull();
+      expect(requests.filter((u) => u.includes('/_local/sign-in'))).toEqual([]);
+      expect(requests.filter((u) => new URL(u).pathname.startsWith('/channels'))).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+    // the same link still works in local mode: it was ignored, not spent
+    const localCtx = await browser.newContext({ locale: 'en-US' });
+    try {
+      const p = await localCtx.newPage();
+      await p.goto(link.toString());
+      await p.getByRole('heading', { name: 'Channels', exact: true }).waitFor();
+    } finally {
+      await localCtx.close();
+    }
+  });
+
   it('New channel → Sign in with X opens X in a tab that closes itself, then shows the account; auto-follow persists', async () => {
     await page.getByRole('link', { name: 'New channel' }).click();
     await page.getByRole('heading', { name: 'Configure X channel' }).waitFor();
