@@ -26,6 +26,7 @@ import {
 import { invalidInput, isChannelError } from '../../core/errors';
 import { sha256Hex } from '../../core/oauth';
 import type { ROUTES } from '../../lib/routes';
+import { registerSecretValue } from '../shared/logger';
 import { renderCallbackPage } from './callback-page';
 import type { ApiDeps } from './compose';
 import { fieldProblems, problem, validationProblem } from './problem';
@@ -281,6 +282,8 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
     };
     const state = single('state');
     const code = single('code');
+    // the authorization code is a credential until X redeems it: masked wherever it would be logged
+    if (code !== '\u0000repeated') registerSecretValue(code);
     const error = single('error');
     const cookieName = state ? bindingCookieName(state) : undefined;
     const cookies = event.cookies ?? [];

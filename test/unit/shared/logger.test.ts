@@ -70,3 +70,67 @@ describe('logger secret redaction', () => {
     expect(redactSecrets(key, value)).toBe(expected);
   });
 });
+
+describe('logger: result codes readable, OAuth authorization codes masked (issue 19 item 9)', () => {
+  it('a result or error code under `code` is shown', () => {
+    const logger = createLogger({ logLevel: 'DEBUG' });
+    const out = captureStdout(() => {
+      logger.warn('request failed', { code: 'rate_limited', kind: 'retryable' });
+      logger.info('warning', { channelId: 'ch_1', code: 'auto_follow_discouraged' });
+      logger.info('nested', { result: { code: 'channel_not_found' } });
+    });
+    expect(out).toContain('"code":"rate_limited"');
+    expect(out).toContain('"code":"auto_follow_discouraged"');
+    expect(out).toContain('"code":"channel_not_found"');
+    expect(out).not.toContain('"code":"***"');
+  });
+
+  it.each([
+    ['code', 'VGNibzFWSWREZm01bjN1N3dicWlNUG1oa2xRRVNNdmVHelJGY2hPWGxNd2JhOjE2MjIxNjA4MzgwNzk6MToxOmFjOjE'],
+    ['code', 'AC-canary-9e7c5a3b1d'],
+    ['code', 42],
+    ['authorizationCode', 'abcdefghij'],
+    ['oauthCode', 'abcdefghij'],
+    ['authCode', 'abcdefghij'],
+    ['auth_code', 'abcdefghij'],
+  ])('redactSecrets(%s, %s) masks an authorization code', (key, value) => {
+    expect(redactSecrets(key, value)).toBe('***');
+  });
+
+  it('an authorization code in a URL or form body is masked by parameter name', () => {
+    const logger = createLogger({ logLevel: 'DEBUG' });
+    const code = 'OC-canary-url-4d2b8f6a1c3e';
+    const out = captureStdout(() => {
+      logger.info('GET /oauth/callback?state=ST-canary-6e1a&code=' + code);
+      logger.info('x call', {
+        body: `grant_type=authorization_code&code=${code}&code_verifier=CV-canary-8b3d&client_id=app`,
+        url: `https://console.example.test/oauth/callback?code=${code}#done`,
+      });
+    });
+    expect(out).toContain('grant_type=authorization_code');
+    expect(out).toContain('client_id=app');
+    for (const v of [code, 'ST-canary-6e1a', 'CV-canary-8b3d']) expect(out).not.toContain(v);
+  });
+
+  it('the code the sign-in callback received is masked by value wherever it is logged later', async () => {
+    const { createApp } = await import('../../../lambdas/api/app');
+    const { fakeApiDeps } = await import('../api/deps');
+    const { call } = await import('../api/events');
+    // snake_case, so only its registration by the callback keeps it out of the logs
+    const code = 'oauth_code_canary_5f9e1d7b';
+    const res = await call(createApp(fakeApiDeps().deps), {
+      method: 'GET',
+      path: '/oauth/callback',
+      query: `state=${'s'.repeat(43)}&code=${code}`,
+      sub: null,
+    });
+    expect(res.status).toBe(400);
+    const logger = createLogger({ logLevel: 'DEBUG' });
+    const out = captureStdout(() => {
+      logger.warn('token exchange failed', { code, detail: `X refused ${code}` });
+      logger.info('sign-in callback', { outcome: 'invalid_state', code: 'invalid_state' });
+    });
+    expect(out).not.toContain(code);
+    expect(out).toContain('"code":"invalid_state"');
+  });
+});
