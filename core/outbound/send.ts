@@ -1,5 +1,7 @@
 /**
  * The send algorithm: one outbound command → at most one post/DM at X → exactly one result.
+ * (Just over ~500 lines: the timeline below and the code that follows it stay side by side; the record
+ * lifecycle lives in idempotency.ts, settings in send-types.ts, the auth retry in authed-writer.ts.)
  *
  * Timeline of one attempt (why the order matters):
  * 1. channel lookup; unknown → `channel_not_found`.

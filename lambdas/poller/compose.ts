@@ -7,16 +7,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
-import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
 import { createDynamoFollows } from '../../adapters/aws/dynamo-follows';
 import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
-import { createSqsInboundPublisher } from '../../adapters/aws/sqs-inbound-publisher';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
-import { createLedgerPublisher } from '../../core/inbound/delivered';
 import type { PollDeps } from '../../core/inbound/poll';
 import { RecentRateBlocks } from '../../core/inbound/rate-blocks';
 import type { InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
+import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { composeTokenProvider, registering } from '../shared/tokens';
@@ -48,18 +46,13 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
   const tokens = overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock });
-  const sqsPublisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
   // the delivered ledger in front: an item the webhook (or an earlier poll) delivered is not published again
-  const publisher = createLedgerPublisher({
-    ledger: createDynamoDeliveredLedger({
-      client: clients.doc,
-      tableName,
-      ttlHours: config.DELIVERED_TTL_HOURS,
-      clock,
-    }),
-    publisher: overrides.wrapPublisher ? overrides.wrapPublisher(sqsPublisher) : sqsPublisher,
+  const publisher = composeInboundPublisher({
+    config,
+    clients,
     clock,
-    onRecordFailed: ({ count }) => log.warn('delivered ledger not updated after publish', { count }),
+    log,
+    wrapPublisher: overrides.wrapPublisher,
   });
   const deps: PollDeps = {
     clock,

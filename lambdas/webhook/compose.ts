@@ -7,16 +7,14 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoAccountDirectory } from '../../adapters/aws/dynamo-account-directory';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
-import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
 import {
   createSecretsAppCredentials,
   type AppCredentialsProvider,
 } from '../../adapters/aws/secrets-app-credentials';
-import { createSqsInboundPublisher } from '../../adapters/aws/sqs-inbound-publisher';
-import { createLedgerPublisher } from '../../core/inbound/delivered';
 import type { InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock } from '../../core/ports';
 import type { WebhookDeps } from '../../core/realtime/webhook';
+import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { WebhookConfig } from './config';
@@ -43,23 +41,18 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
   const tableName = config.TABLE_NAME;
-  const sqsPublisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
   return {
     config,
     deps: {
       accounts: createDynamoAccountDirectory({ client: clients.doc, tableName }),
       channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
       // the same ledger as the poller's: an item is published to a channel once, whichever path came first
-      publisher: createLedgerPublisher({
-        ledger: createDynamoDeliveredLedger({
-          client: clients.doc,
-          tableName,
-          ttlHours: config.DELIVERED_TTL_HOURS,
-          clock,
-        }),
-        publisher: overrides.wrapPublisher ? overrides.wrapPublisher(sqsPublisher) : sqsPublisher,
+      publisher: composeInboundPublisher({
+        config,
+        clients,
         clock,
-        onRecordFailed: ({ count }) => log.warn('delivered ledger not updated after publish', { count }),
+        log,
+        wrapPublisher: overrides.wrapPublisher,
       }),
       clock,
     },
