@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnStage,
   HttpMethod,
   HttpStage,
   LogGroupLogDestination,
@@ -21,7 +22,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { HandlerName } from './handlers';
-import { ROUTES, type Route } from './routes';
+import { ROUTES, routeKey, type Route } from './routes';
 import type { XChannelProps } from './x-channel-props';
 import { pascal } from './x-channel-queues';
 
@@ -113,13 +114,31 @@ export function createAdminAuth(
   return { userPool, client, hostedUiDomain, authorizer };
 }
 
+/** The admin routes' limit and the stage default (an admin console, not a public API). */
+export const DEFAULT_ADMIN_THROTTLE = { rateLimit: 20, burstLimit: 40 } as const;
+/** The anonymous console routes: a page load is a handful of requests, a sign-in one callback. */
+export const DEFAULT_CONSOLE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+/** X delivers account activity in bursts, and its retry of a refused delivery is undocumented. */
+export const DEFAULT_WEBHOOK_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+/** The limits of one route: the webhook's, the console's (other public routes) or the admins'. */
+function throttleOf(route: Route, options: ApiRoutesOptions): Required<ThrottleSettings> {
+  if (route.auth === 'admin') return { ...DEFAULT_ADMIN_THROTTLE, ...options.throttle };
+  if (route.function === 'webhook') return { ...DEFAULT_WEBHOOK_THROTTLE, ...options.webhookThrottle };
+  return { ...DEFAULT_CONSOLE_THROTTLE, ...options.consoleThrottle };
+}
+
 /** What the stage and routes need. */
 export interface ApiRoutesOptions {
   /** The functions, by name; each route of `lib/routes.ts` goes to the one it names. */
   readonly functions: Readonly<Record<HandlerName, lambda.IFunction>>;
   readonly authorizer: HttpUserPoolAuthorizer;
-  /** @default - 20 requests per second, bursts of 40 */
+  /** The stage default and every admin route. @default - 20 requests per second, bursts of 40 */
   readonly throttle?: ThrottleSettings;
+  /** Each of `GET /`, `GET /assets/{proxy+}`, `GET /oauth/callback`. @default - {@link DEFAULT_CONSOLE_THROTTLE} */
+  readonly consoleThrottle?: ThrottleSettings;
+  /** Each `/x/webhook` route. @default - {@link DEFAULT_WEBHOOK_THROTTLE} */
+  readonly webhookThrottle?: ThrottleSettings;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -133,11 +152,11 @@ export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: Ap
     retention: options.logRetention,
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  new HttpStage(scope, 'ApiStage', {
+  const stage = new HttpStage(scope, 'ApiStage', {
     httpApi: api,
     stageName: '$default',
     autoDeploy: true,
-    throttle: { rateLimit: 20, burstLimit: 40, ...options.throttle },
+    throttle: { ...DEFAULT_ADMIN_THROTTLE, ...options.throttle },
     accessLogSettings: {
       destination: new LogGroupLogDestination(accessLogs),
       // JSON, one line per request; no headers or query strings (the callback's carries the code).
@@ -173,6 +192,17 @@ export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: Ap
   // keeps it from being replaced when the table is merely reordered.
   const rank = (r: Route) => `${r.auth === 'admin' ? 0 : 1} ${r.path} ${r.method}`;
   const ordered = [...(ROUTES as readonly Route[])].sort((a, b) => (rank(a) < rank(b) ? -1 : 1));
+  // Per-route limits (the L2 stage has only the stage-wide one): the anonymous routes get their own
+  // buckets, so a flood of them cannot use up the admins' (and the reverse). API Gateway refuses route
+  // settings for a route key that does not exist yet, so the stage waits for the routes.
+  // `RouteSettings` is untyped JSON to CDK, so its keys are written as CloudFormation spells them.
+  const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+  const cfnStage = stage.node.defaultChild as CfnStage;
+  for (const route of ordered) {
+    const { rateLimit, burstLimit } = throttleOf(route, options);
+    routeSettings[routeKey(route)] = { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit };
+  }
+  cfnStage.routeSettings = routeSettings;
   for (const route of ordered) {
     const added = api.addRoutes({
       path: route.path,
@@ -180,6 +210,7 @@ export function addApiStageAndRoutes(scope: Construct, api: HttpApi, options: Ap
       integration: integrationOf(route.function),
       authorizer: route.auth === 'admin' ? options.authorizer : undefined,
     });
+    for (const r of added) cfnStage.node.addDependency(r);
     if (route.auth === 'public') {
       for (const r of added) {
         Validations.of(r).acknowledge({

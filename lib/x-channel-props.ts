@@ -119,10 +119,22 @@ export interface XChannelProps {
    */
   readonly tokenSecretPrefix?: string;
   /**
-   * Steady-state and burst request limits of the HTTP API stage (requests per second).
+   * Steady-state and burst request limits (requests per second) of each admin route of the HTTP API,
+   * and the stage default.
    * @default - 20 requests per second, bursts of 40 (an admin console, not a public API)
    */
   readonly apiThrottle?: ThrottleSettings;
+  /**
+   * Limits of each anonymous console route (`GET /`, `GET /assets/{proxy+}`, `GET /oauth/callback`),
+   * a bucket apart from the admins'.
+   * @default - 10 requests per second, bursts of 20
+   */
+  readonly consoleThrottle?: ThrottleSettings;
+  /**
+   * Limits of each `/x/webhook` route (X's deliveries), a bucket apart from the admins'.
+   * @default - 100 requests per second, bursts of 200 (X delivers in bursts)
+   */
+  readonly webhookThrottle?: ThrottleSettings;
   /**
    * Alarm when the oldest message on the inbound queue is older than this (the case system is not
    * reading).
@@ -292,22 +304,27 @@ const LIMIT_RULES: readonly PropsRule[] = [
   },
   {
     condition: ({ props }) =>
-      props.apiThrottle?.rateLimit !== undefined && !(props.apiThrottle.rateLimit > 0),
-    message: ({ props }) => `apiThrottle.rateLimit must be > 0, got ${props.apiThrottle?.rateLimit}`,
-  },
-  {
-    condition: ({ props: { apiThrottle: t } }) =>
-      t?.burstLimit !== undefined && !(Number.isInteger(t.burstLimit) && t.burstLimit > 0),
-    message: ({ props }) =>
-      `apiThrottle.burstLimit must be a positive integer, got ${props.apiThrottle?.burstLimit}`,
-  },
-  {
-    condition: ({ props }) =>
       props.inboundAgeAlarmThreshold !== undefined && props.inboundAgeAlarmThreshold.toSeconds() < 60,
     message: ({ props }) =>
       `inboundAgeAlarmThreshold must be at least 1 minute, got ${seconds(props.inboundAgeAlarmThreshold)} seconds`,
   },
 ];
+
+/** Each throttle prop: a positive rate and a positive whole burst. */
+const THROTTLE_PROPS = ['apiThrottle', 'consoleThrottle', 'webhookThrottle'] as const;
+const THROTTLE_RULES: readonly PropsRule[] = THROTTLE_PROPS.flatMap((name): PropsRule[] => [
+  {
+    condition: ({ props }) => props[name]?.rateLimit !== undefined && !(props[name].rateLimit > 0),
+    message: ({ props }) => `${name}.rateLimit must be > 0, got ${props[name]?.rateLimit}`,
+  },
+  {
+    condition: ({ props }) => {
+      const burst = props[name]?.burstLimit;
+      return burst !== undefined && !(Number.isInteger(burst) && burst > 0);
+    },
+    message: ({ props }) => `${name}.burstLimit must be a positive integer, got ${props[name]?.burstLimit}`,
+  },
+]);
 
 /** Every function needs its code: an entry to bundle, or a prebuilt asset. */
 const entryRules = (): PropsRule[] =>
@@ -320,7 +337,14 @@ const entryRules = (): PropsRule[] =>
 
 /** Every rule, in the order their problems are listed. */
 export function propsRules(c: PropsContext): PropsRule[] {
-  return [...SCALAR_RULES, ...adminEmailRules(c), ...USER_POOL_RULES, ...LIMIT_RULES, ...entryRules()];
+  return [
+    ...SCALAR_RULES,
+    ...adminEmailRules(c),
+    ...USER_POOL_RULES,
+    ...LIMIT_RULES,
+    ...THROTTLE_RULES,
+    ...entryRules(),
+  ];
 }
 
 /** Every problem with the props (empty when they are valid), not just the first. */

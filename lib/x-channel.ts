@@ -278,6 +278,8 @@ export class XChannel extends Construct {
       functions: fns,
       authorizer: auth.authorizer,
       throttle: props.apiThrottle,
+      consoleThrottle: props.consoleThrottle,
+      webhookThrottle: props.webhookThrottle,
       logRetention,
     });
     this.alarms = createXChannelAlarms(this, {

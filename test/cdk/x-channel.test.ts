@@ -305,6 +305,45 @@ describe('HTTP API', () => {
     });
   });
 
+  it('public routes have their own per-route limits, apart from the admin routes (defaults)', () => {
+    const [stage] = Object.values(resources('AWS::ApiGatewayV2::Stage'));
+    const settings = stage.Properties.RouteSettings as Record<string, Record<string, number>>;
+    const limits = (rate: number, burst: number) => ({
+      ThrottlingRateLimit: rate,
+      ThrottlingBurstLimit: burst,
+    });
+    expect(settings['POST /x/webhook']).toEqual(limits(100, 200));
+    expect(settings['GET /x/webhook']).toEqual(limits(100, 200));
+    expect(settings['GET /']).toEqual(limits(10, 20));
+    expect(settings['GET /assets/{proxy+}']).toEqual(limits(10, 20));
+    expect(settings['GET /oauth/callback']).toEqual(limits(10, 20));
+    expect(settings['GET /channels']).toEqual(limits(20, 40));
+    expect(settings['DELETE /channels/{id}']).toEqual(limits(20, 40));
+    // every route of the table has its row, and the stage is created after the routes it names
+    expect(Object.keys(settings).sort()).toEqual(routes.map((r) => r.Properties.RouteKey).sort());
+    expect(stage.DependsOn).toEqual(
+      expect.arrayContaining(Object.keys(resources('AWS::ApiGatewayV2::Route'))),
+    );
+  });
+
+  it('the throttle props set the console, webhook and admin route limits', () => {
+    const custom = buildStack({
+      channel: {
+        apiThrottle: { rateLimit: 5, burstLimit: 6 },
+        consoleThrottle: { rateLimit: 3, burstLimit: 4 },
+        webhookThrottle: { rateLimit: 300, burstLimit: 600 },
+      },
+    }).template;
+    custom.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 6 },
+      RouteSettings: {
+        'POST /x/webhook': { ThrottlingRateLimit: 300, ThrottlingBurstLimit: 600 },
+        'GET /oauth/callback': { ThrottlingRateLimit: 3, ThrottlingBurstLimit: 4 },
+        'PATCH /channels/{id}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 6 },
+      },
+    });
+  });
+
   it('the console client is public (no secret) with the console URL as callback, and admins are invited', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
@@ -409,6 +448,10 @@ describe('props', () => {
     ['cognitoDomainPrefix', { cognitoDomainPrefix: 'my-aws-console' }],
     ['apiThrottle.burstLimit', { apiThrottle: { burstLimit: 1.5 } }],
     ['apiThrottle.rateLimit', { apiThrottle: { rateLimit: 0 } }],
+    ['consoleThrottle.rateLimit', { consoleThrottle: { rateLimit: -1 } }],
+    ['consoleThrottle.burstLimit', { consoleThrottle: { burstLimit: 0 } }],
+    ['webhookThrottle.burstLimit', { webhookThrottle: { burstLimit: 2.5 } }],
+    ['webhookThrottle.rateLimit', { webhookThrottle: { rateLimit: Number.NaN } }],
     ['inboundAgeAlarmThreshold', { inboundAgeAlarmThreshold: Duration.seconds(30) }],
     ['tokenSecretPrefix', { tokenSecretPrefix: 'tokens with spaces/' }],
     ['adminEmails', { adminEmails: ['a@example.com', 'A@example.com'] }],
