@@ -7,10 +7,9 @@
  * item (`ReturnValuesOnConditionCheckFailure: ALL_OLD`) so nobody re-reads it. `expiresAt` is the
  * TTL attribute; TTL deletes late, so callers also check it on read.
  */
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OAuthStateRecord, OAuthStateStore } from '../../core/oauth';
-import { keys } from './table';
+import { keys, refusedItem } from './table';
 
 const toRecord = (a: Record<string, unknown>): OAuthStateRecord => ({
   state: String(a.state),
@@ -23,21 +22,6 @@ const toRecord = (a: Record<string, unknown>): OAuthStateRecord => ({
   createdAt: String(a.createdAt),
   expiresAt: Number(a.expiresAt),
 });
-
-/** The item a refused conditional delete returned; the document client does not unmarshall it. */
-function refusedItem(e: unknown): Record<string, unknown> | undefined {
-  const item = (e as { Item?: Record<string, unknown> }).Item;
-  if (!item) return undefined;
-  const raw = Object.values(item).some(
-    (v) =>
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      Object.keys(v).length === 1 &&
-      /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
-  );
-  return raw ? unmarshall(item as never) : item;
-}
 
 export function createDynamoOAuthStateStore(options: {
   client: DynamoDBDocumentClient;

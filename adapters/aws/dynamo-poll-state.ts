@@ -16,7 +16,6 @@
  * each other.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChannelCheckpoints } from '../../core/channel';
 import { invalidInput, retryable } from '../../core/errors';
 import type { Clock } from '../../core/ports';
@@ -30,7 +29,7 @@ import type {
 } from '../../core/inbound/types';
 import type { SendHealthStore } from '../../core/outbound/ports';
 import { channelFromItem } from './dynamo-channel-store';
-import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, keys } from './table';
+import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, keys, refusedItem } from './table';
 
 export interface DynamoPollStateOptions {
   client: DynamoDBDocumentClient;
@@ -41,22 +40,6 @@ export interface DynamoPollStateOptions {
 const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
 /** A path into a map that does not exist (items older than the health maps) is a ValidationException. */
 const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
-
-/** The item a refused conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). */
-function oldItem(e: unknown): Record<string, unknown> | undefined {
-  const item = (e as { Item?: Record<string, unknown> }).Item;
-  if (!item) return undefined;
-  // the document client does not unmarshall the error's item
-  const raw = Object.values(item).some(
-    (v) =>
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      Object.keys(v).length === 1 &&
-      /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
-  );
-  return raw ? unmarshall(item as never) : item;
-}
 
 /** Reads a due-index cursor (partition → LastEvaluatedKey); throws `invalid_input` naming `cursor`. */
 function decodeDueCursor(cursor: string): Record<string, Record<string, unknown> | null> {
@@ -302,7 +285,7 @@ export function createDynamoPollState({
         return { channel: channelFromItem(res.Attributes!), dueAt: seenDueAt };
       } catch (e) {
         if (!isConditionFailure(e)) throw e;
-        const item = oldItem(e);
+        const item = refusedItem(e);
         let refused: ClaimRefusal;
         if (!item) refused = 'channel_not_found';
         else if (!item.gsi1pk) refused = 'not_pollable';
@@ -324,7 +307,7 @@ export function createDynamoPollState({
             continue;
           }
           if (!isConditionFailure(e)) throw e;
-          const item = oldItem(e);
+          const item = refusedItem(e);
           if (!item) return; // deleted during its poll: stays deleted
           if (finish.next && !sameCheckpoints(item.checkpoints as ChannelCheckpoints, finish.expected)) {
             throw retryable(

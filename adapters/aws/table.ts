@@ -24,6 +24,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 export const TTL_ATTRIBUTE = 'expiresAt';
 export const DUE_INDEX = 'gsi1';
@@ -123,4 +124,22 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     .catch((e: Error) => {
       if (!/already enabled/i.test(e.message)) throw e;
     });
+}
+
+/**
+ * The item a refused conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`). The
+ * document client does not unmarshall the error's item, so raw AttributeValues are unmarshalled here.
+ */
+export function refusedItem(e: unknown): Record<string, unknown> | undefined {
+  const item = (e as { Item?: Record<string, unknown> }).Item;
+  if (!item) return undefined;
+  const raw = Object.values(item).some(
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.keys(v).length === 1 &&
+      /^(S|N|M|L|BOOL|NULL|SS|NS|B)$/.test(Object.keys(v)[0]),
+  );
+  return raw ? unmarshall(item as never) : item;
 }
