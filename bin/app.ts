@@ -38,6 +38,10 @@ new XChannelStack(app, ctx('stackName') ?? 'XChannel', {
       .filter(Boolean),
     pollInterval: minutes === undefined ? undefined : Duration.minutes(minutes),
     xTier: tier as XTier | undefined,
+    tokenReaderRoleArns: ctx('tokenReaderRoleArn')
+      ?.split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
   },
 });
 addNagChecks(app);

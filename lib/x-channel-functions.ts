@@ -155,6 +155,8 @@ export interface BinderContext {
   readonly dataKey: kms.IKey;
   /** Key of the token secrets. */
   readonly tokenKey: kms.IKey;
+  /** Puts a function's role on the token key's policy (its decrypt allow-list). */
+  readonly addTokenKeyUser: (role: iam.IRole) => void;
   /** Name prefix of the per-channel token secrets. */
   readonly tokenSecretPrefix: string;
   /** The X app credentials, read by every function that refreshes tokens. */
@@ -194,7 +196,8 @@ export interface Binders {
   ): void;
   /**
    * Sets `TOKEN_SECRET_PREFIX` and `X_APP_SECRET_ID` (and `TOKEN_KMS_KEY_ID` to `manage`), allows the
-   * `access` actions on the secrets under the prefix, the token key only through Secrets Manager, and
+   * `access` actions on the secrets under the prefix, the token key only through Secrets Manager (in
+   * the role's policy and on the key policy's allow-list), and
    * reading the X app credentials (a token refresh needs them). `manage` also denies creating a token
    * secret with any other key.
    */
@@ -278,7 +281,9 @@ export function createBinders(ctx: BinderContext): Binders {
           resources: [tokenSecretsArn],
         }),
       );
-      // The token key opens only through Secrets Manager: nobody decrypts a token blob directly.
+      // The token key opens only through Secrets Manager: nobody decrypts a token blob directly. The key
+      // policy says the same and names this role: the IAM statement alone would not be enough.
+      ctx.addTokenKeyUser(fn.role!);
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'TokenKeyViaSecretsManager',

@@ -119,6 +119,14 @@ export interface XChannelProps {
    */
   readonly tokenSecretPrefix?: string;
   /**
+   * IAM role ARNs (besides x-channel's own functions) that may decrypt the token secrets, through
+   * Secrets Manager only: the break-glass readers (docs/deploy.md "Break-glass: reading a token"). Each
+   * also needs `secretsmanager:GetSecretValue` on the secrets in its own IAM policy. Everyone else,
+   * administrators included, is denied by the token key's policy.
+   * @default - none: only the functions that hold tokens can read them
+   */
+  readonly tokenReaderRoleArns?: string[];
+  /**
    * Steady-state and burst request limits (requests per second) of each admin route of the HTTP API,
    * and the stage default.
    * @default - 20 requests per second, bursts of 40 (an admin console, not a public API)
@@ -193,6 +201,8 @@ const SECRET_ARN_RE = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[
 const EMAIL_RE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const DOMAIN_PREFIX_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const HTTPS_ORIGIN_RE = /^https:\/\/[^/\s]+$/;
+/** An IAM role ARN, path included (what `aws:PrincipalArn` holds for a session of the role). */
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /** A literal (not a token) that fails `test`. */
 const badLiteral = (value: string | undefined, test: (v: string) => boolean) =>
@@ -310,6 +320,14 @@ const LIMIT_RULES: readonly PropsRule[] = [
   },
 ];
 
+/** One rule per break-glass reader (each bad ARN is its own problem). */
+const tokenReaderRules = ({ props }: PropsContext): PropsRule[] =>
+  (props.tokenReaderRoleArns ?? []).map((arn, i) => ({
+    condition: () => badLiteral(arn, (v) => ROLE_ARN_RE.test(v)),
+    message: () =>
+      `tokenReaderRoleArns[${i}] must be an IAM role ARN (arn:aws:iam::<account>:role/<path and name>), got "${arn}"`,
+  }));
+
 /** Each throttle prop: a positive rate and a positive whole burst. */
 const THROTTLE_PROPS = ['apiThrottle', 'consoleThrottle', 'webhookThrottle'] as const;
 const THROTTLE_RULES: readonly PropsRule[] = THROTTLE_PROPS.flatMap((name): PropsRule[] => [
@@ -342,6 +360,7 @@ export function propsRules(c: PropsContext): PropsRule[] {
     ...adminEmailRules(c),
     ...USER_POOL_RULES,
     ...LIMIT_RULES,
+    ...tokenReaderRules(c),
     ...THROTTLE_RULES,
     ...entryRules(),
   ];

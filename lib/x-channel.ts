@@ -49,6 +49,7 @@ import {
   type XChannelProps,
 } from './x-channel-props';
 import { createXChannelQueues, type XChannelQueues } from './x-channel-queues';
+import { createTokenKey } from './x-channel-token-key';
 
 export { DEFAULT_X_APP_SECRET_NAME, XChannelPropsError, type XChannelProps } from './x-channel-props';
 export type { XChannelQueues } from './x-channel-queues';
@@ -66,7 +67,11 @@ export type { XChannelQueues } from './x-channel-queues';
 export class XChannel extends Construct {
   /** Channels, checkpoints, OAuth state, leases, idempotency records (`adapters/aws/table.ts`). */
   public readonly table: dynamodb.TableV2;
-  /** Customer-managed key of the per-channel token secrets, used only through Secrets Manager. */
+  /**
+   * Customer-managed key of the per-channel token secrets. Its key policy lets only the functions that
+   * hold tokens (and `tokenReaderRoleArns`) decrypt, only through Secrets Manager; the account keeps
+   * key administration without cryptography (`lib/x-channel-token-key.ts`).
+   */
   public readonly key: kms.Key;
   /** Customer-managed key of the table and the queues. */
   public readonly dataKey: kms.Key;
@@ -114,11 +119,12 @@ export class XChannel extends Construct {
     this.tokenSecretPrefix = props.tokenSecretPrefix ?? `x-channel/${stack.stackName}/tokens/`;
 
     // Two keys, so that a case system allowed to read the queues never gets a key that opens tokens.
-    this.key = new kms.Key(this, 'TokenKey', {
-      description: 'x-channel: encrypts the per-channel X token secrets',
-      enableKeyRotation: true,
+    // The token key's policy, not IAM alone, decides who reads a token (lib/x-channel-token-key.ts).
+    const tokenKey = createTokenKey(this, {
       removalPolicy,
+      readerRoleArns: props.tokenReaderRoleArns ?? [],
     });
+    this.key = tokenKey.key;
     this.dataKey = new kms.Key(this, 'DataKey', {
       description: 'x-channel: encrypts the table and the queues',
       enableKeyRotation: true,
@@ -213,6 +219,7 @@ export class XChannel extends Construct {
     const { bindTable, bindQueue, bindTokenSecrets, bindXAppSecret } = createBinders({
       dataKey: this.dataKey,
       tokenKey: this.key,
+      addTokenKeyUser: (role) => tokenKey.addUser(role),
       tokenSecretPrefix: this.tokenSecretPrefix,
       xAppSecret: this.xAppSecret,
       xAppSecretId,
