@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { startCrowd, type Crowd } from './crowd';
 import { faultSchema, type FaultTable } from './faults';
+import { latencySchema } from './latency';
 import { json, readBody, type SimResponse } from './http-util';
 import { TIERS } from './limits';
 import { SimInputError, type SimStore } from './store';
@@ -226,6 +227,10 @@ export async function handleControl(
       sim.setSubscriptionLimit(limit);
       return json(200, { limit });
     }
+    case 'GET /_sim/latency':
+      return json(200, sim.latency());
+    case 'PUT /_sim/latency':
+      return json(200, sim.setLatency(await parse(req, latencySchema)));
     case 'GET /_sim/delivery':
       return json(200, { ...store.data.delivery });
     case 'PUT /_sim/delivery':

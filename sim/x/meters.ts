@@ -7,6 +7,7 @@ import {
   EVENT_PRICES_USD,
   PRICES_USD,
   RATE_LIMITS,
+  XAA_ENDPOINTS,
   type EndpointKey,
   type RateWindow,
   type Tier,
@@ -69,7 +70,17 @@ export class RateLimiter {
   /** Counts one call against every window of the endpoint, or refuses it when one is spent. */
   take(tier: Tier, endpoint: EndpointKey, userId: string, clientId: string): RateDecision {
     const access = RATE_LIMITS[tier][endpoint];
-    const windows: RateWindow[] = 'windows' in access ? access.windows : [];
+    // X: "per-user limits apply with user tokens, per-app limits with the app-only Bearer token"
+    // (docs.x.com/fundamentals/rate-limits). A read made with a user's token therefore counts in its
+    // user's window only; writes (which no app-only token can make) keep X's app-wide caps (posts
+    // 10,000/24 h, DMs 1,440/24 h across accounts), and the XAA endpoints are app-level throughout.
+    const userRead =
+      userId !== '' &&
+      endpoint.startsWith('GET ') &&
+      !(XAA_ENDPOINTS as readonly string[]).includes(endpoint);
+    const windows: RateWindow[] = ('windows' in access ? access.windows : []).filter(
+      (w) => !(userRead && w.scope === 'app'),
+    );
     const now = this.now();
     if (!windows.length) {
       return {

@@ -13,6 +13,7 @@ import { handleApi, READS_POSTS } from './api';
 import { refuseForeignHost, refuseJsonApiRequest } from '../../local/loopback';
 import { handleControl, type ControlHost } from './control';
 import { FaultTable, faultSchema, type FaultSpec } from './faults';
+import { LatencySampler, latencySchema, parseLatency, type LatencyProfile } from './latency';
 import {
   clientForbidden,
   forbidden,
@@ -54,6 +55,7 @@ import { randomUUID } from 'node:crypto';
 
 export type { Tier } from './limits';
 export type { FaultSpec } from './faults';
+export type { LatencyProfile } from './latency';
 export type { TokenLogEntry } from './oauth';
 export type { RateLimitLogEntry, BillingReport } from './meters';
 export { fingerprintToken } from './oauth';
@@ -93,6 +95,11 @@ export interface SimXOptions {
   oauthRevokeSubscribable?: boolean;
   /** Random source for delivery drops and duplicates (default Math.random). */
   random?: () => number;
+  /**
+   * Added latency of every X API call, log-normal with this median and 99th percentile (sim/x/latency.ts);
+   * default none. `PUT /_sim/latency` changes it at run time.
+   */
+  latency?: { p50Ms: number; p99Ms: number; maxMs?: number };
 }
 
 /** A running simulated X. */
@@ -138,6 +145,9 @@ export interface SimX {
   tier(): Tier;
   setFault(fault: FaultSpec): void;
   clearFaults(): void;
+  /** `PUT /_sim/latency`: the added latency profile of X API calls (p50 0 = off); returns what applies. */
+  setLatency(profile: { p50Ms: number; p99Ms: number; maxMs?: number }): LatencyProfile;
+  latency(): LatencyProfile;
   revokeUserTokens(userId: string): void;
   suspendUser(userId: string): void;
   setDmAcceptance(userId: string, acceptance: DmAcceptance): void;
@@ -298,6 +308,15 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
   const limiter = new RateLimiter(now);
   const meter = new BillingMeter(() => store.data, now);
   const faults = new FaultTable();
+  const latency = new LatencySampler(
+    options.latency ? parseLatency(options.latency) : undefined,
+    options.random ?? Math.random,
+  );
+  /** The profile's wait before an X API answer (none when off). */
+  const lag = async () => {
+    const ms = latency.draw();
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  };
   const xaaHost = { store, oauth, meter, now, origin: () => origin };
   const xaaEngine = new XaaDelivery(xaaHost, {
     webhookTimeoutMs: options.webhookTimeoutMs ?? 10_000,
@@ -362,6 +381,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const { route, params } = matched;
     const endpoint = route.endpoint;
     countRequest(endpoint);
+    await lag();
     const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : '';
     const auth = oauth.authenticate(req.headers.authorization);
     const userId = auth?.grant.userId ?? null;
@@ -579,11 +599,13 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (method === 'POST' && path === '/oauth2/token') {
       // The app-only bearer token (client_credentials with the API key and secret).
       countRequest('POST /oauth2/token');
+      await lag();
       const body = parseFlatBody(req.headers['content-type'], await readBody(req));
       return send(res, oauth.appToken(req.headers.authorization, body));
     }
     if (method === 'POST' && (path === '/2/oauth2/token' || path === '/2/oauth2/revoke')) {
       countRequest(`POST ${path}`);
+      await lag();
       const body = parseFlatBody(req.headers['content-type'], await readBody(req));
       return send(
         res,
@@ -673,6 +695,16 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       faults.add(faultSchema.parse(fault));
     },
     clearFaults: () => faults.clear(),
+    setLatency(profile) {
+      const parsed = latencySchema.safeParse(profile);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new SimInputError(issue.path.map(String).join('.') || 'latency', issue.message);
+      }
+      latency.set(parseLatency(parsed.data));
+      return latency.get();
+    },
+    latency: () => latency.get(),
     revokeUserTokens(userId) {
       if (!store.user(userId)) throw new SimInputError('userId', `no user with id ${userId}`, 404);
       oauth.revokeUserTokens(userId);
