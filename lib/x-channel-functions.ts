@@ -10,13 +10,12 @@
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { AssetHashType, Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -183,9 +182,10 @@ export interface Binders {
   /** Sets `env` to the queue's URL and allows `sqs:SendMessage` plus the data key through SQS. */
   bindQueue(fn: lambda.Function, queue: sqs.IQueue, env: string, access: 'send'): void;
   /**
-   * Makes `fn` the queue's consumer: an SQS event source reporting batch item failures, whose own
-   * grant is `queue.grantConsumeMessages` (what Lambda's poller needs). No variable: the records come
-   * in the event.
+   * Makes `fn` the queue's consumer: an SQS event source mapping reporting batch item failures, with
+   * `sqs:ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes` on the queue and
+   * `kms:Decrypt` on the data key through SQS only (what Lambda's poller needs). No variable: the records
+   * come in the event.
    */
   bindQueue(
     fn: lambda.Function,
@@ -209,15 +209,16 @@ export interface Binders {
 /** The binders of one construct; the data key statements are shared per function and service. */
 export function createBinders(ctx: BinderContext): Binders {
   const dataKeyGrants = new Set<string>();
-  const grantDataKey = (fn: lambda.Function, service: 'dynamodb' | 'sqs') => {
-    const sid = `DataKeyVia${pascal(service)}`;
-    // One statement per service, however many tables or queues the function uses.
+  const grantDataKey = (fn: lambda.Function, service: 'dynamodb' | 'sqs', access?: QueueAccess) => {
+    const actions = service === 'sqs' ? [...SQS_KEY_ACTIONS[access ?? 'send']] : TABLE_KEY_ACTIONS;
+    const sid = `DataKeyVia${pascal(service)}${access === 'consume' ? 'Consume' : ''}`;
+    // One statement per service and access, however many tables or queues the function uses.
     if (dataKeyGrants.has(`${fn.node.id}/${sid}`)) return;
     dataKeyGrants.add(`${fn.node.id}/${sid}`);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid,
-        actions: service === 'sqs' ? [...SQS_KEY_ACTIONS.send] : TABLE_KEY_ACTIONS,
+        actions,
         resources: [ctx.dataKey.keyArn],
         conditions: viaService(service),
       }),
@@ -232,7 +233,23 @@ export function createBinders(ctx: BinderContext): Binders {
     consumer?: ConsumerOptions,
   ): void {
     if (access === 'consume') {
-      fn.addEventSource(new SqsEventSource(queue, { reportBatchItemFailures: true, ...consumer }));
+      // What `SqsEventSource` builds (same construct id, so the mapping keeps its logical id), but with our
+      // grant instead of `queue.grantConsumeMessages`, whose `kms:Decrypt` on the data key has no condition
+      // and so would also open the table. Lambda's poller receives with this role and SQS decrypts for
+      // it, so the key works through SQS only (`kms:ViaService`), like the case system's consumer grants.
+      fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+        eventSourceArn: queue.queueArn,
+        reportBatchItemFailures: true,
+        ...consumer,
+      });
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: `ConsumeFrom${pascal(queue.node.id)}`,
+          actions: [...SQS_ACTIONS.consume],
+          resources: [queue.queueArn],
+        }),
+      );
+      grantDataKey(fn, 'sqs', 'consume');
       return;
     }
     fn.addEnvironment(env!, queue.queueUrl);

@@ -109,8 +109,8 @@ describe("public grants are no broader than the construct's own", () => {
       expect(allowedOn(own('sender'), arnOf(channel.queues.outbound))).toEqual(
         expect.arrayContaining(actions(onQueue)),
       );
-      // The event source's own grant decrypts without a condition; ours is narrower (through SQS only).
-      expect(allowedOn(own('sender'), arnOf(channel.dataKey))).toEqual(
+      // The event source's grant decrypts through SQS only, like the public one.
+      expect(allowedOn(own('sender'), arnOf(channel.dataKey), viaSqs)).toEqual(
         expect.arrayContaining(actions(onKey)),
       );
     },

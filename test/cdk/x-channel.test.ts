@@ -238,6 +238,30 @@ describe('functions', () => {
     }
   });
 
+  it('the data key opens only through SQS or DynamoDB for every function, queue consumers included (#19)', () => {
+    const keyId = logicalId(stack.channel.dataKey);
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      for (const s of roleStatements(name).filter((x) => refersTo(x, keyId))) {
+        expect(JSON.stringify(s.Condition)).toMatch(
+          /"kms:ViaService":\{"Fn::Join":\["",\["(sqs|dynamodb)\."/,
+        );
+      }
+    }
+    // The consumers' grants: Decrypt through SQS, next to the receive actions on their queue.
+    for (const [name, queue] of [
+      ['poller', stack.channel.queues.pollJobs],
+      ['sender', stack.channel.queues.outbound],
+    ] as const) {
+      const statements = roleStatements(name);
+      const viaSqs = statements.filter(
+        (s) => refersTo(s, keyId) && JSON.stringify(s.Condition).includes('"sqs."'),
+      );
+      expect(actionsOf(viaSqs)).toContain('kms:Decrypt');
+      const receive = statements.find((s) => actionsOf([s]).includes('sqs:ReceiveMessage'))!;
+      expect(refersTo(receive, logicalId(queue))).toBe(true);
+    }
+  });
+
   it('no function has a wildcard action', () => {
     for (const name of Object.keys(HANDLERS) as HandlerName[]) {
       expect(actionsOf(roleStatements(name)).filter((a) => a.includes('*'))).toEqual([]);
