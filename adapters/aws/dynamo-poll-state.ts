@@ -60,7 +60,7 @@ function decodeDueCursor(cursor: string): Record<string, Record<string, unknown>
 }
 
 /** The attribute that names a poll claim's holder (the lease expiry is `gsi1sk` itself). */
-const POLL_OWNER = 'pollOwner';
+export const POLL_OWNER = 'pollOwner';
 
 const CHECKPOINT_FIELDS: Array<keyof ChannelCheckpoints> = [
   'mentionsSinceId',

@@ -112,6 +112,17 @@ export function createXAppClient(settings: XClientSettings & { clientId: string;
   );
 }
 
+/**
+ * A client with the app's API key and secret (OAuth 1.0a consumer key/secret): `appLogin()` turns it
+ * into the app-only bearer client the Webhooks and X Activity API endpoints take (X-API.md §9).
+ */
+export function createXConsumerClient(settings: XClientSettings & { apiKey: string; apiKeySecret: string }) {
+  return new TwitterApi(
+    { appKey: settings.apiKey, appSecret: settings.apiKeySecret },
+    clientSettings(settings),
+  );
+}
+
 /** A user-context client acting for one connected account. */
 export function createXUserClient(settings: XClientSettings & { accessToken: string }) {
   const client = new TwitterApi(settings.accessToken, clientSettings(settings));

@@ -77,6 +77,20 @@ export function parseWebhookBody(raw: string): ParseResult<XaaEvent[]> {
   return { ok: true, value: Array.isArray(data) ? data : [data] };
 }
 
+/** X's replay completion body (X-API.md §9), or null when `raw` is something else. */
+export function parseReplayStatus(raw: string): { job_id: string; job_state: string } | null {
+  if (!raw.includes('"replay_job_status"')) return null;
+  try {
+    const status = (JSON.parse(raw) as { replay_job_status?: Record<string, unknown> } | null)
+      ?.replay_job_status;
+    if (status && typeof status.job_id === 'string' && typeof status.job_state === 'string')
+      return { job_id: status.job_id.slice(0, 64), job_state: status.job_state.slice(0, 40) };
+  } catch {
+    /* not JSON: the event parser names the problem */
+  }
+  return null;
+}
+
 const bump = <K extends string>(map: Partial<Record<K, number>>, key: K, by = 1) => {
   map[key] = (map[key] ?? 0) + by;
 };

@@ -25,7 +25,14 @@ import {
   SIGNATURE_HEADER,
   verifySignature,
 } from '../../core/realtime/signing';
-import { deliverEvents, parseWebhookBody, type WebhookReport } from '../../core/realtime/webhook';
+import { recordHandlerError } from '../../core/realtime/outages';
+import { onReplayStatus } from '../../core/realtime/watch';
+import {
+  deliverEvents,
+  parseReplayStatus,
+  parseWebhookBody,
+  type WebhookReport,
+} from '../../core/realtime/webhook';
 import { problem } from '../api/problem';
 import { securityHeaders } from '../shared/security-headers';
 import type { WebhookRuntime } from './compose';
@@ -89,6 +96,7 @@ function recordMetrics(runtime: WebhookRuntime, report: WebhookReport) {
 /** The plain async handler over a composed runtime. */
 export function createWebhookHandler(runtime: WebhookRuntime) {
   const { config, deps, logger: log } = runtime;
+  let lastNoted = Number.NEGATIVE_INFINITY;
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<Result> => {
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? randomUUID();
     const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
@@ -150,7 +158,21 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       });
     }
 
-    const parsed = parseWebhookBody(raw.toString('utf8'));
+    const text = raw.toString('utf8');
+    // X's replay completion is a body of its own (`{"replay_job_status":{…}}`), not an XAA event
+    const replayStatus = parseReplayStatus(text);
+    if (replayStatus) {
+      try {
+        const outcome = await onReplayStatus(runtime.realtime, replayStatus);
+        log.info('webhook: replay job status', { requestId, jobState: replayStatus.job_state, outcome });
+        return json(200, { received: 1 });
+      } catch (e) {
+        log.warn('webhook: replay job status not recorded', { requestId, errorName: (e as Error)?.name });
+        return unavailable(requestId, e);
+      }
+    }
+
+    const parsed = parseWebhookBody(text);
     if (!parsed.ok) {
       log.warn('webhook: signed body is not an X Activity API delivery', {
         requestId,
@@ -172,6 +194,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       );
       recordMetrics(runtime, report);
       log.info('webhook delivery', { requestId, ...report });
+      await noteEvent();
       return json(200, { received: report.events });
     } catch (e) {
       const code = isChannelError(e) ? e.code : 'internal';
@@ -180,15 +203,50 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
         errorCode: code,
         errorName: (e as Error)?.name,
       });
-      return problem({
-        status: 503,
-        code: isChannelError(e) && e.kind === 'retryable' ? code : 'internal',
-        title: 'Temporarily unavailable',
-        detail: 'the events could not be queued; nothing was acknowledged',
-        requestId,
-        headers: { 'retry-after': '5' },
-      });
+      // X does not retry a v2 delivery: the watch replays the minutes around this one
+      await recordHandlerError(runtime.realtime, deps.clock).catch((err: Error) =>
+        log.warn('webhook: outage window not recorded', { requestId, errorName: err?.name }),
+      );
+      return unavailable(requestId, e);
     }
+  };
+
+  /** Moves the `lastEventAt` mark (the watch's quiet rule) at most once a minute per process. */
+  async function noteEvent() {
+    const now = deps.clock.now();
+    if (now.getTime() - lastNoted < 60_000) return;
+    lastNoted = now.getTime();
+    await runtime.realtime
+      .advanceMark('lastEventAt', now)
+      .catch((err: Error) => log.warn('webhook: lastEventAt not recorded', { errorName: err?.name }));
+  }
+}
+
+function unavailable(requestId: string, e: unknown): Result {
+  const code = isChannelError(e) ? e.code : 'internal';
+  return problem({
+    status: 503,
+    code: isChannelError(e) && e.kind === 'retryable' ? code : 'internal',
+    title: 'Temporarily unavailable',
+    detail: 'the events could not be queued; nothing was acknowledged',
+    requestId,
+    headers: { 'retry-after': '5' },
+  });
+}
+
+/** Whether a Lambda event is the schedule's (EventBridge Scheduler / rule), not an HTTP request. */
+export const isScheduledEvent = (event: unknown): boolean =>
+  Boolean(event && typeof event === 'object' && 'detail-type' in event && !('requestContext' in event));
+
+/** The watch tick the schedule invokes (core/realtime/watch.ts); a failed tick throws, the next redoes it. */
+export function createWatchHandler(runtime: WebhookRuntime) {
+  return async () => {
+    const report = await runtime.watch();
+    if (report.opened.length)
+      runtime.metrics.addMetric('RealtimeOutages', MetricUnit.Count, report.opened.length);
+    if (report.started) runtime.metrics.addMetric('RealtimeReplayJobs', MetricUnit.Count, 1);
+    runtime.logger.info('real-time watch tick', { ...report, opened: report.opened.join(',') });
+    return report;
   };
 }
 
@@ -205,4 +263,12 @@ export function createApp(runtime: WebhookRuntime) {
       .use(logMetrics(runtime.metrics))
       .handler(createWebhookHandler(runtime))
   );
+}
+
+/** The watch as deployed: Powertools logger context and metrics around `createWatchHandler`. */
+export function createWatchApp(runtime: WebhookRuntime) {
+  return middy()
+    .use(injectLambdaContext(runtime.logger))
+    .use(logMetrics(runtime.metrics))
+    .handler(createWatchHandler(runtime));
 }

@@ -8,11 +8,18 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoAccountDirectory } from '../../adapters/aws/dynamo-account-directory';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import {
+  createDynamoPollBackfill,
+  createDynamoRealtimeState,
+} from '../../adapters/aws/dynamo-realtime-state';
+import { createXWebhooksApi } from '../../adapters/x/x-webhooks';
+import {
   createSecretsAppCredentials,
   type AppCredentialsProvider,
 } from '../../adapters/aws/secrets-app-credentials';
 import type { InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock } from '../../core/ports';
+import type { RealtimeStateStore } from '../../core/realtime/outages';
+import { runRealtimeWatch, type WatchReport, type XWebhooksApi } from '../../core/realtime/watch';
 import type { WebhookDeps } from '../../core/realtime/webhook';
 import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
@@ -24,6 +31,10 @@ export interface WebhookRuntime {
   deps: WebhookDeps;
   /** The X app credentials; the webhook needs their `apiKeySecret`. */
   credentials: AppCredentialsProvider;
+  /** Outage windows, the replay job and the marks (core/realtime/outages.ts). */
+  realtime: RealtimeStateStore;
+  /** One tick of the real-time watch (outage detection, the replay job): the schedule calls it. */
+  watch(): Promise<WatchReport>;
   logger: Logger;
   metrics: Metrics;
 }
@@ -34,6 +45,8 @@ export interface ComposeOverrides {
   logger?: Logger;
   /** Wraps the SQS inbound publisher (tests inject crashes here). */
   wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
+  /** Replaces the X webhooks client (tests count calls). */
+  xWebhooks?: XWebhooksApi;
 }
 
 export function compose(config: WebhookConfig, overrides: ComposeOverrides = {}): WebhookRuntime {
@@ -41,6 +54,15 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
   const tableName = config.TABLE_NAME;
+  const credentials = createSecretsAppCredentials({
+    client: clients.secrets,
+    secretId: config.X_APP_SECRET_ID,
+  });
+  const realtime = createDynamoRealtimeState({ client: clients.doc, tableName, clock });
+  const x =
+    overrides.xWebhooks ??
+    createXWebhooksApi({ apiBaseUrl: config.X_API_BASE_URL, credentials: () => credentials.get() });
+  const backfill = createDynamoPollBackfill({ client: clients.doc, tableName, clock });
   return {
     config,
     deps: {
@@ -56,7 +78,21 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
       }),
       clock,
     },
-    credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
+    credentials,
+    realtime,
+    watch: () =>
+      runRealtimeWatch({
+        state: realtime,
+        x,
+        backfill,
+        clock,
+        webhookUrl: config.WEBHOOK_PUBLIC_URL,
+        settings: {
+          restartGapMs: config.REALTIME_RESTART_GAP_MINUTES * 60_000,
+          quietMs: config.REALTIME_QUIET_MINUTES * 60_000,
+          jobTimeoutMs: config.REALTIME_REPLAY_TIMEOUT_MINUTES * 60_000,
+        },
+      }),
     logger: log,
     metrics: createMetrics(),
   };

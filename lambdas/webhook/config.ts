@@ -15,6 +15,16 @@ export const webhookEnvSchema = z.object({
    * that is refused with 413 before its signature is computed.
    */
   WEBHOOK_MAX_BODY_BYTES: envInt(262_144, 1024, 1_048_576),
+  /** Origin of the X API (the watch's webhook, subscription and replay calls). */
+  X_API_BASE_URL: xEnvSchema.shape.X_API_BASE_URL,
+  /** This deployment's webhook URL as registered at X; unset: the app's only webhook. */
+  WEBHOOK_PUBLIC_URL: z.optional(z.url()),
+  /** The watch (core/realtime/watch.ts): a previous tick older than this means the runtime was down. */
+  REALTIME_RESTART_GAP_MINUTES: envInt(5, 2, 1440),
+  /** No event for this long while subscriptions exist → the silence is replayed. */
+  REALTIME_QUIET_MINUTES: envInt(60, 5, 1380),
+  /** A replay job without X's completion after this long is given up and retried. */
+  REALTIME_REPLAY_TIMEOUT_MINUTES: envInt(30, 5, 720),
   ...deliveredEnvSchema.shape,
 });
 
