@@ -410,6 +410,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       RESULTS_DLQ_URL: queues.results.dlqUrl,
       OAUTH_REDIRECT_URI: redirectUri,
       CONSOLE_ORIGIN: apiUrl,
+      WEBHOOK_PUBLIC_URL: `${apiUrl}/x/webhook`,
     });
 
     startupMs.resources = Date.now() - t0 - startupMs.servers;
@@ -441,6 +442,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     // Registered before they start, so a failure while starting still stops what runs.
     stops.unshift(['event sources', () => Promise.all(sources.map((s) => s.stop()))]);
     stops.unshift(['scheduler', () => scheduler?.stop()]);
+    let watchScheduler: Scheduler | undefined;
+    stops.unshift(['scheduler', () => watchScheduler?.stop()]);
     const consumers: Array<[FunctionName, QueueRole, number, number]> = [
       // function, queue, batch size, max concurrent batches
       ['poller', 'pollJobs', 5, 4],
@@ -472,6 +475,19 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         region,
         intervalMs: options.scheduleIntervalMs ?? 60_000,
         scheduleName: 'x-channel-dispatch',
+        logger: log,
+      });
+    }
+    if (simX && handlers.webhook) {
+      // the real-time watch (outages → replay) runs in the webhook function on its own schedule; its
+      // first tick at start sees how long the runtime was down (core/realtime/watch.ts)
+      watchScheduler = startScheduler({
+        handler: handlers.webhook as ScheduleHandler,
+        functionName: 'webhook',
+        region,
+        intervalMs: options.scheduleIntervalMs ?? 60_000,
+        scheduleName: 'x-channel-realtime-watch',
+        runImmediately: true,
         logger: log,
       });
     }
