@@ -109,6 +109,53 @@ export interface Channel extends ChannelSwitches {
   health: ChannelHealth;
   /** Optimistic-concurrency version; every admin/state change is a conditional write on it. */
   version: number;
+  /**
+   * The channel's X Activity API subscriptions as the last sync left them (core/realtime/subscriptions.ts).
+   * Written apart from `version` (like the poller's health), so a sync never conflicts with an admin edit.
+   */
+  realtime?: ChannelRealtime;
+  /** Time of the newest event the webhook delivered for this channel (written at most once a minute). */
+  realtimeLastEventAt?: string | null;
+  /** Set while replay/reconciliation fills a gap the connector knows of: the gap's start (ISO). */
+  realtimeCatchingUpSince?: string | null;
+}
+
+/** Why real time is off (or partly off) for a channel. */
+export type RealtimeOffCode =
+  | 'not_connected'
+  | 'paused'
+  | 'needs_reauth'
+  | 'switched_off'
+  | 'missing_scope'
+  | 'plan_without_xaa'
+  | 'not_configured'
+  | 'webhook_missing'
+  | 'subscription_limit'
+  | 'x_error'
+  /** Signed in before real time existed, or a sync never ran: the next reconciliation subscribes. */
+  | 'not_synced';
+
+/** One X Activity API subscription a channel holds. */
+export interface HeldSubscription {
+  id: string;
+  eventType: string;
+}
+
+/** What a channel holds at X for real time, and whether its streams arrive by webhook. */
+export interface ChannelRealtime {
+  /** `on`: every stream the channel listens to arrives by webhook; `off`: some or all only by polling. */
+  state: 'on' | 'off';
+  /** Machine-readable reason when `off`. */
+  reasonCode: RealtimeOffCode | null;
+  /** The reason in words, shown in the console and health. */
+  reason: string | null;
+  /** Mentions arrive by webhook (`post.mention.create` and `post.reply.create` held). */
+  mentions: boolean;
+  /** DMs arrive by webhook (`dm.received` held; `chat.received` too when X accepted it). */
+  dms: boolean;
+  subscriptions: HeldSubscription[];
+  /** When the last sync or reconciliation looked. */
+  checkedAt: string;
 }
 
 export const emptyHealth = (): ChannelHealth => ({

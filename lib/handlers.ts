@@ -87,6 +87,9 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'OAUTH_BROWSER_BINDING',
       'MAX_BODY_BYTES',
       'CONSOLE_DIST_DIR',
+      // X Activity API subscriptions per channel (lambdas/shared/realtime.ts)
+      'WEBHOOK_PUBLIC_URL',
+      'XAA_SUBSCRIPTION_LIMIT',
     ],
   },
   dispatcher: {

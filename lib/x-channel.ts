@@ -197,6 +197,9 @@ export class XChannel extends Construct {
         COGNITO_DOMAIN: this.hostedUiDomain,
         // console/serve.ts reads the console from here (lib/bundle-cli.ts puts it into the asset).
         CONSOLE_DIST_DIR: LAMBDA_CONSOLE_DIST_DIR,
+        // channels' X Activity API subscriptions: the plan decides whether there are any, for this webhook
+        X_TIER: tier,
+        WEBHOOK_PUBLIC_URL: this.webhookUrl,
       },
       dispatcher: { X_TIER: tier },
       poller: { X_TIER: tier },

@@ -18,6 +18,9 @@ import type { Clock, TokenProvider } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
 import { createLogger } from '../shared/logger';
+import { composeRealtime } from '../shared/realtime';
+import { registering } from '../shared/tokens';
+import type { RealtimeDeps } from '../../core/realtime/subscriptions';
 import type { ApiConfig } from './config';
 
 export interface ApiDeps extends SignInDeps {
@@ -29,6 +32,8 @@ export interface ApiDeps extends SignInDeps {
   appBudgets?: () => Promise<Record<'dm' | 'post', AppBudgetStatus>>;
   /** Absent when `POLL_JOBS_QUEUE_URL` is not set. */
   pollJobs?: PollJobQueue;
+  /** X Activity API subscriptions per channel: made at sign-in and switch changes, removed on delete. */
+  realtime: RealtimeDeps;
 }
 
 export interface ComposeOverrides {
@@ -55,6 +60,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
   });
   const leases = createDynamoLeaseStore({ client: clients.doc, tableName, clock });
+  const tokens = createTokenProvider({ vault, leases, oauth, channels, clock });
   return {
     config,
     logger: log,
@@ -63,7 +69,14 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     vault,
     oauth,
     states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
-    tokens: createTokenProvider({ vault, leases, oauth, channels, clock }),
+    tokens,
+    realtime: composeRealtime({
+      config,
+      clients,
+      tokens: registering(tokens),
+      clock,
+      log: { warn: (message, extra) => log.warn(message, extra ?? {}) },
+    }),
     appBudgets: async () => {
       const options = { client: clients.doc, tableName };
       const now = clock.now();

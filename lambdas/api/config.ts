@@ -2,7 +2,8 @@
  * Environment of the admin API function (STYLE.md §7), parsed once at cold start.
  */
 import { z } from 'zod';
-import { baseEnvSchema, parseEnv, xEnvSchema } from '../shared/config';
+import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
+import { baseEnvSchema, parseEnv, realtimeEnvSchema, xEnvSchema } from '../shared/config';
 
 const origin = z
   .url()
@@ -15,6 +16,9 @@ const origin = z
 export const apiEnvSchema = z.object({
   ...baseEnvSchema.shape,
   ...xEnvSchema.shape,
+  ...realtimeEnvSchema.shape,
+  /** The X API plan: whether channels get X Activity API subscriptions (not on free, basic, pro). */
+  X_TIER: z.enum(X_TIER_NAMES as [XTier, ...XTier[]]).default('pay-per-use'),
   /**
    * The only origin the OAuth callback page posts its result to. Omitted → the callback's own origin,
    * which is where the console is served (`GET /` of the same API) in AWS and locally.

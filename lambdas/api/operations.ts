@@ -28,6 +28,7 @@ import { sha256Hex } from '../../core/oauth';
 import type { ROUTES } from '../../lib/routes';
 import { registerSecretValue } from '../shared/logger';
 import { renderCallbackPage } from './callback-page';
+import { removeRealtime, syncRealtime } from './realtime';
 import type { ApiDeps } from './compose';
 import { fieldProblems, problem, validationProblem } from './problem';
 import {
@@ -221,10 +222,15 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
     if (Object.keys(body).length === 0) {
       throw invalidInput('body', 'name at least one field to change');
     }
-    const { channel, warnings } = await patchChannel(ctx.deps, id, {
+    const patched = await patchChannel(ctx.deps, id, {
       ...body,
       expectedVersion: version ?? fromHeader,
     });
+    const { warnings } = patched;
+    let { channel } = patched;
+    // a switch, pause or resume changes what the channel subscribes to at X
+    if (['listenMentions', 'listenDms', 'paused'].some((k) => k in body))
+      channel = (await syncRealtime(ctx.deps, id)) ?? channel;
     ctx.deps.logger.info('channel changed', {
       channelId: id,
       adminSub: ctx.sub,
@@ -233,7 +239,9 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
     return json(200, { ...serializeChannel(channel), warnings }, { etag: `"${channel.version}"` });
   },
   async deleteChannel(ctx) {
-    const outcome = await deleteChannel(ctx.deps, channelIdParam(ctx));
+    const id = channelIdParam(ctx);
+    await removeRealtime(ctx.deps, id);
+    const outcome = await deleteChannel(ctx.deps, id);
     ctx.deps.logger.info('channel deleted', {
       channelId: outcome.id,
       adminSub: ctx.sub,
@@ -307,6 +315,8 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
       outcome: outcome.ok ? 'connected' : outcome.error,
       accountId: outcome.ok ? outcome.account.id : undefined,
     });
+    // the channel's X Activity API subscriptions, before the page: events flow once it says connected
+    if (outcome.ok) await syncRealtime(deps, outcome.channelId);
     if (outcome.ok && deps.pollJobs) {
       // Poll right away so the admin sees traffic without waiting for the next dispatcher tick.
       // Best effort: the channel is due now in the dispatcher's index anyway.

@@ -5,6 +5,35 @@
 import type { Channel } from '../../core/channel';
 import { emptyHealth } from '../../core/channel';
 import { missingGrants } from '../../core/channels';
+import { wantedFor } from '../../core/realtime/subscriptions';
+
+/**
+ * Real time as the console and health show it: `on`, `off` with the reason, or `catching_up` (on, while
+ * replay or reconciliation fills a known gap since `catchingUpSince`).
+ */
+export function serializeRealtime(c: Channel) {
+  const r = c.realtime;
+  const wanted = wantedFor(c);
+  const off = r
+    ? null
+    : (wanted.off ?? {
+        code: 'not_synced',
+        reason: 'not subscribed yet: the next reconciliation subscribes',
+      });
+  const catchingUpSince = c.realtimeCatchingUpSince ?? null;
+  const state = r?.state === 'on' ? (catchingUpSince ? 'catching_up' : 'on') : 'off';
+  return {
+    state,
+    reasonCode: r ? r.reasonCode : off!.code,
+    reason: r ? r.reason : off!.reason,
+    mentions: r?.mentions ?? false,
+    dms: r?.dms ?? false,
+    lastEventAt: c.realtimeLastEventAt ?? null,
+    catchingUpSince,
+    subscriptions: (r?.subscriptions ?? []).map((s) => ({ id: s.id, eventType: s.eventType })),
+    checkedAt: r?.checkedAt ?? null,
+  };
+}
 
 export function serializeChannel(c: Channel) {
   const h = { ...emptyHealth(), ...c.health };
@@ -40,6 +69,7 @@ export function serializeChannel(c: Channel) {
       lastError: h.lastError,
       disabled: h.disabled,
     },
+    realtime: serializeRealtime(c),
   };
 }
 
@@ -58,5 +88,6 @@ export function serializeHealth(c: Channel) {
     notBefore: h.notBefore,
     disabled: h.disabled,
     counters: h.counters,
+    realtime: serializeRealtime(c),
   };
 }

@@ -57,6 +57,17 @@ export const deliveredEnvSchema = z.object({
   DELIVERED_TTL_HOURS: z._default(z.coerce.number().check(z.positive(), z.lte(24 * 30)), 96),
 });
 
+/** Variables of the functions that keep channels' X Activity API subscriptions (the api, the dispatcher). */
+export const realtimeEnvSchema = z.object({
+  /**
+   * The deployment's `/x/webhook` URL, as registered at X: subscriptions are made for that webhook.
+   * Unset: the app's only webhook (if it has exactly one).
+   */
+  WEBHOOK_PUBLIC_URL: optionalUrl,
+  /** The app-wide subscription cap; unset: 1,500 on pay-per-use (X's self-serve limit), none above. */
+  XAA_SUBSCRIPTION_LIMIT: z.optional(z.pipe(z.coerce.number(), z.int().check(z.gte(0), z.lte(10_000_000)))),
+});
+
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */
 export function parseEnv<S extends z.core.$ZodType>(
   schema: S,

@@ -6,3 +6,4 @@ export { FakeClock } from './clock';
 export { makeChannel, TEST_ACCOUNT } from './channel';
 export { FakeChannelStore } from './channel-store';
 export { FakeIdempotencyStore } from './idempotency-store';
+export { FakeXActivity, fakeRealtimeStore } from './x-activity';

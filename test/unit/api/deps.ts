@@ -12,6 +12,8 @@ import {
   fakeVault,
   fakeXOAuth,
 } from '../tokens/fakes';
+import { FakeXActivity, fakeRealtimeStore } from '../../helpers/fakes';
+import { realtimeSettings } from '../../../lambdas/shared/realtime';
 
 export function fakeApiDeps(env: Record<string, string> = {}) {
   const clock = new FakeClock(TOKENS_T0);
@@ -26,6 +28,8 @@ export function fakeApiDeps(env: Record<string, string> = {}) {
     LOG_LEVEL: 'ERROR',
     ...env,
   });
+  const activity = new FakeXActivity();
+  const tokens = createTokenProvider({ vault, leases: fakeLeases(clock), oauth: x.port, channels, clock });
   const deps: ApiDeps = {
     config,
     logger: createLogger({ logLevel: 'ERROR' }),
@@ -34,7 +38,15 @@ export function fakeApiDeps(env: Record<string, string> = {}) {
     vault,
     states,
     oauth: x.port,
-    tokens: createTokenProvider({ vault, leases: fakeLeases(clock), oauth: x.port, channels, clock }),
+    tokens,
+    realtime: {
+      x: activity,
+      tokens,
+      store: fakeRealtimeStore(channels),
+      clock,
+      settings: realtimeSettings(config.X_TIER, config.XAA_SUBSCRIPTION_LIMIT),
+      unsupported: new Set(),
+    },
   };
-  return { deps, clock, channels, vault, states, x };
+  return { deps, clock, channels, vault, states, x, activity };
 }

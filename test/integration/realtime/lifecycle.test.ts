@@ -1,0 +1,219 @@
+/**
+ * The subscription lifecycle through the whole local stack (`startLocal`, as `npm start` runs it): the
+ * admin API over HTTP, Sign in with X at the simulated X's authorize page, the real webhook function
+ * registered at the simulated X, SQS and DynamoDB stand-ins through the real AWS SDK clients.
+ *
+ * The dispatcher never ticks here (1 h schedule) and the first poll after sign-in runs before anything
+ * is posted, so whatever reaches the inbound queue came through the webhook path — which the simulated
+ * X's delivery record confirms (each item's event answered 200 by our /x/webhook).
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
+import { startLocal, type LocalStack } from '../../../local/main';
+
+jest.setTimeout(120_000);
+
+let stack: LocalStack;
+let clients: AwsClients;
+let sim: string;
+let api: string;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.LOG_LEVEL = 'ERROR';
+  stack = await startLocal({
+    memory: true,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'xc-rtlife-')),
+    dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
+    tableName: `xc-rtlife-${process.pid}-${Date.now()}`,
+    receiveWaitSeconds: 1,
+    drainTimeoutMs: 2000,
+    scheduleIntervalMs: 3_600_000,
+  });
+  const j = stack.localJson;
+  clients = createAwsClients({ region: j.region, endpoints: j.endpoints, credentials: j.credentials });
+  sim = j.x.controlUrl!;
+  api = j.apiUrl;
+  admin = { authorization: `Bearer ${j.adminToken}`, 'content-type': 'application/json' };
+  await control('PUT', '/_sim/delivery', { delayMs: 200, dropRate: 0, duplicateRate: 0 });
+});
+
+afterAll(async () => {
+  clients?.sqs.destroy();
+  clients?.dynamodb.destroy();
+  clients?.secrets.destroy();
+  await stack?.stop();
+});
+
+async function control(method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${sim}${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function adminCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api}${p}`, {
+    method,
+    headers: admin,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Creates a channel and signs `username` in at the simulated X's authorize page, as a browser does. */
+async function connect(username: string): Promise<{ channelId: string; accountId: string }> {
+  const { id: accountId } = await control('POST', '/_sim/users', { username, name: username });
+  const created = await adminCall('POST', '/channels', {
+    listenMentions: true,
+    listenDms: true,
+    autoFollow: false,
+  });
+  expect(created.status).toBe(201);
+  const channelId = created.body.id as string;
+  const auth = await fetch(`${api}/channels/${channelId}/authorize`, { method: 'POST', headers: admin });
+  expect(auth.status).toBe(200);
+  const cookie = auth.headers.getSetCookie()[0].split(';')[0];
+  const url = new URL(((await auth.json()) as { authorizeUrl: string }).authorizeUrl);
+  const consent = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, decision: 'allow' }).toString(),
+    redirect: 'manual',
+  });
+  expect(consent.status).toBe(302);
+  const callback = await fetch(consent.headers.get('location')!, { headers: { cookie } });
+  expect(callback.status).toBe(200);
+  return { channelId, accountId };
+}
+
+async function typesAtX(userId: string): Promise<string[]> {
+  const { data } = await control('GET', `/_sim/subscriptions?userId=${userId}`);
+  return (data as Array<{ eventType: string }>).map((s) => s.eventType).sort();
+}
+
+/** The first inbound message whose `id` is `itemId`, received within `withinMs` (others are left). */
+async function receiveItem(itemId: string, withinMs: number): Promise<any> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const wait = Math.max(0, Math.min(1, Math.floor((deadline - Date.now()) / 1000)));
+    const res = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queues.inbound.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: wait,
+        VisibilityTimeout: 30,
+      }),
+    );
+    for (const m of res.Messages ?? []) {
+      const body = JSON.parse(m.Body!);
+      await clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: stack.queues.inbound.url, ReceiptHandle: m.ReceiptHandle! }),
+      );
+      if (body.id === itemId) return body;
+    }
+  }
+  return null;
+}
+
+/** The simulated X's record of what it delivered for an object: answered 200 by our webhook. */
+async function deliveredByWebhook(objectId: string): Promise<boolean> {
+  // X records the answer after our 200, which may come a moment after the message is on the queue
+  for (let i = 0; i < 20; i++) {
+    const { data } = await control('GET', '/_sim/deliveries');
+    const ok = (data as Array<{ objectId?: string; attempts: Array<{ status: number | null }> }>).some(
+      (d) => d.objectId === objectId && d.attempts.some((a) => a.status === 200),
+    );
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+const MENTION_TYPES = ['oauth.revoke', 'post.mention.create', 'post.reply.create'];
+const ALL_TYPES = ['chat.received', 'dm.received', ...MENTION_TYPES].sort();
+
+describe('X Activity API subscriptions per channel', () => {
+  let channelId: string;
+  let accountId: string;
+  let customerId: string;
+
+  beforeAll(async () => {
+    ({ channelId, accountId } = await connect('acme_rt'));
+    ({ id: customerId } = await control('POST', '/_sim/users', { username: 'carla_rt', name: 'Carla' }));
+  });
+
+  it('sign-in on pay-per-use creates the subscriptions and the channel says real time is on', async () => {
+    expect(await typesAtX(accountId)).toEqual(ALL_TYPES);
+    const health = await adminCall('GET', `/channels/${channelId}/health`);
+    expect(health.body.realtime).toMatchObject({ state: 'on', reasonCode: null, mentions: true, dms: true });
+    expect(health.body.realtime.subscriptions.map((s: any) => s.eventType).sort()).toEqual(ALL_TYPES);
+  });
+
+  it('three mentions posted 4 s apart each reach the inbound queue within 3 s, by webhook', async () => {
+    for (let i = 0; i < 3; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 4000));
+      const tweet = await control('POST', '/_sim/tweets', {
+        authorId: customerId,
+        text: `@acme_rt help with order ${i}`,
+      });
+      const message = await receiveItem(`x:tweet:${tweet.id}`, 3000);
+      expect(message).toMatchObject({ channelId, kind: 'mention', conversationId: tweet.conversationId });
+      expect(await deliveredByWebhook(tweet.id)).toBe(true);
+    }
+  });
+
+  it('a DM reaches the inbound queue within 3 s with the right conversationId', async () => {
+    const dm = await control('POST', '/_sim/dms', {
+      senderId: customerId,
+      recipientId: accountId,
+      text: 'my parcel is late',
+    });
+    const message = await receiveItem(`x:dm:${dm.id}`, 3000);
+    expect(message).toMatchObject({ channelId, kind: 'dm', conversationId: dm.conversationId });
+    expect(await deliveredByWebhook(dm.id)).toBe(true);
+  });
+
+  it('switching DMs off removes the DM subscriptions at X; on again re-creates them', async () => {
+    expect((await adminCall('PATCH', `/channels/${channelId}`, { listenDms: false })).status).toBe(200);
+    expect(await typesAtX(accountId)).toEqual(MENTION_TYPES);
+    const on = await adminCall('PATCH', `/channels/${channelId}`, { listenDms: true });
+    expect(on.body.realtime).toMatchObject({ state: 'on', dms: true });
+    expect(await typesAtX(accountId)).toEqual(ALL_TYPES);
+  });
+
+  it('pausing removes every subscription; resuming re-creates them', async () => {
+    const paused = await adminCall('PATCH', `/channels/${channelId}`, { paused: true });
+    expect(paused.body.realtime).toMatchObject({ state: 'off', reasonCode: 'paused' });
+    expect(await typesAtX(accountId)).toEqual([]);
+    await adminCall('PATCH', `/channels/${channelId}`, { paused: false });
+    expect(await typesAtX(accountId)).toEqual(ALL_TYPES);
+  });
+
+  it('deleting the channel removes its subscriptions at X', async () => {
+    expect((await adminCall('DELETE', `/channels/${channelId}`)).status).toBe(200);
+    expect(await typesAtX(accountId)).toEqual([]);
+  });
+
+  it('over the app-wide limit a channel stays on polling with the reason', async () => {
+    await control('PUT', '/_sim/subscription-limit', { limit: 7 });
+    try {
+      const first = await connect('limit_one');
+      expect(await typesAtX(first.accountId)).toEqual(ALL_TYPES);
+      const second = await connect('limit_two');
+      const health = await adminCall('GET', `/channels/${second.channelId}/health`);
+      expect(health.body.status).toBe('active');
+      expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'subscription_limit' });
+      expect(health.body.realtime.reason).toMatch(/limit/);
+    } finally {
+      await control('PUT', '/_sim/subscription-limit', { limit: null });
+    }
+  });
+});
