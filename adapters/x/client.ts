@@ -57,7 +57,8 @@ export function endpointTemplate(path: string): string {
   return path
     .replace(/\/2\/users\/[0-9]+\//, '/2/users/:id/')
     .replace(/\/dm_conversations\/with\/[0-9]+\//, '/dm_conversations/with/:participant_id/')
-    .replace(/\/dm_conversations\/[0-9-]+\//, '/dm_conversations/:dm_conversation_id/');
+    .replace(/\/dm_conversations\/[0-9-]+\//, '/dm_conversations/:dm_conversation_id/')
+    .replace(/\/2\/media\/upload\/[0-9]+\//, '/2/media/upload/:id/');
 }
 
 function plugins(settings: XClientSettings): ITwitterApiClientPlugin[] {

@@ -32,6 +32,7 @@ import {
   type FieldSelection,
   type RenderContext,
 } from './render';
+import type { MediaApi } from './media';
 import { compareIds, type SimStore } from './store';
 
 /** An authenticated API call as the handlers see it. */
@@ -45,6 +46,8 @@ export interface ApiCall {
   now: number;
   store: SimStore;
   origin: string;
+  /** Uploaded media, for `media.media_ids` and DM `attachments`. */
+  media: MediaApi;
 }
 
 /** Thrown inside a handler to answer with an X error. */
@@ -403,20 +406,21 @@ function createPost(call: ApiCall): SimResponse {
     return invalidRequest('text', text, '$.text: string expected');
   }
   const media = body.media as { media_ids?: unknown } | undefined;
-  if (media?.media_ids !== undefined) {
-    const ids = media.media_ids;
+  let mediaIds: unknown[] = [];
+  if (media !== undefined) {
+    const ids = media?.media_ids;
     if (!Array.isArray(ids) || ids.length < 1 || ids.length > 4) {
       return invalidRequest('media.media_ids', JSON.stringify(ids), '$.media.media_ids: 1 to 4 ids expected');
     }
-    // The simulator has no media upload: every media id is unknown to it.
-    return invalidRequest('media.media_ids', String(ids[0]), `Your media IDs are invalid.`);
+    mediaIds = ids;
   }
-  if (!text) return invalidRequest('text', text, 'Post text is required when no media is attached.');
-  const parsed = twitterText.parseTweet(text);
+  if (!text && !mediaIds.length)
+    return invalidRequest('text', text, 'Post text is required when no media is attached.');
+  const parsed = twitterText.parseTweet(text ?? '');
   if (parsed.weightedLength > 280) {
     return invalidRequest(
       'text',
-      text.slice(0, 20),
+      (text ?? '').slice(0, 20),
       'Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.',
     );
   }
@@ -442,18 +446,28 @@ function createPost(call: ApiCall): SimResponse {
       );
     }
   }
-  const trimmed = text.trim();
-  if (call.store.postsBy(call.userId).some((t) => t.text.trim() === trimmed)) {
+  const trimmed = (text ?? '').trim();
+  if (trimmed && call.store.postsBy(call.userId).some((t) => t.text.trim() === trimmed)) {
     return forbidden('You are not allowed to create a Tweet with duplicate content.');
   }
+  const attached = mediaIds.length
+    ? call.media.attach(call.userId, mediaIds, { kind: 'post', field: 'media.media_ids' }, call.now)
+    : { keys: [] };
+  if ('refusal' in attached) return attached.refusal;
   const tweet = call.store.createTweet({
     authorId: call.userId,
-    text,
+    text: text ?? '',
     inReplyToId: typeof replyTo === 'string' ? replyTo : null,
     quoteOfId: typeof quoteId === 'string' ? quoteId : null,
+    mediaKeys: attached.keys,
     viaApi: true,
   });
-  const kind = tweet.inReplyToId ? 'reply' : twitterText.extractUrls(text).length ? 'postWithUrl' : 'post';
+  call.media.markUsed(attached.keys, tweet.id);
+  const kind = tweet.inReplyToId
+    ? 'reply'
+    : twitterText.extractUrls(tweet.text).length
+      ? 'postWithUrl'
+      : 'post';
   return json(201, { data: { id: tweet.id, text: tweet.text, edit_history_tweet_ids: [tweet.id] } }, [
     { kind },
   ]);
@@ -465,11 +479,30 @@ function sendDm(call: ApiCall): SimResponse {
   const attachments = body.attachments;
   if (text !== undefined && typeof text !== 'string')
     return invalidRequest('text', text, '$.text: string expected');
+  let mediaIds: unknown[] = [];
   if (attachments !== undefined) {
-    return invalidRequest('attachments', JSON.stringify(attachments), 'Your media IDs are invalid.');
+    // X: exactly one attachment per DM, `[{ media_id }]` (X-API.md §9)
+    const list = Array.isArray(attachments) ? (attachments as unknown[]) : null;
+    const first = list?.[0] as { media_id?: unknown } | undefined;
+    if (
+      !list ||
+      list.length !== 1 ||
+      !first ||
+      typeof first !== 'object' ||
+      Object.keys(first).join() !== 'media_id'
+    ) {
+      return invalidRequest(
+        'attachments',
+        JSON.stringify(attachments),
+        '$.attachments: exactly one { media_id } expected',
+      );
+    }
+    mediaIds = [first.media_id];
   }
-  if (!text) return invalidRequest('text', text, 'A message must have text or one attachment.');
-  if (text.length > 10_000) return invalidRequest('text', text.slice(0, 20), 'Message text is too long.');
+  if (!text && !mediaIds.length)
+    return invalidRequest('text', text, 'A message must have text or one attachment.');
+  if (text && text.length > 10_000)
+    return invalidRequest('text', text.slice(0, 20), 'Message text is too long.');
   let recipientId: string;
   if (call.endpoint === 'POST /2/dm_conversations/with/:participant_id/messages') {
     recipientId = call.params.participant_id;
@@ -493,7 +526,18 @@ function sendDm(call: ApiCall): SimResponse {
   if (recipient.suspended || !receivesDmFrom(ctxOf(call), recipient, call.userId)) {
     return forbidden('You cannot send messages to this user.');
   }
-  const dm = call.store.sendDm({ senderId: call.userId, recipientId, text, viaApi: true });
+  const attached = mediaIds.length
+    ? call.media.attach(call.userId, mediaIds, { kind: 'dm', field: 'attachments.media_id' }, call.now)
+    : { keys: [] };
+  if ('refusal' in attached) return attached.refusal;
+  const dm = call.store.sendDm({
+    senderId: call.userId,
+    recipientId,
+    text: text ?? '',
+    mediaKeys: attached.keys,
+    viaApi: true,
+  });
+  call.media.markUsed(attached.keys, dm.id);
   return json(201, { data: { dm_conversation_id: dm.conversationId, dm_event_id: dm.id } }, [{ kind: 'dm' }]);
 }
 

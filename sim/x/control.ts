@@ -2,6 +2,7 @@
  * The `/_sim` control API (DESIGN.md "Local surfaces", fixed paths and fields) plus our additions.
  * JSON in and out; bad input is a 400 naming the field (zod).
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { startCrowd, type Crowd } from './crowd';
@@ -110,6 +111,22 @@ function avatarSvg(seed: string, label: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96"><rect width="96" height="96" rx="48" fill="hsl(${hue},60%,45%)"/><text x="48" y="60" font-size="44" text-anchor="middle" fill="#fff" font-family="sans-serif">${letter}</text></svg>`;
 }
 
+/**
+ * `media` of `/_sim/tweets` and `/_sim/dms` (DESIGN.md): uploaded media as hashed at finalize; media made
+ * by `mediaCount` as the bytes `/_sim/media/:key.svg` serves.
+ */
+function mediaEntries(store: SimStore, keys: readonly string[]) {
+  return keys.map((key) => {
+    const uploaded = store.mediaByKey(key);
+    if (uploaded) return { mediaKey: key, type: uploaded.type, sha256: uploaded.sha256 };
+    return {
+      mediaKey: key,
+      type: 'photo',
+      sha256: createHash('sha256').update(avatarSvg(key, 'P')).digest('hex'),
+    };
+  });
+}
+
 const svg = (body: string): SimResponse => ({
   status: 200,
   body,
@@ -165,6 +182,7 @@ export async function handleControl(
           inReplyToId: t.inReplyToId,
           conversationId: t.conversationId,
           createdAt: iso(t.createdAt),
+          media: mediaEntries(store, t.mediaKeys),
         })),
       });
     }
@@ -186,6 +204,7 @@ export async function handleControl(
           conversationId: d.conversationId,
           text: d.text,
           createdAt: iso(d.createdAt),
+          media: mediaEntries(store, d.mediaKeys),
         })),
       });
     }

@@ -99,6 +99,11 @@ export function notFoundError(
 
 /** Reads the whole request body (bounded: the simulator never needs more than 1 MB). */
 export async function readBody(req: IncomingMessage, maxBytes = 1_000_000): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString('utf8');
+}
+
+/** Reads the whole request body as bytes (media chunks), bounded by `maxBytes`. */
+export async function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -106,7 +111,7 @@ export async function readBody(req: IncomingMessage, maxBytes = 1_000_000): Prom
     if (size > maxBytes) throw new Error('body too large');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Parses a JSON or form body into a flat string map (OAuth endpoints accept both, X-API.md §8). */

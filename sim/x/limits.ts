@@ -31,6 +31,8 @@ export const ENDPOINTS = [
   'POST /2/dm_conversations/with/:participant_id/messages',
   'POST /2/dm_conversations/:dm_conversation_id/messages',
   'POST /2/users/:id/following',
+  // media upload v2 (X-API.md §9 "Media")
+  ...MEDIA_ENDPOINTS(),
   // X Activity API and the v2 Webhooks API (X-API.md §7, §9)
   'POST /2/webhooks',
   'GET /2/webhooks',
@@ -43,6 +45,32 @@ export const ENDPOINTS = [
   'PUT /2/activity/subscriptions/:subscription_id',
   'DELETE /2/activity/subscriptions/:subscription_id',
 ] as const;
+
+/** The media upload v2 endpoints (a function: used in {@link ENDPOINTS} before its own declaration). */
+function MEDIA_ENDPOINTS() {
+  return [
+    'POST /2/media/upload/initialize',
+    'POST /2/media/upload/:id/append',
+    'POST /2/media/upload/:id/finalize',
+    'GET /2/media/upload',
+  ] as const;
+}
+
+/** One of the media upload endpoints. */
+export type MediaEndpointKey = ReturnType<typeof MEDIA_ENDPOINTS>[number];
+
+/**
+ * Media upload windows: "media initialize/append/finalize 1,875 / 15 min per user, 180,000 / 24 h per
+ * app" (X-API.md §3). STATUS is not in the table [uncertain]: given the same numbers. Uploads are
+ * offered on every plan (media upload was never plan-gated) [uncertain for legacy Free].
+ */
+function MEDIA_LIMITS_ALL_PLANS(): Record<MediaEndpointKey, EndpointAccess> {
+  const upload = w(u(1875), a(180_000, H24));
+  return Object.fromEntries(MEDIA_ENDPOINTS().map((k) => [k, upload])) as Record<
+    MediaEndpointKey,
+    EndpointAccess
+  >;
+}
 
 /** The XAA and webhook endpoints (app-level, outside the per-user endpoint rules). */
 export const XAA_ENDPOINTS = [
@@ -125,6 +153,7 @@ const CURRENT: Record<EndpointKey, EndpointAccess> = {
   'POST /2/tweets': w(u(100), a(10_000, H24)),
   // follows: 50/15 min per user where it exists at all
   'POST /2/users/:id/following': w(u(50)),
+  ...MEDIA_LIMITS_ALL_PLANS(),
   ...XAA_CURRENT(),
 };
 
@@ -190,6 +219,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'POST /2/tweets': w(u(100, H24), a(1667, H24)),
     // legacy Basic had 5/15 min; removed 2026-04-20
     'POST /2/users/:id/following': ENTERPRISE_ONLY,
+    ...MEDIA_LIMITS_ALL_PLANS(),
     ...XAA_REFUSED(),
   },
   // Legacy Free (snapshot 2025-12)
@@ -209,6 +239,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'POST /2/tweets': w(u(17, H24), a(17, H24)),
     // removed from Free on 2025-08-22, from all self-serve on 2026-04-20
     'POST /2/users/:id/following': ENTERPRISE_ONLY,
+    ...MEDIA_LIMITS_ALL_PLANS(),
     ...XAA_REFUSED(),
   },
   unlimited: Object.fromEntries(ENDPOINTS.map((k) => [k, { windows: [] as RateWindow[] }])) as Record<
@@ -298,6 +329,11 @@ export const REQUIRED_SCOPES: Record<EndpointKey, readonly string[]> = {
   'POST /2/dm_conversations/with/:participant_id/messages': ['dm.write', 'tweet.read', 'users.read'],
   'POST /2/dm_conversations/:dm_conversation_id/messages': ['dm.write', 'tweet.read', 'users.read'],
   'POST /2/users/:id/following': ['follows.write', 'tweet.read', 'users.read'],
+  // media upload v2: the OpenAPI's security block names media.write only
+  'POST /2/media/upload/initialize': ['media.write'],
+  'POST /2/media/upload/:id/append': ['media.write'],
+  'POST /2/media/upload/:id/finalize': ['media.write'],
+  'GET /2/media/upload': ['media.write'],
   // XAA: scopes depend on the event type and the token kind; checked in xaa.ts.
   ...(Object.fromEntries(XAA_ENDPOINTS.map((k) => [k, []])) as unknown as Record<
     XaaEndpointKey,

@@ -10,6 +10,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { rename, writeFile, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { handleApi, READS_POSTS } from './api';
+import { appendInput, MediaApi } from './media';
 import { refuseForeignHost, refuseJsonApiRequest } from '../../local/loopback';
 import { handleControl, type ControlHost } from './control';
 import { FaultTable, faultSchema, type FaultSpec } from './faults';
@@ -20,6 +21,7 @@ import {
   json,
   parseFlatBody,
   readBody,
+  readBodyBytes,
   TOO_MANY_REQUESTS,
   UNAUTHORIZED,
   type SimResponse,
@@ -31,6 +33,7 @@ import {
   TIERS,
   XAA_ENDPOINTS,
   type EndpointKey,
+  type MediaEndpointKey,
   type Tier,
   type XaaEndpointKey,
 } from './limits';
@@ -100,6 +103,8 @@ export interface SimXOptions {
    * default none. `PUT /_sim/latency` changes it at run time.
    */
   latency?: { p50Ms: number; p99Ms: number; maxMs?: number };
+  /** How long video and animated-GIF processing takes after finalize, on the simulator's clock (default 1000 ms). */
+  mediaProcessingMs?: number;
 }
 
 /** A running simulated X. */
@@ -222,6 +227,11 @@ const ROUTES: Route[] = [
     ['dm_conversation_id'],
   ],
   ['POST', 'POST /2/users/:id/following', new RegExp(`^/2/users/${ID}/following$`), ['id']],
+  // media upload v2 (./media.ts)
+  ['POST', 'POST /2/media/upload/initialize', /^\/2\/media\/upload\/initialize$/, []],
+  ['POST', 'POST /2/media/upload/:id/append', new RegExp(`^/2/media/upload/${ID}/append$`), ['id']],
+  ['POST', 'POST /2/media/upload/:id/finalize', new RegExp(`^/2/media/upload/${ID}/finalize$`), ['id']],
+  ['GET', 'GET /2/media/upload', /^\/2\/media\/upload$/, []],
   // XAA (X-API.md §7, §9). Auth per OpenAPI 2.167: webhooks take the app-only bearer token (OAuth
   // 1.0a user context too, not simulated); subscriptions are created or listed with a user's
   // OAuth 2.0 token or the bearer, but updated and deleted with the bearer only.
@@ -278,6 +288,8 @@ function matchRoute(method: string, path: string): { route: Route; params: Recor
   return null;
 }
 
+const isMedia = (endpoint: EndpointKey): endpoint is MediaEndpointKey => endpoint.includes('/2/media/');
+
 const isXaa = (endpoint: EndpointKey): endpoint is XaaEndpointKey =>
   (XAA_ENDPOINTS as readonly string[]).includes(endpoint);
 
@@ -329,6 +341,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     ...(options.subscriptionLimit !== undefined ? { subscriptionLimit: options.subscriptionLimit } : {}),
   };
   const xaaApi = new XaaApi(xaaHost, xaaEngine, xaaSettings);
+  const mediaApi = new MediaApi(store, { processingMs: options.mediaProcessingMs ?? 1000 });
   store.onCreated = (item) => xaaEngine.onCreated(item);
   oauth.onUserRevoke = (userId, clientIds) => xaaEngine.onRevoke(userId, clientIds);
   const sockets = new Set<Socket>();
@@ -382,7 +395,13 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const endpoint = route.endpoint;
     countRequest(endpoint);
     await lag();
-    const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : '';
+    // An append carries a binary chunk (multipart) or its base64 (JSON): up to 8 MB; everything else is JSON text.
+    const isAppend = endpoint === 'POST /2/media/upload/:id/append';
+    const rawBody =
+      req.method === 'POST' || req.method === 'PUT'
+        ? await readBodyBytes(req, isAppend ? 8 * 1024 * 1024 : 1_000_000)
+        : Buffer.alloc(0);
+    const body = isAppend ? '' : rawBody.toString('utf8');
     const auth = oauth.authenticate(req.headers.authorization);
     const userId = auth?.grant.userId ?? null;
     const appAuth = auth ? null : oauth.authenticateApp(req.headers.authorization);
@@ -465,28 +484,31 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
           scopes: [],
           tier,
         })
-      : isXaa(endpoint)
-        ? await xaaApi.handle({
-            endpoint,
-            params,
-            query,
-            body,
-            app: oauth.app(clientId) as SimApp,
-            userId: user.id,
-            scopes: current?.grant.scopes ?? [],
-            tier,
-          })
-        : handleApi({
-            endpoint,
-            params,
-            query,
-            body,
-            userId: user.id,
-            tier,
-            now: now(),
-            store,
-            origin,
-          });
+      : isMedia(endpoint)
+        ? await handleMedia(endpoint, user.id, params, query, req.headers['content-type'], rawBody, body)
+        : isXaa(endpoint)
+          ? await xaaApi.handle({
+              endpoint,
+              params,
+              query,
+              body,
+              app: oauth.app(clientId) as SimApp,
+              userId: user.id,
+              scopes: current?.grant.scopes ?? [],
+              tier,
+            })
+          : handleApi({
+              endpoint,
+              params,
+              query,
+              body,
+              userId: user.id,
+              tier,
+              now: now(),
+              store,
+              origin,
+              media: mediaApi,
+            });
     if (result.status < 400 && result.billing) meter.charge(result.billing);
     if (result.status < 400 && result.billing?.length) store.onChange();
     log(result.status);
@@ -495,6 +517,41 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       options.onApiResponse({ endpoint, status: result.status, body: text });
     }
     send(res, result, decision.headers);
+  }
+
+  async function handleMedia(
+    endpoint: MediaEndpointKey,
+    userId: string,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    contentType: string | undefined,
+    rawBody: Buffer,
+    body: string,
+  ): Promise<SimResponse> {
+    switch (endpoint) {
+      case 'POST /2/media/upload/initialize': {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body || 'null');
+        } catch {
+          parsed = null;
+        }
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+          return json(400, {
+            title: 'Invalid Request',
+            detail: 'One or more parameters to your request was invalid.',
+            type: 'https://api.x.com/2/problems/invalid-request',
+            errors: [{ message: 'Request body must be a JSON object' }],
+          });
+        return mediaApi.initialize(userId, parsed as Record<string, unknown>, now());
+      }
+      case 'POST /2/media/upload/:id/append':
+        return mediaApi.append(userId, params.id, appendInput(contentType, rawBody), now());
+      case 'POST /2/media/upload/:id/finalize':
+        return mediaApi.finalize(userId, params.id, now());
+      case 'GET /2/media/upload':
+        return mediaApi.status(userId, query, now());
+    }
   }
 
   /** Applies a fault; true when the answer is already decided. */
@@ -739,6 +796,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       const { apps, appTokens } = store.data;
       crowdHost?.stop();
       xaaEngine.reset();
+      mediaApi.reset();
       store.reset();
       store.data.apps = apps;
       store.data.appTokens = appTokens;

@@ -132,6 +132,31 @@ export interface SimDm {
   viaApi: boolean;
 }
 
+/**
+ * One uploaded media object (media upload v2, ./media.ts). The bytes are not kept: `sha256` is taken at
+ * finalize. Usable once (`usedBy`: the post or DM id), by its owner, before `expiresAt`.
+ */
+export interface SimMedia {
+  id: string;
+  /** `3_<id>` photo, `7_<id>` video, `16_<id>` animated GIF (X's prefixes). */
+  key: string;
+  ownerId: string;
+  category: 'tweet_image' | 'tweet_gif' | 'tweet_video' | 'dm_image' | 'dm_gif' | 'dm_video';
+  mediaType: string;
+  type: 'photo' | 'video' | 'animated_gif';
+  totalBytes: number;
+  /** Bytes received, once finalized. */
+  size: number;
+  /** Hex SHA-256 of the bytes, once finalized. */
+  sha256: string | null;
+  createdAt: number;
+  expiresAt: number;
+  finalizedAt: number | null;
+  /** When processing ends (images: at finalize). */
+  readyAt: number | null;
+  usedBy: string | null;
+}
+
 /** An authorization (user × app) from which access and refresh tokens descend. */
 export interface SimGrant {
   id: string;
@@ -192,6 +217,8 @@ export interface SimData {
   /** XAA events of the last 24 h (+ margin), oldest first: the replay window. */
   xaaEvents: SimXaaEvent[];
   delivery: DeliverySettings;
+  /** Uploaded media (./media.ts), oldest first. */
+  media: SimMedia[];
 }
 
 /** Billing meter state (X-API.md §4). */
@@ -238,6 +265,7 @@ export function emptyData(tier: Tier = 'pay-per-use'): SimData {
     chats: [],
     xaaEvents: [],
     delivery: { ...DEFAULT_DELIVERY },
+    media: [],
   };
 }
 
@@ -308,6 +336,8 @@ export class SimStore {
   private conversationIndex = new Map<string, SimDm[]>();
   private dmsById = new Map<string, SimDm>();
   private mediaKeys = new Set<string>();
+  private uploadsById = new Map<string, SimMedia>();
+  private uploadsByKey = new Map<string, SimMedia>();
   /** Called after every state change (persistence hooks in here). */
   onChange: () => void = () => {};
   /** Called after a post, DM or chat is created (the XAA deliveries hook in here). */
@@ -338,6 +368,9 @@ export class SimStore {
     this.conversationIndex.clear();
     this.dmsById.clear();
     this.mediaKeys.clear();
+    this.uploadsById.clear();
+    this.uploadsByKey.clear();
+    for (const m of this.data.media) this.indexMedia(m);
     for (const user of this.data.users) this.indexUser(user);
     for (const tweet of this.data.tweets) this.indexTweet(tweet);
     for (const dm of this.data.dms) this.indexDm(dm);
@@ -362,6 +395,34 @@ export class SimStore {
     if (dm.recipientId !== dm.senderId) push(this.dmIndex, dm.recipientId, dm);
     push(this.conversationIndex, dm.conversationId, dm);
     for (const key of dm.mediaKeys) this.mediaKeys.add(key);
+  }
+
+  private indexMedia(media: SimMedia) {
+    this.uploadsById.set(media.id, media);
+    this.uploadsByKey.set(media.key, media);
+  }
+
+  /** An uploaded media object by its media id. */
+  media(id: string): SimMedia | undefined {
+    return this.uploadsById.get(id);
+  }
+
+  /** An uploaded media object by its media key (undefined for media made by `mediaCount`). */
+  mediaByKey(key: string): SimMedia | undefined {
+    return this.uploadsByKey.get(key);
+  }
+
+  /** Records a new upload session. */
+  addMedia(media: SimMedia): void {
+    this.data.media.push(media);
+    this.indexMedia(media);
+    this.onChange();
+  }
+
+  /** Changes an upload's state (finalize, processing, use). */
+  updateMedia(media: SimMedia, change: Partial<Omit<SimMedia, 'id' | 'key'>>): void {
+    Object.assign(media, change);
+    this.onChange();
   }
 
   /** A new snowflake-like id from the clock, strictly greater than every id before it. */
@@ -460,6 +521,8 @@ export class SimStore {
     inReplyToId?: string | null;
     quoteOfId?: string | null;
     mediaCount?: number;
+    /** Keys of uploaded media attached through the API (instead of `mediaCount`). */
+    mediaKeys?: string[];
     viaApi?: boolean;
   }): SimTweet {
     const author = this.requireUser(input.authorId, 'authorId');
@@ -477,7 +540,8 @@ export class SimStore {
     if (quoted) mentioned.add(quoted.authorId);
     // Your own post never shows in your own mentions timeline.
     mentioned.delete(author.id);
-    const mediaKeys = Array.from({ length: Math.min(4, input.mediaCount ?? 0) }, (_, i) => `3_${id}${i}`);
+    const mediaKeys =
+      input.mediaKeys ?? Array.from({ length: Math.min(4, input.mediaCount ?? 0) }, (_, i) => `3_${id}${i}`);
     const tweet: SimTweet = {
       id,
       authorId: author.id,
@@ -504,6 +568,8 @@ export class SimStore {
     recipientId: string;
     text: string;
     mediaCount?: number;
+    /** Key of uploaded media attached through the API (instead of `mediaCount`). */
+    mediaKeys?: string[];
     viaApi?: boolean;
   }): SimDm {
     this.requireUser(input.senderId, 'senderId');
@@ -517,7 +583,8 @@ export class SimStore {
       conversationId: conversationIdOf(input.senderId, input.recipientId),
       text: input.text,
       createdAt: this.now(),
-      mediaKeys: Array.from({ length: Math.min(1, input.mediaCount ?? 0) }, () => `3_${id}`),
+      mediaKeys:
+        input.mediaKeys ?? Array.from({ length: Math.min(1, input.mediaCount ?? 0) }, () => `3_${id}`),
       viaApi: input.viaApi ?? false,
     };
     this.data.dms.push(dm);

@@ -41,6 +41,7 @@ describe('sim-x control API', () => {
       inReplyToId: root.body.id,
       conversationId: root.body.id,
       createdAt: new Date(sim.now()).toISOString(),
+      media: [],
     });
     const dm = await control(sim, 'POST', '/_sim/dms', {
       senderId: c.body.id,
@@ -60,6 +61,7 @@ describe('sim-x control API', () => {
         conversationId: `${small}-${large}`,
         text: 'hola',
         createdAt: expect.any(String),
+        media: [],
       },
     ]);
     expect((await control(sim, 'GET', `/_sim/follows?userId=${a.body.id}`)).body).toEqual({ data: [] });

@@ -1,12 +1,13 @@
 /**
  * Validates sim-x answers against the response schemas of X's published OpenAPI (spec 2.166,
  * extracted to test/fixtures/x-openapi/responses.json; the XAA and webhook endpoints from spec
- * 2.167 in xaa-responses.json; see its README).
+ * 2.167 in xaa-responses.json, media upload v2 from 2.167 in media-responses.json; see its README).
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import spec from '../../fixtures/x-openapi/responses.json';
 import xaaSpec from '../../fixtures/x-openapi/xaa-responses.json';
+import mediaSpec from '../../fixtures/x-openapi/media-responses.json';
 
 interface Fixture {
   openapiVersion: string;
@@ -16,6 +17,7 @@ interface Fixture {
 
 const fixture = spec as unknown as Fixture;
 const xaaFixture = xaaSpec as unknown as Fixture;
+const mediaFixture = mediaSpec as unknown as Fixture;
 // OpenAPI 3.0 keywords (nullable, discriminator, example) are not JSON Schema: strict off lets ajv skip them.
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -23,6 +25,7 @@ ajv.addFormat('int32', true);
 ajv.addFormat('int64', true);
 ajv.addSchema({ $id: 'x-openapi', components: fixture.components });
 ajv.addSchema({ $id: 'x-openapi-xaa', components: xaaFixture.components });
+ajv.addSchema({ $id: 'x-openapi-media', components: mediaFixture.components });
 
 const validators = new Map<string, ValidateFunction>();
 function validatorFor(id: string, ref: string): ValidateFunction {
@@ -43,11 +46,15 @@ export interface WireViolation {
 
 /** Checks one answer; returns null when it conforms (or is an error answer, whose schema is not per endpoint). */
 export function checkWireFormat(endpoint: string, status: number, body: string): WireViolation | null {
-  const inXaa = !fixture.responses[endpoint] && !!xaaFixture.responses[endpoint];
-  const expected = inXaa ? xaaFixture.responses[endpoint] : fixture.responses[endpoint];
+  const [id, source] = fixture.responses[endpoint]
+    ? ['x-openapi', fixture]
+    : xaaFixture.responses[endpoint]
+      ? ['x-openapi-xaa', xaaFixture]
+      : ['x-openapi-media', mediaFixture];
+  const expected = source.responses[endpoint];
   if (!expected) return { endpoint, status, errors: ['no schema for this endpoint'] };
   if (status >= 300) return null;
-  const validate = validatorFor(inXaa ? 'x-openapi-xaa' : 'x-openapi', expected.schema);
+  const validate = validatorFor(id, expected.schema);
   if (status !== expected.status)
     return { endpoint, status, errors: [`status ${status}, X sends ${expected.status}`] };
   if (validate(JSON.parse(body))) return null;
