@@ -38,6 +38,7 @@ new XChannelStack(app, ctx('stackName') ?? 'XChannel', {
       .filter(Boolean),
     pollInterval: minutes === undefined ? undefined : Duration.minutes(minutes),
     xTier: tier as XTier | undefined,
+    adminGroup: ctx('adminGroup'),
     tokenReaderRoleArns: ctx('tokenReaderRoleArn')
       ?.split(',')
       .map((a) => a.trim())

@@ -90,6 +90,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       // X Activity API subscriptions per channel (lambdas/shared/realtime.ts)
       'WEBHOOK_PUBLIC_URL',
       'XAA_SUBSCRIPTION_LIMIT',
+      'ADMIN_GROUP',
     ],
   },
   dispatcher: {

@@ -95,10 +95,19 @@ export function createAdminAuth(
     userPool = pool;
     hostedUiDomain = domain.baseUrl();
   }
+  // The admin group, when asked for, in the construct's own pool; a given pool must already have it.
+  const group =
+    props.adminGroup && !props.userPool
+      ? new cognito.CfnUserPoolGroup(scope, 'AdminGroup', {
+          userPoolId: userPool.userPoolId,
+          groupName: props.adminGroup,
+          description: 'x-channel admins: the admin API and console require this group',
+        })
+      : undefined;
   for (const email of props.adminEmails ?? []) {
     // Id from the address, not the list position: reordering the list must not recreate users.
     const hash = createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 10);
-    new cognito.CfnUserPoolUser(scope, `Admin${hash}`, {
+    const user = new cognito.CfnUserPoolUser(scope, `Admin${hash}`, {
       userPoolId: userPool.userPoolId,
       username: email,
       desiredDeliveryMediums: ['EMAIL'],
@@ -107,6 +116,14 @@ export function createAdminAuth(
         { name: 'email_verified', value: 'true' },
       ],
     });
+    if (group) {
+      const member = new cognito.CfnUserPoolUserToGroupAttachment(scope, `Admin${hash}InGroup`, {
+        userPoolId: userPool.userPoolId,
+        groupName: props.adminGroup!,
+        username: email,
+      });
+      member.node.addDependency(user, group);
+    }
   }
   const authorizer = new HttpUserPoolAuthorizer('AdminAuthorizer', userPool, {
     userPoolClients: [client],

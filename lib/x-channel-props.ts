@@ -71,6 +71,14 @@ export interface XChannelProps {
    */
   readonly hostedUiDomain?: string;
   /**
+   * A Cognito group whose members alone are admins: the admin routes require it in the token's
+   * `cognito:groups` claim (checked by the api function: API Gateway's JWT authorizer checks the token,
+   * not its groups) and answer 403 `not_an_admin` otherwise. With the construct's own user pool the group
+   * is created and every `adminEmails` user is put in it; with `userPool` it must exist there.
+   * @default - every user of the user pool is an admin
+   */
+  readonly adminGroup?: string;
+  /**
    * Prefix of the Cognito hosted UI domain created with the construct's user pool (must be unique in
    * the region; lowercase letters, digits and hyphens; no `aws`, `amazon` or `cognito`).
    * @default - `xc-<account id>-<8 characters derived from the construct path>`
@@ -263,8 +271,16 @@ const adminEmailRules = ({ props }: PropsContext): PropsRule[] => {
   ];
 };
 
+/** A Cognito group name (what `cognito:groups` carries); the api function's config checks the same. */
+const GROUP_NAME_RE = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
 /** Bring-your-own Cognito comes as a set: pool, client and hosted UI, and no domain prefix. */
 const USER_POOL_RULES: readonly PropsRule[] = [
+  {
+    condition: ({ props }) => badLiteral(props.adminGroup, (v) => GROUP_NAME_RE.test(v)),
+    message: ({ props }) =>
+      `adminGroup must be a Cognito group name (1-128 letters, digits, marks, symbols or punctuation, no spaces), got "${props.adminGroup}"`,
+  },
   {
     condition: ({ props }) => !!props.userPool && !props.userPoolClient,
     message: () => 'userPoolClient is required with userPool',

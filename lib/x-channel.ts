@@ -191,6 +191,7 @@ export class XChannel extends Construct {
       api: {
         OAUTH_REDIRECT_URI: this.oauthCallbackUrl,
         CONSOLE_ORIGIN: origin,
+        ...(props.adminGroup ? { ADMIN_GROUP: props.adminGroup } : {}),
         // What console/serve.ts expects: sign-in through the Cognito hosted UI (code + PKCE).
         AUTH_MODE: 'cognito',
         COGNITO_CLIENT_ID: this.userPoolClient.userPoolClientId,

@@ -5,7 +5,8 @@
  * - `routeByKey` (before): the operation for `event.routeKey`; a key the table does not give this
  *   function is a 404 (405 with `Allow` when the table has its path under other methods);
  * - `requireAdmin` (before): an `admin` route without the authorizer's `sub` claim is a 401 — defence
- *   in depth, API Gateway's JWT authorizer (or the local host) refuses it first;
+ *   in depth, API Gateway's JWT authorizer (or the local host) refuses it first; with `ADMIN_GROUP`,
+ *   a token whose `cognito:groups` lacks that group is a 403 (the JWT authorizer cannot check groups);
  * - `securityHeaders` (after/onError, outermost): `nosniff` on every answer, HSTS over https
  *   (lambdas/shared/security-headers.ts);
  * - `problemOnError` (onError): every failure becomes problem+json. Bad input is always 4xx; an
@@ -78,8 +79,23 @@ export function routeByKey(): ApiMiddleware {
   };
 }
 
-/** Admin routes need the `sub` claim of the JWT authorizer (the local host sets the same claims). */
-export function requireAdmin(): ApiMiddleware {
+/**
+ * The groups of a `cognito:groups` claim. API Gateway's HTTP API JWT authorizer renders an array claim as
+ * one string, the items space-separated in brackets (`"[admins ops]"`); a JSON array (other hosts) and a
+ * single name are read too. Cognito group names have no whitespace, so splitting on it is exact.
+ */
+export function groupsOf(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.filter((g): g is string => typeof g === 'string');
+  if (typeof claim !== 'string') return [];
+  const inner = /^\[(.*)\]$/s.exec(claim.trim());
+  return (inner ? inner[1] : claim).split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Admin routes need the `sub` claim of the JWT authorizer (the local host sets the same claims), and,
+ * when `adminGroup` is given, that group in `cognito:groups`.
+ */
+export function requireAdmin(adminGroup?: string): ApiMiddleware {
   return {
     before({ event, context }) {
       const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
@@ -96,6 +112,22 @@ export function requireAdmin(): ApiMiddleware {
             errors: [{ field: 'header.authorization', message: 'missing or invalid bearer token' }],
             requestId: context.api.requestId,
             headers: { 'www-authenticate': 'Bearer' },
+          }),
+        );
+      }
+      if (
+        context.api.route.auth === 'admin' &&
+        adminGroup &&
+        !groupsOf(claims?.['cognito:groups']).includes(adminGroup)
+      ) {
+        throw new RequestProblem(
+          problem({
+            status: 403,
+            code: 'not_an_admin',
+            title: 'Not an admin',
+            detail: `this user is not in the admin group ${adminGroup}; ask an operator to add them in Cognito`,
+            errors: [{ field: 'header.authorization', message: `cognito:groups lacks ${adminGroup}` }],
+            requestId: context.api.requestId,
           }),
         );
       }
@@ -177,7 +209,7 @@ export function createApp(deps: ApiDeps): ApiHandler {
     .use(securityHeaders<ApiContext>() as ApiMiddleware)
     .use(injectLambdaContext(deps.logger))
     .use(routeByKey())
-    .use(requireAdmin())
+    .use(requireAdmin(deps.config.ADMIN_GROUP))
     .use(problemOnError(deps))
     .handler((event, context) => {
       const { operation, requestId, sub } = context.api;

@@ -34,6 +34,17 @@ export const apiEnvSchema = z.object({
   OAUTH_BROWSER_BINDING: z.enum(['strict', 'off']).default('strict'),
   /** Poll-jobs queue: a channel that has just signed in is polled at once instead of at the next tick. */
   POLL_JOBS_QUEUE_URL: z.url().optional(),
+  /**
+   * A Cognito group the admin routes require in the token's `cognito:groups` (the HTTP API's JWT
+   * authorizer checks the token, not the groups). Unset → every user of the pool is an admin.
+   */
+  ADMIN_GROUP: z
+    .string()
+    .regex(
+      /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u,
+      'must be a Cognito group name (1-128 characters, no spaces)',
+    )
+    .optional(),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
 });

@@ -12,6 +12,8 @@ export interface EventInput {
   headers?: Record<string, string>;
   /** The admin's `sub`; null = no authorizer claims. */
   sub?: string | null;
+  /** More claims beside `sub`, as API Gateway renders them (e.g. `cognito:groups` as `"[a b]"`). */
+  claims?: Record<string, unknown>;
   cookies?: string[];
   host?: string;
   /**
@@ -81,7 +83,7 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
       stage: '$default',
       time: new Date().toISOString(),
       timeEpoch: Date.now(),
-      ...(sub ? { authorizer: { jwt: { claims: { sub }, scopes: null } } } : {}),
+      ...(sub ? { authorizer: { jwt: { claims: { sub, ...input.claims }, scopes: null } } } : {}),
     } as APIGatewayProxyEventV2['requestContext'],
     body,
     isBase64Encoded: false,
