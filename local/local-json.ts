@@ -28,9 +28,15 @@ export const localJsonSchema = z.strictObject({
   /** Bearer token of the local admin API (what Cognito issues in AWS). */
   adminToken: z.string().min(16),
   region: z.string().min(1),
-  endpoints: z.strictObject({ sqs: origin, dynamodb: origin, secretsManager: origin }),
+  endpoints: z.strictObject({ sqs: origin, dynamodb: origin, secretsManager: origin, s3: origin }),
   /** The queues the case system uses. */
   queues: z.strictObject({ inbound: origin, outbound: origin, results: origin }),
+  /**
+   * Buckets: `media` holds inbound DM media (presigned URLs in `attachments[].url`) and the outbound
+   * media a case system puts for `mediaUrls` (`s3://<media>/<key>`). Reach it at `endpoints.s3`
+   * path-style (`forcePathStyle: true`).
+   */
+  buckets: z.strictObject({ media: z.string().min(3) }),
   /** The key pair the local AWS stand-ins accept; random per data directory (fresh with `--memory`). */
   credentials: z.strictObject({
     accessKeyId: z.string().min(16),

@@ -31,7 +31,8 @@ export function banner(
     `  queues          inbound  ${local.queues.inbound}`,
     `                  outbound ${local.queues.outbound}`,
     `                  results  ${local.queues.results}`,
-    `  endpoints       sqs ${local.endpoints.sqs}  dynamodb ${local.endpoints.dynamodb}  secrets ${local.endpoints.secretsManager}`,
+    `  endpoints       sqs ${local.endpoints.sqs}  dynamodb ${local.endpoints.dynamodb}  secrets ${local.endpoints.secretsManager}  s3 ${local.endpoints.s3}`,
+    `  media bucket    ${local.buckets.media}  (path-style at endpoints.s3)`,
     `  state           ${memory ? 'in memory only (--memory)' : `persisted in ${stack.localJsonPath.replace(/[\\/]local\.json$/, '')}`}`,
     `  local.json      ${stack.localJsonPath}  (admin token and AWS credentials; owner-only)`,
   ];

@@ -9,6 +9,7 @@
  * | DynamoDB Local  |                 | `XC_DYNAMODB_PORT`         | 4020 (N+20) |
  * | SQS stand-in    |                 | `XC_SQS_PORT`              | 4030 (N+30) |
  * | Secrets stand-in|                 | `XC_SECRETS_PORT`          | 4040 (N+40) |
+ * | S3 stand-in     |                 | `XC_S3_PORT`               | 4050 (N+50) |
  * | port base       | `--port-base N` | `XC_PORT_BASE`             | 4000 |
  * | no persistence  | `--memory`      | `XC_MEMORY=1`              | off (state in `.x-channel/`) |
  * | data directory  | `--data-dir D`  | `XC_DATA_DIR`              | `.x-channel` |
@@ -32,6 +33,7 @@ export interface PortSettings {
   dynamodb: number;
   sqs: number;
   secrets: number;
+  s3: number;
 }
 
 export interface CliSettings {
@@ -53,6 +55,7 @@ export const PORT_OFFSETS: Record<keyof PortSettings, number> = {
   dynamodb: 20,
   sqs: 30,
   secrets: 40,
+  s3: 50,
 };
 const PORT_ENV: Record<keyof PortSettings, string> = {
   api: 'XC_API_PORT',
@@ -60,17 +63,19 @@ const PORT_ENV: Record<keyof PortSettings, string> = {
   dynamodb: 'XC_DYNAMODB_PORT',
   sqs: 'XC_SQS_PORT',
   secrets: 'XC_SECRETS_PORT',
+  s3: 'XC_S3_PORT',
 };
 
 export const USAGE = `usage: npm start -- [--memory] [--port-base N] [--data-dir DIR] [--tick-ms N] [--crowd N]
 
   --memory        keep no state on disk (default: persist under .x-channel/)
-  --port-base N   API on N, simulated X N+10, DynamoDB N+20, SQS N+30, Secrets N+40 (default 4000)
+  --port-base N   API on N, simulated X N+10, DynamoDB N+20, SQS N+30, Secrets N+40,
+                  S3 N+50 (default 4000)
   --data-dir DIR  where state and local.json live (default .x-channel)
   --tick-ms N     dispatcher schedule interval in ms (default 60000)
   --crowd N       simulated customers mention and DM the signed-in accounts N times a minute (default 0)
 
-env: XC_API_PORT XC_X_PORT XC_DYNAMODB_PORT XC_SQS_PORT XC_SECRETS_PORT XC_PORT_BASE XC_MEMORY
+env: XC_API_PORT XC_X_PORT XC_DYNAMODB_PORT XC_SQS_PORT XC_SECRETS_PORT XC_S3_PORT XC_PORT_BASE XC_MEMORY
      XC_DATA_DIR XC_SCHEDULE_INTERVAL_MS XC_CROWD_PER_MINUTE AWS_REGION; X_CLIENT_ID + X_CLIENT_SECRET switch to real X.`;
 
 function parsePort(name: string, raw: string, allowZero = true): number {
@@ -137,8 +142,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }
-  if (portBase !== undefined && portBase !== 0 && portBase + 40 > 65535) {
-    throw new UsageError(`--port-base/XC_PORT_BASE must leave room for +40, got ${portBase}`);
+  if (portBase !== undefined && portBase !== 0 && portBase + 50 > 65535) {
+    throw new UsageError(`--port-base/XC_PORT_BASE must leave room for +50, got ${portBase}`);
   }
   const ports = {} as PortSettings;
   for (const key of Object.keys(PORT_OFFSETS) as Array<keyof PortSettings>) {

@@ -35,8 +35,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, type AwsClients } from '../adapters/aws/clients';
 import { QUEUES, type QueueRole } from '../adapters/aws/queues';
 import { ensureTable } from '../adapters/aws/table';
+import { createS3Client, LOCAL_MEDIA_BUCKET } from '../adapters/aws/s3';
 import { createLogger, registerSecretValue } from '../lambdas/shared/logger';
 import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
+import { ensureBucket, startS3 } from '../stand-ins/s3';
 import { startSecretsManager } from '../stand-ins/secrets-manager';
 import { createQueueWithDlq, startSqs, type QueueWithDlq } from '../stand-ins/sqs';
 import type { SimX, SimXOptions } from '../sim/x/server';
@@ -262,7 +264,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   const memory = options.memory ?? false;
   const dataDir = path.resolve(options.dataDir ?? '.x-channel');
   const region = options.region ?? 'us-east-1';
-  const ports: PortSettings = { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0, ...options.ports };
+  const ports: PortSettings = { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0, s3: 0, ...options.ports };
   const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
   const log = options.logger ?? createLogger({ serviceName: 'x-channel-local' });
   const t0 = Date.now();
@@ -310,6 +312,12 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         credentials,
         ...(memory ? {} : { dataDir: path.join(dataDir, 'secrets') }),
       }).then((s) => (stops.push(['secrets', () => s.stop()]), s)),
+      startS3({
+        port: ports.s3,
+        region,
+        credentials,
+        ...(memory ? {} : { dataDir: path.join(dataDir, 's3') }),
+      }).then((s) => (stops.push(['s3', () => s.stop()]), s)),
       startSimX
         ? startSimX({
             port: ports.x,
@@ -328,12 +336,13 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       }).then((h) => (stops.push(['http', () => h.stop()]), h)),
     ] as const);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    const [dynamodb, sqs, secrets, simX, host] = settled.map(
+    const [dynamodb, sqs, secrets, s3, simX, host] = settled.map(
       (r) => (r as PromiseFulfilledResult<unknown>).value,
     ) as [
       { endpoint: string },
       { endpoint: string },
       { endpoint: string; migration?: string },
+      { endpoint: string },
       SimX | undefined,
       HttpHost,
     ];
@@ -341,14 +350,21 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     if (secrets.migration)
       log.warn('secrets stand-in data directory migrated', { detail: secrets.migration });
 
-    const endpoints = { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
+    const endpoints = {
+      dynamodb: dynamodb.endpoint,
+      sqs: sqs.endpoint,
+      secretsManager: secrets.endpoint,
+      s3: s3.endpoint,
+    };
     const clients = createAwsClients({ region, endpoints, credentials });
+    const s3Client = createS3Client({ region, endpoint: endpoints.s3, credentials });
     stops.push([
       'clients',
       () => {
         clients.dynamodb.destroy();
         clients.sqs.destroy();
         clients.secrets.destroy();
+        s3Client.destroy();
       },
     ]);
     const apiUrl = host.url;
@@ -357,8 +373,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const app = options.realX ?? state.simApp;
 
     startupMs.servers = Date.now() - t0;
-    const [, queueEntries] = await Promise.all([
+    const [, , queueEntries] = await Promise.all([
       ensureTable(clients.dynamodb, tableName),
+      ensureBucket(s3Client, LOCAL_MEDIA_BUCKET),
       Promise.all(
         (Object.keys(QUEUES) as QueueRole[]).map(
           async (role) => [role, await createQueueWithDlq(clients.sqs, QUEUES[role])] as const,
@@ -396,6 +413,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       XC_DYNAMODB_ENDPOINT: endpoints.dynamodb,
       XC_SQS_ENDPOINT: endpoints.sqs,
       XC_SECRETS_ENDPOINT: endpoints.secretsManager,
+      XC_S3_ENDPOINT: endpoints.s3,
+      MEDIA_BUCKET: LOCAL_MEDIA_BUCKET,
       X_API_BASE_URL: xBaseUrl,
       X_AUTHORIZE_URL: options.realX?.authorizeUrl ?? `${xBaseUrl}/i/oauth2/authorize`,
       X_APP_SECRET_ID,
@@ -501,6 +520,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       region,
       endpoints,
       queues: { inbound: queues.inbound.url, outbound: queues.outbound.url, results: queues.results.url },
+      buckets: { media: LOCAL_MEDIA_BUCKET },
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       x: {
         mode: options.realX ? 'real' : 'simulated',
@@ -555,6 +575,7 @@ const STOP_ORDER = [
   'clients',
   'sqs',
   'secrets',
+  's3',
   'dynamodb',
 ];
 const stopRank = (name: string) => STOP_ORDER.indexOf(name);

@@ -11,7 +11,8 @@
  *    the SDK itself uses. `x-amz-date` may be at most 15 minutes from the stand-in's clock, as in AWS.
  *    For S3 (`s3` in the credential scope) the path is not re-encoded and `x-amz-content-sha256` must
  *    match the body unless it says `UNSIGNED-PAYLOAD` or `STREAMING-...` (chunk signatures of
- *    `aws-chunked` bodies are not checked). Presigned URLs (query-string auth) are not accepted.
+ *    `aws-chunked` bodies are not checked). Presigned URLs (query-string auth) are checked by
+ *    {@link checkPresignedS3Request}, for S3 only, as AWS accepts them only there.
  *
  * Errors come back as `{ status, code, message }` in the dialect of the calling service, with AWS's
  * codes; render them in the service's error shape. Messages never contain the secret key.
@@ -23,7 +24,7 @@
  */
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** What {@link checkAwsRequest} needs of a request: Node's `http.IncomingMessage` fits. */
@@ -267,6 +268,192 @@ export async function checkAwsRequest(
       'badSignature',
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
     );
+  }
+  return undefined;
+}
+
+/** S3 refuses presigned URLs valid longer than 7 days (`X-Amz-Expires` in seconds). */
+export const MAX_PRESIGN_EXPIRES_SECONDS = 7 * 24 * 3600;
+
+const PRESIGN_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+] as const;
+
+/** RFC 3986 encoding as SigV4 wants it: everything but `A-Za-z0-9-_.~` percent-encoded. */
+const sigv4Encode = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Whether a request carries query-string authentication (a presigned URL) rather than a header. */
+export function isPresignedRequest(req: GuardedRequest): boolean {
+  const url = req.url ?? '/';
+  return /[?&]X-Amz-(?:Signature|Algorithm|Credential)=/.test(url) || /[?&]Signature=/.test(url);
+}
+
+/**
+ * Checks a presigned S3 URL (SigV4 query-string authentication) as S3 does: loopback `Host`; every
+ * `X-Amz-*` parameter present; the key id; `X-Amz-Expires` 1..604800; not used before `X-Amz-Date`
+ * (15 minutes' skew allowed) nor after `X-Amz-Date + X-Amz-Expires`; and the signature recomputed
+ * over method, path as sent, every other query parameter, the signed headers and `UNSIGNED-PAYLOAD`.
+ * Signature version 2 URLs (`AWSAccessKeyId`/`Signature`/`Expires`) are refused, as S3 does for
+ * buckets created since 2020. Resolves to undefined when the request may proceed.
+ */
+export async function checkPresignedS3Request(
+  req: GuardedRequest,
+  options: Omit<RequestGuardOptions, 'dialect'>,
+): Promise<GuardRefusal | undefined> {
+  const host = header(req.headers, 'host') ?? '';
+  if (!LOOPBACK_HOST.test(host)) {
+    return {
+      status: 403,
+      code: 'AccessDenied',
+      message: `Host ${JSON.stringify(host.slice(0, 100))} is not loopback; this local stand-in answers only requests addressed to 127.0.0.1, localhost or [::1].`,
+    };
+  }
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const pairs: Array<[string, string]> = [];
+  try {
+    for (const part of (q < 0 ? '' : url.slice(q + 1)).split('&')) {
+      if (!part) continue;
+      const eq = part.indexOf('=');
+      const decode = (s: string) => decodeURIComponent(s);
+      pairs.push([decode(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? '' : decode(part.slice(eq + 1))]);
+    }
+  } catch {
+    return {
+      status: 400,
+      code: 'InvalidArgument',
+      message: 'The query string is not valid percent-encoding.',
+    };
+  }
+  const param = (name: string) => pairs.find(([n]) => n === name)?.[1];
+  if (
+    param('AWSAccessKeyId') !== undefined ||
+    (param('Signature') !== undefined && !param('X-Amz-Signature'))
+  ) {
+    return {
+      status: 400,
+      code: 'InvalidRequest',
+      message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+    };
+  }
+  if (PRESIGN_PARAMS.some((name) => !param(name))) {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message:
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    };
+  }
+  if (param('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"',
+    };
+  }
+  const scope = param('X-Amz-Credential')!.split('/');
+  const amzDate = param('X-Amz-Date')!;
+  const signedAt = parseAmzDate(amzDate);
+  const expiresText = param('X-Amz-Expires')!;
+  const expires = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : NaN;
+  const signedHeaders = param('X-Amz-SignedHeaders')!.split(';');
+  if (scope.length !== 5 || scope[3] !== 's3' || scope[4] !== 'aws4_request') {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Credential must have the form <key id>/<date>/<region>/s3/aws4_request.',
+    };
+  }
+  if (signedAt === undefined || scope[1] !== amzDate.slice(0, 8)) {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message:
+        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\" and match the credential scope date.",
+    };
+  }
+  if (!(expires >= 1)) {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Expires should be a number',
+    };
+  }
+  if (expires > MAX_PRESIGN_EXPIRES_SECONDS) {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Expires must be less than a week (in seconds) that is 604800',
+    };
+  }
+  if (!signedHeaders.includes('host')) {
+    return {
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-SignedHeaders must contain host.',
+    };
+  }
+  const [accessKeyId, scopeDate, region] = scope;
+  if (!sameText(accessKeyId, options.credentials.accessKeyId)) {
+    return {
+      status: 403,
+      code: 'InvalidAccessKeyId',
+      message: 'The AWS Access Key Id you provided does not exist in our records.',
+    };
+  }
+  const now = (options.now ?? Date.now)();
+  if (now + MAX_CLOCK_SKEW_MS < signedAt) {
+    return { status: 403, code: 'AccessDenied', message: 'Request is not valid yet' };
+  }
+  if (now > signedAt + expires * 1000) {
+    return { status: 403, code: 'AccessDenied', message: 'Request has expired' };
+  }
+
+  const canonicalQuery = pairs
+    .filter(([name]) => name !== 'X-Amz-Signature')
+    .map(([name, value]) => [sigv4Encode(name), sigv4Encode(value)] as const)
+    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
+  const canonicalHeaders = [...signedHeaders]
+    .sort()
+    .map((name) => `${name}:${(header(req.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
+  const canonicalRequest = [
+    (req.method ?? 'GET').toUpperCase(),
+    rawPath,
+    canonicalQuery,
+    canonicalHeaders,
+    signedHeaders.join(';'),
+    'UNSIGNED-PAYLOAD',
+  ].join('\n');
+  const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    `${scopeDate}/${region}/s3/aws4_request`,
+    sha256Hex(canonicalRequest),
+  ].join('\n');
+  const signingKey = hmac(
+    hmac(hmac(hmac(`AWS4${options.credentials.secretAccessKey}`, scopeDate), region), 's3'),
+    'aws4_request',
+  );
+  const expected = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
+  if (!sameText(expected, param('X-Amz-Signature')!)) {
+    return {
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    };
   }
   return undefined;
 }

@@ -27,10 +27,11 @@ export const baseEnvSchema = z.object({
   AWS_REGION: nonEmpty(),
   TABLE_NAME: nonEmpty(),
   LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'debug', 'info', 'warn', 'error']), 'INFO'),
-  /** Local runs only: the DynamoDB, SQS and Secrets Manager stand-ins. */
+  /** Local runs only: the DynamoDB, SQS, Secrets Manager and S3 stand-ins. */
   XC_DYNAMODB_ENDPOINT: optionalUrl,
   XC_SQS_ENDPOINT: optionalUrl,
   XC_SECRETS_ENDPOINT: optionalUrl,
+  XC_S3_ENDPOINT: optionalUrl,
 });
 
 /** Variables of the functions that talk to X. */
@@ -66,6 +67,22 @@ export const realtimeEnvSchema = z.object({
   WEBHOOK_PUBLIC_URL: optionalUrl,
   /** The app-wide subscription cap; unset: 1,500 on pay-per-use (X's self-serve limit), none above. */
   XAA_SUBSCRIPTION_LIMIT: z.optional(z.pipe(z.coerce.number(), z.int().check(z.gte(0), z.lte(10_000_000)))),
+});
+
+/** Variables of the functions that use the media bucket (the poller stores DM media, the sender reads outbound media). */
+export const mediaEnvSchema = z.object({
+  /** The media bucket's name (stack output `MediaBucketName`; locally `local.json` `buckets.media`). */
+  MEDIA_BUCKET: nonEmpty(),
+  /**
+   * Lifetime of the presigned GET URLs put in inbound DM attachments, in seconds: 1 hour to 7 days
+   * (S3's limit). A URL signed with a function's temporary credentials ends when they do, whatever
+   * this says (docs/deploy.md).
+   */
+  MEDIA_URL_TTL_SECONDS: envInt(6 * 3600, 3600, 7 * 24 * 3600),
+  /** Largest DM attachment downloaded from X, in bytes (X's own limit for DM video is 512 MB). */
+  MEDIA_MAX_BYTES: envInt(100 * 1024 * 1024, 1),
+  /** Time allowed for one attachment's download from X, in ms. */
+  MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(30_000, 1000),
 });
 
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */

@@ -162,7 +162,7 @@ describe('local runtime restarted mid-run on the same data directory', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-restart-'));
     sim = await startSimX({ clock: { now: virtualNow }, accessTokenTtlSeconds: 200 });
-    const [api, dynamodb, sqs, secrets, x] = await freePorts(5);
+    const [api, dynamodb, sqs, secrets, x, s3] = await freePorts(6);
     sim.registerApp({
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
@@ -175,6 +175,7 @@ describe('local runtime restarted mid-run on the same data directory', () => {
       XC_DYNAMODB_PORT: String(dynamodb),
       XC_SQS_PORT: String(sqs),
       XC_SECRETS_PORT: String(secrets),
+      XC_S3_PORT: String(s3),
       XC_X_PORT: String(x),
       XC_PORT_BASE: '',
       XC_MEMORY: '',

@@ -11,13 +11,13 @@ describe('npm start options', () => {
   afterAll(killAllTracked);
 
   it.each([
-    [[], {}, { api: 4000, x: 4010, dynamodb: 4020, sqs: 4030, secrets: 4040 }],
-    [['--port-base', '5000'], {}, { api: 5000, x: 5010, dynamodb: 5020, sqs: 5030, secrets: 5040 }],
-    [['--port-base=0'], {}, { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0 }],
+    [[], {}, { api: 4000, x: 4010, dynamodb: 4020, sqs: 4030, secrets: 4040, s3: 4050 }],
+    [['--port-base', '5000'], {}, { api: 5000, x: 5010, dynamodb: 5020, sqs: 5030, secrets: 5040, s3: 5050 }],
+    [['--port-base=0'], {}, { api: 0, x: 0, dynamodb: 0, sqs: 0, secrets: 0, s3: 0 }],
     [
       [],
       { XC_PORT_BASE: '6000', XC_SQS_PORT: '7000' },
-      { api: 6000, x: 6010, dynamodb: 6020, sqs: 7000, secrets: 6040 },
+      { api: 6000, x: 6010, dynamodb: 6020, sqs: 7000, secrets: 6040, s3: 6050 },
     ],
   ])('derives ports from %j and %j', (argv, env, ports) => {
     expect(parseCli(argv, env).ports).toEqual(ports);

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
+import { createS3Client } from '../../../adapters/aws/s3';
 import { localJsonSchema, startLocal, type LocalStack } from '../../../local/main';
 import { X_APP_SECRET_ID } from '../../../local/start-local';
 
@@ -51,6 +54,7 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
         'adminToken',
         'adminUrl',
         'apiUrl',
+        'buckets',
         'credentials',
         'endpoints',
         'queues',
@@ -101,6 +105,37 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     expect(typeof app.clientSecret).toBe('string');
   });
 
+  it('creates the media bucket on the S3 stand-in named in local.json, reachable with its credentials', async () => {
+    const { endpoints, buckets, credentials, region } = stack.localJson;
+    const s3 = createS3Client({ region, endpoint: endpoints.s3, credentials });
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: buckets.media,
+          Key: 'outbound/hello.png',
+          Body: Buffer.from('png'),
+          ContentType: 'image/png',
+        }),
+      );
+      const url = await getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: buckets.media, Key: 'outbound/hello.png' }),
+        {
+          expiresIn: 3600,
+        },
+      );
+      const res = await fetch(url);
+
+      expect(endpoints.s3).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(buckets.media).toBe('x-channel-media');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(await res.text()).toBe('png');
+    } finally {
+      s3.destroy();
+    }
+  });
+
   it('sets the handler environment before the handlers load', () => {
     const { localJson } = stack;
     expect(process.env).toMatchObject({
@@ -111,6 +146,8 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
       XC_SQS_ENDPOINT: localJson.endpoints.sqs,
       XC_DYNAMODB_ENDPOINT: localJson.endpoints.dynamodb,
       XC_SECRETS_ENDPOINT: localJson.endpoints.secretsManager,
+      XC_S3_ENDPOINT: localJson.endpoints.s3,
+      MEDIA_BUCKET: localJson.buckets.media,
       X_API_BASE_URL: localJson.x.baseUrl,
       X_APP_SECRET_ID,
       INBOUND_QUEUE_URL: localJson.queues.inbound,
