@@ -2,13 +2,23 @@
  * Soak: many seeded randomized end-to-end runs (test/helpers/reliability-world.ts) against the local
  * stand-ins and a fresh simulated X per run, then one summary table. Every failure class must be zero.
  *
- *   npx tsx scripts/soak.ts --seeds 1000 [--base 1] [--steps 8]
+ *   npx tsx scripts/soak.ts --seeds 1000 [--base 1] [--steps 8] [--min-per-kind N]
+ *
+ * Faults are counted when they fire (armed ones that no call met are listed apart); every kind must
+ * fire at least --min-per-kind times (default 5 % of the seeds, so 50 over 1,000), or the run fails
+ * naming the kinds that fell short.
  *
  * A failing run prints its seed; reproduce it with `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`.
  * Exit code 1 when any run failed.
  */
 import { startLocalAws } from '../test/helpers/local-aws';
-import { describeFailure, failureCount, runSeed, type RunReport } from '../test/helpers/reliability-world';
+import {
+  describeFailure,
+  failureCount,
+  FAULT_KINDS,
+  runSeed,
+  type RunReport,
+} from '../test/helpers/reliability-world';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,6 +46,9 @@ async function main() {
     commands: 0,
     lost: 0,
     duplicated: 0,
+    duplicatedAfterLostRecord: 0,
+    excusedItems: 0,
+    coldStarts: 0,
     missingResults: 0,
     conflictingResults: 0,
     doublePosts: 0,
@@ -46,7 +59,11 @@ async function main() {
     echoes: 0,
     channelsAccountedInHealth: 0,
   };
-  const faults: Record<string, number> = {};
+  const faults: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0]));
+  const armed: Record<string, number> = {};
+  const minPerKind = process.argv.includes('--min-per-kind')
+    ? flag('min-per-kind', 0)
+    : Math.floor(seeds * 0.05);
   const failures: string[] = [];
   try {
     for (let i = 0; i < seeds; i++) {
@@ -66,6 +83,9 @@ async function main() {
       totals.commands += r.commands;
       totals.lost += r.lost.length;
       totals.duplicated += r.duplicated.length;
+      totals.duplicatedAfterLostRecord += r.duplicatedAfterLostRecord.length;
+      totals.excusedItems += r.excused.reduce((n, e) => n + e.items, 0);
+      totals.coldStarts += r.coldStarts;
       totals.missingResults += r.missingResults.length;
       totals.conflictingResults += r.conflictingResults.length;
       totals.doublePosts += r.doublePosts.length;
@@ -76,6 +96,7 @@ async function main() {
       totals.echoes += r.echoes.length;
       totals.channelsAccountedInHealth += r.accountedInHealth.length;
       for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + (n ?? 0);
+      for (const [k, n] of Object.entries(r.armed)) armed[k] = (armed[k] ?? 0) + (n ?? 0);
       if (failureCount(r)) {
         totals.failedRuns++;
         failures.push(describeFailure(r));
@@ -89,8 +110,15 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   console.log(`\nsoak: ${totals.runs} runs in ${seconds.toFixed(1)} s (seeds ${base}..${base + seeds - 1})`);
   console.table(totals);
-  console.log('faults injected by kind');
-  console.table(Object.fromEntries(Object.entries(faults).sort()));
+  console.log('faults by kind: fired (counted when a call met them) and armed');
+  console.table(Object.fromEntries(FAULT_KINDS.map((k) => [k, { fired: faults[k], armed: armed[k] ?? 0 }])));
+  const short = FAULT_KINDS.filter((k) => faults[k] < minPerKind);
+  if (short.length) {
+    console.log(
+      `fault kinds that fired fewer than ${minPerKind} times: ${short.map((k) => `${k} (${faults[k]})`).join(', ')}`,
+    );
+    process.exitCode = 1;
+  }
   if (failures.length) {
     console.log(`${failures.length} failing seeds (first 20):\n${failures.slice(0, 20).join('\n')}`);
     process.exitCode = 1;

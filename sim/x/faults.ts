@@ -24,6 +24,8 @@ export const faultSchema = z
       .string()
       .regex(/^[0-9]{1,19}$/)
       .optional(),
+    /** The caller's name for the fault, echoed in the fired log (e.g. a test's fault kind). */
+    label: z.string().min(1).max(60).optional(),
   })
   .strict()
   .refine((f) => f.kind !== 'status' || f.status !== undefined, {
@@ -46,6 +48,8 @@ interface ActiveFault {
 /** The set of armed faults. */
 export class FaultTable {
   private faults: ActiveFault[] = [];
+  /** Every fault that fired, in order (a fault fires when a call takes it, not when it is armed). */
+  private readonly firedLog: FaultSpec[] = [];
 
   add(spec: FaultSpec): void {
     this.faults.push({ spec, remaining: spec.sticky ? Infinity : (spec.count ?? 1) });
@@ -63,6 +67,11 @@ export class FaultTable {
     }));
   }
 
+  /** The faults that fired since start, oldest first (one entry per call a fault answered). */
+  fired(): readonly FaultSpec[] {
+    return this.firedLog;
+  }
+
   /** Takes the first fault that matches this call, consuming one of its uses. */
   take(endpoint: string, userId: string | null): FaultSpec | undefined {
     if (!this.faults.length) return undefined;
@@ -75,6 +84,7 @@ export class FaultTable {
     const fault = this.faults[index];
     fault.remaining--;
     if (fault.remaining <= 0) this.faults.splice(index, 1);
+    this.firedLog.push(fault.spec);
     return fault.spec;
   }
 }

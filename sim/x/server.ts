@@ -153,6 +153,8 @@ export interface SimX {
   /** `PUT /_sim/latency`: the added latency profile of X API calls (p50 0 = off); returns what applies. */
   setLatency(profile: { p50Ms: number; p99Ms: number; maxMs?: number }): LatencyProfile;
   latency(): LatencyProfile;
+  /** The faults that fired (a call took them), oldest first; armed faults no call met are not here. */
+  firedFaults(): readonly FaultSpec[];
   revokeUserTokens(userId: string): void;
   suspendUser(userId: string): void;
   setDmAcceptance(userId: string, acceptance: DmAcceptance): void;
@@ -762,6 +764,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       return latency.get();
     },
     latency: () => latency.get(),
+    firedFaults: () => faults.fired(),
     revokeUserTokens(userId) {
       if (!store.user(userId)) throw new SimInputError('userId', `no user with id ${userId}`, 404);
       oauth.revokeUserTokens(userId);

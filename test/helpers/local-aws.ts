@@ -33,6 +33,11 @@ export interface LocalAws {
   tableName: string;
   /** Creates all four queues of the topology with their DLQs, under names unique to this call. */
   createQueues(suffix?: string): Promise<Record<QueueRole, QueueWithDlq>>;
+  /**
+   * Puts the SQS stand-in on another clock (dedup windows, visibility, delays, retention), e.g. a run's
+   * simulated clock; `undefined` puts it back on real time.
+   */
+  setSqsClock(now: (() => number) | undefined): void;
   /** Stops the in-process stand-ins, drops the table and closes the clients. */
   stop(): Promise<void>;
 }
@@ -52,8 +57,9 @@ export async function startLocalAws(options: { region?: string } = {}): Promise<
     accessKeyId: `LOCALTEST${uniqueId().toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
+  let sqsNow: () => number = Date.now;
   const [sqs, secrets] = await Promise.all([
-    startSqs({ port: 0, region, credentials }),
+    startSqs({ port: 0, region, credentials, now: () => sqsNow() }),
     startSecretsManager({ port: 0, region, credentials }),
   ]);
   const endpoints = { dynamodb, sqs: sqs.endpoint, secretsManager: secrets.endpoint };
@@ -74,6 +80,9 @@ export async function startLocalAws(options: { region?: string } = {}): Promise<
         ),
       );
       return Object.fromEntries(entries) as Record<QueueRole, QueueWithDlq>;
+    },
+    setSqsClock(now) {
+      sqsNow = now ?? Date.now;
     },
     async stop() {
       // The shared DynamoDB Local lives for the whole run: drop this file's table to free its memory.

@@ -2,10 +2,17 @@
  * One seeded, randomized end-to-end run for the reliability suite and the soak script: several channels,
  * customers writing mentions, thread replies and DMs at the simulated X over simulated time, a fake case
  * system answering from the inbound queue through the outbound queue, and a random fault schedule:
- * - simulated X faults (429 with a reset, 5xx, connection resets, bodies cut mid-flight, POST timeouts),
- * - crashes at step boundaries, injected by wrapping the real AWS SDK clients the handlers use (a crash
- *   kills the rest of that invocation: every later AWS call of it fails, so leases are not released),
+ * - simulated X faults (429 with a reset, 5xx, connection resets, bodies cut mid-flight, POST timeouts,
+ *   5xx bursts that outlive the poll's own retry, a 429 after a 5xx, latency),
+ * - AWS faults at the edge of the real SDK clients (./aws-faults.ts): DynamoDB, SQS and Secrets Manager
+ *   throttling and 5xx, SendMessageBatch entries refused, slow answers,
+ * - process deaths at step boundaries: each invocation runs in a simulated Lambda container with its own
+ *   composition (token cache, in-memory 429 blocks, …); a crash kills the rest of that invocation (every
+ *   later AWS call fails, so leases are not released) and throws the container away, so the next
+ *   invocation starts cold from durable state; concurrent invocations run in different containers,
  * - SQS redeliveries and visibility expiry, concurrent duplicate poll jobs, token expiry and revocation.
+ * The SQS stand-in runs on the run's simulated clock (dedup window, visibility, delays). Faults are
+ * counted when they fire ({@link RunReport.faults}), not when armed ({@link RunReport.armed}).
  * The X client (twitter-api-v2), SQS, DynamoDB and Secrets Manager are real; handlers run through middy
  * and Powertools exactly as deployed, invoked with SQS-shaped events built from real received messages.
  *
@@ -21,7 +28,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createXAppClient } from '../../adapters/x/client';
 import { parseInbound, type InboundMessage, type ResultMessage } from '../../contracts';
@@ -38,6 +45,7 @@ import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';
 import { createLambdaContext } from '../../local/lambda-context';
 import { startSimX, type FaultSpec, type SimX } from '../../sim/x/server';
 import type { LocalAws } from './local-aws';
+import { AwsFaultTable, type AwsFault } from './aws-faults';
 import { activeChannel } from './channel-fixture';
 
 export const CLIENT_ID = 'reliability-client';
@@ -46,6 +54,8 @@ const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 const SCOPES = ['tweet.read', 'tweet.write', 'users.read', 'dm.read', 'dm.write', 'offline.access'];
 const APP_SECRET_ID = 'x-channel/reliability-app';
 const START_MS = Date.UTC(2026, 8, 1, 12, 0, 0);
+/** SQS FIFO deduplication interval (the stand-in's, on the run's clock). */
+const SQS_DEDUP_WINDOW_MS = 5 * 60_000;
 
 /** mulberry32: a tiny seeded PRNG, so a run is reproducible from its seed alone. */
 export function createRng(seed: number) {
@@ -78,17 +88,66 @@ export const CRASH_POINTS = [
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-export const X_FAULTS = ['x_429', 'x_500', 'x_503', 'x_reset', 'x_malformed', 'x_post_timeout'] as const;
+/** X faults through the simulated X (labelled with their kind, counted when a call takes them). */
+export const X_FAULTS = [
+  'x_429',
+  'x_500',
+  'x_503',
+  'x_reset',
+  'x_malformed',
+  'x_post_timeout',
+  'x_5xx_burst', // three 5xx in a row on one endpoint: outlives the in-poll retry, so it is classified
+  'x_429_after_5xx', // a 5xx, then a 429 on the retry
+  'x_latency', // sticky latency on one endpoint until the quiesce
+] as const;
 export type XFaultKind = (typeof X_FAULTS)[number];
 
+/** AWS faults at the edge of the real SDK clients (./aws-faults.ts), counted per answer they replace. */
+export const AWS_FAULTS = [
+  'ddb_throttle', // ProvisionedThroughputExceededException / ThrottlingException
+  'ddb_5xx', // InternalServerError (500)
+  'sqs_throttle', // RequestThrottled
+  'sqs_5xx', // 500 / 503
+  'sqs_batch_partial', // SendMessageBatch answers 200 with some entries Failed
+  'secrets_throttle', // Secrets Manager ThrottlingException
+  'aws_slow', // a slow answer (real ms)
+] as const;
+export type AwsFaultKind = (typeof AWS_FAULTS)[number];
+
 export const OTHER_FAULTS = [
-  'redelivery', // a delivered outbound/poll message delivered again
-  'visibility_expiry', // in-flight messages visible again before their handler finished
-  'duplicate_poll_jobs', // two jobs for one channel handled concurrently
+  'redelivery', // failed poll jobs made visible again at once
+  'visibility_expiry', // in-flight outbound messages visible again before their handler finished
+  'duplicate_poll_jobs', // two jobs for one channel handled concurrently (two containers)
   'token_expiry', // simulated time jumps past the access token's life
   'token_revocation', // the user revokes the app at X
 ] as const;
-export type FaultKind = CrashPoint | XFaultKind | (typeof OTHER_FAULTS)[number];
+export type FaultKind = CrashPoint | XFaultKind | AwsFaultKind | (typeof OTHER_FAULTS)[number];
+
+/** Every fault kind, in the order the schedule arms them (a run's first fault is picked by its seed). */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  ...CRASH_POINTS,
+  ...X_FAULTS,
+  ...AWS_FAULTS,
+  ...OTHER_FAULTS,
+];
+
+/** The schedule's rotation: the groups interleaved (a crash, an X fault, an AWS fault, another, …). */
+const ROTATION: readonly FaultKind[] = (() => {
+  const groups: FaultKind[][] = [[...CRASH_POINTS], [...X_FAULTS], [...AWS_FAULTS], [...OTHER_FAULTS]];
+  const out: FaultKind[] = [];
+  for (let i = 0; out.length < FAULT_KINDS.length; i++)
+    for (const g of groups) if (i < g.length) out.push(g[i]);
+  return out;
+})();
+
+/**
+ * Firings each kind needs across the randomized suite's 20 seeds (the soak asks 5 % of its seed count
+ * of every kind): a kind that never fires proves nothing. Kinds that fire only when a rarer event
+ * meets them (a refresh, a post) need fewer.
+ */
+export const FAULT_MINIMUMS: Record<FaultKind, number> = Object.fromEntries(
+  FAULT_KINDS.map((k) => [k, 1]),
+) as Record<FaultKind, number>;
 
 /** What one run found. Every list must be empty and every count zero for the run to pass. */
 export interface RunReport {
@@ -96,10 +155,15 @@ export interface RunReport {
   items: number;
   commands: number;
   faults: Partial<Record<FaultKind, number>>;
-  /** Inbound ids created for a listening, healthy channel that never reached the consumer. */
+  /** `<channelId>|<id>` of items the simulated X holds for a channel that never reached the consumer (not excused). */
   lost: string[];
-  /** Inbound ids the consumer received more than once. */
+  /** `<channelId>|<id>` the consumer received more than once, at any distance in time. */
   duplicated: string[];
+  /**
+   * Duplicates of the one remaining case (docs/guarantees.md): published, then the process died or its
+   * delivered-ledger write failed, and the item was read again after SQS's 5-minute dedup window.
+   */
+  duplicatedAfterLostRecord: string[];
   /** Outbound keys without a result, or with two different results. */
   missingResults: string[];
   conflictingResults: string[];
@@ -112,8 +176,14 @@ export interface RunReport {
   rateViolations: string[];
   /** Refresh tokens presented twice. */
   refreshReuse: number;
-  /** Channels that ended needs_reauth/degraded, with their reason (their undelivered items are accounted there). */
+  /** Channels that ended needs_reauth/degraded, with their reason. */
   accountedInHealth: Array<{ channelId: string; status: string; reason: string | null; undelivered: number }>;
+  /** Undelivered items excused by a stop the run injected, one entry per stopped channel and its cause. */
+  excused: Array<{ channelId: string; cause: 'token_revocation'; items: number }>;
+  /** Faults armed (a fault counts in `faults` only when it fired). */
+  armed: Partial<Record<FaultKind, number>>;
+  /** Containers started (each crash throws one away; concurrent invocations each need one). */
+  coldStarts: number;
   /** Own posts/DMs fed back inbound. */
   echoes: string[];
   /** Poison commands: their ids must each have a failed result (and a DLQ entry). */
@@ -152,6 +222,12 @@ interface TrackedChannel {
   accountId: string;
   username: string;
   revokedAt: number | null;
+}
+
+/** A simulated Lambda container's life: dead after a crash; invocations counts the ones it served. */
+interface Box {
+  dead: boolean;
+  invocations: number;
 }
 
 /** A Proxy over an AWS SDK client whose `send` passes through `intercept`. */
@@ -206,6 +282,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     faults: {},
     lost: [],
     duplicated: [],
+    duplicatedAfterLostRecord: [],
     missingResults: [],
     conflictingResults: [],
     doublePosts: [],
@@ -214,10 +291,18 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     rateViolations: [],
     refreshReuse: 0,
     accountedInHealth: [],
+    excused: [],
+    armed: {},
+    coldStarts: 0,
     echoes: [],
     poison: 0,
   };
-  const count = (k: FaultKind) => (report.faults[k] = (report.faults[k] ?? 0) + 1);
+  const trace: string[] = [];
+  const note = (what: string) => trace.push(`${new Date(nowMs).toISOString().slice(11, 19)} ${what}`);
+  const count = (k: FaultKind) => {
+    report.faults[k] = (report.faults[k] ?? 0) + 1;
+    note(`fired ${k}`);
+  };
 
   // Everything the run produced that a secret must not appear in.
   const surfaces: string[] = [];
@@ -235,6 +320,10 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
   }) as typeof process.stderr.write;
 
   const sim: SimX = await startSimX({ port: 0, clock: simClock, accessTokenTtlSeconds: 3600 });
+  // SQS dedup windows, visibility and delays on the run's clock: a republish more than 5 simulated
+  // minutes after the first send is delivered again, as real SQS would
+  aws.setSqsClock(simClock.now);
+  const cleanup: Array<() => void> = [() => aws.setSqsClock(undefined)];
   sim.registerApp({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -263,71 +352,164 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       aws.createQueues(`-r${options.seed.toString(36)}${Math.random().toString(36).slice(2, 6)}`),
     );
 
-    // ---- crash injection around the real clients --------------------------------------------------
-    let armed: CrashPoint | null = null;
-    let dead = false;
-    const die = (point: CrashPoint): never => {
-      armed = null;
-      dead = true;
-      count(point);
-      throw new InjectedCrash(point);
+    // ---- AWS faults at the SDK edge, crashes as process deaths ---------------------------------------
+    // The product's own clients (the harness reads and writes through aws.clients, never faulted).
+    const awsFaults = new AwsFaultTable();
+    const productClients = awsFaults.decorate(
+      createAwsClients({ region: aws.region, endpoints: aws.endpoints, credentials: aws.credentials }),
+    );
+    cleanup.push(() => {
+      productClients.dynamodb.destroy();
+      productClients.sqs.destroy();
+      productClients.secrets.destroy();
+    });
+    /**
+     * What SQS accepted for the inbound queue, per `<channelId>|<id>`: when, and whether the delivered
+     * ledger held the item at that moment (seen at the SDK edge of the product's own calls).
+     */
+    interface Acceptance {
+      at: number;
+      ledgered: boolean;
+      /** The container and its invocation that published it; what became of its ledger write. */
+      box: Box;
+      invocation: number;
+      record?: 'ok' | 'failed';
+    }
+    const acceptances = new Map<string, Acceptance[]>();
+    const ledgered = new Set<string>();
+    const deliveredItems = (input: Record<string, any>) =>
+      Object.values(input.RequestItems as Record<string, any[]>)
+        .flat()
+        .map((r) => r.PutRequest?.Item)
+        .filter((item) => item?.type === 'delivered');
+    /** Marks this invocation's acceptances of `key` with the outcome of its ledger write. */
+    const noteRecord = (box: Box, key: string, record: 'ok' | 'failed') => {
+      for (const a of acceptances.get(key) ?? [])
+        if (a.box === box && a.invocation === box.invocations && a.record !== 'ok') a.record = record;
     };
-    const sqs = wrapSend(aws.clients.sqs, async (command, real) => {
-      if (dead) throw new InjectedCrash('process is dead');
-      const name = command.constructor.name as string;
-      const input = command.input as Record<string, any>;
-      if (name === 'SendMessageBatchCommand' && input.QueueUrl === queues.inbound.url) {
-        if (armed === 'crash_after_x_read') die(armed);
-        if (armed === 'crash_partial_inbound_batch' && input.Entries.length > 1) {
-          const point = armed;
-          const part = input.Entries.slice(0, rng.int(1, input.Entries.length - 1));
-          await real(new (command.constructor as any)({ ...input, Entries: part }));
-          die(point);
+    const noteAccepted = (box: Box, input: Record<string, any>, res: any) => {
+      const ok = new Set((res?.Successful ?? []).map((e: { Id: string }) => e.Id));
+      for (const e of input.Entries as Array<{ Id: string; MessageDeduplicationId: string }>) {
+        if (!ok.has(e.Id)) continue;
+        const dedup = e.MessageDeduplicationId;
+        const key = `${dedup.slice(0, dedup.indexOf(':'))}|${dedup.slice(dedup.indexOf(':') + 1)}`;
+        const a: Acceptance = { at: nowMs, ledgered: ledgered.has(key), box, invocation: box.invocations };
+        acceptances.set(key, [...(acceptances.get(key) ?? []), a]);
+      }
+    };
+    const noteLedgered = (box: Box, input: Record<string, any>, res: any) => {
+      const unprocessed = new Set(
+        Object.values((res?.UnprocessedItems ?? {}) as Record<string, any[]>)
+          .flat()
+          .map((r) => r.PutRequest?.Item?.pk),
+      );
+      for (const item of deliveredItems(input)) {
+        const key = `${item.channelId}|${item.itemId}`;
+        if (unprocessed.has(item.pk)) continue;
+        ledgered.add(key);
+        noteRecord(box, key, 'ok');
+      }
+    };
+    /** Crash points armed and not yet met (each fires once, at its point). */
+    const armed = new Set<CrashPoint>();
+
+    /**
+     * A simulated Lambda container: its own composition (clients view, token cache, in-memory 429 blocks,
+     * idempotency and rate state) built at cold start. A crash kills the container: every later AWS call
+     * of that invocation fails, and the container is thrown away; the next invocation gets a fresh one.
+     * Concurrent invocations run in different containers, so a crash never touches a sibling.
+     */
+    interface Container<H> extends Box {
+      handler: H;
+    }
+    function containerClients(box: Box): AwsClients {
+      const die = (point: CrashPoint): never => {
+        armed.delete(point);
+        box.dead = true;
+        count(point);
+        throw new InjectedCrash(point);
+      };
+      const sqs = wrapSend(productClients.sqs, async (command, real) => {
+        if (box.dead) throw new InjectedCrash('process is dead');
+        const name = command.constructor.name as string;
+        const input = command.input as Record<string, any>;
+        if (name === 'SendMessageBatchCommand' && input.QueueUrl === queues.inbound.url) {
+          const send = async (c: any) => {
+            const res = await real(c);
+            noteAccepted(box, c.input, res);
+            return res;
+          };
+          if (armed.has('crash_after_x_read')) die('crash_after_x_read');
+          if (armed.has('crash_partial_inbound_batch') && input.Entries.length > 1) {
+            const point = 'crash_partial_inbound_batch';
+            const part = input.Entries.slice(0, rng.int(1, input.Entries.length - 1));
+            await send(new (command.constructor as any)({ ...input, Entries: part }));
+            die(point);
+          }
+          if (armed.has('crash_after_inbound_send')) {
+            const point = 'crash_after_inbound_send';
+            await send(command);
+            die(point);
+          }
+          return send(command);
         }
-        if (armed === 'crash_after_inbound_send') {
-          const point = armed;
+        if (
+          name === 'SendMessageCommand' &&
+          input.QueueUrl === queues.results.url &&
+          armed.has('crash_after_result_send')
+        ) {
+          const point = 'crash_after_result_send';
           await real(command);
           die(point);
         }
-      }
-      if (
-        name === 'SendMessageCommand' &&
-        input.QueueUrl === queues.results.url &&
-        armed === 'crash_after_result_send'
-      ) {
-        const point = armed;
-        await real(command);
-        die(point);
-      }
-      return real(command);
-    });
-    const doc = wrapSend(aws.clients.doc, async (command, real) => {
-      if (dead) throw new InjectedCrash('process is dead');
-      const name = command.constructor.name as string;
-      const input = command.input as Record<string, any>;
-      const sk = String(input.Key?.sk ?? input.Item?.sk ?? '');
-      if (
-        armed === 'crash_before_checkpoint' &&
-        name === 'UpdateCommand' &&
-        sk === 'CHANNEL' &&
-        String(input.UpdateExpression).includes('#cp = :next')
-      )
-        die(armed);
-      if (
-        armed === 'crash_after_x_post' &&
-        name === 'UpdateCommand' &&
-        sk.startsWith('IDEM#') &&
-        input.ExpressionAttributeValues?.[':completed']
-      )
-        die(armed);
-      if (armed === 'crash_during_token_refresh' && name === 'PutCommand' && sk.startsWith('LEASE#refresh')) {
-        const point = armed;
-        await real(command);
-        die(point);
-      }
-      return real(command);
-    });
-    const clients: AwsClients = { ...aws.clients, sqs, doc };
+        return real(command);
+      });
+      const doc = wrapSend(productClients.doc, async (command, real) => {
+        if (box.dead) throw new InjectedCrash('process is dead');
+        const name = command.constructor.name as string;
+        const input = command.input as Record<string, any>;
+        const sk = String(input.Key?.sk ?? input.Item?.sk ?? '');
+        if (
+          armed.has('crash_before_checkpoint') &&
+          name === 'UpdateCommand' &&
+          sk === 'CHANNEL' &&
+          String(input.UpdateExpression).includes('#cp = :next')
+        )
+          die('crash_before_checkpoint');
+        if (
+          armed.has('crash_after_x_post') &&
+          name === 'UpdateCommand' &&
+          sk.startsWith('IDEM#') &&
+          input.ExpressionAttributeValues?.[':completed']
+        )
+          die('crash_after_x_post');
+        if (name === 'BatchWriteCommand') {
+          const res = await real(command).catch((e: unknown) => {
+            for (const item of deliveredItems(input))
+              noteRecord(box, `${item.channelId}|${item.itemId}`, 'failed');
+            throw e;
+          });
+          noteLedgered(box, input, res);
+          return res;
+        }
+        if (
+          armed.has('crash_during_token_refresh') &&
+          name === 'PutCommand' &&
+          sk.startsWith('LEASE#refresh')
+        ) {
+          const point = 'crash_during_token_refresh';
+          await real(command);
+          die(point);
+        }
+        return real(command);
+      });
+      const guard = <C extends { send: (...args: any[]) => Promise<any> }>(client: C) =>
+        wrapSend(client, (command, real) => {
+          if (box.dead) throw new InjectedCrash('process is dead');
+          return real(command);
+        });
+      return { dynamodb: guard(productClients.dynamodb), secrets: guard(productClients.secrets), sqs, doc };
+    }
 
     const baseEnv = {
       AWS_REGION: aws.region,
@@ -339,28 +521,64 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       X_APP_SECRET_ID: APP_SECRET_ID,
     };
     const logger = createLogger({ serviceName: 'x-channel-reliability', logLevel: 'DEBUG' });
-    const poller = composePoller(
-      loadPollerConfig({
-        ...baseEnv,
-        INBOUND_QUEUE_URL: queues.inbound.url,
-        POLL_JOBS_QUEUE_URL: queues.pollJobs.url,
-        X_TIER: 'pay-per-use',
-        POLL_LEASE_MS: '30000',
-      }),
-      { clients, clock, logger, sleep: async () => undefined },
-    );
-    const pollHandler = createPollerHandler(poller);
-    const sender = composeSender(
-      loadSenderConfig({
-        ...baseEnv,
-        RESULTS_QUEUE_URL: queues.results.url,
-        OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
-        X_APP_DM_BUDGET_PER_DAY: '1000000',
-        X_APP_POST_BUDGET_PER_DAY: '1000000',
-      }),
-      { clients, clock, xTimeoutMs: options.xTimeoutMs ?? 400 },
-    );
-    const sendHandler = createSenderHandler(sender);
+    const pollerConfig = loadPollerConfig({
+      ...baseEnv,
+      INBOUND_QUEUE_URL: queues.inbound.url,
+      POLL_JOBS_QUEUE_URL: queues.pollJobs.url,
+      X_TIER: 'pay-per-use',
+      POLL_LEASE_MS: '30000',
+    });
+    const senderConfig = loadSenderConfig({
+      ...baseEnv,
+      RESULTS_QUEUE_URL: queues.results.url,
+      OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
+      X_APP_DM_BUDGET_PER_DAY: '1000000',
+      X_APP_POST_BUDGET_PER_DAY: '1000000',
+    });
+    type PollHandler = ReturnType<typeof createPollerHandler>;
+    type SendHandler = ReturnType<typeof createSenderHandler>;
+    const coldPoller = (): Container<PollHandler> => {
+      const box = { dead: false, invocations: 0, handler: undefined as unknown as PollHandler };
+      box.handler = createPollerHandler(
+        composePoller(pollerConfig, {
+          clients: containerClients(box),
+          clock,
+          logger,
+          sleep: async () => undefined,
+        }),
+      );
+      return box;
+    };
+    const coldSender = (): Container<SendHandler> => {
+      const box = { dead: false, invocations: 0, handler: undefined as unknown as SendHandler };
+      box.handler = createSenderHandler(
+        composeSender(senderConfig, {
+          clients: containerClients(box),
+          clock,
+          xTimeoutMs: options.xTimeoutMs ?? 400,
+        }),
+      );
+      return box;
+    };
+    /** Warm containers waiting for an invocation; a dead one never returns here. */
+    const warmPollers: Array<Container<PollHandler>> = [];
+    const warmSenders: Array<Container<SendHandler>> = [];
+    report.coldStarts = 0;
+    async function invoke<H, R>(
+      warm: Array<Container<H>>,
+      cold: () => Container<H>,
+      run: (handler: H) => Promise<R>,
+    ): Promise<{ response: R | undefined; died: boolean }> {
+      let container = warm.pop();
+      if (!container) {
+        container = cold();
+        report.coldStarts++;
+      }
+      container.invocations++;
+      const response = await run(container.handler).catch(() => undefined);
+      if (!container.dead) warm.push(container);
+      return { response, died: container.dead };
+    }
     const rawSqs = aws.clients.sqs;
     const store = createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName, clock });
     const vault = createSecretsTokenVault({ client: aws.clients.secrets, prefix: 'x-channel/tokens/' });
@@ -412,8 +630,10 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     );
 
     // ---- what was created, what was received --------------------------------------------------------
-    const created = new Map<string, { channelId: string; at: number }>(); // inbound id -> channel
+    // keyed `<channelId>|<inbound id>`: the unit a consumer must see exactly once
+    const created = new Map<string, { channelId: string; at: number }>();
     const received = new Map<string, number>();
+    const itemKey = (channelId: string, id: string) => `${channelId}|${id}`;
     const inboundSeen: InboundMessage[] = [];
     const commands = new Map<string, { channelId: string; kind: string }>();
     const results = new Map<string, ResultMessage[]>();
@@ -438,12 +658,11 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     const failedPollJobs = new Map<string, Message>();
     async function invokePoller(messages: Message[]) {
       const records = messages.map((m) => toSqsRecord(m, queues.pollJobs.arn, aws.region));
-      const response = await pollHandler({ Records: records } as SQSEvent, context('poller')).catch(
-        () => undefined,
+      // a crashed container is gone; the next invocation starts a fresh one (an unfired crash stays armed)
+      const { response, died } = await invoke(warmPollers, coldPoller, (handler) =>
+        handler({ Records: records } as SQSEvent, context('poller')),
       );
-      // the crashed process is gone; the next invocation is a fresh one (an unfired crash stays armed)
-      dead = false;
-      const failed = response === undefined ? 'all' : failedIdsFromResponse(response, records, true);
+      const failed = response === undefined || died ? 'all' : failedIdsFromResponse(response, records, true);
       for (const [i, r] of records.entries()) {
         if (failed === 'all' || failed.has(r.messageId)) failedPollJobs.set(r.messageId, messages[i]);
         else {
@@ -471,7 +690,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         } else await invokePoller(ms);
       }
     }
-    async function redeliverPollJobs() {
+    /** Makes the failed poll jobs visible again at once and delivers them; returns how many there were. */
+    async function redeliverPollJobs(): Promise<number> {
+      const n = failedPollJobs.size;
       for (const m of failedPollJobs.values()) {
         await rawSqs
           .send(
@@ -485,6 +706,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       }
       failedPollJobs.clear();
       await deliverPollJobs(false);
+      return n;
     }
 
     // Outbound: the sender handler over real received outbound messages.
@@ -495,13 +717,11 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         const ms = out.Messages ?? [];
         if (!ms.length) return;
         const records: SQSRecord[] = ms.map((m) => toSqsRecord(m, queues.outbound.arn, aws.region));
-        const response = await sendHandler({ Records: records } as SQSEvent, context('sender')).catch(
-          () => undefined,
+        const { response, died } = await invoke(warmSenders, coldSender, (handler) =>
+          handler({ Records: records } as SQSEvent, context('sender')),
         );
-        const wasDead = dead;
-        dead = false;
         const failed =
-          response === undefined || wasDead ? 'all' : failedIdsFromResponse(response, records, true);
+          response === undefined || died ? 'all' : failedIdsFromResponse(response, records, true);
         for (const [i, r] of records.entries()) {
           if (failed === 'all' || failed.has(r.messageId)) outboundInFlight.set(r.messageId, ms[i]);
           else {
@@ -511,7 +731,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         }
       }
     }
-    async function expireOutbound() {
+    /** Ends the visibility of in-flight outbound messages now; returns how many there were. */
+    async function expireOutbound(): Promise<number> {
+      const n = outboundInFlight.size;
       for (const m of outboundInFlight.values()) {
         await rawSqs
           .send(
@@ -524,6 +746,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           .catch(() => undefined);
       }
       outboundInFlight.clear();
+      return n;
     }
 
     // The fake case system: reads inbound, answers some; reads results.
@@ -537,7 +760,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           const parsed = parseInbound(m.Body ?? '');
           if (!parsed.ok) throw new Error(`inbound body is not v1: ${parsed.error}`);
           const msg = parsed.value;
-          received.set(msg.id, (received.get(msg.id) ?? 0) + 1);
+          const k = itemKey(msg.channelId, msg.id);
+          received.set(k, (received.get(k) ?? 0) + 1);
+          note(`received ${k}`);
           inboundSeen.push(msg);
           await ack(queues.inbound.url, m);
           if (rng.chance(answerRate)) {
@@ -594,10 +819,10 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             inReplyToId: parent,
           });
           tweetIdsByChannel.set(t.channel.id, [...threads, tw.id]);
-          created.set(`x:tweet:${tw.id}`, { channelId: t.channel.id, at: nowMs });
+          created.set(itemKey(t.channel.id, `x:tweet:${tw.id}`), { channelId: t.channel.id, at: nowMs });
         } else {
           const dm = sim.sendDm({ senderId: who, recipientId: t.accountId, text: `dm ${rng.int(0, 1e6)}` });
-          created.set(`x:dm:${dm.id}`, { channelId: t.channel.id, at: nowMs });
+          created.set(itemKey(t.channel.id, `x:dm:${dm.id}`), { channelId: t.channel.id, at: nowMs });
         }
       }
     }
@@ -609,62 +834,184 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         'POST /2/dm_conversations/with/:participant_id/messages',
         'POST /2/dm_conversations/:dm_conversation_id/messages',
       ] as const);
+      // a burst on a read: the poll's own retry meets its second answer at once
       const endpoint =
-        kind === 'x_post_timeout' ? writeEndpoint : rng.chance(0.6) ? readEndpoint : writeEndpoint;
-      const spec: FaultSpec =
+        kind === 'x_post_timeout'
+          ? writeEndpoint
+          : kind === 'x_5xx_burst' || kind === 'x_429_after_5xx' || rng.chance(0.6)
+            ? readEndpoint
+            : writeEndpoint;
+      const on = { endpoint, userId: t.accountId, label: kind };
+      const specs: FaultSpec[] =
         kind === 'x_429'
-          ? { endpoint, kind: 'status', status: 429, resetSeconds: rng.int(5, 120), userId: t.accountId }
+          ? [{ ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120) }]
           : kind === 'x_500'
-            ? { endpoint, kind: 'status', status: 500, userId: t.accountId }
+            ? [{ ...on, kind: 'status', status: 500 }]
             : kind === 'x_503'
-              ? { endpoint, kind: 'status', status: 503, userId: t.accountId }
+              ? [{ ...on, kind: 'status', status: 503 }]
               : kind === 'x_reset'
-                ? { endpoint, kind: 'reset', userId: t.accountId }
+                ? [{ ...on, kind: 'reset' }]
                 : kind === 'x_malformed'
-                  ? { endpoint: readEndpoint, kind: 'malformed', userId: t.accountId }
-                  : { endpoint, kind: 'timeout', userId: t.accountId };
-      sim.setFault(spec);
-      count(kind);
+                  ? [{ ...on, endpoint: readEndpoint, kind: 'malformed' }]
+                  : kind === 'x_post_timeout'
+                    ? [{ ...on, kind: 'timeout' }]
+                    : kind === 'x_5xx_burst'
+                      ? [{ ...on, kind: 'status', status: rng.pick([500, 503]), count: rng.int(2, 3) }]
+                      : kind === 'x_429_after_5xx'
+                        ? [
+                            // the 5xx is part of the burst; the kind fires when its 429 is answered
+                            { ...on, label: `${kind}/5xx`, kind: 'status', status: 503 },
+                            { ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120) },
+                          ]
+                        : [{ ...on, kind: 'latency', latencyMs: rng.int(20, 80), count: rng.int(3, 10) }];
+      for (const spec of specs) sim.setFault(spec);
+      arm(kind);
+    }
+
+    function armAwsFault(kind: AwsFaultKind) {
+      const fire = () => count(kind);
+      // 1–2 answers are absorbed by the SDK's own retries (3 attempts); 3 or more reach the product
+      const remaining = rng.int(1, 4);
+      const onlyCommand = () =>
+        rng.chance(0.5)
+          ? [rng.pick(['GetItemCommand', 'UpdateItemCommand', 'PutItemCommand', 'QueryCommand'])]
+          : undefined;
+      const fault: AwsFault =
+        kind === 'ddb_throttle'
+          ? {
+              service: 'dynamodb',
+              kind: 'error',
+              status: 400,
+              errorType: rng.pick(['ProvisionedThroughputExceededException', 'ThrottlingException']),
+              commands: onlyCommand(),
+              remaining,
+              onFire: fire,
+            }
+          : kind === 'ddb_5xx'
+            ? {
+                service: 'dynamodb',
+                kind: 'error',
+                status: 500,
+                errorType: 'InternalServerError',
+                commands: onlyCommand(),
+                remaining,
+                onFire: fire,
+              }
+            : kind === 'sqs_throttle'
+              ? {
+                  service: 'sqs',
+                  kind: 'error',
+                  status: 400,
+                  errorType: 'RequestThrottled',
+                  remaining,
+                  onFire: fire,
+                }
+              : kind === 'sqs_5xx'
+                ? {
+                    service: 'sqs',
+                    kind: 'error',
+                    ...rng.pick([
+                      { status: 500, errorType: 'InternalError' },
+                      { status: 503, errorType: 'ServiceUnavailable' },
+                    ]),
+                    remaining,
+                    onFire: fire,
+                  }
+                : kind === 'sqs_batch_partial'
+                  ? {
+                      service: 'sqs',
+                      kind: 'batch_partial',
+                      queueUrl: queues.inbound.url,
+                      // the publisher tries an entry 4 times: 4 refusals in a row reach the poll
+                      remaining: rng.int(1, 4),
+                      pickFailed: (ids) => {
+                        const out = ids.filter(() => rng.chance(0.5));
+                        return out.length ? out : [rng.pick(ids)];
+                      },
+                      onFire: fire,
+                    }
+                  : kind === 'secrets_throttle'
+                    ? {
+                        service: 'secrets',
+                        kind: 'error',
+                        status: 400,
+                        errorType: 'ThrottlingException',
+                        remaining,
+                        onFire: fire,
+                      }
+                    : {
+                        service: rng.pick(['dynamodb', 'sqs', 'secrets'] as const),
+                        kind: 'slow',
+                        delayMs: rng.int(20, 150),
+                        remaining: rng.int(1, 3),
+                        onFire: fire,
+                      };
+      awsFaults.arm(fault);
+      arm(kind);
+    }
+
+    /** Arms `kind`; it is counted in `report.faults` only when it fires. */
+    const arm = (k: FaultKind) => (report.armed[k] = (report.armed[k] ?? 0) + 1);
+    let rotation = (options.seed * 3) % ROTATION.length;
+    let duplicate = false;
+    let redeliver = false;
+    let expire = false;
+    function armFault(kind: FaultKind) {
+      const t = rng.pick(tracked);
+      if ((CRASH_POINTS as readonly string[]).includes(kind)) {
+        armed.add(kind as CrashPoint);
+        arm(kind);
+      } else if ((X_FAULTS as readonly string[]).includes(kind)) armXFault(kind as XFaultKind, t);
+      else if ((AWS_FAULTS as readonly string[]).includes(kind)) armAwsFault(kind as AwsFaultKind);
+      else if (kind === 'token_expiry') {
+        arm(kind);
+        advance(3600_000 + rng.int(0, 600_000)); // past the access token's life: the next call refreshes
+        count(kind);
+      } else if (kind === 'token_revocation') {
+        if (t.revokedAt !== null) return;
+        arm(kind);
+        sim.revokeUserTokens(t.accountId);
+        t.revokedAt = nowMs;
+        count(kind);
+      } else {
+        // the schedule's own SQS events, forced on for this step
+        if (kind === 'duplicate_poll_jobs') duplicate = true;
+        else if (kind === 'redelivery') redeliver = true;
+        else expire = true;
+        arm(kind);
+      }
     }
 
     // ---- the schedule ------------------------------------------------------------------------------
     for (let step = 0; step < steps; step++) {
       customerActivity();
+      duplicate = rng.chance(0.15);
+      redeliver = rng.chance(0.3);
+      expire = rng.chance(0.3);
       if (rng.chance(faultRate)) {
-        const roll = rng.next();
-        const t = rng.pick(tracked);
-        if (roll < 0.4) armXFault(rng.pick(X_FAULTS), t);
-        else if (roll < 0.8) armed = rng.pick(CRASH_POINTS);
-        else if (roll < 0.9) {
-          advance(3600_000 + rng.int(0, 600_000)); // past the access token's life: the poller refreshes
-          count('token_expiry');
-        } else if (roll < 0.95 && t.revokedAt === null) {
-          sim.revokeUserTokens(t.accountId);
-          t.revokedAt = nowMs;
-          count('token_revocation');
-        } else count('visibility_expiry');
+        // sometimes two faults at once; half the picks follow a rotation that starts at the seed, so
+        // consecutive seeds cover every kind, the other half are random
+        for (let f = rng.chance(0.3) ? 2 : 1; f > 0; f--)
+          armFault(rng.chance(0.5) ? ROTATION[rotation++ % ROTATION.length] : rng.pick(FAULT_KINDS));
       }
-      const duplicate = rng.chance(0.15);
       for (const t of tracked) {
         await enqueuePoll(t.channel.id);
         if (duplicate) await enqueuePoll(t.channel.id);
       }
       await timed('poll', () => deliverPollJobs(duplicate));
-      if (rng.chance(0.3)) {
-        count('redelivery');
-        await redeliverPollJobs();
-      }
+      if (redeliver && (await redeliverPollJobs())) count('redelivery');
       await timed('case', () => caseSystem(0.5));
       await timed('send', () => deliverOutbound());
-      if (report.faults.visibility_expiry || rng.chance(0.3)) await expireOutbound();
+      if (expire && (await expireOutbound())) count('visibility_expiry');
       await caseSystem(0);
       harvestSecrets();
       advance(rng.int(30_000, 90_000)); // past poll leases, rate resets and sender leases over time
     }
 
     // ---- quiesce: no new faults; let every retry, lease and reset run out ---------------------------
-    armed = null;
+    armed.clear();
     sim.clearFaults();
+    awsFaults.clear();
     const quiesceStart = performance.now();
     for (let round = 0; round < 8; round++) {
       advance(16 * 60_000); // beyond the longest 429 reset and every lease
@@ -684,9 +1031,29 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     harvestSecrets();
 
     // ---- accounting --------------------------------------------------------------------------------
+    for (const f of sim.firedFaults())
+      if (f.label && (X_FAULTS as readonly string[]).includes(f.label)) count(f.label as XFaultKind);
     report.items = created.size;
     report.commands = commands.size;
-    for (const [id, n] of received) if (n > 1) report.duplicated.push(`${id} x${n}`);
+    // A duplicate is the known remaining case only when SQS accepted the item in as many dedup windows
+    // (5 simulated minutes from a window's first send) as it was delivered, and each later window began
+    // while the delivered ledger did not hold the item because the invocation that published it before
+    // died (a crash kills the container) or had its ledger write fail — never because it skipped it.
+    for (const [key, n] of received) {
+      if (n < 2) continue;
+      const all = acceptances.get(key) ?? [];
+      const windows: Acceptance[] = [];
+      for (const a of all)
+        if (!windows.length || a.at - windows[windows.length - 1].at >= SQS_DEDUP_WINDOW_MS) windows.push(a);
+      const lostRecord = (w: Acceptance) => {
+        const before = all.slice(0, all.indexOf(w));
+        const p = before[before.length - 1];
+        const died = p?.box.dead && p.box.invocations === p.invocation;
+        return !w.ledgered && p !== undefined && p.record !== 'ok' && (died || p.record === 'failed');
+      };
+      const known = windows.length >= n && windows.slice(1).every(lostRecord);
+      (known ? report.duplicatedAfterLostRecord : report.duplicated).push(`${key} x${n}`);
+    }
     const accountIds = new Set(tracked.map((t) => t.accountId));
     for (const m of inboundSeen) if (accountIds.has(m.author.id)) report.echoes.push(m.id);
     for (const t of tracked) {
@@ -700,11 +1067,25 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           reason: final.statusReason,
           undelivered: undelivered.length,
         });
-        // a stopped channel must say why; its undelivered items are accounted for by that reason
-        if (!final.statusReason)
-          report.lost.push(...undelivered.map((id) => `${id} (status ${final.status} without reason)`));
         surfaces.push(JSON.stringify(final));
-      } else report.lost.push(...undelivered);
+      }
+      // Excused only by a stop this run injected, matched to it: the user revoked the app at X and the
+      // channel says needs_reauth with a reason. Any other stop (degraded, a needs_reauth nobody caused,
+      // a revoked channel still active) leaves its undelivered items lost.
+      const stoppedByRevocation =
+        t.revokedAt !== null && final?.status === 'needs_reauth' && Boolean(final.statusReason);
+      if (stoppedByRevocation && undelivered.length)
+        report.excused.push({
+          channelId: t.channel.id,
+          cause: 'token_revocation',
+          items: undelivered.length,
+        });
+      else
+        report.lost.push(
+          ...undelivered.map((k) =>
+            final && final.status !== 'active' ? `${k} (${final.status}, not injected)` : k,
+          ),
+        );
     }
     for (const [key] of commands) {
       const rs = results.get(key) ?? [];
@@ -742,10 +1123,12 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     }
     await sim.stop().catch(() => undefined);
   } finally {
+    for (const f of cleanup) f();
     process.stdout.write = origOut;
     process.stderr.write = origErr;
     await sim.stop().catch(() => undefined);
   }
+  if (process.env.XC_RELIABILITY_TRACE === '1') console.error(trace.join('\n'));
   const haystack = [...surfaces, ...captureOut].join('\n');
   for (const [value, kind] of secrets)
     if (value.length >= 8 && haystack.includes(value)) report.leaked.push(kind);
