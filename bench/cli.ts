@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only inbound,latency]`: runs the performance harness, prints the
+ * `npm run bench [-- --quick] [-- --only inbound,latency] [-- --runs 3] [-- --x-latency 150,600]`:
+ * runs the performance harness (each scenario `--runs` times, every figure their median), prints the
  * table on stdout (progress goes to stderr) and writes `bench/results/latest.json` (and the latency
  * plot `bench/results/latency.svg`). `--out <file>` writes the JSON elsewhere and every other file the
  * bench writes (the plot) into that file's directory, so nothing under bench/results/ changes;
@@ -8,11 +9,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable } from './report';
-import { runBench, SCENARIOS, type ScenarioName } from './run';
+import { DEFAULT_RUNS, DEFAULT_X_LATENCY, runBench, SCENARIOS, type ScenarioName } from './run';
+import type { XLatency } from './types';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--out <file>] [--json]
-  --quick   smaller sizes, under a minute
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--runs <n>] [--x-latency <p50>,<p99>] [--out <file>] [--json]
+  --quick   smaller sizes, under a minute per run
   --only    comma-separated scenarios to run (the others are reported as not run)
+  --runs    runs per scenario, default ${DEFAULT_RUNS}; every figure is their median (min and max beside it)
+  --x-latency  the simulated X's latency profile in ms, median and 99th percentile
+            (default ${DEFAULT_X_LATENCY.p50Ms},${DEFAULT_X_LATENCY.p99Ms}; 0 = an instant X, not a realistic figure)
   --out     where to write the results JSON (default bench/results/latest.json); the latency plot
             goes to latency.svg in the same directory
   --json    also print the JSON on stdout`;
@@ -23,11 +28,19 @@ export interface CliOptions {
   only?: ScenarioName[];
   out: string;
   json: boolean;
+  runs: number;
+  xLatency: XLatency;
 }
 
 /** Parses argv; throws an Error naming the bad flag or value. */
 export function parseArgs(argv: string[], resultsDir: string): CliOptions {
-  const opts: CliOptions = { quick: false, out: path.join(resultsDir, 'latest.json'), json: false };
+  const opts: CliOptions = {
+    quick: false,
+    out: path.join(resultsDir, 'latest.json'),
+    json: false,
+    runs: DEFAULT_RUNS,
+    xLatency: DEFAULT_X_LATENCY,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=')
@@ -48,6 +61,21 @@ export function parseArgs(argv: string[], resultsDir: string): CliOptions {
       case '--out':
         opts.out = path.resolve(value());
         break;
+      case '--runs': {
+        const v = value();
+        const n = Number(v);
+        if (!/^[0-9]+$/.test(v) || n < 1 || n > 20) throw new Error(`--runs: expected 1–20, got ${v}`);
+        opts.runs = n;
+        break;
+      }
+      case '--x-latency': {
+        const v = value();
+        const parts = v === '0' ? [0, 0] : v.split(',').map((x) => Number(x.trim()));
+        if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x) || x < 0) || parts[1] < parts[0])
+          throw new Error(`--x-latency: expected <p50 ms>,<p99 ms> with p99 ≥ p50 (or 0), got ${v}`);
+        opts.xLatency = { p50Ms: parts[0], p99Ms: parts[1] };
+        break;
+      }
       case '--only': {
         const names = value()
           .split(',')
@@ -82,7 +110,13 @@ async function main() {
     return;
   }
   // Every file the bench writes goes beside the JSON: with --out, bench/results/ is left untouched.
-  const results = await runBench({ quick: opts.quick, only: opts.only, resultsDir: path.dirname(opts.out) });
+  const results = await runBench({
+    quick: opts.quick,
+    only: opts.only,
+    runs: opts.runs,
+    xLatency: opts.xLatency,
+    resultsDir: path.dirname(opts.out),
+  });
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(formatTable(results));

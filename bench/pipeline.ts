@@ -14,6 +14,7 @@ import { createLambdaContext } from '../local/lambda-context';
 import type { SqsEventSource } from '../local/event-source';
 import type { InboundMessage } from '../contracts';
 import type { DispatchOutcome } from '../core/inbound/dispatch';
+import type { HandlerCpuMeter } from './cpu';
 import {
   benchLogger,
   consume,
@@ -56,7 +57,14 @@ export const POLLER_CONCURRENCY = 10;
 
 export async function startPipeline(
   rig: Rig,
-  opts: { env?: Record<string, string>; pollerConcurrency?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    pollerConcurrency?: number;
+    /** Counts the CPU of the dispatcher and poller invocations (bench/cpu.ts). */
+    cpu?: HandlerCpuMeter;
+    /** The handlers' logger (default the quiet bench logger; the cost scenario logs at INFO). */
+    logger?: typeof benchLogger;
+  } = {},
 ): Promise<Pipeline> {
   const env = { ...rig.env, ...opts.env };
   const delivered: Delivered[] = [];
@@ -65,7 +73,7 @@ export async function startPipeline(
   const pollerRuntime = composePoller(loadPollerConfig(env), {
     clients: rig.clients,
     clock: rig.clock.port,
-    logger: benchLogger,
+    logger: opts.logger ?? benchLogger,
     wrapPublisher: (inner) => ({
       async publish(messages: InboundMessage[]) {
         await inner.publish(messages);
@@ -87,22 +95,20 @@ export async function startPipeline(
       },
     }),
   });
-  const pollerHandler = meteredHandler(
-    'poller',
-    createPollerHandler(pollerRuntime),
-    rig.meter,
-    poller,
-    (event) => {
-      for (const r of event.Records) {
-        try {
-          const id = (JSON.parse(r.body) as { channelId?: string }).channelId ?? '?';
-          pollsByChannel.set(id, (pollsByChannel.get(id) ?? 0) + 1);
-        } catch {
-          // an invalid job is acked by the poller itself
-        }
+  const metered = meteredHandler('poller', createPollerHandler(pollerRuntime), rig.meter, poller, (event) => {
+    for (const r of event.Records) {
+      try {
+        const id = (JSON.parse(r.body) as { channelId?: string }).channelId ?? '?';
+        pollsByChannel.set(id, (pollsByChannel.get(id) ?? 0) + 1);
+      } catch {
+        // an invalid job is acked by the poller itself
       }
-    },
-  );
+    }
+  });
+  const cpu = opts.cpu;
+  const pollerHandler: typeof metered = cpu
+    ? (event, context) => cpu.run(() => metered(event, context))
+    : metered;
   const source: SqsEventSource = await consume(rig, 'pollJobs', 'poller', pollerHandler, {
     batchSize: 1,
     maxConcurrency: opts.pollerConcurrency ?? POLLER_CONCURRENCY,
@@ -110,7 +116,7 @@ export async function startPipeline(
   const dispatcherRuntime = composeDispatcher(loadDispatcherConfig(env), {
     clients: rig.clients,
     clock: rig.clock.port,
-    logger: benchLogger,
+    logger: opts.logger ?? benchLogger,
   });
   const dispatcherHandler = createDispatcherHandler(dispatcherRuntime) as unknown as (
     event: unknown,
@@ -129,10 +135,10 @@ export async function startPipeline(
         timeoutMs: 55_000,
         region: rig.env.AWS_REGION,
       });
-      const outcome = await dispatcherHandler(
-        { source: 'x-channel.schedule', time: new Date(rig.clock.now()).toISOString() },
-        context,
-      );
+      const event = { source: 'x-channel.schedule', time: new Date(rig.clock.now()).toISOString() };
+      const outcome = await (cpu
+        ? cpu.run(() => dispatcherHandler(event, context))
+        : dispatcherHandler(event, context));
       rig.meter.invocation('dispatcher', performance.now() - t0);
       expected += outcome.enqueued;
       await waitFor(() => poller.invocations >= expected, timeoutMs);

@@ -3,7 +3,8 @@
  * here and `npm run bench` reprices everything; nothing else in `bench/` holds a price.
  *
  * AWS: public on-demand list prices, region us-east-1, as published on the AWS pricing pages
- * (Lambda, SQS, DynamoDB, Secrets Manager, KMS), free tiers ignored.
+ * (aws.amazon.com/{lambda,sqs,dynamodb,secrets-manager,kms,cloudwatch,xray,api-gateway,eventbridge}/pricing,
+ * read 2026-12), free tiers ignored.
  * X: pay-per-use prices from X-API.md §4 (docs.x.com pricing, 2026-04-20 / 2026-08-13 changes).
  */
 
@@ -27,6 +28,67 @@ export const AWS_PRICES = {
   secretsManagerPerSecretMonth: 0.4,
   /** KMS: per request ($0.03 per 10,000); each secret read/write decrypts/encrypts with the channel CMK. */
   kmsPerRequest: 0.03 / 1e4,
+  /** KMS: per customer-managed key per month (the construct has two: tokens, data). */
+  kmsKeyPerMonth: 1.0,
+  /** CloudWatch Logs: ingestion per GB (standard log class), aws.amazon.com/cloudwatch/pricing. */
+  logsIngestPerGb: 0.5,
+  /** CloudWatch Logs: storage per GB-month (compressed; priced here on the raw bytes, an upper bound). */
+  logsStoragePerGbMonth: 0.03,
+  /** CloudWatch: per custom metric per month (first 10,000 metrics), incl. EMF-created metrics. */
+  customMetricPerMonth: 0.3,
+  /** CloudWatch: per standard-resolution alarm metric per month. */
+  alarmPerMonth: 0.1,
+  /** X-Ray: per trace recorded ($5.00 per million), aws.amazon.com/xray/pricing. */
+  xrayPerTrace: 5.0 / 1e6,
+  /** API Gateway HTTP API: per request, first 300 million a month ($1.00 per million). */
+  apiGatewayHttpPerRequest: 1.0 / 1e6,
+  /** EventBridge Scheduler: per invocation ($1.00 per million) after 14 million free a month. */
+  schedulerPerInvocation: 1.0 / 1e6,
+} as const;
+
+/**
+ * What the whole-cost model (bench/cost-model.ts) assumes where nothing is measured; each is stated
+ * in the bench output beside the figure it feeds.
+ */
+export const MODEL_ASSUMPTIONS = {
+  /** START, END and REPORT lines Lambda writes per invocation (+ the X-Ray trace id line): ~350 bytes. */
+  lambdaPlatformLogBytesPerInvocation: 350,
+  /** Share of invocations X-Ray records: the default rule keeps 1 a second + 5 %; at an idle connector's
+   * rate (well under 1 a second) that is every one. An upper bound at higher rates. */
+  xrayTracedShare: 1,
+  /** Lambda re-creates an execution environment (and bills its INIT, since 2025-08-01) about this often
+   * per environment kept busy; AWS documents no lifetime, a few hours is commonly observed. */
+  environmentInitsPerHour: 0.5,
+  /** SQS SSE-KMS: data key reuse period (the construct keeps SQS's default, 300 s): one KMS call per
+   * period per queue and principal that sends or receives. */
+  sqsDataKeyReuseSeconds: 300,
+  /** (queue, principal) pairs using the data key: pollJobs ×2, inbound ×2, outbound ×2, results ×2,
+   * DLQ moves ×1. */
+  sqsKeyPairs: 9,
+  /** DynamoDB with a customer-managed key caches the table key and calls KMS about every 5 minutes per
+   * caller; callers: the five functions. */
+  dynamodbKmsCallsPerCallerPerHour: 12,
+  dynamodbKmsCallers: 5,
+  /** Lambda's SQS event source long-polls (20 s) with at least 5 pollers even when the queue is empty. */
+  esmIdlePollersPerQueue: 5,
+  esmLongPollSeconds: 20,
+  /** Event sources on queues: poll jobs (standard) and outbound (FIFO). */
+  esmStandardQueues: 1,
+  esmFifoQueues: 1,
+  /** Distinct custom metrics the functions emit (addMetric names in lambdas/ and core/, 2026-12-07). */
+  customMetrics: 13,
+  /** CloudWatch alarms the construct creates (lib/x-channel-monitoring.ts). */
+  alarms: 12,
+  /** The dispatcher's tick over a handful of channels (a 10,000-channel tick is measured separately). */
+  dispatcherTickMs: 100,
+  /**
+   * Real time on: reconciliation polls (issue 16 item 5, "e.g. every 15 minutes for mentions; DMs at a
+   * cadence that keeps X's daily re-billing small"). The product's cadence is not fixed yet: assumed
+   * mentions every 15 min and DMs once a week (each DM read re-bills the idle page once that UTC day;
+   * `cost.idleChannel.realtimeDmDailyTotalUsd` shows a daily DM check).
+   */
+  reconcileMentionsEverySeconds: 900,
+  reconcileDmsEverySeconds: 7 * 86_400,
 } as const;
 
 /** X API pay-per-use prices in USD (X-API.md §4). Reads are per resource returned, once per UTC day. */

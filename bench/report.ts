@@ -1,13 +1,19 @@
 /**
- * The bench table (every figure with its unit; efficiency figures with their limit or target and
- * PASS/MISS) and the latency plot (a hand-made SVG, no plotting dependency).
+ * The bench table (every figure with its unit, the min–max of its runs beside the median; efficiency
+ * figures with their limit or target and PASS/MISS, judged on the median) and the latency plot (a
+ * hand-made SVG, no plotting dependency). Sizes are in bytes; KB = 1,000 bytes.
  */
 import type { BenchResults } from './run';
 
 /** One table row. */
 export interface Row {
   key: string;
+  /** The median of the runs. */
   value: number | null;
+  /** Smallest and largest run, and how many runs gave a number (absent for a single run). */
+  min?: number;
+  max?: number;
+  runs?: number;
   unit: string;
   /** e.g. `≥ 1000`, `< 250`, `= 1.00`, `≤ 2`. */
   target?: string;
@@ -59,24 +65,51 @@ export function rows(results: BenchResults): Row[] {
         ? ((pick(results, `${parts.slice(0, -1).join('.')}.missing`) ??
             pick(results, `${parts[0]}.missing`)) as string | undefined)
         : undefined;
+    const spread = (results.spread ?? {})[key];
     out.push({
       key,
       value,
+      ...(value !== null && spread ? { min: spread.min, max: spread.max, runs: spread.n } : {}),
       unit,
       ...(check ? { target: check.label, pass: judge(value, check) } : {}),
       ...(note || missing ? { note: note ?? missing } : {}),
     });
   };
   const ch = num(pick(results, 'inbound.headlineChannels'));
+  add('bench.runs', 'runs', ge(3), 'every figure below: median of these runs, min–max beside it');
+  add(
+    'bench.xLatencyP50Ms',
+    'ms',
+    ge(100),
+    `simulated X latency p50 (p99 ${num(pick(results, 'bench.xLatencyP99Ms')) ?? '?'} ms), pay-per-use windows`,
+  );
   add('inbound.messagesPerSecond', 'msg/s', ge(1000, '≥ 1000 @1000 ch'), ch ? `${ch} channels` : undefined);
-  add('inbound.ceilingMessagesPerSecond', 'msg/s');
+  add('inbound.cpuMsPerMessage', 'CPU ms', undefined, 'handlers’ process CPU per delivered message');
+  add(
+    'inbound.ceilingMessagesPerSecond',
+    'msg/s',
+    undefined,
+    'SQS stand-in alone, same client: not a limit the pipeline meets',
+  );
   add('inbound.pipelineToCeiling', 'ratio');
-  add('latency.processingP99Ms', 'ms', lt(250));
-  add('latency.processingP50Ms', 'ms');
-  add('latency.totalP50Seconds', 's', undefined, 'created at X → on inbound queue');
-  add('latency.totalP95Seconds', 's');
-  add('latency.totalP99Seconds', 's');
+  add(
+    'inbound.capacityChannelsPerMinute',
+    'channels',
+    undefined,
+    `one tick at poller concurrency ${num(pick(results, 'inbound.pollerConcurrency')) ?? '?'}, within 60 s`,
+  );
+  add('inbound.idleTickSeconds', 's', undefined, `${ch ?? '?'} idle channels, one tick`);
+  add('inbound.concurrencyFor1000Channels', 'pollers', undefined, 'to poll 1,000 channels within 45 s');
+  add('inbound.concurrencyFor10000Channels', 'pollers', undefined, 'X per-user windows still apply');
+  add('realtime.endToEndP99Ms', 'ms', lt(2000), 'created at X → on inbound queue, by webhook');
+  add('realtime.endToEndP50Ms', 'ms');
+  add('realtime.ackP99Ms', 'ms', lt(1000), 'webhook request → 200');
+  add('realtime.ackP50Ms', 'ms');
+  add('latency.totalP99Seconds', 's', undefined, 'polling (plans without XAA): created at X → on queue');
+  add('latency.totalP50Seconds', 's');
   add('latency.waitP99Seconds', 's', undefined, 'waiting for the poll (1-min schedule)');
+  add('latency.processingP99Ms', 'ms', lt(250), 'polling: tick → on queue');
+  add('latency.processingP50Ms', 'ms');
   add('dispatcher.channels10kMs', 'ms', lt(2000));
   add('dispatcher.tickMs', 'ms', undefined, `${num(pick(results, 'dispatcher.channels')) ?? '?'} channels`);
   add('dispatcher.readUnits', 'RRU');
@@ -87,23 +120,35 @@ export function rows(results: BenchResults): Row[] {
   add('x.callsPerIdlePoll', 'requests', le(2));
   add('x.readsPerDelivered', 'reads', le(1, '≤ 1.00'));
   add('x.steadyState429s', 'responses', eq(0, '= 0'));
-  add('x.idleChannelUsdPerMonth', 'USD', undefined, 'X pay-per-use, planner cadence');
-  add('aws.usdPerMillionInbound', 'USD', lt(1));
+  add('x.idleChannelUsdPerMonth', 'USD', undefined, 'X pay-per-use, polling cadence');
+  add('cost.idleChannelUsdPerMonth', 'USD', le(1, '≤ 1.00'), 'X + AWS, real time on, pay-per-use');
+  add('cost.idleChannelPollingUsdPerMonth', 'USD', undefined, 'X + AWS, polling only (plans without XAA)');
+  add('cost.usdPerMillionInboundAt1', 'USD', undefined, 'whole model, 1 message per poll');
+  add('cost.usdPerMillionInboundAt10', 'USD', undefined, 'whole model, 10 messages per poll');
+  add('cost.usdPerMillionInboundAt100', 'USD', undefined, 'whole model, 100 messages per poll');
+  add('cost.usdPerMillionRealtimeEvents', 'USD', undefined, 'whole model, 1 event per webhook request');
+  add(
+    'cost.fixedUsdPerMonth',
+    'USD',
+    undefined,
+    'per deployment: keys, metrics, schedule, idle event sources',
+  );
+  add('aws.usdPerMillionInbound', 'USD', lt(1), 'measured requests only, 100 messages per poll');
   add('aws.usdPerMillionOutbound', 'USD');
-  add('aws.usdPerIdleChannelMonth', 'USD', undefined, 'incl. the token secret');
+  add('aws.usdPerIdleChannelMonth', 'USD', undefined, 'polling, incl. the token secret');
   add('aws.secretReadsPerPoll', 'reads', le(0.1, '≤ 0.10 (cached)'));
   add('aws.dynamodbRequestsPerIdlePoll', 'requests');
   const bundles = (results.bundles ?? {}) as Record<string, unknown>;
   for (const fn of Object.keys(bundles).filter(
     (k) => typeof bundles[k] === 'object' && bundles[k] !== null,
   )) {
-    add(`bundles.${fn}.bytes`, 'bytes', lt(300 * 1024, '< 300 KB'));
+    add(`bundles.${fn}.bytes`, 'bytes', lt(300_000, '< 300,000'));
     add(`bundles.${fn}.initMs`, 'ms');
   }
   add('standIns.sqs.batchedMessagesPerSecond', 'msg/s');
   add('standIns.sqs.unbatchedMessagesPerSecond', 'msg/s');
   add('standIns.dynamodb.conditionalPutsPerSecond', 'puts/s');
-  add('standIns.simX.mentionReadsPerSecond', 'req/s');
+  add('standIns.simX.mentionReadsPerSecond', 'req/s', undefined, 'the simulator alone, no latency profile');
   add('adminApi.getChannelsRps', 'req/s', undefined, 'GET /channels, 10 connections, second process');
   add('adminApi.getChannelsP99Ms', 'ms');
   add('adminApi.patchRps', 'req/s', undefined, 'PATCH /channels/{id}');
@@ -121,33 +166,45 @@ export function formatTable(results: BenchResults): string {
   const lines = rows(results).map((r) => [
     r.key,
     fmt(r.value),
+    range(r),
     r.unit,
     r.target ?? '',
     r.pass === undefined ? (r.target ? '—' : '') : r.pass ? 'PASS' : 'MISS',
     r.note ?? '',
   ]);
-  const head = ['figure', 'value', 'unit', 'target', 'result', 'note'];
+  const head = ['figure', 'median', 'min–max (runs)', 'unit', 'target', 'result', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
+  const b = results.bench;
+  const load = b ? ` · load average ${b.loadAverage.start.join(' ')} → ${b.loadAverage.end.join(' ')}` : '';
   return [
-    `x-channel bench (${results.mode}, ${results.machine.cpus} CPU, node ${results.machine.node}, ${results.durationSeconds} s)`,
+    `x-channel bench (${results.mode}, ${b?.runs ?? 1} runs, X p50 ${b?.xLatencyP50Ms ?? 0} ms, ${results.machine.cpus} CPU, node ${results.machine.node}, ${results.durationSeconds} s${load})`,
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...lines.map(line),
   ].join('\n');
 }
 
+/** `min–max (n)` of a row; empty when there is only one run or no number. */
+export function range(r: Row): string {
+  if (r.min === undefined || r.max === undefined || !r.runs || r.runs < 2) return '';
+  return `${fmt(r.min)}–${fmt(r.max)} (${r.runs})`;
+}
+
 /** The table as Markdown (docs/performance.md). */
 export function formatMarkdown(results: BenchResults): string {
-  const out = ['| figure | value | unit | target | result | note |', '|---|---:|---|---|---|---|'];
+  const out = [
+    '| figure | median | min–max (runs) | unit | target | result | note |',
+    '|---|---:|---:|---|---|---|---|',
+  ];
   for (const r of rows(results)) {
     const result = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
     out.push(
-      `| \`${r.key}\` | ${fmt(r.value)} | ${r.unit} | ${r.target ?? ''} | ${result} | ${(r.note ?? '').replace(/\|/g, '/')} |`,
+      `| \`${r.key}\` | ${fmt(r.value)} | ${range(r)} | ${r.unit} | ${r.target ?? ''} | ${result} | ${(r.note ?? '').replace(/\|/g, '/')} |`,
     );
   }
   return out.join('\n');

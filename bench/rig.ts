@@ -45,9 +45,9 @@ export class BenchClock {
     private readonly startMs = Date.now(),
     private readonly speed = 0,
   ) {}
-  /** Virtual epoch ms. */
+  /** Virtual epoch ms, whole (X's timestamps are integer milliseconds). */
   now(): number {
-    return this.startMs + this.offsetMs + (performance.now() - this.realStart) * this.speed;
+    return Math.floor(this.startMs + this.offsetMs + (performance.now() - this.realStart) * this.speed);
   }
   advance(ms: number): void {
     this.offsetMs += ms;
@@ -64,10 +64,14 @@ export interface RigOptions {
   pollJobsVisibilitySeconds?: number;
   /** Access-token lifetime at the simulated X (default X's 7200 s, in bench-clock time). */
   accessTokenTtlSeconds?: number;
+  /** The simulated X's latency profile (real ms; absent = an instant X). */
+  xLatency?: { p50Ms: number; p99Ms: number };
 }
 
 export interface Rig {
   clock: BenchClock;
+  /** The X app's OAuth 1.0a consumer key and secret (real time: bearer token, webhook signatures). */
+  xApp: { apiKey: string; apiKeySecret: string };
   sim: SimX;
   tableName: string;
   queues: Record<QueueRole, QueueWithDlq>;
@@ -106,6 +110,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
         clock: { now: () => options.clock.now() },
         tier: options.tier,
         accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+        ...(options.xLatency?.p50Ms ? { latency: options.xLatency } : {}),
       }),
     ]);
     stops.push(
@@ -127,7 +132,14 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     );
     const tableName = `xc-bench-${unique()}`;
     const suffix = `-${unique()}`;
-    const app = { clientId: `bench-${unique()}`, clientSecret: randomBytes(24).toString('base64url') };
+    // the app's OAuth 2.0 client and its OAuth 1.0a consumer key and secret (XAA bearer, webhook CRC
+    // and signatures), in the X app secret as a deployment holds them
+    const app = {
+      clientId: `bench-${unique()}`,
+      clientSecret: randomBytes(24).toString('base64url'),
+      apiKey: `benchkey${unique()}`,
+      apiKeySecret: randomBytes(30).toString('base64url'),
+    };
     const [, queueEntries] = await Promise.all([
       ensureTable(setup.dynamodb, tableName),
       Promise.all(
@@ -165,6 +177,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     };
     return {
       clock: options.clock,
+      xApp: { apiKey: app.apiKey, apiKeySecret: app.apiKeySecret },
       sim,
       tableName,
       queues,
@@ -327,3 +340,11 @@ export function percentile(sorted: number[], p: number): number | null {
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A connected channel's current access token, from the token vault (bench-side set-up only). */
+export async function channelAccessToken(rig: Rig, channelId: string): Promise<string> {
+  const vault = createSecretsTokenVault({ client: rig.setup.secrets, prefix: TOKEN_SECRET_PREFIX });
+  const tokens = await vault.get(channelId);
+  if (!tokens) throw new Error(`bench: channel ${channelId} has no tokens in the vault`);
+  return tokens.accessToken;
+}

@@ -1,15 +1,28 @@
 /**
- * Scenario 1, inbound throughput: a backlog of mentions and DMs waiting at the simulated X
- * (`unlimited` plan, so X's windows do not set the pace), drained through dispatcher → poll-jobs →
- * poller → inbound FIFO by the real handlers, with pagination. The bench clock moves one minute per
- * dispatcher tick, so only processing time is measured, never the wait for the schedule.
+ * Scenario 1, inbound throughput and capacity: a backlog of mentions and DMs waiting at the simulated X
+ * (pay-per-use plan: X's per-user windows apply; the X latency profile on every call), drained through
+ * dispatcher → poll-jobs → poller → inbound FIFO by the real handlers, with pagination, at the deployed
+ * poller concurrency. The bench clock moves one minute per dispatcher tick, so only processing time is
+ * measured, never the wait for the schedule.
  *
- * Ceiling: in the same rig, SendMessageBatch of 10 to the same inbound FIFO queue through the same
- * client configuration, as many in flight as pollers run: what the SQS stand-in can take at most.
+ * - `cpuMsPerMessage`: the handlers' process CPU (bench/cpu.ts: dispatcher and poller invocations, with
+ *   their clients; not the stand-ins or the simulator) per delivered message, over the whole drain;
+ * - capacity: once the backlog is through, one more tick with every channel idle and due, timed: the
+ *   channels one tick serves per minute at the deployed concurrency (`capacityChannelsPerMinute`), the
+ *   mean poll time, and the poller concurrency N channels need to be polled within 45 s of a minute.
+ *   X's per-user windows still cap each channel (mentions every minute, DMs every 129 s on
+ *   pay-per-use; core/inbound/planner.ts), whatever the concurrency.
+ *
+ * Ceiling (`ceilingMessagesPerSecond`): afterwards, in the same rig, SendMessageBatch of 10 to the
+ * same inbound FIFO queue through the same client configuration, as many in flight as pollers run:
+ * the SQS stand-in's uncontended speed. It is NOT a limit the pipeline is held against (the pipeline
+ * is paced by X's latency and windows long before); it tells whether the harness could be the
+ * bottleneck (`pipelineToCeiling` near 1 would say so).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mapLimit } from '../../core/inbound/concurrency';
 import type { ScenarioContext } from '../types';
+import { HandlerCpuMeter } from '../cpu';
 import { startPipeline, POLLER_CONCURRENCY } from '../pipeline';
 import { BenchClock, connectChannels, round, startRig, type BenchChannel, type Rig } from '../rig';
 
@@ -24,6 +37,12 @@ export interface InboundRun {
   ticks: number;
   polls: number;
   xRequests: number;
+  /** Handlers' CPU ms per delivered message over the drain. */
+  cpuMsPerMessage: number;
+  /** The idle tick after the drain: wall seconds, polls, mean poll ms. */
+  idleTickSeconds: number;
+  idlePolls: number;
+  meanIdlePollMs: number;
 }
 
 export interface InboundResult {
@@ -32,9 +51,24 @@ export interface InboundResult {
   pipelineToCeiling: number | null;
   /** Channel count the headline figure comes from. */
   headlineChannels: number;
+  cpuMsPerMessage: number | null;
+  /** Channels one tick polls per minute at `pollerConcurrency` (headline channel count, idle). */
+  capacityChannelsPerMinute: number | null;
+  idleTickSeconds: number | null;
+  meanIdlePollMs: number | null;
+  concurrencyFor1000Channels: number | null;
+  concurrencyFor10000Channels: number | null;
   runs: InboundRun[];
   pollerConcurrency: number;
   missing?: string;
+}
+
+/** Seconds of each minute the polls of one tick may take (the rest is headroom for X's tail). */
+export const TICK_BUDGET_SECONDS = 45;
+
+/** Poller concurrency that polls `channels` within {@link TICK_BUDGET_SECONDS}, from the mean poll time. */
+export function concurrencyFor(channels: number, meanPollMs: number): number {
+  return Math.max(1, Math.ceil((channels * meanPollMs) / 1000 / TICK_BUDGET_SECONDS));
 }
 
 /** Backlog per channel count: mentions + DMs per channel (X serves a user's newest 800 mentions). */
@@ -98,7 +132,8 @@ async function runOne(
   const clock = new BenchClock();
   const rig = await startRig({
     dynamodbEndpoint: ctx.dynamodbEndpoint,
-    tier: 'unlimited',
+    tier: 'pay-per-use',
+    xLatency: ctx.xLatency,
     clock,
     pollJobsVisibilitySeconds: 30,
   });
@@ -106,9 +141,11 @@ async function runOne(
   const channels = await connectChannels(rig, plan.channels);
   clock.advance(1000);
   const items = createBacklog(rig, channels, plan.mentions, plan.dms);
-  const pipeline = await startPipeline(rig);
+  const cpu = new HandlerCpuMeter();
+  const pipeline = await startPipeline(rig, { cpu });
   const before = rig.sim.requests();
   let ticks = 0;
+  cpu.enable();
   const t0 = performance.now();
   // One tick a (virtual) minute until the backlog is through, bounded in case something is stuck.
   while (pipeline.delivered.length < items && ticks < 60) {
@@ -121,6 +158,18 @@ async function runOne(
   }
   const last = pipeline.delivered.reduce((m, d) => Math.max(m, d.publishedRealMs), t0);
   const seconds = (last - t0) / 1000;
+  cpu.disable();
+  const drainCpuMs = cpu.ms();
+  // capacity: one more tick, every channel idle and due (mentions every minute on pay-per-use)
+  ctx.progress(`inbound ${plan.channels} ch: idle tick`);
+  rig.meter.reset();
+  const pollsBefore = pipeline.pollsDone();
+  clock.advance(61_000);
+  const i0 = performance.now();
+  await pipeline.tick(300_000);
+  const idleTickSeconds = (performance.now() - i0) / 1000;
+  const idlePolls = pipeline.pollsDone() - pollsBefore;
+  const idleBilledMs = rig.meter.snapshot().lambdaBilledMs.poller ?? 0;
   await pipeline.stop();
   const after = rig.sim.requests();
   const xRequests = Object.entries(after).reduce(
@@ -139,6 +188,10 @@ async function runOne(
       ticks,
       polls: pipeline.pollsDone(),
       xRequests,
+      cpuMsPerMessage: round(drainCpuMs / Math.max(1, unique), 3),
+      idleTickSeconds: round(idleTickSeconds, 2),
+      idlePolls,
+      meanIdlePollMs: idlePolls ? Math.round(idleBilledMs / idlePolls) : 0,
     },
     rig,
     stopRig: () => rig.stop(),
@@ -186,11 +239,22 @@ export async function benchInbound(ctx: ScenarioContext): Promise<InboundResult>
     }
   }
   const headline = runs[runs.length - 1];
+  const capacity =
+    headline.idlePolls > 0 && headline.idleTickSeconds > 0
+      ? Math.floor((headline.idlePolls / headline.idleTickSeconds) * 60)
+      : null;
+  const meanPoll = headline.idlePolls > 0 ? headline.meanIdlePollMs : null;
   return {
     messagesPerSecond: headline.messagesPerSecond,
     ceilingMessagesPerSecond: ceilingRate,
     pipelineToCeiling: ceilingRate ? round(headline.messagesPerSecond / ceilingRate, 3) : null,
     headlineChannels: headline.channels,
+    cpuMsPerMessage: headline.cpuMsPerMessage,
+    capacityChannelsPerMinute: capacity,
+    idleTickSeconds: headline.idleTickSeconds,
+    meanIdlePollMs: meanPoll,
+    concurrencyFor1000Channels: meanPoll === null ? null : concurrencyFor(1000, meanPoll),
+    concurrencyFor10000Channels: meanPoll === null ? null : concurrencyFor(10_000, meanPoll),
     runs,
     pollerConcurrency: POLLER_CONCURRENCY,
   };

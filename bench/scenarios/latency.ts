@@ -38,7 +38,12 @@ export async function benchLatency(ctx: ScenarioContext): Promise<LatencyResult>
   const channelsN = ctx.tiny ? 2 : ctx.quick ? 5 : 10;
   const realSeconds = ctx.tiny ? 4 : ctx.quick ? 6 : 40;
   const clock = new BenchClock(Date.now(), SPEED);
-  const rig = await startRig({ dynamodbEndpoint: ctx.dynamodbEndpoint, tier: 'unlimited', clock });
+  const rig = await startRig({
+    dynamodbEndpoint: ctx.dynamodbEndpoint,
+    tier: 'pay-per-use',
+    xLatency: ctx.xLatency,
+    clock,
+  });
   try {
     ctx.progress(`latency: connecting ${channelsN} channels`);
     const channels = await connectChannels(rig, channelsN);

@@ -60,7 +60,8 @@ export async function runOutbound(
   );
   const commands = Array.from({ length: count }, (_, i) => {
     const t = targets[i % targets.length];
-    const dm = i % 10 < 3;
+    // 1 in 10 a DM: per channel at most 15 DMs and 100 posts per 15 minutes on pay-per-use (X-API.md §3)
+    const dm = i % 10 === 0;
     return {
       group: `${t.ch.channelId}:${dm ? `dm-${t.customerId}` : t.mentionId}`,
       body: {
@@ -157,14 +158,20 @@ export async function runOutbound(
 
 export async function benchOutbound(ctx: ScenarioContext): Promise<OutboundResult> {
   const clock = new BenchClock();
-  const rig = await startRig({ dynamodbEndpoint: ctx.dynamodbEndpoint, tier: 'unlimited', clock });
+  const rig = await startRig({
+    dynamodbEndpoint: ctx.dynamodbEndpoint,
+    tier: 'pay-per-use',
+    xLatency: ctx.xLatency,
+    clock,
+  });
   try {
     ctx.progress('outbound: connecting channels');
     const { result } = await runOutbound(
       ctx,
       rig,
       ctx.tiny ? 2 : ctx.quick ? 5 : 20,
-      ctx.tiny ? 30 : ctx.quick ? 150 : 2000,
+      // 600: 30 per channel (3 DMs), inside X's per-user windows; the X latency sets the pace
+      ctx.tiny ? 30 : ctx.quick ? 150 : 600,
     );
     return result;
   } finally {
