@@ -14,9 +14,11 @@
  * - `cpuMsPerEvent`: the webhook function's process CPU per event (bench/cpu.ts);
  * - AWS usage per event (Lambda, SQS, DynamoDB delivered-ids ledger), priced in the cost model.
  *
- * Subscriptions: when the product's sign-in creates them (issue 16 item 2), the bench finds them at the
- * simulated X and uses them (`subscriptionsBy: 'sign-in'`); otherwise it creates them itself through
- * X's subscription API with the channel's token (`subscriptionsBy: 'bench'`).
+ * Subscriptions: made by the product's own path — after each sign-in the real-time sync the OAuth
+ * callback runs (lambdas/api/realtime.ts → core/realtime/subscriptions.ts `syncChannel`, X's
+ * subscription API with the channel's token, for the deployment's webhook) — `subscriptionsBy:
+ * 'sign-in'`. Should that leave a channel without its subscriptions, the bench creates the missing ones
+ * through X's subscription API itself and says so (`subscriptionsBy: 'bench'`).
  */
 import { createApp as createWebhookApp } from '../../lambdas/webhook/app';
 import { compose as composeWebhook } from '../../lambdas/webhook/compose';
@@ -26,6 +28,14 @@ import { registerLocalWebhook } from '../../local/xaa-webhook';
 import { HANDLERS } from '../../lib/handlers';
 import type { InboundMessage } from '../../contracts';
 import { mapLimit } from '../../core/inbound/concurrency';
+import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
+import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
+import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
+import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
+import { createXOAuth } from '../../adapters/x/oauth';
+import { syncChannel } from '../../core/realtime/subscriptions';
+import { createTokenProvider } from '../../core/tokens';
+import { composeRealtime } from '../../lambdas/shared/realtime';
 import type { ScenarioContext } from '../types';
 import { priceUsage } from '../counting';
 import { HandlerCpuMeter } from '../cpu';
@@ -171,6 +181,48 @@ export async function benchRealtime(ctx: ScenarioContext): Promise<RealtimeResul
     });
     ctx.progress(`realtime: connecting ${channelsN} channels`);
     const channels = await connectChannels(rig, channelsN, undefined, 'rt');
+    // the product's path: what the OAuth callback runs after a sign-in (lambdas/api/realtime.ts)
+    {
+      const store = createDynamoChannelStore({
+        client: rig.clients.doc,
+        tableName: rig.tableName,
+        clock: clock.port,
+      });
+      const tokens = createTokenProvider({
+        vault: createSecretsTokenVault({ client: rig.clients.secrets, prefix: rig.env.TOKEN_SECRET_PREFIX }),
+        leases: createDynamoLeaseStore({
+          client: rig.clients.doc,
+          tableName: rig.tableName,
+          clock: clock.port,
+        }),
+        oauth: createXOAuth({
+          apiBaseUrl: rig.sim.url,
+          authorizeUrl: rig.env.X_AUTHORIZE_URL,
+          credentials: createSecretsAppCredentials({
+            client: rig.clients.secrets,
+            secretId: rig.env.X_APP_SECRET_ID,
+          }),
+        }),
+        channels: store,
+        clock: clock.port,
+      });
+      const realtime = composeRealtime({
+        config: {
+          TABLE_NAME: rig.tableName,
+          X_API_BASE_URL: rig.sim.url,
+          X_APP_SECRET_ID: rig.env.X_APP_SECRET_ID,
+          X_TIER: 'pay-per-use',
+          WEBHOOK_PUBLIC_URL: `${host.url}/x/webhook`,
+        },
+        clients: rig.clients,
+        tokens,
+        clock: clock.port,
+      });
+      await mapLimit(channels, 8, async (ch) => {
+        const channel = await store.get(ch.channelId);
+        if (channel) await syncChannel(realtime, channel);
+      });
+    }
     const subscriptionsBy = await ensureSubscriptions(rig, channels, hook.id);
     const customer = rig.sim.createUser({ username: `rt_${Date.now() % 1e6}`, name: 'Real-time customer' });
     await rig.sim.deliveriesIdle();
