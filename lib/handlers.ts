@@ -56,6 +56,9 @@ export const LOCAL_ONLY_ENV = ['XC_DYNAMODB_ENDPOINT', 'XC_SQS_ENDPOINT', 'XC_SE
 /** Every X-talking function may be pointed at another X origin (the simulated X locally). */
 const X_OPTIONAL = ['X_API_BASE_URL', 'X_TIER'] as const;
 
+/** The spend meter's price overrides and Owned Reads owner (lambdas/shared/config.ts `costEnvSchema`). */
+const COST_OPTIONAL = ['XC_X_PRICES', 'X_APP_OWNER_USER_ID'] as const;
+
 /** The entry points, keyed by name. */
 export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
   api: {
@@ -91,6 +94,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'WEBHOOK_PUBLIC_URL',
       'XAA_SUBSCRIPTION_LIMIT',
       'ADMIN_GROUP',
+      ...COST_OPTIONAL,
     ],
   },
   dispatcher: {
@@ -119,6 +123,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'POLL_TIME_BUDGET_MS',
       'FOLLOW_DAILY_CAP',
       'DELIVERED_TTL_HOURS',
+      ...COST_OPTIONAL,
     ],
   },
   sender: {
@@ -144,6 +149,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'X_APP_DM_BUDGET_PER_DAY',
       'X_APP_POST_BUDGET_PER_DAY',
       'PAUSED_MAX_HOLD_SECONDS',
+      ...COST_OPTIONAL,
     ],
   },
   webhook: {
@@ -155,7 +161,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     timeoutSeconds: 10,
     memoryMb: 512,
     requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID'],
-    optionalEnv: ['WEBHOOK_MAX_BODY_BYTES', 'DELIVERED_TTL_HOURS'],
+    optionalEnv: ['WEBHOOK_MAX_BODY_BYTES', 'DELIVERED_TTL_HOURS', ...COST_OPTIONAL],
   },
 };
 

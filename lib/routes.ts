@@ -87,6 +87,13 @@ export const ROUTES = [
   },
   {
     method: 'GET',
+    path: '/channels/{id}/cost',
+    auth: 'admin',
+    function: 'api',
+    operationId: 'getChannelCost',
+  },
+  {
+    method: 'GET',
     path: '/oauth/callback',
     auth: 'public',
     function: 'api',

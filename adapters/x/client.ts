@@ -36,6 +36,18 @@ export interface XClientSettings extends XEndpoints {
   onRateLimit?: (observation: RateLimitObservation) => void;
   /** Counts every request made (for the benchmark and tests). */
   onRequest?: (info: { method: string; path: string }) => void;
+  /** Sees every successful answer (the spend meter prices it: core/cost/billable.ts). Must not throw. */
+  onResponse?: (call: XResponseSeen) => void;
+}
+
+/** One successful X answer as the response hook sees it. */
+export interface XResponseSeen {
+  method: string;
+  path: string;
+  status: number;
+  /** The request body as sent (JSON for v2 writes). */
+  requestBody?: string;
+  data: unknown;
 }
 
 const agents = new Map<string, http.Agent>();
@@ -90,6 +102,14 @@ function plugins(settings: XClientSettings): ITwitterApiClientPlugin[] {
       },
       onAfterRequest({ computedParams, response }): TwitterApiPluginResponseOverride | void {
         observe(computedParams.method, computedParams.url, response.rateLimit);
+        const body = computedParams.body;
+        settings.onResponse?.({
+          method: computedParams.method,
+          path: computedParams.url.pathname,
+          status: 200,
+          requestBody: typeof body === 'string' ? body : undefined,
+          data: response.data,
+        });
       },
       onResponseError({ computedParams, error }) {
         observe(computedParams.method, computedParams.url, error.rateLimit);

@@ -17,6 +17,9 @@ import type { SignInDeps } from '../../core/channels';
 import type { Clock, TokenProvider } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
+import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
+import type { SpendLedger } from '../../core/cost/meter';
+import { applyPriceOverride, X_PRICES, type XPriceTable } from '../../core/cost/prices';
 import { createLogger } from '../shared/logger';
 import { composeRealtime } from '../shared/realtime';
 import { registering } from '../shared/tokens';
@@ -34,6 +37,8 @@ export interface ApiDeps extends SignInDeps {
   pollJobs?: PollJobQueue;
   /** X Activity API subscriptions per channel: made at sign-in and switch changes, removed on delete. */
   realtime: RealtimeDeps;
+  /** The spend meter's counters and prices (the cost routes). */
+  spend?: { ledger: SpendLedger; prices: XPriceTable };
 }
 
 export interface ComposeOverrides {
@@ -85,6 +90,10 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
         readAppBudgetStatus(options, 'post', now),
       ]);
       return { dm, post };
+    },
+    spend: {
+      ledger: createDynamoSpendLedger({ client: clients.doc, tableName }),
+      prices: applyPriceOverride(X_PRICES, config.XC_X_PRICES),
     },
     pollJobs: config.POLL_JOBS_QUEUE_URL
       ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
-import { baseEnvSchema, parseEnv, realtimeEnvSchema, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, costEnvSchema, parseEnv, realtimeEnvSchema, xEnvSchema } from '../shared/config';
 
 const origin = z
   .url()
@@ -17,7 +17,10 @@ export const apiEnvSchema = z.object({
   ...baseEnvSchema.shape,
   ...xEnvSchema.shape,
   ...realtimeEnvSchema.shape,
-  /** The X API plan: whether channels get X Activity API subscriptions (not on free, basic, pro). */
+  /**
+   * The X API plan: whether channels get X Activity API subscriptions (not on free, basic, pro), and the
+   * poll cadence the cost surface's AWS model assumes (core/cost/report.ts).
+   */
   X_TIER: z.enum(X_TIER_NAMES as [XTier, ...XTier[]]).default('pay-per-use'),
   /**
    * The only origin the OAuth callback page posts its result to. Omitted → the callback's own origin,
@@ -47,6 +50,7 @@ export const apiEnvSchema = z.object({
     .optional(),
   /** Largest accepted request body. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+  ...costEnvSchema.shape,
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;

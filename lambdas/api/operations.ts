@@ -39,6 +39,7 @@ import {
   patchChannelBodySchema,
 } from './schemas';
 import { serializeChannel, serializeHealth } from './serialize';
+import { costOperations } from './cost-operations';
 
 /** What an operation gets. */
 export interface RouteContext {
@@ -64,7 +65,7 @@ export class RequestProblem extends Error {
   }
 }
 
-const json = (
+export const json = (
   statusCode: number,
   body: unknown,
   headers: Record<string, string> = {},
@@ -80,7 +81,7 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   return undefined;
 }
 
-function parseOrThrow<S extends z.ZodType>(
+export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
   prefix: string,
@@ -138,7 +139,7 @@ export function readJsonBody(ctx: RouteContext, optional = false): unknown {
   }
 }
 
-function channelIdParam(ctx: RouteContext): string {
+export function channelIdParam(ctx: RouteContext): string {
   return parseOrThrow(channelIdSchema, ctx.params.id, 'path.id', ctx.requestId);
 }
 
@@ -178,6 +179,7 @@ const serveConsoleRoute: Operation = async (ctx) => serveConsole(ctx.event);
 export const operations: Readonly<Record<ApiOperationId, Operation>> = {
   getConsole: serveConsoleRoute,
   getConsoleAsset: serveConsoleRoute,
+  ...costOperations,
   async createChannel(ctx) {
     const body = parseOrThrow(createChannelBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
     const { channel, warnings } = await createChannel(ctx.deps, body);

@@ -31,6 +31,8 @@ export function recordPollMetrics(metrics: Metrics, outcome: PollOutcome): void 
 /** One poll-jobs record → one `pollChannel`. Throws only what SQS should retry. */
 export function createRecordHandler(runtime: PollerRuntime) {
   const { deps, logger: log, metrics } = runtime;
+  const metered = <T>(channelId: string, work: () => Promise<T>) =>
+    runtime.spend ? runtime.spend.within(channelId, work) : work();
   return async (record: SQSRecord): Promise<PollOutcome | undefined> => {
     let job;
     try {
@@ -45,12 +47,14 @@ export function createRecordHandler(runtime: PollerRuntime) {
     }
     try {
       // the SQS message id: a redelivery of the same job may take its own claim back at once
-      const outcome = await pollChannel(deps, {
-        channelId: job.channelId,
-        owner: record.messageId,
-        tick: job.tick,
-        dueAt: job.dueAt,
-      });
+      const outcome = await metered(job.channelId, () =>
+        pollChannel(deps, {
+          channelId: job.channelId,
+          owner: record.messageId,
+          tick: job.tick,
+          dueAt: job.dueAt,
+        }),
+      );
       recordPollMetrics(metrics, outcome);
       log.info('poll done', {
         channelId: job.channelId,

@@ -17,6 +17,7 @@ import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
+import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { PollerConfig } from './config';
 
@@ -37,6 +38,8 @@ export interface PollerRuntime {
   deps: PollDeps;
   logger: Logger;
   metrics: Metrics;
+  /** What the poll's X reads cost (core/cost/meter.ts). */
+  spend?: SpendMeter;
 }
 
 export function compose(config: PollerConfig, overrides: ComposeOverrides = {}): PollerRuntime {
@@ -54,12 +57,17 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     log,
     wrapPublisher: overrides.wrapPublisher,
   });
+  const spend = composeSpendMeter({ config, clients, clock, log });
   const deps: PollDeps = {
     clock,
     channels,
     state: createDynamoPollState({ client: clients.doc, tableName, clock }),
     tokens: registering(tokens),
-    openX: createXReaderFactory({ apiBaseUrl: config.X_API_BASE_URL, onRequest: overrides.onXRequest }),
+    openX: createXReaderFactory({
+      apiBaseUrl: config.X_API_BASE_URL,
+      onRequest: overrides.onXRequest,
+      onResponse: spend.onResponse,
+    }),
     publisher,
     follows: createDynamoFollows({ client: clients.doc, tableName }),
     tier: config.X_TIER,
@@ -75,5 +83,5 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     rateBlocks: new RecentRateBlocks(),
     log: { info: (m, e) => log.info(m, e ?? {}), warn: (m, e) => log.warn(m, e ?? {}) },
   };
-  return { config, deps, logger: log, metrics: createMetrics() };
+  return { config, deps, logger: log, metrics: createMetrics(), spend };
 }

@@ -3,7 +3,14 @@
  */
 import * as z from 'zod/mini';
 import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
-import { baseEnvSchema, deliveredEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
+import {
+  baseEnvSchema,
+  costEnvSchema,
+  deliveredEnvSchema,
+  envInt,
+  parseEnv,
+  xEnvSchema,
+} from '../shared/config';
 
 export const pollerEnvSchema = z.object({
   ...baseEnvSchema.shape,
@@ -21,6 +28,7 @@ export const pollerEnvSchema = z.object({
   /** Our own cap on follows per channel and UTC day (auto-follow). */
   FOLLOW_DAILY_CAP: envInt(50),
   ...deliveredEnvSchema.shape,
+  ...costEnvSchema.shape,
 });
 
 export type PollerConfig = z.infer<typeof pollerEnvSchema>;

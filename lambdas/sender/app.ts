@@ -88,7 +88,9 @@ export function createRecordHandler(runtime: SenderRuntime, log: Logger = defaul
     };
     let outcome;
     try {
-      outcome = await sendCommand(deps, command, delivery);
+      outcome = runtime.spend
+        ? await runtime.spend.within(command.channelId, () => sendCommand(deps, command, delivery))
+        : await sendCommand(deps, command, delivery);
     } catch (error) {
       // Unexpected (e.g. DynamoDB unavailable): the message comes back after its visibility timeout,
       // which outlasts the idempotency lease, so the next delivery can take over safely.

@@ -16,6 +16,8 @@ import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../core/outbound/se
 import type { ResultsPublisher } from '../../core/outbound/ports';
 import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
+import { logger as sharedLogger } from '../shared/logger';
+import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { SenderConfig } from './config';
 import {
@@ -28,6 +30,8 @@ export interface SenderRuntime {
   deps: SenderDeps;
   results: ResultsPublisher;
   queue: OutboundQueueControl;
+  /** What the sends cost at X (core/cost/meter.ts). */
+  spend?: SpendMeter;
 }
 
 export interface ComposeOverrides {
@@ -45,6 +49,7 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const tableName = config.TABLE_NAME;
   const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
+  const spend = composeSpendMeter({ config, clients, clock, log: sharedLogger });
   const deps: SenderDeps = {
     clock,
     channels,
@@ -64,6 +69,7 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
     writerFor: createXWriterFactory({
       apiBaseUrl: config.X_API_BASE_URL,
       onRequest: overrides.onXRequest,
+      onResponse: spend.onResponse,
       timeoutMs: overrides.xTimeoutMs,
     }),
     health: createDynamoSendHealth({ client: clients.doc, tableName }),
@@ -77,6 +83,7 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
     },
   };
   return {
+    spend,
     deps,
     results: createSqsResultsPublisher({ client: clients.sqs, queueUrl: config.RESULTS_QUEUE_URL }),
     queue: createSqsOutboundQueueControl({

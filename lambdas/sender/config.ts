@@ -2,7 +2,7 @@
  * Environment of the sender (STYLE.md §7). Parsed once at cold start; a bad variable is named.
  */
 import * as z from 'zod/mini';
-import { baseEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
+import { baseEnvSchema, costEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
 
 export const senderEnvSchema = z.object({
   ...baseEnvSchema.shape,
@@ -22,6 +22,7 @@ export const senderEnvSchema = z.object({
   PAUSED_MAX_HOLD_SECONDS: envInt(7200),
   /** The outbound queue's maxReceiveCount (adapters/aws/queues.ts); on that receive a result replaces a retry. */
   OUTBOUND_MAX_RECEIVE_COUNT: envInt(10),
+  ...costEnvSchema.shape,
 });
 
 export type SenderConfig = z.infer<typeof senderEnvSchema>;

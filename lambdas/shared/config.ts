@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import '../../contracts'; // sets zod/mini's English messages (z.config(en()))
+import { applyPriceOverride, X_PRICES } from '../../core/cost/prices';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -83,6 +84,28 @@ export const mediaEnvSchema = z.object({
   MEDIA_MAX_BYTES: envInt(100 * 1024 * 1024, 1),
   /** Time allowed for one attachment's download from X, in ms. */
   MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(30_000, 1000),
+});
+
+/** Variables of the spend meter (core/cost/): price overrides and Owned Reads. */
+export const costEnvSchema = z.object({
+  /**
+   * Price overrides in USD as JSON, e.g. `{"reads":{"postRead":0.006}}` (core/cost/prices.ts), for when
+   * X changes a price before the table in code does.
+   */
+  XC_X_PRICES: z.optional(
+    z.string().check(
+      z.refine((v) => {
+        try {
+          applyPriceOverride(X_PRICES, v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be JSON {"reads"|"writes"|"events": {name: USD}} with known names and prices 0–100'),
+    ),
+  ),
+  /** The X user id that owns the developer app: its own timeline reads are Owned Reads ($0.001). */
+  X_APP_OWNER_USER_ID: z.optional(z.string().check(z.regex(/^[0-9]{1,19}$/))),
 });
 
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */

@@ -193,6 +193,8 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
         log.warn('webhook: event payload not readable', { requestId, eventType, problem: why }),
       );
       recordMetrics(runtime, report);
+      // X bills each delivered event (once per object and UTC day) once we answer 2xx
+      await runtime.spendEvents?.(parsed.value);
       log.info('webhook delivery', { requestId, ...report });
       await noteEvent();
       return json(200, { received: report.events });

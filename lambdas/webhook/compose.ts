@@ -21,6 +21,8 @@ import { systemClock, type Clock } from '../../core/ports';
 import type { RealtimeStateStore } from '../../core/realtime/outages';
 import { runRealtimeWatch, type WatchReport, type XWebhooksApi } from '../../core/realtime/watch';
 import type { WebhookDeps } from '../../core/realtime/webhook';
+import type { XaaEvent } from '../../core/realtime/events';
+import { composeSpendMeter, meterDeliveredEvents } from '../shared/spend';
 import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
@@ -37,6 +39,8 @@ export interface WebhookRuntime {
   watch(): Promise<WatchReport>;
   logger: Logger;
   metrics: Metrics;
+  /** Counts what X bills for the events of a delivery that was acknowledged (core/cost/meter.ts). */
+  spendEvents?: (events: XaaEvent[]) => Promise<void>;
 }
 
 export interface ComposeOverrides {
@@ -63,10 +67,13 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
     overrides.xWebhooks ??
     createXWebhooksApi({ apiBaseUrl: config.X_API_BASE_URL, credentials: () => credentials.get() });
   const backfill = createDynamoPollBackfill({ client: clients.doc, tableName, clock });
+  const accounts = createDynamoAccountDirectory({ client: clients.doc, tableName });
+  const spend = composeSpendMeter({ config, clients, clock, log });
   return {
     config,
+    spendEvents: meterDeliveredEvents(spend, accounts, clock, log),
     deps: {
-      accounts: createDynamoAccountDirectory({ client: clients.doc, tableName }),
+      accounts,
       channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
       // the same ledger as the poller's: an item is published to a channel once, whichever path came first
       publisher: composeInboundPublisher({

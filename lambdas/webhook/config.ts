@@ -2,7 +2,14 @@
  * Environment of the X webhook function (STYLE.md §7), parsed once at cold start.
  */
 import * as z from 'zod/mini';
-import { baseEnvSchema, deliveredEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
+import {
+  baseEnvSchema,
+  costEnvSchema,
+  deliveredEnvSchema,
+  envInt,
+  parseEnv,
+  xEnvSchema,
+} from '../shared/config';
 
 export const webhookEnvSchema = z.object({
   ...baseEnvSchema.shape,
@@ -26,6 +33,7 @@ export const webhookEnvSchema = z.object({
   /** A replay job without X's completion after this long is given up and retried. */
   REALTIME_REPLAY_TIMEOUT_MINUTES: envInt(30, 5, 720),
   ...deliveredEnvSchema.shape,
+  ...costEnvSchema.shape,
 });
 
 export type WebhookConfig = z.infer<typeof webhookEnvSchema>;

@@ -1,0 +1,232 @@
+/**
+ * `SpendLedger` on the single table (./table.ts):
+ *
+ * | item                     | pk                               | sk          | notes |
+ * |--------------------------|----------------------------------|-------------|-------|
+ * | billed-today marker      | `SEEN#<day>#<kind>:<id>`         | `SEEN`      | X bills a resource once per UTC day per app; TTL 2 days |
+ * | channel day counter      | `COST#<channelId>`               | `D#<day>`   | `usdMicros` + `n:<category>` counts (ADD); TTL ~400 days |
+ * | app month counter shard  | `COSTAPP#<shard>`                | `M#<month>` | the same counters summed app-wide, 16 shards by channel |
+ *
+ * One invocation's items are ONE `TransactWriteItems`: a conditional put per resource (absent = not yet
+ * billed today) plus the two `ADD` updates, so a marker and its count land together or not at all. When
+ * markers already exist (another container billed them today) the cancellation names them, they are
+ * dropped and the rest is written again; a per-container memory of today's markers keeps that rare.
+ * Transactions take ≤ 100 items: more resources are written in chunks of 98. The app counter is sharded
+ * so concurrent channels' transactions seldom meet on one item (a `TransactionConflict` is retried).
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { PricedItem } from '../../core/cost/billable';
+import {
+  utcDay,
+  utcMonth,
+  type SpendDay,
+  type SpendLedger,
+  type SpendMonth,
+  type SpendRecorded,
+} from '../../core/cost/meter';
+
+export const APP_COST_SHARDS = 16;
+const CHUNK = 98;
+const COUNTER_TTL_DAYS = 400;
+const MEMORY_CAP = 200_000;
+
+export const spendKeys = {
+  seen: (day: string, dedupKey: string) => ({ pk: `SEEN#${day}#${dedupKey}`, sk: 'SEEN' }),
+  day: (channelId: string, day: string) => ({ pk: `COST#${channelId}`, sk: `D#${day}` }),
+  appMonth: (shard: number, month: string) => ({ pk: `COSTAPP#${shard}`, sk: `M#${month}` }),
+};
+
+/** The app counter shard of a channel (FNV-1a, stable across processes). */
+export function appShardOf(channelId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < channelId.length; i++) {
+    h ^= channelId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % APP_COST_SHARDS;
+}
+
+export interface DynamoSpendLedgerOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Waits between transaction-conflict retries (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const counterName = (category: string) => `n:${category}`;
+
+function countersOf(item: Record<string, unknown> | undefined): {
+  micros: number;
+  counts: Record<string, number>;
+} {
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(item ?? {})) {
+    if (k.startsWith('n:') && typeof v === 'number') counts[k.slice(2)] = v;
+  }
+  return { micros: typeof item?.usdMicros === 'number' ? item.usdMicros : 0, counts };
+}
+
+export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): SpendLedger {
+  const { client, tableName: TableName } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // markers this container wrote or found today: skipped without asking DynamoDB again
+  let memoryDay = '';
+  const memory = new Set<string>();
+  const remember = (day: string, key: string) => {
+    if (day !== memoryDay) {
+      memory.clear();
+      memoryDay = day;
+    }
+    if (memory.size < MEMORY_CAP) memory.add(key);
+  };
+  const known = (day: string, key: string) => day === memoryDay && memory.has(key);
+
+  function update(key: Record<string, string>, items: PricedItem[], ttl: number) {
+    const names: Record<string, string> = { '#ttl': 'expiresAt' };
+    const values: Record<string, number> = { ':ttl': ttl, ':usd': 0 };
+    const adds = ['usdMicros :usd'];
+    const counts = new Map<string, number>();
+    for (const item of items) {
+      values[':usd'] += item.micros;
+      counts.set(item.category, (counts.get(item.category) ?? 0) + 1);
+    }
+    let i = 0;
+    for (const [category, n] of counts) {
+      names[`#n${i}`] = counterName(category);
+      values[`:n${i}`] = n;
+      adds.push(`#n${i} :n${i}`);
+      i++;
+    }
+    return {
+      Update: {
+        TableName,
+        Key: key,
+        UpdateExpression: `ADD ${adds.join(', ')} SET #ttl = :ttl`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  /** Writes one chunk; returns the items counted (markers found are dropped and the rest retried). */
+  async function writeChunk(channelId: string, at: Date, chunk: PricedItem[]): Promise<PricedItem[]> {
+    const day = utcDay(at);
+    const dayEnd = Math.floor(Date.parse(`${day}T00:00:00.000Z`) / 1000) + 86_400;
+    let pending = chunk;
+    for (let attempt = 0; ; attempt++) {
+      if (!pending.length) return [];
+      const marked = pending.filter((p) => p.dedupKey);
+      const transact = [
+        ...marked.map((p) => ({
+          Put: {
+            TableName,
+            Item: { ...spendKeys.seen(day, p.dedupKey!), channelId, expiresAt: dayEnd + 86_400 },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
+        update(spendKeys.day(channelId, day), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
+        update(
+          spendKeys.appMonth(appShardOf(channelId), utcMonth(at)),
+          pending,
+          dayEnd + COUNTER_TTL_DAYS * 86_400,
+        ),
+      ];
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: transact }));
+        for (const p of marked) remember(day, p.dedupKey!);
+        return pending;
+      } catch (e) {
+        if (
+          !(e instanceof TransactionCanceledException) &&
+          (e as Error)?.name !== 'TransactionCanceledException'
+        )
+          throw e;
+        const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+        const billed = new Set<string>();
+        reasons.forEach((r, i) => {
+          if (r?.Code === 'ConditionalCheckFailed' && i < marked.length) billed.add(marked[i].dedupKey!);
+        });
+        if (billed.size) {
+          for (const k of billed) remember(day, k);
+          pending = pending.filter((p) => !p.dedupKey || !billed.has(p.dedupKey));
+          continue;
+        }
+        // a conflict with another transaction on the same counter: try again shortly
+        if (attempt >= 5) throw e;
+        await sleep(20 * 2 ** attempt + Math.floor(Math.random() * 20));
+      }
+    }
+  }
+
+  return {
+    async record(channelId, at, items) {
+      const day = utcDay(at);
+      const out: SpendRecorded = { micros: 0, counted: 0, duplicates: 0 };
+      // one charge per resource per day, also within this batch
+      const seen = new Set<string>();
+      const fresh: PricedItem[] = [];
+      for (const item of items) {
+        if (item.dedupKey && (seen.has(item.dedupKey) || known(day, item.dedupKey))) {
+          out.duplicates++;
+          continue;
+        }
+        if (item.dedupKey) seen.add(item.dedupKey);
+        fresh.push(item);
+      }
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const chunk = fresh.slice(i, i + CHUNK);
+        const counted = await writeChunk(channelId, at, chunk);
+        out.duplicates += chunk.length - counted.length;
+        out.counted += counted.length;
+        for (const c of counted) out.micros += c.micros;
+      }
+      return out;
+    },
+
+    async days(channelId, month) {
+      const result: SpendDay[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': `COST#${channelId}`, ':prefix': `D#${month}` },
+            ConsistentRead: true,
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          result.push({ day: String(item.sk).slice(2), ...countersOf(item) });
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return result;
+    },
+
+    async appMonth(month) {
+      const keys = Array.from({ length: APP_COST_SHARDS }, (_, s) => spendKeys.appMonth(s, month));
+      const out: SpendMonth = { month, micros: 0, counts: {} };
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined =
+        {
+          [TableName]: { Keys: keys, ConsistentRead: true },
+        };
+      for (let i = 0; request && Object.keys(request).length && i < 5; i++) {
+        const page = await client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of page.Responses?.[TableName] ?? []) {
+          const c = countersOf(item);
+          out.micros += c.micros;
+          for (const [k, v] of Object.entries(c.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
+        }
+        request = page.UnprocessedKeys as typeof request;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The spend meter as the poller, the sender and the webhook compose it (core/cost/meter.ts): the X
+ * client's response hook prices every answer, an `AsyncLocalStorage` scope says which channel the
+ * invocation works for (a batch's records run concurrently), and the scope's end writes what it
+ * collected with one ledger call. Metering never fails the work it watches: a failed write is logged
+ * (and lost: the meter under-counts rather than double-counting on a retry).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AwsClients } from '../../adapters/aws/clients';
+import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
+import type { XResponseSeen } from '../../adapters/x/client';
+import { billableOfEvent, billablesOfCall, priceItem, type Billable } from '../../core/cost/billable';
+import {
+  SpendCollector,
+  UNROUTED_CHANNEL,
+  type SpendLedger,
+  type SpendRecorded,
+} from '../../core/cost/meter';
+import { applyPriceOverride, X_PRICES, type XPriceTable } from '../../core/cost/prices';
+import type { Clock } from '../../core/ports';
+import type { XaaEvent } from '../../core/realtime/events';
+import type { AccountDirectory } from '../../core/realtime/webhook';
+
+export interface SpendConfig {
+  TABLE_NAME: string;
+  XC_X_PRICES?: string;
+  X_APP_OWNER_USER_ID?: string;
+}
+
+export interface SpendMeter {
+  prices: XPriceTable;
+  ledger: SpendLedger;
+  /** For the X clients' settings: prices each answer into the current scope. */
+  onResponse(call: XResponseSeen): void;
+  /** Runs `work` for one channel; what its X calls cost is written once when it ends (also on a throw). */
+  within<T>(channelId: string, work: () => Promise<T>): Promise<T>;
+  /** Writes delivered XAA events (the webhook, once they are queued). */
+  recordEvents(
+    events: Array<{
+      channelId: string;
+      event: { event_type: string; event_uuid?: string; payload?: unknown };
+    }>,
+  ): Promise<SpendRecorded | null>;
+}
+
+interface Scope {
+  channelId: string;
+  collector: SpendCollector;
+}
+
+export function composeSpendMeter(options: {
+  config: SpendConfig;
+  clients: AwsClients;
+  clock: Clock;
+  log: Pick<Logger, 'warn'>;
+  ledger?: SpendLedger;
+}): SpendMeter {
+  const { config, clients, clock, log } = options;
+  const prices = applyPriceOverride(X_PRICES, config.XC_X_PRICES);
+  const ledger =
+    options.ledger ?? createDynamoSpendLedger({ client: clients.doc, tableName: config.TABLE_NAME });
+  const storage = new AsyncLocalStorage<Scope>();
+  const billableOptions = { appOwnerUserId: config.X_APP_OWNER_USER_ID };
+
+  const flush = async (collector: SpendCollector, channelId: string): Promise<SpendRecorded | null> => {
+    if (!collector.size) return null;
+    try {
+      return await collector.flush(ledger, clock.now());
+    } catch (e) {
+      log.warn('spend meter: write failed, these X charges are not counted', {
+        channelId,
+        errorName: (e as Error)?.name,
+      });
+      return null;
+    }
+  };
+
+  return {
+    prices,
+    ledger,
+    onResponse(call) {
+      const scope = storage.getStore();
+      if (!scope) return;
+      try {
+        const items = billablesOfCall(call, billableOptions).map((b) => priceItem(b, prices));
+        scope.collector.add(scope.channelId, items);
+      } catch (e) {
+        log.warn('spend meter: could not price an X answer', { errorName: (e as Error)?.name });
+      }
+    },
+    async within(channelId, work) {
+      const scope: Scope = { channelId, collector: new SpendCollector() };
+      try {
+        return await storage.run(scope, work);
+      } finally {
+        await flush(scope.collector, channelId);
+      }
+    },
+    async recordEvents(events) {
+      const collector = new SpendCollector();
+      for (const { channelId, event } of events) {
+        const b: Billable | null = billableOfEvent(event, prices);
+        if (b) collector.add(channelId, [priceItem(b, prices)]);
+      }
+      return flush(collector, events[0]?.channelId ?? '');
+    },
+  };
+}
+
+const ROUTE_TTL_MS = 300_000;
+
+/**
+ * The webhook's side of the meter: each delivered event is counted on the channel holding its account
+ * (`filter.user_id`), or on {@link UNROUTED_CHANNEL} (X bills it all the same). Account → channel
+ * answers are kept 5 minutes per container, so metering adds no read to a usual delivery. Never throws.
+ */
+export function meterDeliveredEvents(
+  spend: SpendMeter,
+  accounts: AccountDirectory,
+  clock: Clock,
+  log: Pick<Logger, 'warn'>,
+): (events: XaaEvent[]) => Promise<void> {
+  const routes = new Map<string, { channelId: string; until: number }>();
+  const channelOf = async (accountId: string | undefined): Promise<string> => {
+    if (!accountId) return UNROUTED_CHANNEL;
+    const now = clock.now().getTime();
+    const hit = routes.get(accountId);
+    if (hit && hit.until > now) return hit.channelId;
+    const channelId = (await accounts.channelIdsFor(accountId))[0] ?? UNROUTED_CHANNEL;
+    if (routes.size > 10_000) routes.clear();
+    routes.set(accountId, { channelId, until: now + ROUTE_TTL_MS });
+    return channelId;
+  };
+  return async (events) => {
+    try {
+      const priced = events.filter((e) => e.event_type in spend.prices.events);
+      if (!priced.length) return;
+      const routed = [];
+      for (const event of priced) routed.push({ channelId: await channelOf(event.filter?.user_id), event });
+      await spend.recordEvents(routed);
+    } catch (e) {
+      log.warn('spend meter: delivered events not counted', { errorName: (e as Error)?.name });
+    }
+  };
+}
