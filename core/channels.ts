@@ -293,7 +293,7 @@ const refuse = (
 
 /**
  * The OAuth callback: consumes the state, exchanges the code, reads the account, claims it, stores
- * the tokens and activates the channel. Every refusal writes nothing but the consumed state; a
+ * the tokens, activates the channel and revokes the grant a re-authorization replaced. Every refusal writes nothing but the consumed state; a
  * callback from another browser (binding cookie missing or wrong) does not even consume it.
  */
 export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Promise<SignInOutcome> {
@@ -407,6 +407,8 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
   }
 
   const now = deps.clock.now();
+  // A re-authorization replaces a grant: keep the old pair to revoke it at X once the new one is stored.
+  const replaced = await deps.vault.get(channelId).catch(() => null);
   await deps.vault.put(channelId, toStoredTokens(tokens, now, record.scopes));
 
   for (let attempt = 0; ; attempt++) {
@@ -427,11 +429,38 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
         // a re-authorization keeps the original start of delivery (and the checkpoints)
         connectedAt: current.connectedAt ?? now.toISOString(),
       });
+      await revokeReplaced(deps, channelId, replaced, tokens);
       return { ok: true, channelId, account };
     } catch (e) {
       if (isChannelError(e) && e.code === 'conflict' && attempt < 4) continue;
       throw e;
     }
+  }
+}
+
+/**
+ * Revokes the grant a re-authorization replaced (issue 19 item 2): its refresh token (the long-lived
+ * grant) and its access token, unless X handed the same ones back. Best effort: the new grant is stored
+ * and the channel active either way; a failure is a `revoke_previous_failed` warning.
+ */
+async function revokeReplaced(
+  deps: SignInDeps,
+  channelId: string,
+  replaced: { accessToken: string; refreshToken: string | null } | null,
+  current: { accessToken: string; refreshToken: string | null },
+): Promise<void> {
+  if (!replaced) return;
+  try {
+    if (replaced.refreshToken && replaced.refreshToken !== current.refreshToken)
+      await deps.oauth.revoke(replaced.refreshToken, 'refresh_token');
+    if (replaced.accessToken !== current.accessToken)
+      await deps.oauth.revoke(replaced.accessToken, 'access_token');
+  } catch {
+    deps.onWarning?.({
+      channelId,
+      code: 'revoke_previous_failed',
+      message: 'revoking the grant a re-authorization replaced failed at X',
+    });
   }
 }
 

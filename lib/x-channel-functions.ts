@@ -76,13 +76,18 @@ const TABLE_READ_WRITE_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ];
 
+/**
+ * Secrets Manager actions on the token secrets. Every write is followed by `DescribeSecret` and
+ * `UpdateSecretVersionStage` to take AWSPREVIOUS off the replaced pair (adapters/aws/secrets-token-vault.ts).
+ */
 const TOKEN_SECRET_ACTIONS: Readonly<Record<TokenSecretsAccess, readonly string[]>> = {
-  readWrite: ['GetSecretValue', 'PutSecretValue'],
+  readWrite: ['GetSecretValue', 'PutSecretValue', 'DescribeSecret', 'UpdateSecretVersionStage'],
   manage: [
     'CreateSecret',
     'DescribeSecret',
     'GetSecretValue',
     'PutSecretValue',
+    'UpdateSecretVersionStage',
     'DeleteSecret',
     'TagResource',
   ],

@@ -9,6 +9,8 @@
  *   value is a no-op that answers the existing version (its labels untouched, so a late retry never
  *   moves AWSCURRENT back); the same token with another value is `ResourceExistsException`. A
  *   retried `CreateSecret` (same name, token and value) succeeds the same way.
+ * - `UpdateSecretVersionStage` moves or removes a label with AWS's checks (the current holder must be
+ *   named; AWSCURRENT only moves, taking AWSPREVIOUS along).
  * - Deletion with a recovery window; ARNs with a 6-character suffix; epoch-second timestamps.
  * `ListSecrets` is secrets-manager-list.ts, wired into `ops` by the server (it imports this file).
  * Secret values never appear in error messages.
@@ -382,6 +384,68 @@ export class SecretStore {
     },
 
     DescribeSecret: (input) => this.describe(this.find(input, true)),
+
+    /**
+     * Moves a staging label to `MoveToVersionId` and/or removes it from `RemoveFromVersionId`. A label
+     * on another version must be named in `RemoveFromVersionId`; AWSCURRENT can only be moved, never just
+     * removed, and moving it hands AWSPREVIOUS to the version it left. A version left without labels is
+     * deprecated (still readable by `VersionId`), as after a put.
+     */
+    UpdateSecretVersionStage: (input) => {
+      const s = this.find(input);
+      const stage = str(input, 'VersionStage', true);
+      const moveTo = str(input, 'MoveToVersionId');
+      const removeFrom = str(input, 'RemoveFromVersionId');
+      if (stage.length < 1 || stage.length > 256) {
+        throw new AwsError('InvalidParameterException', 'VersionStage must be 1 to 256 characters.');
+      }
+      if (moveTo === undefined && removeFrom === undefined) {
+        throw new AwsError(
+          'InvalidParameterException',
+          'You must specify MoveToVersionId, RemoveFromVersionId or both.',
+        );
+      }
+      for (const id of [moveTo, removeFrom]) {
+        if (id !== undefined && !s.versions[id]) {
+          throw new AwsError(
+            'ResourceNotFoundException',
+            `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+          );
+        }
+      }
+      const holder = Object.entries(s.versions).find(([, v]) => v.stages.includes(stage))?.[0];
+      if (removeFrom !== undefined && holder !== removeFrom) {
+        throw new AwsError(
+          'InvalidParameterException',
+          `Staging label ${stage} is not attached to version ${removeFrom}.`,
+        );
+      }
+      if (holder !== undefined && holder !== moveTo && removeFrom === undefined) {
+        throw new AwsError(
+          'InvalidParameterException',
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
+      }
+      if (stage === CURRENT && moveTo === undefined) {
+        throw new AwsError(
+          'InvalidParameterException',
+          `You can only move staging label ${CURRENT} to a different secret version. It can't be completely removed.`,
+        );
+      }
+      if (holder === moveTo) return { ARN: s.arn, Name: s.name };
+      if (holder !== undefined)
+        s.versions[holder].stages = s.versions[holder].stages.filter((x) => x !== stage);
+      if (moveTo !== undefined) {
+        s.versions[moveTo].stages.push(stage);
+        if (stage === CURRENT && holder !== undefined) {
+          for (const v of Object.values(s.versions)) v.stages = v.stages.filter((x) => x !== PREVIOUS);
+          s.versions[holder].stages.push(PREVIOUS);
+        }
+      }
+      s.lastChangedDate = nowSeconds();
+      this.onChange();
+      return { ARN: s.arn, Name: s.name };
+    },
 
     TagResource: (input) => {
       const s = this.find(input, true);

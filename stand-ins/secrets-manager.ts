@@ -5,8 +5,8 @@
  *
  * - Every request must be addressed to loopback and signed (SigV4) with `credentials`
  *   (stand-ins/request-guard.ts), as AWS refuses unsigned requests.
- * - Operations: CreateSecret, GetSecretValue, PutSecretValue, UpdateSecret, DeleteSecret,
- *   RestoreSecret, DescribeSecret, ListSecrets, TagResource, UntagResource; any other answers
+ * - Operations: CreateSecret, GetSecretValue, PutSecretValue, UpdateSecret, UpdateSecretVersionStage,
+ *   DeleteSecret, RestoreSecret, DescribeSecret, ListSecrets, TagResource, UntagResource; any other answers
  *   `UnknownOperationException`. Their behaviour (version stages, `ClientRequestToken` idempotency)
  *   is in secrets-manager-store.ts, `ListSecrets` in secrets-manager-list.ts, and what still differs
  *   from AWS in stand-ins/README.md.

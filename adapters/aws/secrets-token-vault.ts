@@ -4,14 +4,22 @@
  * when one is given. Every value read or written is registered with the logger's redaction, so a
  * token that reaches a log line by mistake is masked.
  *
+ * Every write leaves one readable version: Secrets Manager demotes the value it replaces to AWSPREVIOUS,
+ * and the vault takes that label off again (`UpdateSecretVersionStage`), so a replaced token pair (the
+ * grant a re-authorization replaced, or a rotated pair) is not one `GetSecretValue --version-stage
+ * AWSPREVIOUS` away. The unlabelled version is deprecated: Secrets Manager removes it in time, and until
+ * then only a caller naming its `VersionId` and allowed by the token key's policy can read it.
+ *
  * Deletion uses `ForceDeleteWithoutRecovery`: the grant is revoked at X when a channel is deleted,
  * so a recovery window would only keep dead credentials around (and block the name for 7–30 days).
  */
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { retryable } from '../../core/errors';
@@ -58,6 +66,28 @@ function parse(channelId: string, raw: string | undefined): StoredTokens | null 
 /** Builds the Secrets Manager token vault. */
 export function createSecretsTokenVault({ client, prefix, kmsKeyId }: SecretsTokenVaultOptions): TokenVault {
   const secretId = (channelId: string) => `${prefix}${channelId}`;
+
+  /** Takes AWSPREVIOUS off the replaced version (see the header). */
+  async function dropPrevious(channelId: string): Promise<void> {
+    const described = await client.send(new DescribeSecretCommand({ SecretId: secretId(channelId) }));
+    const previous = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSPREVIOUS'),
+    )?.[0];
+    if (!previous) return;
+    try {
+      await client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId(channelId),
+          VersionStage: 'AWSPREVIOUS',
+          RemoveFromVersionId: previous,
+        }),
+      );
+    } catch (e) {
+      // A concurrent write moved the label meanwhile; that write drops it in turn.
+      if (nameOf(e) !== 'InvalidParameterException') throw e;
+    }
+  }
+
   return {
     async put(channelId, tokens) {
       register(tokens);
@@ -70,6 +100,7 @@ export function createSecretsTokenVault({ client, prefix, kmsKeyId }: SecretsTok
       });
       try {
         await client.send(new PutSecretValueCommand({ SecretId: secretId(channelId), SecretString }));
+        await dropPrevious(channelId);
         return;
       } catch (e) {
         if (nameOf(e) !== 'ResourceNotFoundException') throw e;
@@ -88,6 +119,7 @@ export function createSecretsTokenVault({ client, prefix, kmsKeyId }: SecretsTok
         // a concurrent first write created it: write our value as the new current version
         if (nameOf(e) !== 'ResourceExistsException') throw e;
         await client.send(new PutSecretValueCommand({ SecretId: secretId(channelId), SecretString }));
+        await dropPrevious(channelId);
       }
     },
 

@@ -172,6 +172,44 @@ describe('Sign in with X through the simulated X', () => {
     expect(again.checkpoints.mentionsSinceId).toBe('1234');
   });
 
+  it('re-authorizing revokes the replaced grant at X and leaves no readable AWSPREVIOUS (#19 item 2)', async () => {
+    // Prepare: a connected channel
+    w.sim.createUser({ username: 'reauth_me', name: 'Reauth' });
+    const c = await createChannel(w);
+    expect((await signIn(w, c.id, 'reauth_me')).res.status).toBe(200);
+    const old = (await w.deps.vault.get(c.id))!;
+    // Act: the admin signs in again
+    w.advance(60_000);
+    expect((await signIn(w, c.id, 'reauth_me')).res.status).toBe(200);
+    // Assess: the new pair works, the old one is dead at X
+    const fresh = (await w.deps.vault.get(c.id))!;
+    expect(fresh.refreshToken).not.toBe(old.refreshToken);
+    expect(
+      (await createXUserClient({ apiBaseUrl: w.sim.url, accessToken: fresh.accessToken }).v2.me()).data
+        .username,
+    ).toBe('reauth_me');
+    await expect(
+      createXUserClient({ apiBaseUrl: w.sim.url, accessToken: old.accessToken }).v2.me(),
+    ).rejects.toMatchObject({ code: 401 });
+    const app = createXAppClient({ apiBaseUrl: w.sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await expect(app.refreshOAuth2Token(old.refreshToken!)).rejects.toMatchObject({ code: 400 });
+    // ... and the secret holds one labelled version: no AWSPREVIOUS to read the old pair by
+    const secretId = `${w.prefix}${c.id}`;
+    const described = await w.aws.clients.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+    expect(Object.values(described.VersionIdsToStages!)).toEqual([['AWSCURRENT']]);
+    await expect(
+      w.aws.clients.secrets.send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' }),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    // a refresh (another write) keeps it that way
+    w.advance(7200_000);
+    w.sim.advanceClock(7200_000);
+    await w.deps.tokens.getValidAccessToken(c.id);
+    const afterRefresh = await w.aws.clients.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+    expect(Object.values(afterRefresh.VersionIdsToStages!)).toEqual([['AWSCURRENT']]);
+  });
+
   it('an account connected to another channel → 409 page, tokens revoked at X, nothing stored', async () => {
     w.sim.createUser({ username: 'taken_acct', name: 'Taken' });
     const c1 = await createChannel(w);

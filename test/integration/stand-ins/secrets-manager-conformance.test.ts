@@ -167,7 +167,7 @@ describe('Secrets Manager stand-in through the AWS CLI (Debian awscli)', () => {
     return cli;
   };
 
-  it('creates with a token, lists with a filter, and fails a missing secret with ResourceNotFoundException', async () => {
+  it('creates with a token, lists with a filter, removes AWSPREVIOUS with update-secret-version-stage, and fails a missing secret with ResourceNotFoundException', async () => {
     const name = `cli-${uid()}/app`;
     const token = `${uid()}${uid()}-cli-0000-0000-000000000000`;
     const created = await aws([
@@ -184,6 +184,24 @@ describe('Secrets Manager stand-in through the AWS CLI (Debian awscli)', () => {
 
     const listed = await aws(['list-secrets', '--filters', `Key=name,Values=${name}`]);
     expect(JSON.parse(listed.stdout).SecretList.map((s: { Name: string }) => s.Name)).toEqual([name]);
+
+    // The token vault's hygiene step: a new value, then AWSPREVIOUS removed from the old version.
+    const put = await aws(['put-secret-value', '--secret-id', name, '--secret-string', 'v1']);
+    expect(put.stderr).toBe('');
+    const removed = await aws([
+      'update-secret-version-stage',
+      '--secret-id',
+      name,
+      '--version-stage',
+      'AWSPREVIOUS',
+      '--remove-from-version-id',
+      token,
+    ]);
+    expect(removed.stderr).toBe('');
+    const described = await aws(['describe-secret', '--secret-id', name]);
+    expect(JSON.parse(described.stdout).VersionIdsToStages).toEqual({
+      [JSON.parse(put.stdout).VersionId]: ['AWSCURRENT'],
+    });
 
     const missing = await aws(['get-secret-value', '--secret-id', `${name}-missing`]);
     expect(missing.status).not.toBe(0);

@@ -17,6 +17,7 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretCommand,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../../stand-ins/secrets-manager';
@@ -330,6 +331,82 @@ describe('Secrets Manager stand-in through the real client', () => {
       (await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: third.VersionId }))).SecretString,
     ).toBe('v2');
     expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe('v101');
+  });
+
+  it('UpdateSecretVersionStage removes AWSPREVIOUS (the version stays readable by id only) and moves AWSCURRENT with AWSPREVIOUS along', async () => {
+    // Prepare: v1 AWSPREVIOUS, v2 AWSCURRENT
+    const name = `s-${uid()}`;
+    const v1 = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'old' }));
+    const v2 = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'new' }));
+    const stages = async () =>
+      (await sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages;
+    // Act: remove AWSPREVIOUS from v1
+    await expect(
+      sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: name,
+          VersionStage: 'AWSPREVIOUS',
+          RemoveFromVersionId: v1.VersionId,
+        }),
+      ),
+    ).resolves.toMatchObject({ Name: name });
+    // Assess
+    expect(await stages()).toEqual({ [v2.VersionId!]: ['AWSCURRENT'] });
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPREVIOUS' })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: v1.VersionId })),
+    ).resolves.toMatchObject({ SecretString: 'old', VersionStages: [] });
+
+    // Moving AWSCURRENT back to v1 must name its holder, and hands AWSPREVIOUS to v2.
+    await expect(
+      sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: name,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: v1.VersionId,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: name,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: v1.VersionId,
+        RemoveFromVersionId: v2.VersionId,
+      }),
+    );
+    expect(await stages()).toEqual({ [v1.VersionId!]: ['AWSCURRENT'], [v2.VersionId!]: ['AWSPREVIOUS'] });
+  });
+
+  it('UpdateSecretVersionStage refuses what AWS refuses', async () => {
+    const name = `s-${uid()}`;
+    const v1 = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'a' }));
+    const v2 = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'b' }));
+    const update = (
+      input: Omit<ConstructorParameters<typeof UpdateSecretVersionStageCommand>[0], 'SecretId'>,
+    ) => sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, ...input }));
+    // AWSCURRENT can be moved, never just removed.
+    await expect(
+      update({ VersionStage: 'AWSCURRENT', RemoveFromVersionId: v2.VersionId }),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    // The label is not on that version.
+    await expect(
+      update({ VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: v2.VersionId }),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    // An unknown version.
+    await expect(
+      update({ VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: randomUUID() }),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    // Nothing to do.
+    await expect(update({ VersionStage: 'AWSPREVIOUS' })).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages).toEqual({
+      [v1.VersionId!]: ['AWSPREVIOUS'],
+      [v2.VersionId!]: ['AWSCURRENT'],
+    });
   });
 
   it('answers UnknownOperationException for operations x-channel never calls', async () => {
