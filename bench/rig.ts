@@ -66,6 +66,8 @@ export interface RigOptions {
   accessTokenTtlSeconds?: number;
   /** The simulated X's latency profile (real ms; absent = an instant X). */
   xLatency?: { p50Ms: number; p99Ms: number };
+  /** Use this existing table on the run's DynamoDB Local (a scenario's earlier run) instead of a new one. */
+  tableName?: string;
 }
 
 export interface Rig {
@@ -130,7 +132,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       () => destroyClients(setup),
       () => destroyClients(clients),
     );
-    const tableName = `xc-bench-${unique()}`;
+    const tableName = options.tableName ?? `xc-bench-${unique()}`;
     const suffix = `-${unique()}`;
     // the app's OAuth 2.0 client and its OAuth 1.0a consumer key and secret (XAA bearer, webhook CRC
     // and signatures), in the X app secret as a deployment holds them
@@ -141,7 +143,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       apiKeySecret: randomBytes(30).toString('base64url'),
     };
     const [, queueEntries] = await Promise.all([
-      ensureTable(setup.dynamodb, tableName),
+      options.tableName ? Promise.resolve() : ensureTable(setup.dynamodb, tableName),
       Promise.all(
         (Object.keys(QUEUES) as QueueRole[]).map(async (role) => {
           const spec =

@@ -26,18 +26,20 @@ const DYNAMO_CONCURRENCY = 16;
 
 /** Runs the stand-in benchmarks; `quick` uses smaller counts for CI smoke runs. */
 export async function benchStandIns(opts: { quick: boolean }): Promise<Record<string, number>> {
+  // counts, and a time bound per measurement so a busy shared machine cannot stretch the run for ever
   const n = opts.quick
-    ? { unbatched: 100, batched: 500, puts: 300 }
-    : { unbatched: 2000, batched: 10000, puts: 10000 };
+    ? { unbatched: 100, batched: 500, puts: 300, seconds: 3 }
+    : { unbatched: 2000, batched: 10000, puts: 10000, seconds: 8 };
   const [sqsStandIn, ddb] = await Promise.all([startSqs({ port: 0 }), startDynamoDbLocal({ port: 0 })]);
   const clients = createAwsClients({
     region: 'us-east-1',
     endpoints: { sqs: sqsStandIn.endpoint, dynamodb: ddb.endpoint },
   });
   try {
-    const unbatched = await sqsUnbatched(clients.sqs, n.unbatched);
-    const batched = await sqsBatched(clients.sqs, n.batched);
-    const puts = await dynamoConditionalPuts(clients, n.puts);
+    const until = () => performance.now() + n.seconds * 1000;
+    const unbatched = await sqsUnbatched(clients.sqs, n.unbatched, until());
+    const batched = await sqsBatched(clients.sqs, n.batched, until());
+    const puts = await dynamoConditionalPuts(clients, n.puts, until());
     return {
       'standIns.sqs.unbatchedMessagesPerSecond': unbatched,
       'standIns.sqs.batchedMessagesPerSecond': batched,
@@ -57,24 +59,25 @@ async function queue(sqs: SQSClient, name: string): Promise<string> {
   return (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-${Date.now()}` }))).QueueUrl!;
 }
 
-async function sqsUnbatched(sqs: SQSClient, count: number): Promise<number> {
+async function sqsUnbatched(sqs: SQSClient, count: number, untilMs: number): Promise<number> {
   const url = await queue(sqs, 'bench-unbatched');
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  for (; i < count && performance.now() < untilMs; i++) {
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `{"n":${i}}` }));
     const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
     const m = got.Messages?.[0];
     if (!m) throw new Error(`bench: message ${i} was not received`);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
   }
-  return perSecond(count, t0);
+  return perSecond(i, t0);
 }
 
-async function sqsBatched(sqs: SQSClient, count: number): Promise<number> {
+async function sqsBatched(sqs: SQSClient, count: number, untilMs: number): Promise<number> {
   const url = await queue(sqs, 'bench-batched');
   const t0 = performance.now();
   let done = 0;
-  for (let b = 0; done < count; b++) {
+  for (let b = 0; done < count && performance.now() < untilMs; b++) {
     const Entries = Array.from({ length: 10 }, (_, i) => ({
       Id: `m${i}`,
       MessageBody: `{"b":${b},"i":${i}}`,
@@ -102,6 +105,7 @@ async function sqsBatched(sqs: SQSClient, count: number): Promise<number> {
 async function dynamoConditionalPuts(
   clients: ReturnType<typeof createAwsClients>,
   count: number,
+  untilMs: number,
 ): Promise<number> {
   const TableName = `bench-${Date.now()}`;
   await clients.dynamodb.send(
@@ -122,7 +126,7 @@ async function dynamoConditionalPuts(
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: DYNAMO_CONCURRENCY }, async () => {
-      while (next < count) {
+      while (next < count && performance.now() < untilMs) {
         const i = next++;
         await clients.doc.send(
           new PutCommand({
@@ -134,7 +138,7 @@ async function dynamoConditionalPuts(
       }
     }),
   );
-  const rate = perSecond(count, t0);
+  const rate = perSecond(next, t0);
   await clients.dynamodb.send(new DeleteTableCommand({ TableName }));
   return rate;
 }

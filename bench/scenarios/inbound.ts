@@ -91,7 +91,6 @@ export function inboundPlan(
         // and 100k items (plus connecting the channels through sign-in) would not fit the 10-minute
         // budget next to the other scenarios (docs/performance.md).
         { channels: 1, mentions: 800, dms: 400 },
-        { channels: 100, mentions: 30, dms: 30 },
         { channels: 1000, mentions: 5, dms: 5 },
       ];
 }

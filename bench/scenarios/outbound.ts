@@ -170,8 +170,8 @@ export async function benchOutbound(ctx: ScenarioContext): Promise<OutboundResul
       ctx,
       rig,
       ctx.tiny ? 2 : ctx.quick ? 5 : 20,
-      // 600: 30 per channel (3 DMs), inside X's per-user windows; the X latency sets the pace
-      ctx.tiny ? 30 : ctx.quick ? 150 : 600,
+      // 400: 20 per channel (2 DMs), inside X's per-user windows; the X latency sets the pace
+      ctx.tiny ? 30 : ctx.quick ? 150 : 400,
     );
     return result;
   } finally {
