@@ -124,6 +124,12 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'FOLLOW_DAILY_CAP',
       'DELIVERED_TTL_HOURS',
       ...COST_OPTIONAL,
+      // real time: re-creating missing subscriptions, and the slow cadence while a stream has them
+      'WEBHOOK_PUBLIC_URL',
+      'XAA_SUBSCRIPTION_LIMIT',
+      'XAA_RECONCILE_MENTIONS_MINUTES',
+      'XAA_RECONCILE_DMS_MINUTES',
+      'XAA_RECONCILE_DM_PAGE_SIZE',
     ],
   },
   sender: {
@@ -161,7 +167,15 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     timeoutSeconds: 10,
     memoryMb: 512,
     requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID'],
-    optionalEnv: ['WEBHOOK_MAX_BODY_BYTES', 'DELIVERED_TTL_HOURS', ...COST_OPTIONAL],
+    optionalEnv: [
+      'WEBHOOK_MAX_BODY_BYTES',
+      'DELIVERED_TTL_HOURS',
+      ...COST_OPTIONAL,
+      // subscription reconciliation on the watch's ticks (core/realtime/reconcile.ts)
+      'X_TIER',
+      'XAA_SUBSCRIPTION_LIMIT',
+      'XAA_RECONCILE_EVERY_MINUTES',
+    ],
   },
 };
 

@@ -203,10 +203,10 @@ export class XChannel extends Construct {
         WEBHOOK_PUBLIC_URL: this.webhookUrl,
       },
       dispatcher: { X_TIER: tier },
-      poller: { X_TIER: tier },
+      poller: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },
       // The last receive of a command reports its result: the sender must know the redrive count.
       sender: { OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount), X_TIER: tier },
-      webhook: {},
+      webhook: { X_TIER: tier },
     };
     const fns = {} as Record<HandlerName, lambda.Function>;
     for (const spec of Object.values(HANDLERS)) {

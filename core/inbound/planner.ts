@@ -149,3 +149,44 @@ export function blockAfter429(reset: Date | undefined, now: Date): Date {
   if (reset && Number.isFinite(reset.getTime()) && reset.getTime() > now.getTime()) return reset;
   return new Date(now.getTime() + RATE_LIMIT_FALLBACK_SECONDS * 1000);
 }
+
+/**
+ * Reconciliation cadence while a stream arrives by webhook (X Activity API): polls only fill what the
+ * webhook missed (deeper thread replies without an @mention, dropped deliveries), so they run slowly.
+ * DMs: X re-bills the events a poll returns once per UTC day (X-API.md §4), so with DMs in real time
+ * the first page of a poll is one event (`dmIdlePageSize`) and the cadence a few per day: an idle
+ * channel is re-billed at most one event a day.
+ */
+export interface ReconcileCadence {
+  mentionsSeconds: number;
+  dmsSeconds: number;
+  dmIdlePageSize: number;
+}
+
+export const DEFAULT_RECONCILE_CADENCE: ReconcileCadence = {
+  mentionsSeconds: 15 * 60,
+  dmsSeconds: 6 * 3600,
+  dmIdlePageSize: 1,
+};
+
+/**
+ * The poll intervals of a channel: the tier's, slowed to the reconciliation cadence for each stream the
+ * channel receives by webhook (`realtime.mentions` / `realtime.dms`). Without real time: unchanged.
+ *
+ * @example
+ * withRealtime({ mentionsSeconds: 60, dmsSeconds: 129 }, { mentions: true, dms: false }, DEFAULT_RECONCILE_CADENCE)
+ * // { mentionsSeconds: 900, dmsSeconds: 129 }
+ */
+export function withRealtime(
+  intervals: PollIntervals,
+  realtime: { mentions: boolean; dms: boolean } | undefined,
+  cadence: ReconcileCadence = DEFAULT_RECONCILE_CADENCE,
+): PollIntervals {
+  if (!realtime) return intervals;
+  const slow = (tier: number | null, on: boolean, seconds: number) =>
+    tier === null || !on ? tier : Math.max(tier, seconds);
+  return {
+    mentionsSeconds: slow(intervals.mentionsSeconds, realtime.mentions, cadence.mentionsSeconds),
+    dmsSeconds: slow(intervals.dmsSeconds, realtime.dms, cadence.dmsSeconds),
+  };
+}

@@ -2,7 +2,8 @@
 import type { ChannelError } from '../errors';
 import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import { DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
-import type { XTier } from './planner';
+import type { ReconcileCadence, XTier } from './planner';
+import type { Channel } from '../channel';
 import type { RecentRateBlocks } from './rate-blocks';
 import type { FollowStore, InboundPublisher, PollStateStore, XReaderFactory } from './types';
 
@@ -61,6 +62,12 @@ export interface PollDeps {
    * together with the rest of the poll (rate-blocks.ts). Absent: only the stored blocks count.
    */
   rateBlocks?: RecentRateBlocks;
+  /**
+   * Real time (X Activity API): streams a channel receives by webhook are polled at `cadence` only, and
+   * `repair` (never throws) re-creates the channel's missing subscriptions with its token, beside the poll.
+   * Absent: every channel is polled at its tier's cadence.
+   */
+  realtime?: { cadence: ReconcileCadence; repair?: (channel: Channel) => Promise<void> };
 }
 
 export interface PollJobInput {

@@ -56,6 +56,7 @@ import {
   nextCallAt,
   nextPollAt,
   planPollInterval,
+  withRealtime,
 } from './planner';
 import {
   DEFAULT_POLL_LIMITS,
@@ -65,6 +66,7 @@ import {
   type PollLimits,
   type PollOutcome,
 } from './poll-types';
+import type { PollIntervals } from './planner';
 import type { HealthPatch, PollClaim, RateObservation, XReader } from './types';
 
 export { DEFAULT_POLL_LIMITS } from './poll-types';
@@ -129,12 +131,16 @@ export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<Po
     await deps.state.releasePoll(channel.id, job.owner, claim.dueAt);
     return { ...empty, reason: 'not_pollable' };
   }
+  // beside the poll: re-create subscriptions reconciliation found missing (core/realtime/subscriptions.ts)
+  const repair = deps.realtime?.repair?.(channel).catch(() => undefined);
   try {
     return await new PollRun(deps, limits, claim, job.owner, tick).run();
   } catch (e) {
     // hand the claim back so that the redelivered job (or the next tick) polls again at once
     await deps.state.releasePoll(channel.id, job.owner, claim.dueAt).catch(() => undefined);
     throw e;
+  } finally {
+    await repair;
   }
 }
 
@@ -222,7 +228,13 @@ class PollRun {
   }
 
   async run(): Promise<PollOutcome> {
-    const intervals = planPollInterval(TIER_WINDOWS[this.deps.tier]);
+    // streams that arrive by webhook are only reconciled, slowly (planner.ts `withRealtime`)
+    const realtime = this.deps.realtime ? this.channel.realtime : undefined;
+    const intervals = withRealtime(
+      planPollInterval(TIER_WINDOWS[this.deps.tier]),
+      realtime,
+      this.deps.realtime?.cadence,
+    );
     // a feature X refused (health.disabled) is retried only after its back-off in `notBefore`
     const mentionsOn = this.channel.listenMentions;
     const dmsOn = this.channel.listenDms && intervals.dmsSeconds !== null;
@@ -421,7 +433,10 @@ class PollRun {
       checkpoints: cp,
       startTime: this.startTime(),
       maxPages: this.limits.maxDmPages,
-      idlePageSize: this.limits.dmIdlePageSize,
+      idlePageSize:
+        this.deps.realtime && this.channel.realtime?.dms
+          ? this.deps.realtime.cadence.dmIdlePageSize
+          : this.limits.dmIdlePageSize,
       toChannelError: this.toChannelError,
     });
     const ctx = this.mappingContext();
@@ -527,10 +542,7 @@ class PollRun {
     if (Object.keys(change).length) await this.changeChannel(change);
   }
 
-  private async finish(
-    intervals: ReturnType<typeof planPollInterval>,
-    skipReason?: string,
-  ): Promise<PollOutcome> {
+  private async finish(intervals: PollIntervals, skipReason?: string): Promise<PollOutcome> {
     // 1. publish everything read (every entry acked) — only then may the checkpoints move
     let checkpoints = this.checkpoints;
     if (this.pending.length) {

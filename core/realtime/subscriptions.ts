@@ -196,6 +196,45 @@ export interface SyncOptions {
   /** What the channel holds at X (reconciliation passes X's list); default: the channel's record. */
   held?: HeldSubscription[];
   budget?: SubscriptionBudget;
+  /**
+   * False: only delete and record (the app-wide reconciliation has no user tokens); a missing type is
+   * recorded as such and the channel's next poll creates it (`needsRepair`).
+   */
+  create?: boolean;
+}
+
+/** Reasons after which a poll retries the creation only once `RETRY_AFTER_MS` have passed. */
+const SLOW_RETRY: ReadonlySet<string> = new Set([
+  'subscription_limit',
+  'webhook_missing',
+  'not_configured',
+  'x_error',
+]);
+/** How long a channel waits before its polls try a refused creation again. */
+export const REPAIR_RETRY_MS = 15 * 60_000;
+
+/**
+ * Whether a channel's poll should sync its subscriptions (with the token it holds anyway): a wanted
+ * type is not in the record, or the record holds one no longer wanted. Refusals are retried after
+ * `REPAIR_RETRY_MS`; a plan without XAA never.
+ */
+export function needsRepair(
+  channel: Channel,
+  settings: RealtimeSettings,
+  now: Date,
+  retryMs = REPAIR_RETRY_MS,
+): boolean {
+  if (settings.unavailable) return channel.realtime?.reasonCode !== settings.unavailable.code;
+  const r = channel.realtime;
+  const wanted = wantedFor(channel).types;
+  const held = new Set((r?.subscriptions ?? []).map((s) => s.eventType));
+  const extra = [...held].some((t) => !wanted.includes(t));
+  const missing = wanted.some((t) => !held.has(t));
+  if (!r) return wanted.length > 0;
+  if (extra) return true;
+  if (!missing) return false;
+  if (r.reasonCode && SLOW_RETRY.has(r.reasonCode)) return now.getTime() - Date.parse(r.checkedAt) >= retryMs;
+  return true;
 }
 
 /**
@@ -241,7 +280,27 @@ export async function syncChannel(
     }
     held = keep;
     const missing = wanted.types.filter((t) => !seen.has(t) && !unsupported.has(t));
-    if (missing.length) off = await createMissing(deps, channel, missing, held, options.budget);
+    if (missing.length && options.create === false) {
+      const full =
+        options.budget &&
+        (options.budget.reached ||
+          (options.budget.limit !== null && options.budget.used + missing.length > options.budget.limit));
+      // the slots the channel's next poll will take are reserved, so later channels see a full budget
+      if (!full && options.budget) options.budget.used += missing.length;
+      const previous = channel.realtime?.reasonCode;
+      off = full
+        ? offFor({ code: 'subscription_limit' } as ChannelError)
+        : // a refusal keeps its reason (and retry time), except a cap this run found room under
+          previous &&
+            SLOW_RETRY.has(previous) &&
+            !(previous === 'subscription_limit' && options.budget) &&
+            channel.realtime?.reason
+          ? { code: previous, reason: channel.realtime.reason }
+          : {
+              code: 'not_synced',
+              reason: 'subscriptions missing at X: the channel’s next poll re-creates them',
+            };
+    } else if (missing.length) off = await createMissing(deps, channel, missing, held, options.budget);
   }
 
   const has = (t: string) => held.some((s) => s.eventType === t);

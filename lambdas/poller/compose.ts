@@ -20,6 +20,8 @@ import { createMetrics } from '../shared/metrics';
 import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { PollerConfig } from './config';
+import { composeRealtime } from '../shared/realtime';
+import { needsRepair, syncChannel } from '../../core/realtime/subscriptions';
 
 export interface ComposeOverrides {
   clients?: AwsClients;
@@ -58,6 +60,13 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     wrapPublisher: overrides.wrapPublisher,
   });
   const spend = composeSpendMeter({ config, clients, clock, log });
+  const realtime = composeRealtime({
+    config,
+    clients,
+    tokens: registering(tokens),
+    clock,
+    log: { warn: (m, e) => log.warn(m, e ?? {}) },
+  });
   const deps: PollDeps = {
     clock,
     channels,
@@ -82,6 +91,24 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     // once per cold start: a 429 this container met still blocks when storing it failed
     rateBlocks: new RecentRateBlocks(),
     log: { info: (m, e) => log.info(m, e ?? {}), warn: (m, e) => log.warn(m, e ?? {}) },
+    realtime: {
+      cadence: {
+        mentionsSeconds: config.XAA_RECONCILE_MENTIONS_MINUTES * 60,
+        dmsSeconds: config.XAA_RECONCILE_DMS_MINUTES * 60,
+        dmIdlePageSize: config.XAA_RECONCILE_DM_PAGE_SIZE,
+      },
+      // subscriptions reconciliation found missing (or never made) are created with the poll's token
+      repair: async (channel) => {
+        if (!needsRepair(channel, realtime.settings, clock.now())) return;
+        const out = await syncChannel(realtime, channel);
+        log.info('real time repaired', {
+          channelId: channel.id,
+          state: out.state,
+          reasonCode: out.reasonCode,
+          subscriptions: out.subscriptions.length,
+        });
+      },
+    },
   };
   return { config, deps, logger: log, metrics: createMetrics(), spend };
 }

@@ -9,6 +9,8 @@ import {
   deliveredEnvSchema,
   envInt,
   parseEnv,
+  realtimeEnvSchema,
+  reconcileEnvSchema,
   xEnvSchema,
 } from '../shared/config';
 
@@ -29,6 +31,8 @@ export const pollerEnvSchema = z.object({
   FOLLOW_DAILY_CAP: envInt(50),
   ...deliveredEnvSchema.shape,
   ...costEnvSchema.shape,
+  ...realtimeEnvSchema.shape,
+  ...reconcileEnvSchema.shape,
 });
 
 export type PollerConfig = z.infer<typeof pollerEnvSchema>;

@@ -108,6 +108,16 @@ export const costEnvSchema = z.object({
   X_APP_OWNER_USER_ID: z.optional(z.string().check(z.regex(/^[0-9]{1,19}$/))),
 });
 
+/** The poller's reconciliation cadence while a stream arrives by webhook (core/inbound/planner.ts). */
+export const reconcileEnvSchema = z.object({
+  /** Minutes between mention polls of a channel whose mentions arrive by webhook. */
+  XAA_RECONCILE_MENTIONS_MINUTES: envInt(15, 1, 1440),
+  /** Minutes between DM polls of a channel whose DMs arrive by webhook (X re-bills once per UTC day). */
+  XAA_RECONCILE_DMS_MINUTES: envInt(360, 2, 10_080),
+  /** First DM page of such a poll: what an idle poll re-reads (and X re-bills once a day). */
+  XAA_RECONCILE_DM_PAGE_SIZE: envInt(1, 1, 100),
+});
+
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */
 export function parseEnv<S extends z.core.$ZodType>(
   schema: S,

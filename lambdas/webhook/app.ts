@@ -243,7 +243,16 @@ export const isScheduledEvent = (event: unknown): boolean =>
 /** The watch tick the schedule invokes (core/realtime/watch.ts); a failed tick throws, the next redoes it. */
 export function createWatchHandler(runtime: WebhookRuntime) {
   return async () => {
-    const report = await runtime.watch();
+    // every XAA_RECONCILE_EVERY_MINUTES: subscriptions at X against the channels (beside the watch)
+    const minute = Math.floor(runtime.deps.clock.now().getTime() / 60_000);
+    const reconcile =
+      minute % runtime.config.XAA_RECONCILE_EVERY_MINUTES === 0
+        ? runtime.reconcile().then(
+            (r) => runtime.logger.info('subscriptions reconciled', { ...r }),
+            (e: Error) => runtime.logger.warn('subscriptions not reconciled', { errorName: e?.name }),
+          )
+        : undefined;
+    const report = await runtime.watch().finally(() => reconcile);
     if (report.opened.length)
       runtime.metrics.addMetric('RealtimeOutages', MetricUnit.Count, report.opened.length);
     if (report.started) runtime.metrics.addMetric('RealtimeReplayJobs', MetricUnit.Count, 1);

@@ -27,6 +27,11 @@ import { composeInboundPublisher } from '../shared/inbound-publisher';
 import { logger as sharedLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { WebhookConfig } from './config';
+import { createDynamoRealtimeStore } from '../../adapters/aws/dynamo-realtime';
+import { createXActivity } from '../../adapters/x/x-activity';
+import type { Channel } from '../../core/channel';
+import { reconcileSubscriptions, type ReconcileReport } from '../../core/realtime/reconcile';
+import { realtimeSettings } from '../shared/realtime';
 
 export interface WebhookRuntime {
   config: WebhookConfig;
@@ -37,6 +42,8 @@ export interface WebhookRuntime {
   realtime: RealtimeStateStore;
   /** One tick of the real-time watch (outage detection, the replay job): the schedule calls it. */
   watch(): Promise<WatchReport>;
+  /** Subscription reconciliation (core/realtime/reconcile.ts): X's list against every channel. */
+  reconcile(): Promise<ReconcileReport>;
   logger: Logger;
   metrics: Metrics;
   /** Counts what X bills for the events of a delivery that was acknowledged (core/cost/meter.ts). */
@@ -69,6 +76,13 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
   const backfill = createDynamoPollBackfill({ client: clients.doc, tableName, clock });
   const accounts = createDynamoAccountDirectory({ client: clients.doc, tableName });
   const spend = composeSpendMeter({ config, clients, clock, log });
+  const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
+  const activity = createXActivity({
+    apiBaseUrl: config.X_API_BASE_URL,
+    credentials,
+    webhookUrl: config.WEBHOOK_PUBLIC_URL,
+  });
+  const unsupported = new Set<string>();
   return {
     config,
     spendEvents: meterDeliveredEvents(spend, accounts, clock, log),
@@ -100,6 +114,26 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
           jobTimeoutMs: config.REALTIME_REPLAY_TIMEOUT_MINUTES * 60_000,
         },
       }),
+    async reconcile() {
+      const all: Channel[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await channels.list({ limit: 100, cursor });
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return reconcileSubscriptions(
+        {
+          x: activity,
+          store: createDynamoRealtimeStore({ client: clients.doc, tableName }),
+          clock,
+          settings: realtimeSettings(config.X_TIER, config.XAA_SUBSCRIPTION_LIMIT),
+          unsupported,
+          log: { warn: (m, e) => log.warn(m, e ?? {}) },
+        },
+        all,
+      );
+    },
     logger: log,
     metrics: createMetrics(),
   };

@@ -2,6 +2,7 @@
  * Environment of the X webhook function (STYLE.md §7), parsed once at cold start.
  */
 import * as z from 'zod/mini';
+import { X_TIER_NAMES, type XTier } from '../../core/inbound/planner';
 import {
   baseEnvSchema,
   costEnvSchema,
@@ -34,6 +35,12 @@ export const webhookEnvSchema = z.object({
   REALTIME_REPLAY_TIMEOUT_MINUTES: envInt(30, 5, 720),
   ...deliveredEnvSchema.shape,
   ...costEnvSchema.shape,
+  /** The X API plan: without the X Activity API (free, basic, pro) reconciliation only records why. */
+  X_TIER: z._default(z.enum(X_TIER_NAMES as [XTier, ...XTier[]]), 'pay-per-use'),
+  /** The app-wide subscription cap; unset: 1,500 on pay-per-use. */
+  XAA_SUBSCRIPTION_LIMIT: z.optional(z.pipe(z.coerce.number(), z.int().check(z.gte(0)))),
+  /** Subscription reconciliation (core/realtime/reconcile.ts) runs on watch ticks this many minutes apart. */
+  XAA_RECONCILE_EVERY_MINUTES: envInt(15, 1, 1440),
 });
 
 export type WebhookConfig = z.infer<typeof webhookEnvSchema>;

@@ -13,6 +13,11 @@ import path from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
 import { startLocal, type LocalStack } from '../../../local/main';
+import { compose as composePoller } from '../../../lambdas/poller/compose';
+import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
+import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
+import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
+import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 
 jest.setTimeout(120_000);
 
@@ -137,6 +142,18 @@ async function deliveredByWebhook(objectId: string): Promise<boolean> {
   return false;
 }
 
+/** The channel's health once its first poll (queued by the sign-in) has run. */
+async function healthAfterFirstPoll(channelId: string): Promise<any> {
+  for (let i = 0; i < 100; i++) {
+    const h = await adminCall('GET', `/channels/${channelId}/health`);
+    if (h.body.lastPollAt) return h.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the first poll did not run');
+}
+
+const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 60_000;
+
 const MENTION_TYPES = ['oauth.revoke', 'post.mention.create', 'post.reply.create'];
 const ALL_TYPES = ['chat.received', 'dm.received', ...MENTION_TYPES].sort();
 
@@ -155,6 +172,39 @@ describe('X Activity API subscriptions per channel', () => {
     const health = await adminCall('GET', `/channels/${channelId}/health`);
     expect(health.body.realtime).toMatchObject({ state: 'on', reasonCode: null, mentions: true, dms: true });
     expect(health.body.realtime.subscriptions.map((s: any) => s.eventType).sort()).toEqual(ALL_TYPES);
+  });
+
+  it('with real time on, the poller only reconciles: the next poll is the slow cadence away', async () => {
+    const h = await healthAfterFirstPoll(channelId);
+    // mentions every 15 min (XAA_RECONCILE_MENTIONS_MINUTES), DMs every 6 h: not the tier's ~1–2 min
+    expect(minutesBetween(h.lastPollAt, h.nextPollAt)).toBeGreaterThan(10);
+  });
+
+  it('a subscription lost at X: reconciliation records it, the channel’s poll re-creates it', async () => {
+    const { data } = await control('GET', `/_sim/subscriptions?userId=${accountId}`);
+    const lost = (data as Array<{ id: string; eventType: string }>).find(
+      (x) => x.eventType === 'dm.received',
+    )!;
+    // X drops it (as if deleted by another tool): the app's own bearer through the webhook runtime's client
+    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
+    const poller = composePoller(loadPollerConfig(process.env), { clients });
+    const { createXActivity } = await import('../../../adapters/x/x-activity');
+    await createXActivity({ apiBaseUrl: sim, credentials: webhook.credentials }).delete(lost.id);
+    expect(await typesAtX(accountId)).not.toContain('dm.received');
+
+    const report = await webhook.reconcile();
+    expect(report).toMatchObject({ error: null, changed: 1 });
+    const recorded = await adminCall('GET', `/channels/${channelId}/health`);
+    expect(recorded.body.realtime).toMatchObject({ state: 'off', reasonCode: 'not_synced', dms: false });
+
+    const channel = await createDynamoChannelStore({
+      client: clients.doc,
+      tableName: stack.tableName,
+    }).get(channelId);
+    await poller.deps.realtime!.repair!(channel!);
+    expect(await typesAtX(accountId)).toEqual(ALL_TYPES);
+    const repaired = await adminCall('GET', `/channels/${channelId}/health`);
+    expect(repaired.body.realtime).toMatchObject({ state: 'on', dms: true });
   });
 
   it('three mentions posted 4 s apart each reach the inbound queue within 3 s, by webhook', async () => {
@@ -212,6 +262,9 @@ describe('X Activity API subscriptions per channel', () => {
       expect(health.body.status).toBe('active');
       expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'subscription_limit' });
       expect(health.body.realtime.reason).toMatch(/limit/);
+      // that channel keeps the tier's polling cadence
+      const polled = await healthAfterFirstPoll(second.channelId);
+      expect(minutesBetween(polled.lastPollAt, polled.nextPollAt)).toBeLessThan(3);
     } finally {
       await control('PUT', '/_sim/subscription-limit', { limit: null });
     }
