@@ -6,7 +6,8 @@
  * SendMessageBatch can succeed as a call and still refuse single entries, so EVERY entry's result is
  * checked; refused entries are retried (same dedup id, so a retry of an entry SQS did take is
  * dropped by FIFO dedup) and if any remain, `publish` throws `retryable`: the poller then does not
- * move its checkpoint. Batches go out one after another, oldest first, because FIFO order within a
+ * move its checkpoint. The error carries the messages SQS did take (`queued`), so the delivered ledger
+ * records them: read again after FIFO's 5-minute dedup window they would otherwise be queued twice. Batches go out one after another, oldest first, because FIFO order within a
  * group holds only for messages sent in order.
  */
 import {
@@ -62,7 +63,10 @@ export function createSqsInboundPublisher(options: SqsInboundPublisherOptions): 
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
 
-  async function sendBatch(batch: SendMessageBatchRequestEntry[]): Promise<void> {
+  /** Sends one batch; returns the ids of the entries SQS refused every time (empty: all queued). */
+  async function sendBatch(
+    batch: SendMessageBatchRequestEntry[],
+  ): Promise<{ refused: Set<string>; reason: string }> {
     let pending = batch;
     let lastReason = '';
     for (let attempt = 0; attempt < maxAttempts && pending.length; attempt++) {
@@ -78,12 +82,7 @@ export function createSqsInboundPublisher(options: SqsInboundPublisherOptions): 
         lastReason = (e as Error).name;
       }
     }
-    if (pending.length) {
-      throw retryable(
-        'inbound_unavailable',
-        `${pending.length} inbound message(s) could not be queued (${lastReason}); the checkpoint stays`,
-      );
-    }
+    return { refused: new Set(pending.map((e) => e.Id as string)), reason: lastReason };
   }
 
   return {
@@ -94,7 +93,19 @@ export function createSqsInboundPublisher(options: SqsInboundPublisherOptions): 
         MessageGroupId: inboundGroupId(m),
         MessageDeduplicationId: inboundDeduplicationId(m),
       }));
-      for (const batch of batches(entries)) await sendBatch(batch);
+      const queued: InboundMessage[] = [];
+      for (const batch of batches(entries)) {
+        const { refused, reason } = await sendBatch(batch);
+        for (const e of batch)
+          if (!refused.has(e.Id as string)) queued.push(messages[Number(e.Id?.slice(1))]);
+        if (refused.size) {
+          const error = retryable(
+            'inbound_unavailable',
+            `${refused.size} inbound message(s) could not be queued (${reason}); the checkpoint stays`,
+          );
+          throw Object.assign(error, { queued });
+        }
+      }
     },
   };
 }

@@ -10,6 +10,8 @@
  * ```
  * - crash (or any error) before or during the publish: nothing is recorded, the caller fails (the
  *   poller keeps its checkpoint, the webhook answers 5xx) and the item comes again — nothing lost;
+ *   a publisher that gave up part-way names what it did queue (`queuedBeforeFailure`): those are
+ *   recorded before the error goes on, so the retry publishes only the rest;
  * - crash between the publish and the record: the item is on the queue but not in the ledger. A path
  *   that brings it again within 5 minutes is dropped by FIFO dedup (same `<channelId>:<id>`
  *   MessageDeduplicationId); later than that it is published a second time. This window is the
@@ -25,7 +27,7 @@
  */
 import type { InboundMessage } from '../../contracts';
 import type { Clock } from '../ports';
-import type { InboundPublisher } from './types';
+import { queuedBeforeFailure, type InboundPublisher } from './types';
 
 /** One item of one channel: `id` is the inbound message id (`x:tweet:<id>`, `x:dm:<id>`, `x:chat:<id>`). */
 export interface DeliveredKey {
@@ -87,7 +89,17 @@ export function createLedgerPublisher(options: LedgerPublisherOptions): LedgerPu
     const delivered = await ledger.findDelivered([...unique.values()].map(keyOf));
     const fresh = [...unique.entries()].filter(([k]) => !delivered.has(k)).map(([, m]) => m);
     if (fresh.length) {
-      await publisher.publish(fresh);
+      try {
+        await publisher.publish(fresh);
+      } catch (error) {
+        // what did reach the queue is delivered: record it, or a read after the dedup window doubles it
+        const queued = queuedBeforeFailure(error);
+        if (queued.length)
+          await ledger.record(queued.map(keyOf), clock.now()).catch((recordError: unknown) => {
+            options.onRecordFailed?.({ count: queued.length, error: recordError });
+          });
+        throw error;
+      }
       try {
         await ledger.record(fresh.map(keyOf), clock.now());
       } catch (error) {

@@ -118,7 +118,17 @@ export type XReaderFactory = (accessToken: string, onRateLimit: (o: RateObservat
 
 /** Publishes inbound messages to the inbound FIFO queue. Resolves only when EVERY message was accepted. */
 export interface InboundPublisher {
+  /**
+   * Queues every message or throws. A publisher that gave up part-way attaches the messages it DID
+   * queue to its error as `queued` ({@link queuedBeforeFailure}), so they can be recorded as delivered.
+   */
   publish(messages: InboundMessage[]): Promise<void>;
+}
+
+/** The messages a failed `publish` had already queued (empty when the error names none). */
+export function queuedBeforeFailure(error: unknown): InboundMessage[] {
+  const queued = (error as { queued?: unknown } | null | undefined)?.queued;
+  return Array.isArray(queued) ? (queued as InboundMessage[]) : [];
 }
 
 /** Partial health update the poller writes (never touches `version` or admin fields). */

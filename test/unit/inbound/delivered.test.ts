@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import type { InboundMessage } from '../../../contracts';
+import { retryable } from '../../../core/errors';
 import { createLedgerPublisher } from '../../../core/inbound/delivered';
 import { mentionToInbound } from '../../../core/inbound/mapping';
 import { FakeDeliveredLedger } from '../../helpers/fakes/delivered-ledger';
@@ -57,6 +58,30 @@ describe('createLedgerPublisher', () => {
     await publisher.publish([msg(1), msg(2)]);
     expect(inbound.received).toHaveLength(2);
     expect(failures).toEqual([2]);
+  });
+
+  it('records what a publish queued before it failed part-way, so a read after the dedup window sends only the rest', async () => {
+    const { clock, ledger } = setup();
+    const sent: string[] = [];
+    let calls = 0;
+    const partial = createLedgerPublisher({
+      ledger,
+      clock,
+      publisher: {
+        async publish(messages) {
+          if (calls++ === 0) {
+            // SQS took the first message and refused the second every time
+            sent.push(messages[0].id);
+            throw Object.assign(retryable('inbound_unavailable', 'injected'), { queued: [messages[0]] });
+          }
+          sent.push(...messages.map((m) => m.id));
+        },
+      },
+    });
+    await expect(partial.publish([msg(1), msg(2)])).rejects.toMatchObject({ code: 'inbound_unavailable' });
+    clock.advanceMs(6 * 60_000); // past SQS FIFO's 5-minute dedup window: only the ledger stops a resend
+    expect((await partial.publishNew([msg(1), msg(2)])).published.map((m) => m.id)).toEqual(['x:tweet:2']);
+    expect(sent).toEqual(['x:tweet:1', 'x:tweet:2']);
   });
 
   it('publishes again once the TTL has passed', async () => {
