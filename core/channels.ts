@@ -11,6 +11,7 @@ import type { OAuthStateStore, XOAuth } from './oauth';
 import { STATE_PATTERN, STATE_TTL_SECONDS, newChannelId, newPkce, newState, sha256Hex } from './oauth';
 import type { TokenVault } from './tokens';
 import { toStoredTokens } from './tokens';
+import { revokeAtX, revokeErrorCode, type RevocationStore } from './revocations';
 
 export interface ChannelDeps {
   channels: ChannelStore;
@@ -23,6 +24,11 @@ export interface SignInDeps extends ChannelDeps {
   states: OAuthStateStore;
   oauth: XOAuth;
   vault: TokenVault;
+  /**
+   * Pending revocations: a grant X could not revoke at a channel's deletion is kept and recorded here
+   * (core/revocations.ts). Without it such a grant is deleted unrevoked (`revokedAtX: 'failed'`).
+   */
+  revocations?: RevocationStore;
   /** Told about best-effort failures that do not change the outcome (e.g. a failed revoke). */
   onWarning?: (event: { channelId: string; code: string; message: string }) => void;
 }
@@ -189,8 +195,12 @@ export async function patchChannel(
 export interface DeleteOutcome {
   id: string;
   deleted: true;
-  /** Revocation of the grant at X is best effort: the channel is deleted either way. */
-  revokedAtX: 'revoked' | 'failed' | 'not_connected';
+  /**
+   * `revoked`: X revoked the grant; `pending`: X could not be reached, the encrypted grant is kept and
+   * its revocation pending (core/revocations.ts); `failed`: could not be revoked and was deleted (no
+   * revocation store); `not_connected`: there was no grant.
+   */
+  revokedAtX: 'revoked' | 'pending' | 'failed' | 'not_connected';
   revokeError?: string;
 }
 
@@ -201,17 +211,30 @@ export async function deleteChannel(deps: SignInDeps, id: string): Promise<Delet
   let revokeError: string | undefined;
   if (tokens) {
     try {
-      // The refresh token is the long-lived grant; the access token dies within 2 h anyway.
-      if (tokens.refreshToken) await deps.oauth.revoke(tokens.refreshToken, 'refresh_token');
-      await deps.oauth.revoke(tokens.accessToken, 'access_token');
+      await revokeAtX(deps.oauth, tokens);
       revokedAtX = 'revoked';
     } catch (e) {
-      revokedAtX = 'failed';
-      revokeError = isChannelError(e) ? e.code : 'internal';
+      revokeError = revokeErrorCode(e);
+      revokedAtX = deps.revocations ? 'pending' : 'failed';
       deps.onWarning?.({ channelId: id, code: 'revoke_failed', message: 'revoking the grant at X failed' });
     }
   }
-  await deps.vault.delete(id);
+  if (revokedAtX === 'pending') {
+    // Recorded before anything is deleted: a crash after this leaves a retryable record, never a grant
+    // nobody knows of.
+    const now = deps.clock.now().toISOString();
+    await deps.revocations!.put({
+      channelId: id,
+      name: channel.name,
+      account: channel.account,
+      deletedAt: now,
+      attempts: 1,
+      lastAttemptAt: now,
+      lastError: revokeError!,
+    });
+  } else {
+    await deps.vault.delete(id);
+  }
   if (channel.account) await deps.channels.releaseAccount(channel.account.id, id);
   await deps.channels.delete(id);
   return { id, deleted: true, revokedAtX, ...(revokeError ? { revokeError } : {}) };

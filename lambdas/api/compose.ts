@@ -9,6 +9,7 @@ import { createDynamoLeaseStore } from '../../adapters/aws/dynamo-lease';
 import { createDynamoOAuthStateStore } from '../../adapters/aws/dynamo-oauth-state';
 import { createSecretsAppCredentials } from '../../adapters/aws/secrets-app-credentials';
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
+import { createDynamoRevocationStore } from '../../adapters/aws/dynamo-revocations';
 import { createXOAuth } from '../../adapters/x/oauth';
 import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
 import { readAppBudgetStatus, type AppBudgetStatus } from '../../adapters/aws/dynamo-app-budget';
@@ -74,6 +75,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     vault,
     oauth,
     states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
+    revocations: createDynamoRevocationStore({ client: clients.doc, tableName }),
     tokens,
     realtime: composeRealtime({
       config,

@@ -24,6 +24,7 @@ import {
   type SignInOutcome,
 } from '../../core/channels';
 import { invalidInput, isChannelError } from '../../core/errors';
+import { discardGrant, retryRevocation } from '../../core/revocations';
 import { sha256Hex } from '../../core/oauth';
 import type { ROUTES } from '../../lib/routes';
 import { registerSecretValue } from '../shared/logger';
@@ -35,6 +36,7 @@ import {
   authorizeBodySchema,
   channelIdSchema,
   createChannelBodySchema,
+  deleteQuerySchema,
   listQuerySchema,
   patchChannelBodySchema,
 } from './schemas';
@@ -203,7 +205,13 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
       }
       throw e;
     });
-    return json(200, { items: page.items.map(serializeChannel), nextCursor: page.nextCursor ?? null });
+    // Deleted channels whose grant X has not revoked yet, on the first page ("deleted, revocation pending").
+    const pendingRevocations = !query.cursor && ctx.deps.revocations ? await ctx.deps.revocations.list() : [];
+    return json(200, {
+      items: page.items.map(serializeChannel),
+      nextCursor: page.nextCursor ?? null,
+      pendingRevocations,
+    });
   },
   async getChannel(ctx) {
     const channel = await getChannel(ctx.deps, channelIdParam(ctx));
@@ -242,6 +250,20 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
   },
   async deleteChannel(ctx) {
     const id = channelIdParam(ctx);
+    const { discardGrant: discard } = parseOrThrow(
+      deleteQuerySchema,
+      ctx.event.queryStringParameters ?? {},
+      'query',
+      ctx.requestId,
+    );
+    // A channel deleted while X was down: retry its revocation now, or discard the grant on purpose.
+    const pending = ctx.deps.revocations && (await ctx.deps.revocations.get(id));
+    if (pending) {
+      const deps = { ...ctx.deps, revocations: ctx.deps.revocations! };
+      const outcome = discard ? await discardGrant(deps, pending) : await retryRevocation(deps, pending);
+      ctx.deps.logger.info('pending revocation', { channelId: id, adminSub: ctx.sub, ...outcome });
+      return json(200, { id, deleted: true, ...outcome });
+    }
     await removeRealtime(ctx.deps, id);
     const outcome = await deleteChannel(ctx.deps, id);
     ctx.deps.logger.info('channel deleted', {

@@ -70,6 +70,19 @@ export const listQuerySchema = z
   })
   .strict();
 
+/**
+ * `DELETE /channels/{id}`: `discardGrant=true` deletes a pending revocation's grant without revoking it
+ * at X (an admin's explicit choice; core/revocations.ts).
+ */
+export const deleteQuerySchema = z
+  .object({
+    discardGrant: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .optional()
+      .transform((v) => v === 'true'),
+  })
+  .strict();
+
 export const channelIdSchema = z
   .string()
   .regex(CHANNEL_ID_PATTERN, 'must be a channel id like ch_ followed by 20 characters a-z, 2-7');

@@ -10,7 +10,11 @@ import { createXAppClient, createXUserClient } from '../../../adapters/x/client'
 import { scopesFor } from '../../../core/channel';
 import { keys } from '../../../adapters/aws/table';
 import { fingerprintToken } from '../../../sim/x/server';
-import { API_ORIGIN } from '../../unit/api/events';
+import { API_ORIGIN, call } from '../../unit/api/events';
+import * as net from 'node:net';
+import { createApp } from '../../../lambdas/api/app';
+import { createXOAuth } from '../../../adapters/x/oauth';
+import { createSecretsAppCredentials } from '../../../adapters/aws/secrets-app-credentials';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -26,9 +30,23 @@ import {
 } from './harness';
 
 let w: World;
+let appCredentials: ReturnType<typeof createSecretsAppCredentials>;
 beforeAll(async () => {
   w = await startWorld();
+  appCredentials = createSecretsAppCredentials({
+    client: w.aws.clients.secrets,
+    secretId: w.deps.config.X_APP_SECRET_ID,
+  });
 });
+
+/** An origin nothing listens on: X unreachable (connection refused), through the real client. */
+async function closedOrigin(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
 afterAll(() => w.stop());
 
 describe('Sign in with X through the simulated X', () => {
@@ -257,6 +275,74 @@ describe('Sign in with X through the simulated X', () => {
     // the account can be connected to a new channel
     const c2 = await createChannel(w);
     expect((await signIn(w, c2.id, 'deleted_acct')).res.status).toBe(200);
+  });
+
+  it('DELETE while X is unreachable keeps the encrypted grant ("deleted, revocation pending"); DELETE again once X is back revokes it (#19 item 2)', async () => {
+    // Prepare: a connected channel, and the API as deployed with X unreachable (a closed port)
+    w.sim.createUser({ username: 'outage_del', name: 'Outage' });
+    const c = await createChannel(w);
+    await signIn(w, c.id, 'outage_del');
+    const tokens = (await w.deps.vault.get(c.id))!;
+    const down = createApp({
+      ...w.deps,
+      oauth: createXOAuth({ apiBaseUrl: await closedOrigin(), credentials: appCredentials }),
+    });
+
+    // Act: delete during the outage
+    const res = await call(down, { method: 'DELETE', path: `/channels/${c.id}` });
+
+    // Assess: channel gone, grant kept and listed as pending, still valid at X (nothing revoked it)
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: c.id, deleted: true, revokedAtX: 'pending' });
+    expect(typeof res.body.revokeError).toBe('string');
+    expect((await w.api({ method: 'GET', path: `/channels/${c.id}` })).status).toBe(404);
+    expect((await w.deps.vault.get(c.id))!.refreshToken).toBe(tokens.refreshToken);
+    const listed = (await w.api({ method: 'GET', path: '/channels' })).body.pendingRevocations;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        channelId: c.id,
+        attempts: 1,
+        account: expect.objectContaining({ username: 'outage_del' }),
+      }),
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(tokens.accessToken);
+    // still down: the retry counts another attempt
+    const again = await call(down, { method: 'DELETE', path: `/channels/${c.id}` });
+    expect(again.body).toMatchObject({ revokedAtX: 'pending', attempts: 2 });
+
+    // X is back: the retry revokes at X and deletes the grant and the record
+    const back = await w.api({ method: 'DELETE', path: `/channels/${c.id}` });
+    expect(back.body).toEqual({ id: c.id, deleted: true, revokedAtX: 'revoked' });
+    expect(await w.deps.vault.get(c.id)).toBeNull();
+    await expect(
+      createXUserClient({ apiBaseUrl: w.sim.url, accessToken: tokens.accessToken }).v2.me(),
+    ).rejects.toMatchObject({ code: 401 });
+    const app = createXAppClient({ apiBaseUrl: w.sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await expect(app.refreshOAuth2Token(tokens.refreshToken!)).rejects.toMatchObject({ code: 400 });
+    expect((await w.api({ method: 'GET', path: '/channels' })).body.pendingRevocations).toEqual([]);
+    expect((await w.api({ method: 'DELETE', path: `/channels/${c.id}` })).status).toBe(404);
+  });
+
+  it('an admin may discard a pending grant on purpose (DELETE ?discardGrant=true); a bad value is a 400 naming it', async () => {
+    w.sim.createUser({ username: 'discard_me', name: 'Discard' });
+    const c = await createChannel(w);
+    await signIn(w, c.id, 'discard_me');
+    const down = createApp({
+      ...w.deps,
+      oauth: createXOAuth({ apiBaseUrl: await closedOrigin(), credentials: appCredentials }),
+    });
+    expect((await call(down, { method: 'DELETE', path: `/channels/${c.id}` })).body.revokedAtX).toBe(
+      'pending',
+    );
+
+    const bad = await w.api({ method: 'DELETE', path: `/channels/${c.id}`, query: 'discardGrant=yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['query.discardGrant']);
+
+    const res = await w.api({ method: 'DELETE', path: `/channels/${c.id}`, query: 'discardGrant=true' });
+    expect(res.body).toEqual({ id: c.id, deleted: true, revokedAtX: 'discarded' });
+    expect(await w.deps.vault.get(c.id)).toBeNull();
+    expect((await w.api({ method: 'GET', path: '/channels' })).body.pendingRevocations).toEqual([]);
   });
 
   it('GET /channels pages through DynamoDB with a cursor; a forged cursor is a 400 naming query.cursor', async () => {
