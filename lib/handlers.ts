@@ -162,14 +162,20 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     name: 'webhook',
     entry: 'lambdas/webhook/handler.ts',
     exportName: 'handler',
-    description: 'x-channel webhook: X Activity API CRC and signed events, published inbound',
+    description:
+      'x-channel webhook: X Activity API CRC and signed events, published inbound; the real-time watch (replay) on its schedule',
     // X wants its 200 within 10 s (X-API.md §7); a slower answer is a failed delivery anyway.
     timeoutSeconds: 10,
     memoryMb: 512,
     requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID'],
     optionalEnv: [
+      'WEBHOOK_PUBLIC_URL',
       'WEBHOOK_MAX_BODY_BYTES',
       'DELIVERED_TTL_HOURS',
+      'X_API_BASE_URL',
+      'REALTIME_RESTART_GAP_MINUTES',
+      'REALTIME_QUIET_MINUTES',
+      'REALTIME_REPLAY_TIMEOUT_MINUTES',
       ...COST_OPTIONAL,
       // subscription reconciliation on the watch's ticks (core/realtime/reconcile.ts)
       'X_TIER',

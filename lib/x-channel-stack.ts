@@ -116,7 +116,9 @@ function acknowledgeFindings(stack: XChannelStack): void {
         reason:
           spec.name === 'dispatcher'
             ? 'The scheduled dispatcher is idempotent and re-run every tick; a failed tick is redone by the next one, so a DLQ would only collect stale ticks.'
-            : 'Invoked synchronously (API Gateway) or by an SQS event source whose queue has its own DLQ; a function-level DLQ only applies to asynchronous invocations.',
+            : spec.name === 'webhook'
+              ? 'Invoked synchronously by API Gateway; its asynchronous invocations are the real-time watch schedule, idempotent and re-run every minute, so a DLQ would only collect stale ticks.'
+              : 'Invoked synchronously (API Gateway) or by an SQS event source whose queue has its own DLQ; a function-level DLQ only applies to asynchronous invocations.',
       },
     );
     Validations.of(fn.role!).acknowledge({
@@ -141,6 +143,16 @@ function acknowledgeFindings(stack: XChannelStack): void {
     id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.functions.dispatcher.node.defaultChild as CfnResource)}.Arn>:*]`,
     reason:
       'The Scheduler target grant allows invoking the dispatcher function and its versions (":*"); it names that one function only.',
+  });
+  Validations.of(c.scheduleRole).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.functions.webhook.node.defaultChild as CfnResource)}.Arn>:*]`,
+    reason:
+      'The Scheduler target grant allows invoking the webhook function (its real-time watch tick) and its versions (":*"); it names that one function only.',
+  });
+  Validations.of(c.functions.webhook).acknowledge({
+    id: 'Serverless-LambdaAsyncFailureDestination',
+    reason:
+      'Invoked asynchronously only by the real-time watch schedule; a failed tick is redone by the next one (every step is idempotent), so there is nothing to deliver to a failure destination.',
   });
   for (const [name, dlq] of [
     ['poll jobs', c.queues.pollJobsDlq],

@@ -30,6 +30,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { QUEUES } from '../adapters/aws/queues';
 import { tableDefinition } from '../adapters/aws/table';
+import { REALTIME_WATCH_SOURCE } from '../core/realtime/watch';
 import { LAMBDA_CONSOLE_DIST_DIR } from './bundling';
 import { HANDLERS, X_TIER_PRESETS, type HandlerName, type XTier } from './handlers';
 import { addApiStageAndRoutes, createAdminAuth } from './x-channel-api';
@@ -206,7 +207,8 @@ export class XChannel extends Construct {
       poller: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },
       // The last receive of a command reports its result: the sender must know the redrive count.
       sender: { OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount), X_TIER: tier },
-      webhook: { X_TIER: tier },
+      // the watch (same function, on its schedule) picks this deployment's webhook from X's list
+      webhook: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },
     };
     const fns = {} as Record<HandlerName, lambda.Function>;
     for (const spec of Object.values(HANDLERS)) {
@@ -271,7 +273,7 @@ export class XChannel extends Construct {
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'x-channel: EventBridge Scheduler invokes the dispatcher',
+      description: 'x-channel: EventBridge Scheduler invokes the dispatcher and the real-time watch',
     });
     new scheduler.Schedule(this, 'PollSchedule', {
       description: 'x-channel: dispatcher tick',
@@ -279,6 +281,18 @@ export class XChannel extends Construct {
       target: new LambdaInvoke(fns.dispatcher, {
         input: scheduler.ScheduleTargetInput.fromObject({ source: 'x-channel.schedule' }),
         // A late tick is worthless: the next one does the same work with fresher data.
+        maxEventAge: Duration.minutes(1),
+        retryAttempts: 0,
+        role: this.scheduleRole,
+      }),
+    });
+
+    // the webhook function's real-time watch (core/realtime/watch.ts): outages → X's replay, each minute
+    new scheduler.Schedule(this, 'RealtimeWatchSchedule', {
+      description: 'x-channel: real-time watch tick (outage windows, replay jobs)',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(fns.webhook, {
+        input: scheduler.ScheduleTargetInput.fromObject({ source: REALTIME_WATCH_SOURCE }),
         maxEventAge: Duration.minutes(1),
         retryAttempts: 0,
         role: this.scheduleRole,

@@ -8,6 +8,10 @@
  * fire at least --min-per-kind times (default 5 % of the seeds, so 50 over 1,000), or the run fails
  * naming the kinds that fell short.
  *
+ * `--realtime N` (default 10) then runs N seeded real-time fault runs (test/helpers/realtime-world.ts:
+ * 10% of X's deliveries dropped, 5% duplicated, a 30-minute webhook outage, crashes after publish and
+ * before the 200, a subscription lost at X), each about two simulated hours; every kind must fire.
+ *
  * A failing run prints its seed; reproduce it with `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`.
  * Exit code 1 when any run failed.
  */
@@ -19,6 +23,12 @@ import {
   runSeed,
   type RunReport,
 } from '../test/helpers/reliability-world';
+import {
+  describeRealtimeFailure,
+  REALTIME_FAULTS,
+  realtimeFailureCount,
+  runRealtimeSeed,
+} from '../test/helpers/realtime-world';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,6 +74,20 @@ async function main() {
   const minPerKind = process.argv.includes('--min-per-kind')
     ? flag('min-per-kind', 0)
     : Math.floor(seeds * 0.05);
+  const realtimeSeeds = flag('realtime', 10);
+  const realtime = {
+    runs: 0,
+    failedRuns: 0,
+    items: 0,
+    lost: 0,
+    duplicated: 0,
+    unexpected: 0,
+    unfilledGaps: 0,
+    replayJobs: 0,
+    polls: 0,
+  };
+  const realtimeFaults: Record<string, number> = {};
+  const outages: Record<string, number> = {};
   const failures: string[] = [];
   try {
     for (let i = 0; i < seeds; i++) {
@@ -104,6 +128,33 @@ async function main() {
       }
       if ((i + 1) % 50 === 0) console.log(`… ${i + 1}/${seeds} runs, ${totals.failedRuns} failed`);
     }
+    for (let i = 0; i < realtimeSeeds; i++) {
+      const seed = base + i;
+      try {
+        const r = await runRealtimeSeed(aws, { seed });
+        realtime.runs++;
+        realtime.items += r.items;
+        realtime.lost += r.lost.length;
+        realtime.duplicated += r.duplicated.length;
+        realtime.unexpected += r.unexpected.length;
+        realtime.unfilledGaps += r.unfilled;
+        realtime.replayJobs += r.replayJobs;
+        realtime.polls += r.polls;
+        for (const [k, n] of Object.entries(r.faults))
+          realtimeFaults[k] = (realtimeFaults[k] ?? 0) + (n ?? 0);
+        for (const [k, n] of Object.entries(r.outages)) outages[k] = (outages[k] ?? 0) + (n ?? 0);
+        if (realtimeFailureCount(r)) {
+          realtime.failedRuns++;
+          failures.push(describeRealtimeFailure(r));
+          console.error(failures[failures.length - 1]);
+        }
+      } catch (e) {
+        realtime.runs++;
+        realtime.failedRuns++;
+        failures.push(`real-time seed ${seed}: run crashed: ${(e as Error).message}`);
+        console.error(failures[failures.length - 1]);
+      }
+    }
   } finally {
     await aws.stop();
   }
@@ -118,6 +169,19 @@ async function main() {
       `fault kinds that fired fewer than ${minPerKind} times: ${short.map((k) => `${k} (${faults[k]})`).join(', ')}`,
     );
     process.exitCode = 1;
+  }
+  if (realtimeSeeds) {
+    console.log(`\nreal-time fault runs: ${realtime.runs} (seeds ${base}..${base + realtimeSeeds - 1})`);
+    console.table(realtime);
+    console.log('real-time faults fired by kind');
+    console.table(realtimeFaults);
+    console.log('outage windows opened by reason');
+    console.table(outages);
+    const silent = REALTIME_FAULTS.filter((k) => !realtimeFaults[k]);
+    if (silent.length) {
+      failures.push(`real-time fault kinds that never fired: ${silent.join(', ')}`);
+      console.error(failures[failures.length - 1]);
+    }
   }
   if (failures.length) {
     console.log(`${failures.length} failing seeds (first 20):\n${failures.slice(0, 20).join('\n')}`);

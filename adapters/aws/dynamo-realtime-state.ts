@@ -10,6 +10,9 @@
  * Windows expire after 48 h (TTL): by then X cannot replay them and the watch has handed them to
  * polling. Every write is conditional, so concurrent webhook instances and overlapping ticks agree.
  *
+ * Also `createDynamoCatchingUp`: writes `realtimeCatchingUpSince` on every channel item (read by the
+ * health and the console) when it changes, remembering what is shown in the marks item (`catchingUpShown`).
+ *
  * Also `createDynamoPollBackfill`: makes every channel that is due-indexed and not claimed by a poll
  * due now (`gsi1sk` = now), the "poll backfill" of a gap older than X's 24 h replay.
  */
@@ -22,10 +25,10 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { OutageWindow, RealtimeMarks, RealtimeStateStore, ReplayJob } from '../../core/realtime/outages';
-import type { PollBackfill } from '../../core/realtime/watch';
+import type { CatchingUpMarker, PollBackfill } from '../../core/realtime/watch';
 import { systemClock, type Clock } from '../../core/ports';
 import { POLL_OWNER } from './dynamo-poll-state';
-import { DUE_INDEX, DUE_PARTITIONS, TTL_ATTRIBUTE } from './table';
+import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, TTL_ATTRIBUTE } from './table';
 
 const OUTAGE_PK = 'RT#OUTAGE';
 const JOB_KEY = { pk: 'RT#REPLAY', sk: 'JOB' };
@@ -268,6 +271,69 @@ export function createDynamoPollBackfill(options: {
         } while (start);
       }
       return moved;
+    },
+  };
+}
+
+/** "catching up since" on every channel (the list index), written only on a change. */
+export function createDynamoCatchingUp(options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): CatchingUpMarker {
+  const { client, tableName: TableName } = options;
+  return {
+    async shown() {
+      const res = await client.send(
+        new GetCommand({
+          TableName,
+          Key: MARKS_KEY,
+          ConsistentRead: true,
+          ProjectionExpression: 'catchingUpShown',
+        }),
+      );
+      const v = res.Item?.catchingUpShown;
+      return typeof v === 'string' ? v : null;
+    },
+    async show(since) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: LIST_INDEX,
+            KeyConditionExpression: 'gsi2pk = :p',
+            ExpressionAttributeValues: { ':p': LIST_PARTITION },
+            ProjectionExpression: 'pk, sk',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const it of res.Items ?? []) {
+          await client
+            .send(
+              new UpdateCommand({
+                TableName,
+                Key: { pk: it.pk, sk: it.sk },
+                UpdateExpression: since ? 'SET #c = :since' : 'REMOVE #c',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#c': 'realtimeCatchingUpSince' },
+                ...(since ? { ExpressionAttributeValues: { ':since': since } } : {}),
+              }),
+            )
+            .catch((e) => {
+              // deleted meanwhile
+              if (!conditionFailed(e)) throw e;
+            });
+        }
+        start = res.LastEvaluatedKey;
+      } while (start);
+      await client.send(
+        new UpdateCommand({
+          TableName,
+          Key: MARKS_KEY,
+          UpdateExpression: since ? 'SET catchingUpShown = :s' : 'REMOVE catchingUpShown',
+          ...(since ? { ExpressionAttributeValues: { ':s': since } } : {}),
+        }),
+      );
     },
   };
 }

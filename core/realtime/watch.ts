@@ -21,6 +21,9 @@ import {
   type ReplayJob,
 } from './outages';
 
+/** The `source` of the schedule's input that makes the webhook function run a watch tick. */
+export const REALTIME_WATCH_SOURCE = 'x-channel.realtime-watch';
+
 /** The app's webhook as X lists it. */
 export interface XWebhook {
   id: string;
@@ -44,6 +47,16 @@ export interface PollBackfill {
   requestBackfill(from: Date): Promise<number>;
 }
 
+/**
+ * Shows "catching up since …" on the channels (their `realtimeCatchingUpSince`, which the health and
+ * the console read): `since` null clears it. Called only when the value changes.
+ */
+export interface CatchingUpMarker {
+  /** What the channels show now (kept app-wide, so a tick writes the channels only on a change). */
+  shown(): Promise<string | null>;
+  show(since: string | null): Promise<void>;
+}
+
 export interface WatchSettings {
   /** A previous tick older than this means the runtime was down. */
   restartGapMs: number;
@@ -63,6 +76,8 @@ export interface WatchDeps {
   state: RealtimeStateStore;
   x: XWebhooksApi;
   backfill: PollBackfill;
+  /** Where "catching up since" is shown; absent: only reported. */
+  catchingUp?: CatchingUpMarker;
   clock: Clock;
   /** Our webhook's URL; when unset, the app's only webhook. */
   webhookUrl?: string;
@@ -151,6 +166,7 @@ export async function runRealtimeWatch(deps: WatchDeps): Promise<WatchReport> {
   if (job) {
     if (nowMs - Date.parse(job.startedAt) <= settings.jobTimeoutMs) {
       report.catchingUpSince = await catchingUpSince(state);
+      await showCatchingUp(deps, report.catchingUpSince);
       return report;
     }
     const ended = await state.endJob({ claimId: job.claimId });
@@ -203,7 +219,13 @@ export async function runRealtimeWatch(deps: WatchDeps): Promise<WatchReport> {
     }
   }
   report.catchingUpSince = await catchingUpSince(state);
+  await showCatchingUp(deps, report.catchingUpSince);
   return report;
+}
+
+async function showCatchingUp(deps: WatchDeps, since: string | null) {
+  if (!deps.catchingUp) return;
+  if ((await deps.catchingUp.shown()) !== since) await deps.catchingUp.show(since);
 }
 
 /**

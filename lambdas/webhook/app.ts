@@ -26,7 +26,7 @@ import {
   verifySignature,
 } from '../../core/realtime/signing';
 import { recordHandlerError } from '../../core/realtime/outages';
-import { onReplayStatus } from '../../core/realtime/watch';
+import { onReplayStatus, REALTIME_WATCH_SOURCE } from '../../core/realtime/watch';
 import {
   deliverEvents,
   parseReplayStatus,
@@ -236,9 +236,17 @@ function unavailable(requestId: string, e: unknown): Result {
   });
 }
 
-/** Whether a Lambda event is the schedule's (EventBridge Scheduler / rule), not an HTTP request. */
+/**
+ * Whether a Lambda event is the watch schedule's (EventBridge Scheduler's input `{source}`, or an
+ * EventBridge "Scheduled Event" as the local scheduler sends), not an HTTP request.
+ */
 export const isScheduledEvent = (event: unknown): boolean =>
-  Boolean(event && typeof event === 'object' && 'detail-type' in event && !('requestContext' in event));
+  Boolean(
+    event &&
+    typeof event === 'object' &&
+    !('requestContext' in event) &&
+    ('detail-type' in event || (event as { source?: unknown }).source === REALTIME_WATCH_SOURCE),
+  );
 
 /** The watch tick the schedule invokes (core/realtime/watch.ts); a failed tick throws, the next redoes it. */
 export function createWatchHandler(runtime: WebhookRuntime) {

@@ -8,6 +8,7 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoAccountDirectory } from '../../adapters/aws/dynamo-account-directory';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import {
+  createDynamoCatchingUp,
   createDynamoPollBackfill,
   createDynamoRealtimeState,
 } from '../../adapters/aws/dynamo-realtime-state';
@@ -106,6 +107,7 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
         state: realtime,
         x,
         backfill,
+        catchingUp: createDynamoCatchingUp({ client: clients.doc, tableName }),
         clock,
         webhookUrl: config.WEBHOOK_PUBLIC_URL,
         settings: {

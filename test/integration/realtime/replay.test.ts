@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createDynamoRealtimeState } from '../../../adapters/aws/dynamo-realtime-state';
 import type { InboundPublisher } from '../../../core/inbound/types';
@@ -165,6 +165,13 @@ async function invalidateWebhook() {
   expect(crc.find((c) => c.id === webhookId)?.valid).toBe(false);
 }
 
+const catchingUpOnChannel = async () => {
+  const res = await world.aws.clients.doc.send(
+    new GetCommand({ TableName: world.aws.tableName, Key: { pk: `CH#${channelId}`, sk: 'CHANNEL' } }),
+  );
+  return (res.Item?.realtimeCatchingUpSince as string | undefined) ?? null;
+};
+
 const state = () =>
   createDynamoRealtimeState({ client: world.aws.clients.doc, tableName: world.aws.tableName });
 const inboundIds = async () => (await h.drainInbound()).map((m) => m.id).sort();
@@ -186,6 +193,8 @@ describe('outages are replayed', () => {
     const report = await runtime.watch();
     expect(report.started).toMatchObject({ jobId: expect.any(String) });
     expect(report.catchingUpSince).toBe(windows[0].from);
+    // the channels show "catching up since …" (the health's realtimeCatchingUpSince) while the job runs
+    expect(await catchingUpOnChannel()).toBe(windows[0].from);
     await world.sim.deliveriesIdle();
 
     expect(await inboundIds()).toEqual([`x:tweet:${id}`]);
@@ -194,6 +203,7 @@ describe('outages are replayed', () => {
     expect(await state().currentJob()).toBeNull();
     expect(await state().outages()).toEqual([]);
     expect((await runtime.watch()).catchingUpSince).toBeNull();
+    expect(await catchingUpOnChannel()).toBeNull();
   });
 
   it('a 30-minute outage of the whole runtime is replayed after the restart, each item once', async () => {
@@ -264,7 +274,7 @@ describe('outages are replayed', () => {
   });
 
   it('runs one replay job at a time: windows wait while a job runs, X refuses a second job', async () => {
-    world.sim.setDelivery({ delayMs: 300 });
+    world.sim.setDelivery({ delayMs: 1500 }); // the job stays running while the test looks
     gate.failPublishes = 1;
     await mention('first');
     await world.sim.deliveriesIdle();

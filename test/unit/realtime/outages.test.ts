@@ -54,3 +54,16 @@ describe('parseReplayStatus', () => {
     expect(parseReplayStatus('"replay_job_status" not json')).toBeNull();
   });
 });
+
+describe('the webhook function tells the watch schedule from HTTP', () => {
+  it('runs the watch for the Scheduler input and an EventBridge Scheduled Event only', async () => {
+    const { isScheduledEvent } = await import('../../../lambdas/webhook/app');
+    expect(isScheduledEvent({ source: 'x-channel.realtime-watch' })).toBe(true);
+    expect(isScheduledEvent({ 'detail-type': 'Scheduled Event', source: 'aws.scheduler' })).toBe(true);
+    expect(isScheduledEvent({ source: 'x-channel.schedule' })).toBe(false);
+    expect(
+      isScheduledEvent({ requestContext: { http: { method: 'POST' } }, source: 'x-channel.realtime-watch' }),
+    ).toBe(false);
+    expect(isScheduledEvent(undefined)).toBe(false);
+  });
+});
