@@ -48,6 +48,14 @@ export interface Messages {
   channels: string;
   noChannels: string;
   newChannel: string;
+  /** Channels deleted while X could not revoke their grant (issue 19 item 2). */
+  pendingRevocations: string;
+  pendingRevocationsHelp: string;
+  revocationPending: string;
+  revocationAttempts: (attempts: number, code: string) => string;
+  retryRevocation: string;
+  discardGrant: string;
+  discardGrantConfirm: (name: string) => string;
   backToList: string;
   configure: (name: string) => string;
   avatarOf: (name: string) => string;
@@ -160,6 +168,15 @@ const en: Messages = {
   channels: 'Channels',
   noChannels: 'No channels yet. Create one to connect an X account.',
   newChannel: 'New channel',
+  pendingRevocations: 'Deleted channels, revocation pending',
+  pendingRevocationsHelp:
+    'X could not be reached to revoke these grants when their channels were deleted. The encrypted grant is kept until X revokes it.',
+  revocationPending: 'Deleted, revocation pending',
+  revocationAttempts: (attempts, code) => `${attempts} attempt(s), last error: ${code}`,
+  retryRevocation: 'Retry revocation',
+  discardGrant: 'Discard grant',
+  discardGrantConfirm: (name) =>
+    `Discard the grant of ${name} without revoking it? It stays valid at X until the account removes the app.`,
   backToList: 'All channels',
   configure: (name) => `Configure ${name}`,
   avatarOf: (name) => `Avatar of ${name}`,
@@ -395,6 +412,15 @@ const es: Messages = {
   channels: 'Canales',
   noChannels: 'Aún no hay canales. Crea uno para conectar una cuenta de X.',
   newChannel: 'Nuevo canal',
+  pendingRevocations: 'Canales eliminados, revocación pendiente',
+  pendingRevocationsHelp:
+    'No se pudo contactar con X para revocar estos permisos al eliminar sus canales. El permiso cifrado se conserva hasta que X lo revoque.',
+  revocationPending: 'Eliminado, revocación pendiente',
+  revocationAttempts: (attempts, code) => `${attempts} intento(s), último error: ${code}`,
+  retryRevocation: 'Reintentar la revocación',
+  discardGrant: 'Descartar el permiso',
+  discardGrantConfirm: (name) =>
+    `¿Descartar el permiso de ${name} sin revocarlo? Seguirá siendo válido en X hasta que la cuenta quite la aplicación.`,
   backToList: 'Todos los canales',
   configure: (name) => `Configurar ${name}`,
   avatarOf: (name) => `Avatar de ${name}`,

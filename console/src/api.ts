@@ -6,10 +6,12 @@ import { currentToken } from './auth';
 import {
   type ChannelView,
   type HealthView,
+  type PendingRevocationView,
   type SwitchKey,
   toChannel,
   toChannelList,
   toHealth,
+  toPendingRevocations,
 } from './types';
 
 /** A refused or failed API call, with the problem+json `detail` (which names the field) when there is one. */
@@ -105,6 +107,16 @@ export function createApi(opts: { onUnauthorized: () => void }) {
     },
     deleteChannel: async (id: string): Promise<void> => {
       await call('DELETE', path(id));
+    },
+    listPendingRevocations: async (): Promise<PendingRevocationView[]> =>
+      toPendingRevocations(await call('GET', 'channels')),
+    /** Retries a pending revocation at X (DELETE again); answers whether X revoked it now. */
+    retryRevocation: async (id: string): Promise<boolean> => {
+      const body = (await call('DELETE', path(id))) as { revokedAtX?: unknown } | undefined;
+      return body?.revokedAtX === 'revoked';
+    },
+    discardGrant: async (id: string): Promise<void> => {
+      await call('DELETE', `${path(id)}?discardGrant=true`);
     },
     authorize: async (id: string): Promise<string> => {
       const body = (await call('POST', `${path(id)}/authorize`, {})) as

@@ -22,7 +22,13 @@ import {
 import { avatar } from './avatar';
 import { byId, h, replaceChildren } from './dom';
 import { openSignInTab, type SignInOutcome, waitForSignIn } from './oauth-popup';
-import { type ChannelView, type HealthView, SWITCH_KEYS, type SwitchKey } from './types';
+import {
+  type ChannelView,
+  type HealthView,
+  type PendingRevocationView,
+  SWITCH_KEYS,
+  type SwitchKey,
+} from './types';
 
 const LANG_KEY = 'x-channel.lang';
 const STATUS_KEYS: readonly string[] = ['pending_auth', 'active', 'paused', 'needs_reauth', 'degraded'];
@@ -184,9 +190,47 @@ function renderSignedOut(): void {
   );
 }
 
+/** Deleted channels whose grant X has not revoked yet: retry, or discard on purpose. */
+function pendingRevocationsSection(pending: PendingRevocationView[]): HTMLElement | null {
+  if (pending.length === 0) return null;
+  const items = pending.map((r) => {
+    const name = r.name ?? (r.username ? `@${r.username}` : r.channelId);
+    const retry = h('button', { type: 'button' }, m.retryRevocation);
+    retry.addEventListener('click', async () => {
+      retry.disabled = true;
+      await api.retryRevocation(r.channelId).finally(() => void render());
+    });
+    const discard = h('button', { type: 'button', class: 'danger' }, m.discardGrant);
+    discard.addEventListener('click', async () => {
+      if (!window.confirm(m.discardGrantConfirm(name))) return;
+      discard.disabled = true;
+      await api.discardGrant(r.channelId).finally(() => void render());
+    });
+    return h(
+      'li',
+      { 'data-pending-id': r.channelId },
+      h('strong', {}, name),
+      r.username && r.name ? h('span', { class: 'muted' }, ` @${r.username}`) : null,
+      ' ',
+      h('span', { class: 'badge' }, m.revocationPending),
+      h('p', { class: 'help' }, m.revocationAttempts(r.attempts, r.lastError)),
+      retry,
+      ' ',
+      discard,
+    );
+  });
+  return h(
+    'section',
+    { class: 'panel', id: 'pending-revocations', 'aria-labelledby': 'pending-revocations-title' },
+    h('h3', { id: 'pending-revocations-title' }, m.pendingRevocations),
+    h('p', { class: 'help' }, m.pendingRevocationsHelp),
+    h('ul', {}, ...items),
+  );
+}
+
 async function renderList(): Promise<void> {
   replaceChildren(main(), h('h2', {}, m.channels), h('p', { 'aria-busy': 'true' }, m.loading));
-  const listed = await api.listChannels();
+  const [listed, pending] = await Promise.all([api.listChannels(), api.listPendingRevocations()]);
   // The list carries no counters; each channel's health has them (a failed one keeps the stored view).
   const channels = await Promise.all(
     listed.map(async (c) => ({
@@ -258,6 +302,7 @@ async function renderList(): Promise<void> {
           ),
           h('tbody', {}, ...rows),
         ),
+    pendingRevocationsSection(pending),
   );
 }
 

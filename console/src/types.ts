@@ -135,3 +135,24 @@ export function toChannelList(raw: unknown): ChannelView[] {
   if (!Array.isArray(list)) throw new Error('the API answered the channel list in an unknown shape');
   return list.map(toChannel);
 }
+
+/** A channel deleted while X could not revoke its grant ("deleted, revocation pending"). */
+export interface PendingRevocationView {
+  channelId: string;
+  name: string | null;
+  username: string | null;
+  attempts: number;
+  lastError: string;
+}
+
+/** Reads `pendingRevocations` of `GET /channels` (absent on older APIs: none). */
+export function toPendingRevocations(raw: unknown): PendingRevocationView[] {
+  const list = isObj(raw) && Array.isArray(raw.pendingRevocations) ? raw.pendingRevocations : [];
+  return list.filter(isObj).map((r) => ({
+    channelId: String(r.channelId),
+    name: typeof r.name === 'string' ? r.name : null,
+    username: isObj(r.account) && typeof r.account.username === 'string' ? r.account.username : null,
+    attempts: typeof r.attempts === 'number' ? r.attempts : 0,
+    lastError: typeof r.lastError === 'string' ? r.lastError : '',
+  }));
+}

@@ -14,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import axe from 'axe-core';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../console/build';
 import { createConsoleServer } from '../../console/serve';
@@ -46,6 +48,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
   /** Every URL the console tab asked for (the sign-in tab is another page and is not counted). */
   const consoleRequests: string[] = [];
   let account: { id: string; username: string; name: string };
+  const tableName = `xc-console-${process.pid}-${Date.now()}`;
 
   const local = () => stack.localJson;
   /** A URL on the console's origin (adminUrl may or may not end with a slash). */
@@ -94,7 +97,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
       memory: true,
       dataDir,
       dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-      tableName: `xc-console-${process.pid}-${Date.now()}`,
+      tableName,
       receiveWaitSeconds: 1,
       drainTimeoutMs: 2000,
       // The console needs the admin API and the simulated X only: no schedule, no queue consumers.
@@ -428,6 +431,56 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     await p.goto(local().adminUrl);
     await p.getByRole('heading', { name: 'Inicia sesión para administrar tus canales de X' }).waitFor();
     await es.close();
+  });
+
+  it('shows a channel deleted while X was down as "deleted, revocation pending" (en, es) and discards its grant on request', async () => {
+    // Prepare: the record a delete during an X outage leaves (core/revocations.ts)
+    const channelId = 'ch_pendingrevocationabc';
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: local().endpoints.dynamodb,
+        region: local().region,
+        credentials: local().credentials,
+      }),
+    );
+    const at = new Date().toISOString();
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: 'REVOCATION',
+          sk: channelId,
+          type: 'revocation',
+          channelId,
+          name: 'Old desk',
+          account: { id: '999', username: 'old_desk', name: 'Old', avatarUrl: null },
+          deletedAt: at,
+          attempts: 2,
+          lastAttemptAt: at,
+          lastError: 'x_unavailable',
+        },
+      }),
+    );
+    // Act + Assess: listed in English, then in Spanish
+    await page.goto(consoleUrl('/#/'));
+    const item = page.locator(`[data-pending-id="${channelId}"]`);
+    await item.getByText('Deleted, revocation pending').waitFor();
+    expect(await item.textContent()).toContain('2 attempt(s), last error: x_unavailable');
+    await page.getByLabel('Language').selectOption('es');
+    await item.getByText('Eliminado, revocación pendiente').waitFor();
+    await page.getByLabel('Idioma').selectOption('en');
+    await item.getByText('Deleted, revocation pending').waitFor();
+    // Discard asks first, then removes it
+    page.once('dialog', (d) => void d.accept());
+    await item.getByRole('button', { name: 'Discard grant' }).click();
+    await item.waitFor({ state: 'detached' });
+    const left = await doc.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'REVOCATION', sk: channelId } }),
+    );
+    expect(left.Item).toBeUndefined();
+    doc.destroy();
+    // Leave the list, so that the next test's visit of #/ is a navigation.
+    await page.goto(consoleUrl('/#/new'));
   });
 
   it('a 401 from the API signs the console out with a clear message', async () => {
