@@ -41,7 +41,9 @@ export interface InboundRun {
   cpuMsPerMessage: number;
   /** The idle tick after the drain: wall seconds, polls, mean poll ms. */
   idleTickSeconds: number;
+  /** Channels polled in the idle tick, and the extra polls of redelivered jobs. */
   idlePolls: number;
+  idleDuplicatePolls: number;
   meanIdlePollMs: number;
 }
 
@@ -167,7 +169,9 @@ async function runOne(
   const i0 = performance.now();
   await pipeline.tick(300_000);
   const idleTickSeconds = (performance.now() - i0) / 1000;
-  const idlePolls = pipeline.pollsDone() - pollsBefore;
+  // a job redelivered while the tick runs (visibility timeout) is polled twice: count channels once
+  const idlePolls = Math.min(plan.channels, pipeline.pollsDone() - pollsBefore);
+  const idleDuplicatePolls = pipeline.pollsDone() - pollsBefore - idlePolls;
   const idleBilledMs = rig.meter.snapshot().lambdaBilledMs.poller ?? 0;
   await pipeline.stop();
   const after = rig.sim.requests();
@@ -190,7 +194,8 @@ async function runOne(
       cpuMsPerMessage: round(drainCpuMs / Math.max(1, unique), 3),
       idleTickSeconds: round(idleTickSeconds, 2),
       idlePolls,
-      meanIdlePollMs: idlePolls ? Math.round(idleBilledMs / idlePolls) : 0,
+      idleDuplicatePolls,
+      meanIdlePollMs: idlePolls ? Math.round(idleBilledMs / (idlePolls + idleDuplicatePolls)) : 0,
     },
     rig,
     stopRig: () => rig.stop(),
