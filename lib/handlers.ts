@@ -130,6 +130,11 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'XAA_RECONCILE_MENTIONS_MINUTES',
       'XAA_RECONCILE_DMS_MINUTES',
       'XAA_RECONCILE_DM_PAGE_SIZE',
+      // inbound DM media (lambdas/shared/config.ts mediaEnvSchema)
+      'MEDIA_BUCKET',
+      'MEDIA_URL_TTL_SECONDS',
+      'MEDIA_MAX_BYTES',
+      'MEDIA_DOWNLOAD_TIMEOUT_MS',
     ],
   },
   sender: {
@@ -156,6 +161,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'X_APP_POST_BUDGET_PER_DAY',
       'PAUSED_MAX_HOLD_SECONDS',
       ...COST_OPTIONAL,
+      // outbound media (mediaUrls: s3://<MEDIA_BUCKET>/outbound/<key>)
+      'MEDIA_BUCKET',
     ],
   },
   webhook: {

@@ -94,7 +94,7 @@ const TOKEN_SECRET_ACTIONS: Readonly<Record<TokenSecretsAccess, readonly string[
 };
 
 /** The `kms:ViaService` condition: the key works only when `service` calls it in this region. */
-export const viaService = (service: 'dynamodb' | 'sqs' | 'secretsmanager') => ({
+export const viaService = (service: 'dynamodb' | 'sqs' | 'secretsmanager' | 's3') => ({
   StringEquals: { 'kms:ViaService': `${service}.${Aws.REGION}.amazonaws.com` },
 });
 

@@ -101,7 +101,22 @@ export interface XChannelProps {
    */
   readonly retention?: Duration;
   /**
-   * What happens to the table, the KMS keys and the user pool when the stack is deleted.
+   * How long the media bucket keeps an object (inbound DM media, outbound media the case system put)
+   * before S3's lifecycle deletes it; also the access logs' bucket keeps its logs a year. Whole days,
+   * 1–3650.
+   * @default Duration.days(30)
+   */
+  readonly mediaExpiration?: Duration;
+  /**
+   * Lifetime of the presigned GET URLs of inbound DM media (`attachments[].url`), 1 hour to 7 days,
+   * at most `mediaExpiration`. A URL signed with the poller's temporary credentials stops working when
+   * they expire, whatever this says (docs/deploy.md "Media").
+   * @default Duration.hours(6)
+   */
+  readonly mediaUrlLifetime?: Duration;
+  /**
+   * What happens to the table, the KMS keys, the media bucket and the user pool when the stack is
+   * deleted (a bucket that still holds objects is not deleted).
    * With `RETAIN` the table also has deletion protection.
    * @default RemovalPolicy.RETAIN
    */
@@ -327,6 +342,31 @@ const LIMIT_RULES: readonly PropsRule[] = [
       props.tokenSecretPrefix !== undefined && !SECRET_NAME_RE.test(props.tokenSecretPrefix),
     message: ({ props }) =>
       `tokenSecretPrefix must be letters, digits and /_+=.@- only, got "${props.tokenSecretPrefix}"`,
+  },
+  {
+    condition: ({ props: { mediaExpiration } }) => {
+      if (mediaExpiration === undefined) return false;
+      const days = mediaExpiration.toSeconds() / 86400;
+      return !Number.isInteger(days) || days < 1 || days > 3650;
+    },
+    message: ({ props }) =>
+      `mediaExpiration must be whole days from 1 to 3650, got ${seconds(props.mediaExpiration)} seconds`,
+  },
+  {
+    condition: ({ props: { mediaUrlLifetime } }) =>
+      mediaUrlLifetime !== undefined &&
+      (!Number.isInteger(mediaUrlLifetime.toSeconds()) ||
+        mediaUrlLifetime.toSeconds() < 3600 ||
+        mediaUrlLifetime.toSeconds() > 7 * 86400),
+    message: ({ props }) =>
+      `mediaUrlLifetime must be whole seconds from 1 hour to 7 days (S3's presigned URL limit), got ${seconds(props.mediaUrlLifetime)} seconds`,
+  },
+  {
+    condition: ({ props: { mediaUrlLifetime, mediaExpiration } }) =>
+      mediaUrlLifetime !== undefined &&
+      mediaUrlLifetime.toSeconds() > (mediaExpiration?.toSeconds() ?? 30 * 86400),
+    message: ({ props }) =>
+      `mediaUrlLifetime (${seconds(props.mediaUrlLifetime)} seconds) must not exceed mediaExpiration (${props.mediaExpiration ? seconds(props.mediaExpiration) : 30 * 86400} seconds): a URL would outlive its object`,
   },
   {
     condition: ({ props }) =>

@@ -86,6 +86,16 @@ export class XChannelStack extends Stack {
       this.channel.dataKey.keyArn,
       'Queue consumers and producers need kms:Decrypt / GenerateDataKey on it',
     );
+    out(
+      'MediaBucketName',
+      this.channel.mediaBucket.bucketName,
+      'Media bucket: outbound media under outbound/ (s3://<name>/outbound/<key> in mediaUrls; grantPutOutboundMedia)',
+    );
+    out(
+      'MediaKeyArn',
+      this.channel.mediaKey.keyArn,
+      'Putting outbound media needs kms:GenerateDataKey on it (through S3)',
+    );
     out('UserPoolId', this.channel.userPool.userPoolId, 'Cognito user pool of the admins');
 
     acknowledgeFindings(this);
@@ -139,6 +149,20 @@ function acknowledgeFindings(stack: XChannelStack): void {
     reason:
       'The dispatcher is invoked asynchronously by the schedule only; a failed tick is redone by the next one, so there is nothing to deliver to a failure destination.',
   });
+  Validations.of(c.node.findChild('MediaLogBucket')).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'This is the access-log bucket of the media bucket; logging its own accesses into itself would loop, and nothing but S3 log delivery writes it.',
+  });
+  for (const name of ['poller', 'sender'] as const) {
+    Validations.of(c.functions[name].role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.mediaBucket.node.defaultChild as CfnResource)}.Arn>/${name === 'poller' ? 'inbound' : 'outbound'}/*]`,
+      reason:
+        name === 'poller'
+          ? 'Inbound DM media is stored under content-addressed keys made at run time; the wildcard is confined to the inbound/ prefix of the media bucket.'
+          : 'Outbound media keys are chosen by the case system at run time; the wildcard is confined to the outbound/ prefix of the media bucket, read only.',
+    });
+  }
   Validations.of(c.scheduleRole).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.functions.dispatcher.node.defaultChild as CfnResource)}.Arn>:*]`,
     reason:

@@ -7,6 +7,7 @@
  * grants. The rooms it wires:
  * - `x-channel-props.ts`: the props and the rule table they are validated against;
  * - `x-channel-queues.ts`: the queues and their dead-letter queues;
+ * - `x-channel-media.ts`: the media bucket, its key and access-log bucket, and the media grants;
  * - `x-channel-functions.ts`: the function factory and the binders (a variable and its grant in one call);
  * - `x-channel-api.ts`: the user pool, the HTTP API's stage and routes;
  * - `x-channel-monitoring.ts`: alarms and the dashboard.
@@ -24,6 +25,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -42,6 +44,7 @@ import {
   viaService,
   type QueueAccess,
 } from './x-channel-functions';
+import { createMediaBucket, grantMedia, type MediaBucket } from './x-channel-media';
 import { createXChannelAlarms, createXChannelDashboard } from './x-channel-monitoring';
 import {
   DEFAULT_X_APP_SECRET_NAME,
@@ -64,6 +67,7 @@ export type { XChannelQueues } from './x-channel-queues';
  * channel.grantConsumeInbound(caseSystemRole);
  * channel.grantSendOutbound(caseSystemRole);
  * channel.grantConsumeResults(caseSystemRole);
+ * channel.grantPutOutboundMedia(caseSystemRole);
  */
 export class XChannel extends Construct {
   /** Channels, checkpoints, OAuth state, leases, idempotency records (`adapters/aws/table.ts`). */
@@ -78,6 +82,14 @@ export class XChannel extends Construct {
   public readonly dataKey: kms.Key;
   /** The queues and their dead-letter queues. */
   public readonly queues: XChannelQueues;
+  /**
+   * Media: inbound DM media under `inbound/<channelId>/` (the poller writes it and presigns GETs),
+   * outbound media under `outbound/` (the case system puts it, `grantPutOutboundMedia`; the sender
+   * reads it). Private, SSE-KMS with {@link mediaKey}, TLS only, objects expire (`mediaExpiration`).
+   */
+  public readonly mediaBucket: s3.Bucket;
+  /** Customer-managed key of the media bucket (a key apart from the data key and the token key). */
+  public readonly mediaKey: kms.Key;
   /** The admin API, OAuth callback and console. */
   public readonly api: HttpApi;
   /** The functions, by name. */
@@ -104,6 +116,7 @@ export class XChannel extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Role EventBridge Scheduler uses to invoke the dispatcher. */
   public readonly scheduleRole: iam.Role;
+  private readonly media: MediaBucket;
 
   constructor(scope: Construct, id: string, props: XChannelProps = {}) {
     super(scope, id);
@@ -157,6 +170,14 @@ export class XChannel extends Construct {
       retention: props.retention,
     });
 
+    const media: MediaBucket = createMediaBucket(this, {
+      removalPolicy,
+      expiration: props.mediaExpiration ?? Duration.days(30),
+    });
+    this.media = media;
+    this.mediaBucket = media.bucket;
+    this.mediaKey = media.key;
+
     this.xAppSecret = props.xAppSecret
       ? props.xAppSecret
       : props.xAppSecretArn
@@ -204,9 +225,18 @@ export class XChannel extends Construct {
         WEBHOOK_PUBLIC_URL: this.webhookUrl,
       },
       dispatcher: { X_TIER: tier },
-      poller: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },
+      poller: {
+        X_TIER: tier,
+        WEBHOOK_PUBLIC_URL: this.webhookUrl,
+        MEDIA_BUCKET: media.bucket.bucketName,
+        MEDIA_URL_TTL_SECONDS: String((props.mediaUrlLifetime ?? Duration.hours(6)).toSeconds()),
+      },
       // The last receive of a command reports its result: the sender must know the redrive count.
-      sender: { OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount), X_TIER: tier },
+      sender: {
+        OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount),
+        X_TIER: tier,
+        MEDIA_BUCKET: media.bucket.bucketName,
+      },
       // the watch (same function, on its schedule) picks this deployment's webhook from X's list
       webhook: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },
     };
@@ -252,6 +282,7 @@ export class XChannel extends Construct {
     bindTable(fns.poller, this.table, 'TABLE_NAME', 'readWrite');
     bindTokenSecrets(fns.poller, 'readWrite');
     bindQueue(fns.poller, q.inbound, 'INBOUND_QUEUE_URL', 'send');
+    grantMedia(fns.poller, media, 'inbound');
 
     // sender: idempotency records, tokens (refreshed under the lease), results, and the outbound DLQ
     // (a body that can never be a command goes there with its reason); it delays a rate-limited
@@ -264,6 +295,7 @@ export class XChannel extends Construct {
     bindTokenSecrets(fns.sender, 'readWrite');
     bindQueue(fns.sender, q.results, 'RESULTS_QUEUE_URL', 'send');
     bindQueue(fns.sender, q.outboundDlq, 'OUTBOUND_DLQ_URL', 'send');
+    grantMedia(fns.sender, media, 'readOutbound');
 
     // webhook: X's CRC and signed events (the X app secret's API key secret); routes each event by the
     // account claim, records delivered items, marks a revoked channel, publishes inbound. No tokens.
@@ -344,6 +376,16 @@ export class XChannel extends Construct {
    */
   public grantConsumeResults(grantee: iam.IGrantable): iam.Grant {
     return this.grantQueue(grantee, this.queues.results, 'consume');
+  }
+
+  /**
+   * Lets `grantee` put outbound media for `mediaUrls` (`s3://<mediaBucket>/outbound/<key>`). Grants
+   * exactly:
+   * - `s3:PutObject` on `<mediaBucket>/outbound/*` (no read, no delete, nothing under `inbound/`);
+   * - `kms:GenerateDataKey` on the media key, only through S3 (`kms:ViaService`).
+   */
+  public grantPutOutboundMedia(grantee: iam.IGrantable): iam.Grant {
+    return grantMedia(grantee, this.media, 'putOutbound');
   }
 
   /** The queue actions and the data key through SQS; resource policies only across accounts. */

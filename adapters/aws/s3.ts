@@ -10,6 +10,13 @@ import { LOCAL_CREDENTIALS } from './clients';
 /** The media bucket's name in local runs (`local.json` `buckets.media`); in AWS the stack names it. */
 export const LOCAL_MEDIA_BUCKET = 'x-channel-media';
 
+/**
+ * Key prefixes of the media bucket, which the stack's grants follow: the poller writes (and presigns)
+ * inbound DM media under `inbound/<channelId>/`; the case system puts outbound media under `outbound/`
+ * (`grantPutOutboundMedia`), and the sender reads only there.
+ */
+export const MEDIA_PREFIXES = { inbound: 'inbound/', outbound: 'outbound/' } as const;
+
 export interface S3ClientOptions {
   region: string;
   /** The S3 stand-in locally; omitted in AWS. */

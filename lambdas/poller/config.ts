@@ -8,6 +8,7 @@ import {
   costEnvSchema,
   deliveredEnvSchema,
   envInt,
+  mediaEnvSchema,
   parseEnv,
   realtimeEnvSchema,
   reconcileEnvSchema,
@@ -33,6 +34,9 @@ export const pollerEnvSchema = z.object({
   ...costEnvSchema.shape,
   ...realtimeEnvSchema.shape,
   ...reconcileEnvSchema.shape,
+  ...mediaEnvSchema.shape,
+  /** The media bucket for inbound DM media; unset (older local harnesses): DM attachments are delivered unavailable. */
+  MEDIA_BUCKET: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type PollerConfig = z.infer<typeof pollerEnvSchema>;

@@ -23,6 +23,8 @@ export const senderEnvSchema = z.object({
   /** The outbound queue's maxReceiveCount (adapters/aws/queues.ts); on that receive a result replaces a retry. */
   OUTBOUND_MAX_RECEIVE_COUNT: envInt(10),
   ...costEnvSchema.shape,
+  /** The media bucket: `mediaUrls` are `s3://<MEDIA_BUCKET>/outbound/<key>` (set by the stack and npm start). */
+  MEDIA_BUCKET: z.optional(z.string().check(z.minLength(1))),
 });
 
 export type SenderConfig = z.infer<typeof senderEnvSchema>;

@@ -19,6 +19,7 @@ const grants = {
   grantConsumeInbound: (role: iam.IGrantable) => channel.grantConsumeInbound(role),
   grantSendOutbound: (role: iam.IGrantable) => channel.grantSendOutbound(role),
   grantConsumeResults: (role: iam.IGrantable) => channel.grantConsumeResults(role),
+  grantPutOutboundMedia: (role: iam.IGrantable) => channel.grantPutOutboundMedia(role),
 };
 const roles = Object.fromEntries(
   Object.entries(grants).map(([name, grant]) => {
@@ -64,6 +65,28 @@ describe('public grants attach exactly the statements their TSDoc lists', () => 
       { Effect: 'Allow', Action: queueActions, Resource: arnOf(queue) },
       { Effect: 'Allow', Action: keyActions, Resource: arnOf(channel.dataKey), Condition: viaSqs },
     ]);
+  });
+
+  it('grantPutOutboundMedia: s3:PutObject under outbound/ and GenerateDataKey on the media key through S3', () => {
+    const statements = statementsOf(roles.grantPutOutboundMedia);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [arnOf(channel.mediaBucket), '/outbound/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: arnOf(channel.mediaKey),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+        },
+      },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain(logicalId(channel.dataKey));
   });
 
   it('never touch the token key, the table or the queues resource policies', () => {

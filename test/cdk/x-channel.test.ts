@@ -108,8 +108,8 @@ describe('queues', () => {
 });
 
 describe('keys and table', () => {
-  it('both keys rotate', () => {
-    template.resourcePropertiesCountIs('AWS::KMS::Key', { EnableKeyRotation: true }, 2);
+  it('all three keys rotate (token, data, media)', () => {
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { EnableKeyRotation: true }, 3);
     expect(resources('AWS::KMS::Key')[logicalId(stack.channel.key)].Properties.EnableKeyRotation).toBe(true);
   });
 
