@@ -47,7 +47,22 @@ export const inboundMessageSchema = z
     text: z.string(),
     createdAt: isoDate,
     inReplyToId: z.nullable(xId),
-    attachments: z.array(z.strictObject({ type: z.string(), url: z.string() })),
+    /**
+     * Media: `photo`, `video`, `animated_gif`. A mention's `url` opens without X credentials (a
+     * photo's URL, a video's or GIF's best mp4 variant by bit rate); DM media still carries X's URL
+     * (issue 18: the download into the media bucket is not built yet). Additive in v1 (optional): `contentType`, `bytes`, `altText` (the author's description)
+     * where X gives them, and `previewUrl`, the still of a video or GIF.
+     */
+    attachments: z.array(
+      z.strictObject({
+        type: z.string(),
+        url: z.string(),
+        contentType: z.optional(z.string()),
+        bytes: z.optional(z.number().check(z.int(), z.gte(0))),
+        altText: z.optional(z.string()),
+        previewUrl: z.optional(z.string()),
+      }),
+    ),
     /** Exactly what an outbound command needs to answer this message. */
     replyTo: z.strictObject({ kind: z.enum(['reply', 'dm']), targetId: nonEmpty() }),
     receivedAt: isoDate,

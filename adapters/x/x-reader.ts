@@ -19,7 +19,7 @@ export const MENTION_FIELDS = {
     'author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,entities,note_tweet',
   expansions: 'author_id,referenced_tweets.id,attachments.media_keys',
   'user.fields': 'username,name,profile_image_url',
-  'media.fields': 'type,url,preview_image_url,variants',
+  'media.fields': 'type,url,preview_image_url,variants,alt_text',
 } as const;
 
 /** Query fields for `GET /2/dm_events` (X-API.md §2): the defaults are only id, event_type and text. */
@@ -28,7 +28,7 @@ export const DM_EVENT_FIELDS = {
     'id,text,event_type,created_at,sender_id,dm_conversation_id,attachments,referenced_tweets',
   expansions: 'sender_id,attachments.media_keys',
   'user.fields': 'username,name,profile_image_url',
-  'media.fields': 'type,url,preview_image_url,variants',
+  'media.fields': 'type,url,preview_image_url,variants,alt_text',
   event_types: 'MessageCreate',
 } as const;
 

@@ -23,11 +23,72 @@ function findUser(includes: XIncludes, id: string | undefined): XUserData | unde
   return id ? includes.users?.find((u) => u.id === id) : undefined;
 }
 
-function attachmentsOf(includes: XIncludes, mediaKeys: string[] | undefined) {
+/** Content types X's photo URLs name by their extension (X gives no type for photos). */
+const PHOTO_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+/** The mp4 variant with the highest bit rate (X lists an HLS playlist and mp4s of several sizes). */
+export function bestMp4Variant(media: XMediaData): { url: string; bit_rate?: number } | undefined {
+  let best: { url: string; bit_rate?: number } | undefined;
+  for (const v of media.variants ?? []) {
+    if (v.content_type !== 'video/mp4' || !v.url) continue;
+    if (!best || (v.bit_rate ?? 0) > (best.bit_rate ?? 0)) best = v;
+  }
+  return best;
+}
+
+/**
+ * One inbound attachment per media object: photos by their `url`; videos and GIFs by their best mp4
+ * variant (`previewUrl` the still), or by the still alone when X lists no mp4. `altText` and
+ * `contentType` where X gives them (a photo's type by its URL's extension).
+ */
+export function mediaToAttachment(media: XMediaData): InboundMessage['attachments'][number] | undefined {
+  const altText = media.alt_text ? { altText: media.alt_text } : {};
+  if (media.type === 'photo' || (!media.variants?.length && media.url)) {
+    if (!media.url) return undefined;
+    const ext = /\.([a-z0-9]+)(?:[?#]|$)/i
+      .exec(new URL(media.url, 'https://x.invalid').pathname)?.[1]
+      ?.toLowerCase();
+    const contentType = ext ? PHOTO_TYPES[ext] : undefined;
+    return { type: media.type, url: media.url, ...(contentType ? { contentType } : {}), ...altText };
+  }
+  const best = bestMp4Variant(media);
+  if (best) {
+    return {
+      type: media.type,
+      url: best.url,
+      contentType: 'video/mp4',
+      ...(media.preview_image_url ? { previewUrl: media.preview_image_url } : {}),
+      ...altText,
+    };
+  }
+  return media.preview_image_url ? { type: media.type, url: media.preview_image_url, ...altText } : undefined;
+}
+
+/** A mention's media: public CDN URLs, mapped by {@link mediaToAttachment}. */
+function mentionAttachmentsOf(includes: XIncludes, mediaKeys: string[] | undefined) {
+  const out: InboundMessage['attachments'] = [];
+  for (const key of mediaKeys ?? []) {
+    const media: XMediaData | undefined = includes.media?.find((m) => m.media_key === key);
+    const attachment = media && mediaToAttachment(media);
+    if (attachment) out.push(attachment);
+  }
+  return out;
+}
+
+/**
+ * A DM's media as X gives it: its `ton.twitter.com` URL, which needs the channel's X token (issue 18:
+ * the download into the media bucket with a presigned URL is not built yet).
+ */
+function dmAttachmentsOf(includes: XIncludes, mediaKeys: string[] | undefined) {
   const out: Array<{ type: string; url: string }> = [];
   for (const key of mediaKeys ?? []) {
     const media: XMediaData | undefined = includes.media?.find((m) => m.media_key === key);
-    // photos carry `url`; videos and GIFs only a `preview_image_url` (their variants need auth/choice)
     const url = media?.url ?? media?.preview_image_url;
     if (media && url) out.push({ type: media.type, url });
   }
@@ -80,7 +141,7 @@ export function mentionToInbound(t: XTweetData, includes: XIncludes, ctx: Mappin
     text: t.note_tweet?.text ?? t.text,
     createdAt: t.created_at ?? ctx.receivedAt,
     inReplyToId: repliedTo,
-    attachments: attachmentsOf(includes, t.attachments?.media_keys),
+    attachments: mentionAttachmentsOf(includes, t.attachments?.media_keys),
     replyTo: { kind: 'reply', targetId: t.id },
     receivedAt: ctx.receivedAt,
     dmLink: dmLinkFor(ctx.account.id),
@@ -101,7 +162,7 @@ export function dmToInbound(e: XDmEventData, includes: XIncludes, ctx: MappingCo
     text: e.text ?? '',
     createdAt: e.created_at ?? ctx.receivedAt,
     inReplyToId: null,
-    attachments: attachmentsOf(includes, e.attachments?.media_keys),
+    attachments: dmAttachmentsOf(includes, e.attachments?.media_keys),
     replyTo: { kind: 'dm', targetId: conversationId },
     receivedAt: ctx.receivedAt,
   };

@@ -21,6 +21,8 @@ export interface XMediaData {
   url?: string;
   preview_image_url?: string;
   variants?: Array<{ url: string; content_type?: string; bit_rate?: number }>;
+  /** The author's description of the media (`media.fields=alt_text`). */
+  alt_text?: string;
 }
 
 export interface XReferencedTweet {

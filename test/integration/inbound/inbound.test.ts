@@ -89,6 +89,8 @@ describe('inbound end to end', () => {
       dmLink: `https://x.com/messages/compose?recipient_id=${accountId}`,
     });
     expect(reply.attachments).toHaveLength(2);
+    // media.fields asks for alt_text: the simulated X's photos carry one
+    expect(reply.attachments[0]).toMatchObject({ type: 'photo', altText: 'simulated photo' });
     expect(delivered.find((m) => m.id === `x:tweet:${longOne.id}`)!.text.length).toBeGreaterThan(280);
     const aDm = delivered.find((m) => m.id === `x:dm:${expectedDms[1].id}`)!;
     expect(aDm).toMatchObject({

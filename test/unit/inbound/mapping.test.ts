@@ -1,7 +1,9 @@
 import { inboundMessageSchema } from '../../../contracts';
 import {
+  bestMp4Variant,
   conversationIdOf,
   dmToInbound,
+  mediaToAttachment,
   mentionToInbound,
   shouldDeliverDm,
   shouldDeliverMention,
@@ -82,6 +84,96 @@ describe('shouldDeliverMention', () => {
     ['a reply', tweet(1, '2000', { referenced_tweets: [{ type: 'replied_to', id: '9' }] }), false, true],
   ])('%s', (_n, t, includeReposts, expected) => {
     expect(shouldDeliverMention(t, ACCOUNT.id, includeReposts)).toBe(expected);
+  });
+});
+
+describe('mention media (X-API.md §9: media.fields=url,preview_image_url,variants,alt_text)', () => {
+  const video = {
+    media_key: '7_9',
+    type: 'video',
+    preview_image_url: 'https://pbs.twimg.com/ext_tw_video_thumb/9/pu/img/p.jpg',
+    alt_text: 'the parcel, crushed',
+    // as X lists them: an HLS playlist (no bit rate) and mp4s of several sizes, in no set order
+    variants: [
+      { content_type: 'application/x-mpegURL', url: 'https://video.twimg.com/ext_tw_video/9/pu/pl/p.m3u8' },
+      {
+        bit_rate: 832000,
+        content_type: 'video/mp4',
+        url: 'https://video.twimg.com/ext_tw_video/9/pu/vid/640x360/m.mp4',
+      },
+      {
+        bit_rate: 2176000,
+        content_type: 'video/mp4',
+        url: 'https://video.twimg.com/ext_tw_video/9/pu/vid/1280x720/h.mp4',
+      },
+      {
+        bit_rate: 256000,
+        content_type: 'video/mp4',
+        url: 'https://video.twimg.com/ext_tw_video/9/pu/vid/320x180/l.mp4',
+      },
+    ],
+  };
+  const gif = {
+    media_key: '16_8',
+    type: 'animated_gif',
+    preview_image_url: 'https://pbs.twimg.com/tweet_video_thumb/g.jpg',
+    variants: [{ bit_rate: 0, content_type: 'video/mp4', url: 'https://video.twimg.com/tweet_video/g.mp4' }],
+  };
+  const photo = {
+    media_key: '3_7',
+    type: 'photo',
+    url: 'https://pbs.twimg.com/media/Fx.png',
+    alt_text: 'error 0x80070005',
+  };
+  const withMedia: XIncludes = { ...includes, media: [video, gif, photo] };
+
+  it('a video carries its best mp4 variant by bit rate, the still as previewUrl, its alt text and type', () => {
+    const t = tweet(50, '2000', { attachments: { media_keys: ['7_9', '16_8', '3_7'] } });
+    const m = inboundMessageSchema.parse(mentionToInbound(t, withMedia, ctx));
+
+    expect(m.attachments).toEqual([
+      {
+        type: 'video',
+        url: 'https://video.twimg.com/ext_tw_video/9/pu/vid/1280x720/h.mp4',
+        contentType: 'video/mp4',
+        previewUrl: 'https://pbs.twimg.com/ext_tw_video_thumb/9/pu/img/p.jpg',
+        altText: 'the parcel, crushed',
+      },
+      {
+        type: 'animated_gif',
+        url: 'https://video.twimg.com/tweet_video/g.mp4',
+        contentType: 'video/mp4',
+        previewUrl: 'https://pbs.twimg.com/tweet_video_thumb/g.jpg',
+      },
+      {
+        type: 'photo',
+        url: 'https://pbs.twimg.com/media/Fx.png',
+        contentType: 'image/png',
+        altText: 'error 0x80070005',
+      },
+    ]);
+  });
+
+  it('picks the same variant whatever order X lists them in', () => {
+    expect(bestMp4Variant({ ...video, variants: [...video.variants].reverse() })?.url).toBe(
+      'https://video.twimg.com/ext_tw_video/9/pu/vid/1280x720/h.mp4',
+    );
+    expect(bestMp4Variant({ ...video, variants: video.variants.slice(0, 1) })).toBeUndefined();
+  });
+
+  it('a video without an mp4 variant falls back to its still; media without any URL is left out', () => {
+    expect(
+      mediaToAttachment({
+        media_key: '7_1',
+        type: 'video',
+        preview_image_url: 'https://pbs.twimg.com/s.jpg',
+      }),
+    ).toEqual({
+      type: 'video',
+      url: 'https://pbs.twimg.com/s.jpg',
+    });
+    expect(mediaToAttachment({ media_key: '7_2', type: 'video' })).toBeUndefined();
+    expect(mediaToAttachment({ media_key: '3_2', type: 'photo' })).toBeUndefined();
   });
 });
 
