@@ -118,6 +118,7 @@ export const RESULT_ERROR_CODES = [
   'rate_limited',
   'access_level',
   'credits_depleted',
+  'budget_exhausted',
   'channel_not_found',
   'channel_not_ready',
   'post_not_allowed',

@@ -92,6 +92,8 @@ export const ROUTES = [
     function: 'api',
     operationId: 'getChannelCost',
   },
+  { method: 'GET', path: '/settings', auth: 'admin', function: 'api', operationId: 'getSettings' },
+  { method: 'PATCH', path: '/settings', auth: 'admin', function: 'api', operationId: 'patchSettings' },
   {
     method: 'GET',
     path: '/oauth/callback',

@@ -77,30 +77,34 @@ export function monthWindow(at: Date) {
   };
 }
 
-/** Items collected per channel during one invocation; flushed once. */
+/**
+ * Items collected per channel and UTC day during one invocation; flushed once. The day is the one X
+ * answered on (`at` of `add`), so a poll running over midnight counts each read on X's billing day.
+ */
 export class SpendCollector {
-  private readonly byChannel = new Map<string, PricedItem[]>();
+  private readonly byChannel = new Map<string, { channelId: string; at: Date; items: PricedItem[] }>();
 
-  add(channelId: string, items: PricedItem[]): void {
+  add(channelId: string, items: PricedItem[], at?: Date): void {
     if (!items.length) return;
-    const list = this.byChannel.get(channelId);
-    if (list) list.push(...items);
-    else this.byChannel.set(channelId, [...items]);
+    const key = `${channelId}|${at ? utcDay(at) : ''}`;
+    const group = this.byChannel.get(key);
+    if (group) group.items.push(...items);
+    else this.byChannel.set(key, { channelId, at: at ?? new Date(NaN), items: [...items] });
   }
 
   get size(): number {
     let n = 0;
-    for (const list of this.byChannel.values()) n += list.length;
+    for (const group of this.byChannel.values()) n += group.items.length;
     return n;
   }
 
   /** Writes what was collected (one ledger call per channel seen) and empties the collector. */
   async flush(ledger: SpendLedger, at: Date): Promise<SpendRecorded> {
     const total: SpendRecorded = { micros: 0, counted: 0, duplicates: 0 };
-    const entries = [...this.byChannel.entries()];
+    const groups = [...this.byChannel.values()];
     this.byChannel.clear();
-    for (const [channelId, items] of entries) {
-      const r = await ledger.record(channelId, at, items);
+    for (const { channelId, at: answeredAt, items } of groups) {
+      const r = await ledger.record(channelId, Number.isNaN(answeredAt.getTime()) ? at : answeredAt, items);
       total.micros += r.micros;
       total.counted += r.counted;
       total.duplicates += r.duplicates;

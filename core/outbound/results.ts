@@ -22,6 +22,8 @@ export const RETRYABLE: Readonly<Record<ResultErrorCode, boolean>> = {
   rate_limited: true,
   access_level: false,
   credits_depleted: true,
+  // not until the UTC month rolls or the budget rises (core/cost/budget.ts)
+  budget_exhausted: false,
   channel_not_found: false,
   channel_not_ready: true,
   post_not_allowed: false,

@@ -1,4 +1,5 @@
 /** The sender's dependencies, tunables and the delivery facts it reads (core/outbound/send.ts). */
+import type { BudgetGuard } from '../cost/budget';
 import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import type { AppBudget, IdempotencyStore, SendHealthStore, XWriterFactory } from './ports';
 import type { RecentBlocks } from './rate-gate';
@@ -38,6 +39,8 @@ export interface SenderDeps {
   channels: ChannelStore;
   idempotency: IdempotencyStore;
   budget: AppBudget;
+  /** Monthly X spend budgets (core/cost/budget.ts): used up → `budget_exhausted`, X not called. */
+  spendBudget?: BudgetGuard;
   tokens: TokenProvider;
   writerFor: XWriterFactory;
   /** The channel's health: rate-limit state (read back from the channel before each call), counters. */

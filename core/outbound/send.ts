@@ -341,6 +341,15 @@ class Attempt {
     const endpoint = writeEndpoint(command.kind, targetId);
     const closed = this.gate(endpoint);
     if (closed) return this.waitForWindow(closed);
+    // the monthly X spend budget: used up → failed, until the month rolls or the budget rises
+    const spend = await this.deps.spendBudget?.check(channel.id, this.deps.clock.now());
+    if (spend?.exhausted) {
+      this.event('spend_budget_exhausted');
+      return this.settle(
+        this.fail('budget_exhausted', `${spend.exhausted}; not sent`, false),
+        'budget_exhausted',
+      );
+    }
     const budgetName: BudgetName = command.kind === 'dm' ? 'dm' : 'post';
     const take = await this.deps.budget.take(budgetName, this.deps.clock.now());
     if (!take.ok) {

@@ -20,6 +20,8 @@ import { systemClock } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
 import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
 import type { SpendLedger } from '../../core/cost/meter';
+import type { SpendBudgets } from '../../core/cost/budget';
+import { createDynamoSpendBudgets } from '../../adapters/aws/dynamo-spend-budgets';
 import { applyPriceOverride, X_PRICES, type XPriceTable } from '../../core/cost/prices';
 import { createLogger } from '../shared/logger';
 import { composeRealtime } from '../shared/realtime';
@@ -39,7 +41,7 @@ export interface ApiDeps extends SignInDeps {
   /** X Activity API subscriptions per channel: made at sign-in and switch changes, removed on delete. */
   realtime: RealtimeDeps;
   /** The spend meter's counters and prices (the cost routes). */
-  spend?: { ledger: SpendLedger; prices: XPriceTable };
+  spend?: { ledger: SpendLedger; prices: XPriceTable; budgets: SpendBudgets };
 }
 
 export interface ComposeOverrides {
@@ -96,6 +98,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     spend: {
       ledger: createDynamoSpendLedger({ client: clients.doc, tableName }),
       prices: applyPriceOverride(X_PRICES, config.XC_X_PRICES),
+      budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
     },
     pollJobs: config.POLL_JOBS_QUEUE_URL
       ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })

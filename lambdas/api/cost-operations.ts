@@ -1,16 +1,29 @@
 /**
  * The cost routes (issue 20): a channel's X and AWS spend, budget state and plan advice
- * (`GET /channels/{id}/cost`), computed from the spend meter's counters (core/cost/report.ts).
+ * (`GET /channels/{id}/cost`), the app-wide settings with the app's monthly X budget and the app's cost
+ * (`GET|PATCH /settings`), and the channel budget field of `PATCH /channels/{id}` — computed from the
+ * spend meter's counters (core/cost/report.ts).
  */
-import { channelCostReport } from '../../core/cost/report';
+import { appCostReport, channelCostReport } from '../../core/cost/report';
 import { monthWindow } from '../../core/cost/meter';
 import { getChannel } from '../../core/channels';
+import { invalidInput } from '../../core/errors';
 import { planPollInterval, TIER_WINDOWS } from '../../core/inbound/planner';
 import type { Channel } from '../../core/channel';
 import type { ApiDeps } from './compose';
-import { channelIdParam, json, type ApiOperationId, type Operation } from './operations';
+import {
+  channelIdParam,
+  json,
+  parseOrThrow,
+  readJsonBody,
+  type ApiOperationId,
+  type Operation,
+  type RouteContext,
+} from './operations';
+import { patchSettingsBodySchema } from './schemas';
+import { serializeChannel } from './serialize';
 
-type CostOperationId = Extract<ApiOperationId, 'getChannelCost'>;
+type CostOperationId = Extract<ApiOperationId, 'getChannelCost' | 'getSettings' | 'patchSettings'>;
 
 /** The steady interval the channel is polled at (the shorter of its streams), or null when it is not. */
 export function pollIntervalOf(
@@ -31,19 +44,73 @@ function spendOf(deps: ApiDeps) {
   return deps.spend;
 }
 
+/** Sets a channel's monthly X budget (the channel must exist). */
+export async function setChannelBudget(ctx: RouteContext, id: string, usd: number | null): Promise<void> {
+  await getChannel(ctx.deps, id);
+  await spendOf(ctx.deps).budgets.set(id, usd);
+  ctx.deps.logger.info('channel budget changed', { channelId: id, adminSub: ctx.sub, monthlyBudgetUsd: usd });
+}
+
+/** `PATCH /channels/{id}` with only `monthlyBudgetUsd`: the channel as it is, with its budget. */
+export async function budgetOnlyAnswer(ctx: RouteContext, id: string, usd: number | null) {
+  const channel = await getChannel(ctx.deps, id);
+  return json(
+    200,
+    { ...serializeChannel(channel), monthlyBudgetUsd: usd, warnings: [] },
+    { etag: `"${channel.version}"` },
+  );
+}
+
+async function settingsBody(deps: ApiDeps) {
+  const { ledger, prices, budgets } = spendOf(deps);
+  const at = deps.clock.now();
+  const [budget, month, page] = await Promise.all([
+    budgets.get(null),
+    ledger.appMonth(monthWindow(at).month),
+    deps.channels.list({ limit: 100 }),
+  ]);
+  return {
+    monthlyBudgetUsd: budget.app,
+    cost: appCostReport({
+      month,
+      at,
+      prices,
+      budgetUsd: budget.app,
+      channels: page.items.length,
+      pollIntervalSeconds: pollIntervalOf(deps, { listenMentions: true, listenDms: true }),
+    }),
+  };
+}
+
 export const costOperations: Readonly<Record<CostOperationId, Operation>> = {
   async getChannelCost(ctx) {
     const channel = await getChannel(ctx.deps, channelIdParam(ctx));
-    const { ledger, prices } = spendOf(ctx.deps);
+    const { ledger, prices, budgets } = spendOf(ctx.deps);
     const at = ctx.deps.clock.now();
-    const days = await ledger.days(channel.id, monthWindow(at).month);
+    const [days, budget] = await Promise.all([
+      ledger.days(channel.id, monthWindow(at).month),
+      budgets.get(channel.id),
+    ]);
     const report = channelCostReport({
       days,
       at,
       prices,
-      budgetUsd: null,
+      budgetUsd: budget.channel,
       pollIntervalSeconds: pollIntervalOf(ctx.deps, channel),
     });
     return json(200, { id: channel.id, ...report });
+  },
+  async getSettings(ctx) {
+    return json(200, await settingsBody(ctx.deps));
+  },
+  async patchSettings(ctx) {
+    const body = parseOrThrow(patchSettingsBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
+    if (body.monthlyBudgetUsd === undefined) throw invalidInput('body', 'name at least one field to change');
+    await spendOf(ctx.deps).budgets.set(null, body.monthlyBudgetUsd);
+    ctx.deps.logger.info('app budget changed', {
+      adminSub: ctx.sub,
+      monthlyBudgetUsd: body.monthlyBudgetUsd,
+    });
+    return json(200, await settingsBody(ctx.deps));
   },
 };

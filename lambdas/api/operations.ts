@@ -41,7 +41,7 @@ import {
   patchChannelBodySchema,
 } from './schemas';
 import { serializeChannel, serializeHealth } from './serialize';
-import { costOperations } from './cost-operations';
+import { budgetOnlyAnswer, costOperations, setChannelBudget } from './cost-operations';
 
 /** What an operation gets. */
 export interface RouteContext {
@@ -219,7 +219,7 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
   },
   async patchChannel(ctx) {
     const id = channelIdParam(ctx);
-    const { version, ...body } = parseOrThrow(
+    const { version, monthlyBudgetUsd, ...body } = parseOrThrow(
       patchChannelBodySchema,
       readJsonBody(ctx),
       'body',
@@ -229,8 +229,13 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
     if (fromHeader !== undefined && version !== undefined && fromHeader !== version) {
       throw invalidInput('body.version', `differs from If-Match (${fromHeader})`);
     }
-    if (Object.keys(body).length === 0) {
+    if (Object.keys(body).length === 0 && monthlyBudgetUsd === undefined) {
       throw invalidInput('body', 'name at least one field to change');
+    }
+    // the budget lives beside the channel (core/cost/budget.ts); set first, so a 404 sets nothing
+    if (monthlyBudgetUsd !== undefined) {
+      await setChannelBudget(ctx, id, monthlyBudgetUsd);
+      if (Object.keys(body).length === 0) return budgetOnlyAnswer(ctx, id, monthlyBudgetUsd);
     }
     const patched = await patchChannel(ctx.deps, id, {
       ...body,
@@ -246,7 +251,8 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
       adminSub: ctx.sub,
       fields: Object.keys(body),
     });
-    return json(200, { ...serializeChannel(channel), warnings }, { etag: `"${channel.version}"` });
+    const budget = monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd } : {};
+    return json(200, { ...serializeChannel(channel), ...budget, warnings }, { etag: `"${channel.version}"` });
   },
   async deleteChannel(ctx) {
     const id = channelIdParam(ctx);

@@ -42,6 +42,13 @@ export const createChannelBodySchema = z
   })
   .strict();
 
+/** A monthly X budget in USD, or null for none. */
+export const budgetUsd = z
+  .number()
+  .min(0, 'must be 0 or more')
+  .max(1_000_000, 'must be at most 1000000')
+  .nullable();
+
 export const patchChannelBodySchema = z
   .object({
     listenMentions: z.boolean().optional(),
@@ -50,8 +57,18 @@ export const patchChannelBodySchema = z
     paused: z.boolean().optional(),
     name: name.optional(),
     options: channelOptionsSchema.optional(),
+    /** The channel's monthly X budget in USD (null: none); docs/cost.md. */
+    monthlyBudgetUsd: budgetUsd.optional(),
     /** Optimistic concurrency, like `If-Match`: apply only to this version. */
     version: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** `PATCH /settings`: the app-wide settings (docs/cost.md). */
+export const patchSettingsBodySchema = z
+  .object({
+    /** The app's monthly X budget in USD over every channel (null: none). */
+    monthlyBudgetUsd: budgetUsd.optional(),
   })
   .strict();
 
@@ -92,4 +109,5 @@ export const requestBodySchemas = {
   createChannel: createChannelBodySchema,
   patchChannel: patchChannelBodySchema,
   authorizeChannel: authorizeBodySchema,
+  patchSettings: patchSettingsBodySchema,
 } as const;

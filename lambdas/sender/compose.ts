@@ -17,6 +17,8 @@ import type { ResultsPublisher } from '../../core/outbound/ports';
 import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { logger as sharedLogger } from '../shared/logger';
+import { createDynamoSpendBudgets } from '../../adapters/aws/dynamo-spend-budgets';
+import { createBudgetGuard } from '../../core/cost/budget';
 import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { SenderConfig } from './config';
@@ -63,6 +65,10 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
       client: clients.doc,
       tableName,
       limits: { dm: config.X_APP_DM_BUDGET_PER_DAY, post: config.X_APP_POST_BUDGET_PER_DAY },
+    }),
+    spendBudget: createBudgetGuard({
+      ledger: spend.ledger,
+      budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
     }),
     // The sign-in side's provider: refreshes under a lease (refresh tokens are single-use at X).
     tokens: registering(overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock })),

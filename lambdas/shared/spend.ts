@@ -84,7 +84,7 @@ export function composeSpendMeter(options: {
       if (!scope) return;
       try {
         const items = billablesOfCall(call, billableOptions).map((b) => priceItem(b, prices));
-        scope.collector.add(scope.channelId, items);
+        scope.collector.add(scope.channelId, items, clock.now());
       } catch (e) {
         log.warn('spend meter: could not price an X answer', { errorName: (e as Error)?.name });
       }

@@ -1,0 +1,49 @@
+/**
+ * `SpendBudgets` on the single table: a channel's monthly X budget at `COST#<channelId>` / `SETTINGS`, the
+ * app's at `COSTAPP` / `SETTINGS` (attribute `monthlyBudgetUsd`; absent = no budget). Set by the admin API
+ * (`PATCH /channels/{id}` `monthlyBudgetUsd`, `PATCH /settings`), read with the month's counters by the
+ * budget guard (core/cost/budget.ts) in one BatchGet.
+ */
+import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SpendBudgets } from '../../core/cost/budget';
+
+const settingsKey = (channelId: string | null) =>
+  channelId === null ? { pk: 'COSTAPP', sk: 'SETTINGS' } : { pk: `COST#${channelId}`, sk: 'SETTINGS' };
+
+export function createDynamoSpendBudgets(options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): SpendBudgets {
+  const { client, tableName: TableName } = options;
+  return {
+    async get(channelId) {
+      const keys = [settingsKey(null), ...(channelId === null ? [] : [settingsKey(channelId)])];
+      const out = await client.send(
+        new BatchGetCommand({ RequestItems: { [TableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      const items = out.Responses?.[TableName] ?? [];
+      const budgetOf = (key: { pk: string }) => {
+        const v = items.find((i) => i.pk === key.pk)?.monthlyBudgetUsd;
+        return typeof v === 'number' ? v : null;
+      };
+      return {
+        app: budgetOf(settingsKey(null)),
+        channel: channelId === null ? null : budgetOf(settingsKey(channelId)),
+      };
+    },
+    async set(channelId, monthlyBudgetUsd) {
+      await client.send(
+        new UpdateCommand({
+          TableName,
+          Key: settingsKey(channelId),
+          ...(monthlyBudgetUsd === null
+            ? { UpdateExpression: 'REMOVE monthlyBudgetUsd' }
+            : {
+                UpdateExpression: 'SET monthlyBudgetUsd = :b',
+                ExpressionAttributeValues: { ':b': monthlyBudgetUsd },
+              }),
+        }),
+      );
+    },
+  };
+}
