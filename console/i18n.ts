@@ -13,6 +13,20 @@ export const LANGS: readonly Lang[] = ['en', 'es'];
 /** Channel statuses as the admin API returns them (DESIGN.md "Admin API"). */
 export type StatusKey = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 'degraded';
 
+/** Why real time is off, as the admin API names it (`realtime.reasonCode`). */
+export type RealtimeReason =
+  | 'not_connected'
+  | 'paused'
+  | 'needs_reauth'
+  | 'switched_off'
+  | 'missing_scope'
+  | 'plan_without_xaa'
+  | 'not_configured'
+  | 'webhook_missing'
+  | 'subscription_limit'
+  | 'x_error'
+  | 'not_synced';
+
 /** Plain-words explanation of an error code: what happened, and what the admin can do. */
 export interface Advice {
   what: string;
@@ -115,6 +129,18 @@ export interface Messages {
     failed: string;
   };
   disabled: { mentions: string; dms: string; autoFollow: string };
+  /** Real time (X Activity API): on / off with the reason / catching up. */
+  realtime: {
+    title: string;
+    on: string;
+    off: string;
+    catchingUp: (since: string) => string;
+    lastEvent: string;
+    subscriptions: string;
+    none: string;
+    /** Why real time is off, by the API's `reasonCode`. */
+    reasons: Record<RealtimeReason, string>;
+  };
   needsReauthorization: (features: string) => string;
   featureNames: { mentions: string; dms: string; autoFollow: string };
   actions: string;
@@ -251,6 +277,29 @@ const en: Messages = {
     dms: 'X says your API plan does not include direct messages: upgrade the plan in the X developer portal, or switch DMs off.',
     autoFollow:
       'X does not allow automated following on your API plan (Enterprise only since 2026): switch auto-follow off, or let everyone message the account in its X privacy settings.',
+  },
+  realtime: {
+    title: 'Real time',
+    on: 'On: mentions and direct messages arrive within seconds (X Activity API); polling only fills gaps.',
+    off: 'Off: polling only.',
+    catchingUp: (since) => `On, catching up on events missed since ${since}.`,
+    lastEvent: 'Last real-time event',
+    subscriptions: 'Subscriptions at X',
+    none: 'None.',
+    reasons: {
+      not_connected: 'The channel is not signed in with X yet.',
+      paused: 'The channel is paused.',
+      needs_reauth: 'X no longer accepts the sign-in: sign in with X again.',
+      switched_off: 'Mentions and direct messages are switched off.',
+      missing_scope: 'Sign in with X again to grant what the switches need.',
+      plan_without_xaa:
+        'Your X API plan does not include the X Activity API (pay-per-use and Enterprise do).',
+      not_configured: 'The X app secret has no API Key and Secret: add them (README, "Configure X").',
+      webhook_missing: 'No webhook is registered at X for this deployment (README, "Configure X").',
+      subscription_limit: 'The X app has reached its subscription limit (1,500 on pay-per-use).',
+      x_error: 'X refused a subscription; it is retried automatically.',
+      not_synced: 'Subscriptions are being set up; this takes a few minutes.',
+    },
   },
   needsReauthorization: (features) =>
     `X has not granted what these switches need yet: ${features}. Choose Re-authorize with X to grant it.`,
@@ -498,6 +547,29 @@ const es: Messages = {
     dms: 'X indica que tu plan de API no incluye mensajes directos: mejora el plan en el portal de desarrolladores de X o desactiva los mensajes directos.',
     autoFollow:
       'X no permite seguir cuentas de forma automatizada en tu plan de API (solo Enterprise desde 2026): desactiva el seguimiento automático o permite que cualquiera escriba a la cuenta en su configuración de privacidad de X.',
+  },
+  realtime: {
+    title: 'Tiempo real',
+    on: 'Activado: las menciones y los mensajes directos llegan en segundos (X Activity API); las consultas solo cubren huecos.',
+    off: 'Desactivado: solo consultas periódicas.',
+    catchingUp: (since) => `Activado, recuperando los eventos perdidos desde ${since}.`,
+    lastEvent: 'Último evento en tiempo real',
+    subscriptions: 'Suscripciones en X',
+    none: 'Ninguna.',
+    reasons: {
+      not_connected: 'El canal aún no inició sesión con X.',
+      paused: 'El canal está en pausa.',
+      needs_reauth: 'X ya no acepta el inicio de sesión: vuelve a iniciar sesión con X.',
+      switched_off: 'Las menciones y los mensajes directos están desactivados.',
+      missing_scope: 'Vuelve a iniciar sesión con X para conceder lo que necesitan los interruptores.',
+      plan_without_xaa: 'Tu plan de API de X no incluye la X Activity API (pago por uso y Enterprise sí).',
+      not_configured:
+        'El secreto de la app de X no tiene API Key y Secret: agrégalos (README, «Configure X»).',
+      webhook_missing: 'No hay un webhook registrado en X para esta instalación (README, «Configure X»).',
+      subscription_limit: 'La app de X alcanzó su límite de suscripciones (1.500 en pago por uso).',
+      x_error: 'X rechazó una suscripción; se reintenta automáticamente.',
+      not_synced: 'Las suscripciones se están configurando; tarda unos minutos.',
+    },
   },
   needsReauthorization: (features) =>
     `X aún no concedió lo que necesitan estos interruptores: ${features}. Elige Volver a autorizar con X para concederlo.`,

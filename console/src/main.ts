@@ -494,6 +494,40 @@ function renderNew(): void {
   );
 }
 
+/** Real time: on / off (reason) / catching up since …, the last event and the subscriptions at X. */
+function realtimeSection(health: HealthView): HTMLElement | null {
+  const rt = health.realtime;
+  if (!rt) return null;
+  const reason =
+    rt.reasonCode && rt.reasonCode in m.realtime.reasons
+      ? m.realtime.reasons[rt.reasonCode as keyof typeof m.realtime.reasons]
+      : rt.reason;
+  const line =
+    rt.state === 'catching_up' && rt.catchingUpSince
+      ? m.realtime.catchingUp(formatTime(rt.catchingUpSince))
+      : rt.state === 'off'
+        ? `${m.realtime.off}${reason ? ` ${reason}` : ''}`
+        : m.realtime.on;
+  return h(
+    'div',
+    { id: 'realtime', 'data-state': rt.state, ...(rt.reasonCode ? { 'data-reason': rt.reasonCode } : {}) },
+    h('h3', {}, m.realtime.title),
+    h(
+      'p',
+      { class: rt.state === 'off' ? 'notice warn' : rt.state === 'on' ? 'notice ok' : 'notice info' },
+      line,
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, m.realtime.lastEvent),
+      h('dd', {}, rt.lastEventAt ? formatTime(rt.lastEventAt) : '—'),
+      h('dt', {}, m.realtime.subscriptions),
+      h('dd', {}, rt.subscriptions.length ? rt.subscriptions.join(', ') : m.realtime.none),
+    ),
+  );
+}
+
 function healthSection(c: ChannelView, health: HealthView): HTMLElement {
   const err = health.lastError;
   const advice = err ? adviceFor(m, err.code) : null;
@@ -520,6 +554,7 @@ function healthSection(c: ChannelView, health: HealthView): HTMLElement {
       ? h('p', {}, h('strong', {}, `${m.statusReason}: `), c.statusReason)
       : null,
     ...disabled.map((k) => h('div', { class: 'notice warn', 'data-disabled': k }, m.disabled[k])),
+    realtimeSection(health),
     h('h3', {}, m.lastError),
     err && advice
       ? h(

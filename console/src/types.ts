@@ -19,8 +19,19 @@ export interface RateWindowView {
   resetAt: string;
 }
 
+/** Real time (X Activity API) of a channel. */
+export interface RealtimeView {
+  state: 'on' | 'off' | 'catching_up';
+  reasonCode: string | null;
+  reason: string | null;
+  lastEventAt: string | null;
+  catchingUpSince: string | null;
+  subscriptions: string[];
+}
+
 /** Health of a channel, flattened for display. */
 export interface HealthView {
+  realtime: RealtimeView | null;
   lastPollAt: string | null;
   lastSuccessAt: string | null;
   nextPollAt: string | null;
@@ -71,7 +82,22 @@ export function toHealth(raw: unknown): HealthView {
   const err = isObj(h.lastError) ? h.lastError : null;
   const windows = isObj(h.rateLimits) ? h.rateLimits : {};
   const disabled = isObj(h.disabled) ? h.disabled : {};
+  // the channel's `realtime` sits beside `health` in GET /channels, inside the health answer
+  const rt = isObj(h.realtime) ? h.realtime : isObj(raw) && isObj(raw.realtime) ? raw.realtime : null;
+  const state = rt?.state === 'on' || rt?.state === 'catching_up' ? rt.state : 'off';
   return {
+    realtime: rt
+      ? {
+          state,
+          reasonCode: str(rt.reasonCode),
+          reason: str(rt.reason),
+          lastEventAt: str(rt.lastEventAt),
+          catchingUpSince: str(rt.catchingUpSince),
+          subscriptions: (Array.isArray(rt.subscriptions) ? rt.subscriptions : [])
+            .map((s) => (isObj(s) ? str(s.eventType) : null))
+            .filter((t): t is string => t !== null),
+        }
+      : null,
     lastPollAt: str(h.lastPollAt),
     lastSuccessAt: str(h.lastSuccessAt),
     nextPollAt: str(h.nextPollAt),

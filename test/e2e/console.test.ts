@@ -372,6 +372,25 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(problems).toEqual([]);
   });
 
+  it('shows real time as the API reports it: on, or off with the reason in words, and the subscriptions', async () => {
+    const realtime = page.locator('#realtime');
+    await realtime.waitFor();
+    const [channel] = (await listChannelsViaApi()).filter((c) => c.name === 'Support desk');
+    const api = channel.realtime as {
+      state: string;
+      reasonCode: string | null;
+      subscriptions: Array<{ eventType: string }>;
+    };
+    expect(await realtime.getAttribute('data-state')).toBe(api.state);
+    expect(await realtime.getByRole('heading', { name: 'Real time' }).isVisible()).toBe(true);
+    const text = (await realtime.textContent()) ?? '';
+    if (api.state === 'off') {
+      expect(await realtime.getAttribute('data-reason')).toBe(api.reasonCode);
+      expect(text).toContain('Off: polling only.');
+    } else expect(text).toContain('mentions and direct messages arrive within seconds');
+    for (const s of api.subscriptions) expect(text).toContain(s.eventType);
+  });
+
   it('pause and resume change the status badge; delete asks first and removes the channel', async () => {
     await page.goto(consoleUrl('/#/'));
     await page.getByRole('link', { name: 'Configure Support desk' }).click();
@@ -421,6 +440,8 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(await page.locator('html').getAttribute('lang')).toBe('es');
     await page.reload();
     await page.getByRole('heading', { name: 'Estado de funcionamiento' }).waitFor();
+    await page.getByRole('heading', { name: 'Tiempo real' }).waitFor();
+    expect(await page.locator('#realtime').textContent()).toMatch(/^Tiempo real(Activado|Desactivado)/);
     await page.getByLabel('Idioma').selectOption('en');
     await page.getByRole('heading', { name: 'Health' }).waitFor();
   });
