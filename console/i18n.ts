@@ -142,7 +142,7 @@ export interface Messages {
     reasons: Record<RealtimeReason, string>;
   };
   needsReauthorization: (features: string) => string;
-  featureNames: { mentions: string; dms: string; autoFollow: string };
+  featureNames: { mentions: string; dms: string; autoFollow: string; media: string };
   actions: string;
   pause: string;
   resume: string;
@@ -303,7 +303,12 @@ const en: Messages = {
   },
   needsReauthorization: (features) =>
     `X has not granted what these switches need yet: ${features}. Choose Re-authorize with X to grant it.`,
-  featureNames: { mentions: 'mentions', dms: 'direct messages', autoFollow: 'auto-follow' },
+  featureNames: {
+    mentions: 'mentions',
+    dms: 'direct messages',
+    autoFollow: 'auto-follow',
+    media: 'sending images and videos',
+  },
   actions: 'Actions',
   pause: 'Pause',
   resume: 'Resume',
@@ -573,7 +578,12 @@ const es: Messages = {
   },
   needsReauthorization: (features) =>
     `X aún no concedió lo que necesitan estos interruptores: ${features}. Elige Volver a autorizar con X para concederlo.`,
-  featureNames: { mentions: 'menciones', dms: 'mensajes directos', autoFollow: 'seguimiento automático' },
+  featureNames: {
+    mentions: 'menciones',
+    dms: 'mensajes directos',
+    autoFollow: 'seguimiento automático',
+    media: 'enviar imágenes y vídeos',
+  },
   actions: 'Acciones',
   pause: 'Pausar',
   resume: 'Reanudar',

@@ -183,11 +183,12 @@ export function isPollable(
  * - `tweet.read users.read`: every user-context call, incl. `users/me` and mentions;
  * - `tweet.write`: replies and posts (outbound is always possible);
  * - `dm.read`: only to listen to DMs; `dm.write`: to answer DMs (outbound DMs are always possible);
+ * - `media.write`: outbound `mediaUrls` (media upload v2, X-API.md §9; outbound media is always possible);
  * - `follows.write`: only when auto-follow is on;
  * - `offline.access`: a refresh token, so the connection survives the 2-hour access token.
  */
 export function scopesFor(s: ChannelSwitches): string[] {
-  const scopes = ['tweet.read', 'users.read', 'tweet.write', 'dm.write'];
+  const scopes = ['tweet.read', 'users.read', 'tweet.write', 'dm.write', 'media.write'];
   if (s.listenDms) scopes.push('dm.read');
   if (s.autoFollow) scopes.push('follows.write');
   scopes.push('offline.access');

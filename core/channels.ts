@@ -39,7 +39,8 @@ export interface Warning {
   message: string;
 }
 
-export type Feature = 'mentions' | 'dms' | 'autoFollow';
+/** A switch, or `media` (outbound media needs `media.write`, requested by every sign-in since #18). */
+export type Feature = 'mentions' | 'dms' | 'autoFollow' | 'media';
 
 export const AUTO_FOLLOW_WARNING: Warning = {
   code: 'auto_follow_discouraged',
@@ -61,6 +62,8 @@ export function missingGrants(
     out.push('mentions');
   if (channel.listenDms && !granted.has('dm.read')) out.push('dms');
   if (channel.autoFollow && !granted.has('follows.write')) out.push('autoFollow');
+  // Outbound media is always possible, so a sign-in without media.write (older ones) asks for another.
+  if (!granted.has('media.write')) out.push('media');
   return out;
 }
 
@@ -134,7 +137,7 @@ export function planPatch(
   const change: ChannelChange = {};
   const warnings: Warning[] = [];
   const disabled: NonNullable<ChannelChange['disabled']> = {};
-  const switches: Array<[keyof ChannelSwitches, Feature]> = [
+  const switches: Array<[keyof ChannelSwitches, Exclude<Feature, 'media'>]> = [
     ['listenMentions', 'mentions'],
     ['listenDms', 'dms'],
     ['autoFollow', 'autoFollow'],

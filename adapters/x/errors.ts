@@ -17,7 +17,8 @@ interface XProblem {
 }
 
 /** The operation that failed, to pick the right permanent code for an ambiguous 403. */
-export type XOperation = 'read' | 'reply' | 'post' | 'dm' | 'follow' | 'token' | 'refresh' | 'revoke' | 'me';
+export type XOperation =
+  'read' | 'reply' | 'post' | 'dm' | 'follow' | 'token' | 'refresh' | 'revoke' | 'me' | 'media';
 
 const typeEndsWith = (p: XProblem, suffix: string) =>
   Boolean(p.type?.endsWith(suffix) || p.errors?.some((e) => e.type?.endsWith(suffix)));
@@ -101,6 +102,8 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
         error,
       );
     }
+    if (t.includes('attach this media'))
+      return permanent('invalid_input', 'X refused the media for a DM (not uploaded for DMs)', error);
     if (operation === 'dm' || t.includes('cannot send messages') || t.includes('direct message')) {
       return permanent(
         'dm_not_allowed',
@@ -109,12 +112,24 @@ export function mapXError(error: unknown, operation: XOperation): ChannelError {
       );
     }
     if (t.includes('suspended')) return permanent('access_level', 'the X account is suspended', error);
+    // X-API.md §9: tokens granted before media.write get 403 on upload; only a new sign-in adds the scope.
+    if (operation === 'media') {
+      return permanent(
+        'media_scope_missing',
+        "X refused the media upload (403): the channel's sign-in lacks media.write; sign in with X again",
+        error,
+      );
+    }
     if (operation === 'follow')
       return permanent('access_level', 'X does not allow following on this plan', error);
     return permanent('access_level', 'X refused the request (403)', error);
   }
   if (status === 404) return permanent('target_not_found', 'X says the target does not exist', error);
   if (status === 400 || status === 422) {
+    if (operation === 'media' && t.includes('file size exceeds'))
+      return permanent('media_too_large', 'X refused the media as too large', error);
+    if (operation === 'media' && t.includes('not supported'))
+      return permanent('media_type_not_supported', 'X refused the media type', error);
     if (t.includes('too long') || t.includes('text length'))
       return permanent('text_too_long', 'X says the text is too long', error);
     return permanent('invalid_input', 'X refused the request as invalid', error);

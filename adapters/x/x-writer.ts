@@ -1,5 +1,6 @@
 /**
- * `XWriter` with twitter-api-v2: replies and posts (`POST /2/tweets`), DMs
+ * `XWriter` with twitter-api-v2: media upload v2 (initialize, 1 MB multipart appends, finalize, STATUS
+ * polling), replies and posts (`POST /2/tweets`, `media.media_ids`), DMs (one `attachments` media id)
  * (`POST /2/dm_conversations/with/:participant_id/messages` for a user id,
  * `POST /2/dm_conversations/:dm_conversation_id/messages` for an id containing `-`), and the lookups that
  * find an earlier delivery after a crash (`GET /2/users/:id/tweets`, the DM conversation's `dm_events`).
@@ -8,13 +9,14 @@
  * a bare id is always treated as a user id (documented in docs/result-codes.md).
  */
 import type { TweetV2 } from 'twitter-api-v2';
-import { isChannelError, retryable } from '../../core/errors';
+import { isChannelError, permanent, retryable } from '../../core/errors';
 import { isDmConversationId } from '../../core/outbound/endpoints';
 import { sameText } from '../../core/outbound/fingerprint';
 import {
   DELIVERY_UNKNOWN,
   type DeliveryQuery,
   type EarlierDelivery,
+  type MediaUpload,
   type XWriter,
   type XWriterFactory,
 } from '../../core/outbound/ports';
@@ -34,6 +36,21 @@ export interface XWriterOptions extends XClientSettings {
   lookupMaxPages?: number;
   /** Allowance for clock difference between us and X when comparing times. @default 300 s */
   clockSkewSeconds?: number;
+  /** Bytes per append (twitter-api-v2's own helper uses 1 MB). @default 1 MiB */
+  mediaChunkBytes?: number;
+  /** Longest wait for X to process a video or GIF after finalize before giving up (retryable). @default 60 s */
+  mediaProcessingMaxMs?: number;
+  /** Waits between STATUS polls (tests pass a fake). @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What finalize and STATUS answer about processing (OpenAPI 2.167 `processing_info`). */
+interface ProcessingInfo {
+  state?: string;
+  check_after_secs?: number;
+}
+interface UploadAnswer {
+  data?: { id?: string; processing_info?: ProcessingInfo };
 }
 
 /** An answer without an id: X acted but we cannot name the result, so the delivery counts as unknown. */
@@ -79,6 +96,57 @@ export function createXWriterFactory(options: XWriterOptions): XWriterFactory {
         throw mapped;
       }
     };
+
+    /** Media upload: an upload is not a post, so an error without an answer never makes the delivery unknown. */
+    const upload = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        throw mapXError(error, 'media');
+      }
+    };
+
+    const chunkBytes = options.mediaChunkBytes ?? 1024 * 1024;
+    const processingMaxMs = options.mediaProcessingMaxMs ?? 60_000;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+    async function uploadMedia(u: MediaUpload): Promise<{ mediaId: string }> {
+      const init = await v2.post<UploadAnswer>('media/upload/initialize', {
+        media_type: u.mediaType,
+        total_bytes: u.totalBytes,
+        media_category: u.category,
+      });
+      const id = init.data?.id;
+      if (!id) throw retryable('x_unavailable', 'X answered the media initialize without an id');
+      for (let start = 0, segment = 0; start < u.totalBytes; start += chunkBytes, segment++) {
+        const media = await u.read(start, Math.min(u.totalBytes, start + chunkBytes));
+        // multipart, the body X's OpenAPI and twitter-api-v2's own helper use
+        await v2.post(
+          `media/upload/${id}/append`,
+          { segment_index: segment, media },
+          { forceBodyMode: 'form-data' },
+        );
+      }
+      let info = (await v2.post<UploadAnswer>(`media/upload/${id}/finalize`)).data?.processing_info;
+      // twitter-api-v2's waitForMediaProcessing stops silently without check_after_secs (X-API.md §9): ours polls
+      let waited = 0;
+      while (info && info.state !== 'succeeded') {
+        if (info.state === 'failed')
+          throw permanent('media_type_not_supported', 'X could not process the media (processing failed)');
+        const wait = Math.max(1, info.check_after_secs ?? 1) * 1000;
+        if (waited + wait > processingMaxMs) {
+          throw retryable(
+            'x_unavailable',
+            `X was still processing the media after ${Math.round(waited / 1000)} s`,
+          );
+        }
+        await sleep(wait);
+        waited += wait;
+        info = (await v2.get<UploadAnswer>('media/upload', { command: 'STATUS', media_id: id })).data
+          ?.processing_info;
+      }
+      return { mediaId: id };
+    }
 
     /** A lookup: refusals (plan, scope, not found) mean "X cannot tell"; transient and auth errors propagate. */
     const lookup = async (call: () => Promise<EarlierDelivery>): Promise<EarlierDelivery> => {
@@ -156,20 +224,34 @@ export function createXWriterFactory(options: XWriterOptions): XWriterFactory {
       }
     }
 
+    /** `media.media_ids` as X's OpenAPI types it: 1–4 ids (a mutable tuple in twitter-api-v2's types). */
+    const mediaOf = (ids?: readonly string[]) =>
+      ids?.length ? { media: { media_ids: [...ids] as [string] } } : {};
+
     return {
-      reply: (text, inReplyToTweetId) =>
-        write('reply', async () => ({ xId: requireId((await v2.reply(text, inReplyToTweetId)).data?.id) })),
-      post: (text) => write('post', async () => ({ xId: requireId((await v2.tweet({ text })).data?.id) })),
-      sendDm: (target, text) =>
+      reply: (text, inReplyToTweetId, mediaIds) =>
+        write('reply', async () => ({
+          xId: requireId((await v2.reply(text, inReplyToTweetId, mediaOf(mediaIds))).data?.id),
+        })),
+      post: (text, mediaIds) =>
+        write('post', async () => ({
+          xId: requireId((await v2.tweet({ text, ...mediaOf(mediaIds) })).data?.id),
+        })),
+      sendDm: (target, text, mediaId) =>
         write('dm', async () => {
+          // one attachment per DM (X-API.md §9)
+          const message = mediaId
+            ? { text, attachments: [{ media_id: mediaId }] as [{ media_id: string }] }
+            : { text };
           const sent = isDmConversationId(target)
-            ? await v2.sendDmInConversation(target, { text })
-            : await v2.sendDmToParticipant(target, { text });
+            ? await v2.sendDmInConversation(target, message)
+            : await v2.sendDmToParticipant(target, message);
           // X answers `{ data: { dm_conversation_id, dm_event_id } }`; twitter-api-v2 1.29.1 types it unwrapped.
           const body = sent as unknown as { data?: { dm_event_id?: string }; dm_event_id?: string };
           return { xId: requireId(body.data?.dm_event_id ?? body.dm_event_id) };
         }),
       findEarlierDelivery: (q) => lookup(() => (q.kind === 'dm' ? findDm(q) : findPost(q))),
+      uploadMedia: (u) => upload(() => uploadMedia(u)),
     };
   };
 }

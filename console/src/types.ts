@@ -63,8 +63,8 @@ export interface ChannelView {
 }
 
 /** Feature names the API uses in `needsReauthorization`. */
-export type SwitchFeature = 'mentions' | 'dms' | 'autoFollow';
-const FEATURES: readonly string[] = ['mentions', 'dms', 'autoFollow'];
+export type SwitchFeature = 'mentions' | 'dms' | 'autoFollow' | 'media';
+const FEATURES: readonly string[] = ['mentions', 'dms', 'autoFollow', 'media'];
 
 /** The three switches, named as in the API. */
 export type SwitchKey = 'listenMentions' | 'listenDms' | 'autoFollow';

@@ -17,6 +17,13 @@ export const DM_CREATE_CONVERSATION = 'POST /2/dm_conversations';
 export const USER_TWEETS = 'GET /2/users/:id/tweets';
 export const DM_EVENTS_WITH_PARTICIPANT = 'GET /2/dm_conversations/with/:participant_id/dm_events';
 export const DM_EVENTS_IN_CONVERSATION = 'GET /2/dm_conversations/:dm_conversation_id/dm_events';
+/** Media upload v2 (X-API.md §3: "media initialize/append/finalize" one row, 1,875 / 15 min per user). */
+export const MEDIA_INITIALIZE = 'POST /2/media/upload/initialize';
+export const MEDIA_APPEND = 'POST /2/media/upload/:id/append';
+export const MEDIA_FINALIZE = 'POST /2/media/upload/:id/finalize';
+export const MEDIA_STATUS = 'GET /2/media/upload';
+/** The upload endpoints share one window (one row in X's table); STATUS is counted with them [uncertain]. */
+const MEDIA_UPLOADS: readonly string[] = [MEDIA_INITIALIZE, MEDIA_APPEND, MEDIA_FINALIZE, MEDIA_STATUS];
 
 /**
  * X-API.md §3 lists "POST DM (3 endpoints)" under one row: 15/15 min and 1,440/24 h per user, and the
@@ -45,5 +52,6 @@ export function lookupEndpoint(kind: Kind, targetId?: string): string {
 
 /** Endpoints whose rate-limit state also blocks `endpoint` (itself included). */
 export function sharedWindowOf(endpoint: string): readonly string[] {
+  if (MEDIA_UPLOADS.includes(endpoint)) return MEDIA_UPLOADS;
   return DM_SENDS.includes(endpoint) ? DM_SENDS : [endpoint];
 }

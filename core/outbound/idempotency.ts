@@ -17,7 +17,7 @@
  * Modelled on Powertools' `IdempotencyRecord.getStatus()` and `IdempotencyHandler` (see STYLE.md §13).
  */
 import type { ResultErrorCode, ResultMessage } from '../../contracts';
-import type { IdempotencyRecord, IdempotencyStore } from './ports';
+import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './ports';
 import type { BlockReason } from './rate-gate';
 
 /**
@@ -87,6 +87,8 @@ export interface HeldRecord {
   readonly previous: IdempotencyRecord | null;
   /** Whether X may hold a delivery of this command (an earlier attempt, or a call without an answer). */
   mayHaveActed: boolean;
+  /** The claim as written (a lease renewal writes it again with a later `leaseExpiresAt`). */
+  readonly claim: IdempotencyClaim;
 }
 
 export interface ClaimInput {
@@ -106,20 +108,35 @@ export interface ClaimInput {
  */
 export async function claimRecord(store: IdempotencyStore, input: ClaimInput): Promise<HeldRecord | null> {
   const { channelId, key, owner, now, previous } = input;
-  const write = await store.claim(
-    channelId,
-    key,
-    {
-      bodyHash: input.bodyHash,
-      owner,
-      leaseExpiresAt: new Date(now.getTime() + input.leaseSeconds * 1000).toISOString(),
-      attemptStartedAt: previous?.attemptStartedAt ?? now.toISOString(),
-      uncertain: previous?.uncertain ?? false,
-    },
-    previous?.owner ?? null,
-  );
+  const claim: IdempotencyClaim = {
+    bodyHash: input.bodyHash,
+    owner,
+    leaseExpiresAt: new Date(now.getTime() + input.leaseSeconds * 1000).toISOString(),
+    attemptStartedAt: previous?.attemptStartedAt ?? now.toISOString(),
+    uncertain: previous?.uncertain ?? false,
+  };
+  const write = await store.claim(channelId, key, claim, previous?.owner ?? null);
   if (!write.ok) return null;
-  return { channelId, key, owner, previous, mayHaveActed: previous !== null };
+  return { channelId, key, owner, previous, mayHaveActed: previous !== null, claim };
+}
+
+/**
+ * Extends the lease of a record this attempt still holds (a conditional write on `owner`, like every
+ * other): work before the one write to X (media uploads) may outlast the lease, and the write must not
+ * happen once another delivery could have taken the record over. False: the record is no longer ours.
+ */
+export async function renewRecord(
+  store: IdempotencyStore,
+  held: HeldRecord,
+  now: Date,
+  leaseSeconds: number,
+): Promise<boolean> {
+  const claim = {
+    ...held.claim,
+    leaseExpiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+  };
+  const write = await store.claim(held.channelId, held.key, claim, held.owner);
+  return write.ok;
 }
 
 export interface SettleOptions {

@@ -116,15 +116,30 @@ export interface DeliveryQuery {
   since: Date;
 }
 
+/** One media upload (media upload v2, X-API.md §9): what to declare and how to read the bytes. */
+export interface MediaUpload {
+  mediaType: string;
+  category: 'tweet_image' | 'tweet_gif' | 'tweet_video' | 'dm_image' | 'dm_gif' | 'dm_video';
+  totalBytes: number;
+  /** Bytes `[start, end)` of the file, read chunk by chunk so a video never sits whole in memory. */
+  read(start: number, end: number): Promise<Buffer>;
+}
+
 /**
  * One connected account's write access to X. Throws `ChannelError`; a write that may have been applied
  * (no answer) throws kind `retryable` with code {@link DELIVERY_UNKNOWN}.
  */
 export interface XWriter {
-  reply(text: string, inReplyToTweetId: string): Promise<XWriteResult>;
-  post(text: string): Promise<XWriteResult>;
-  /** `target` containing `-` is a dm_conversation_id, otherwise a user id (participant). */
-  sendDm(target: string, text: string): Promise<XWriteResult>;
+  /** `mediaIds`: uploaded with {@link XWriter.uploadMedia}, 1–4, attached as `media.media_ids`. */
+  reply(text: string, inReplyToTweetId: string, mediaIds?: readonly string[]): Promise<XWriteResult>;
+  post(text: string, mediaIds?: readonly string[]): Promise<XWriteResult>;
+  /** `target` containing `-` is a dm_conversation_id, otherwise a user id (participant); one `dm_*` media id at most. */
+  sendDm(target: string, text: string, mediaId?: string): Promise<XWriteResult>;
+  /**
+   * The chunked upload (initialize, append per chunk, finalize, STATUS until processed): X's media id.
+   * Not a write of a post: its failures never leave a delivery unknown.
+   */
+  uploadMedia(upload: MediaUpload): Promise<{ mediaId: string }>;
   findEarlierDelivery(query: DeliveryQuery): Promise<EarlierDelivery>;
 }
 

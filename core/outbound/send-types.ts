@@ -2,6 +2,7 @@
 import type { BudgetGuard } from '../cost/budget';
 import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import type { AppBudget, IdempotencyStore, SendHealthStore, XWriterFactory } from './ports';
+import type { MediaPolicy, MediaSource } from './media';
 import type { RecentBlocks } from './rate-gate';
 
 /** Tunables of the sender; defaults in {@link DEFAULT_SENDER_SETTINGS}. */
@@ -45,6 +46,8 @@ export interface SenderDeps {
   writerFor: XWriterFactory;
   /** The channel's health: rate-limit state (read back from the channel before each call), counters. */
   health: SendHealthStore;
+  /** Where `mediaUrls` may point, and how the objects are read (./media.ts). */
+  media: { policy: MediaPolicy; source: MediaSource };
   /** Rate-limit blocks this process stored, kept in memory too (see {@link RecentBlocks}). */
   recentBlocks: RecentBlocks;
   /** A fresh random id per attempt (fencing token of the idempotency record). */

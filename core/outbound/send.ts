@@ -1,7 +1,8 @@
 /**
  * The send algorithm: one outbound command → at most one post/DM at X → exactly one result.
- * (Just over ~500 lines: the timeline below and the code that follows it stay side by side; the record
- * lifecycle lives in idempotency.ts, settings in send-types.ts, the auth retry in authed-writer.ts.)
+ * (~570 lines: the timeline below and the code that follows it stay side by side; the record lifecycle
+ * lives in idempotency.ts, settings in send-types.ts, the auth retry in authed-writer.ts, the media rules
+ * in media.ts.)
  *
  * Timeline of one attempt (why the order matters):
  * 1. channel lookup; unknown → `channel_not_found`.
@@ -11,11 +12,16 @@
  *    (settled on the claimed record like every result: stored before it is published, so a key has one result).
  * 4. claim the record (conditional write, lease). A record left by an earlier attempt (crash, timeout) is
  *    taken over only after its lease ended, and then X is asked first whether that attempt got through.
- * 5. text rules, media, `allowPosts` → failed before any X call.
+ * 5. text rules, `allowPosts`, media (scope `media.write`, count, source, and a HEAD of each object for
+ *    type and size: core/outbound/media.ts) → failed before any X call.
  * 6. rate gate: the endpoint is closed (a 429's reset in `health.notBefore`, or `remaining: 0` in
  *    `health.rateLimits`, per channel and endpoint) → wait until it opens, no X call. Checked before every
  *    X call, the lookup of 4b included. Then the app-wide budget (conditional increment); exhausted → wait.
- * 7. the call to X; then the record is completed with X's id (or released when X certainly did not act).
+ * 7. media uploads (v2 chunked; an upload is not a post: it never makes the delivery unknown), the lease
+ *    renewed (an upload may outlast it: no write once the record could be someone else's), then the one
+ *    write to X; then the record is completed with X's id (or released when X certainly did not act).
+ *    A crash after the uploads and before the write leaves media ids nobody uses: X lets them expire
+ *    (24 h) and the next delivery uploads again rather than remembering ids (docs/result-codes.md).
  * 8. the channel's health: rate windows seen in X's headers, `sent` / `failed` counters, and `lastError`
  *    for failures an admin must act on (best effort: the result does not depend on it).
  *
@@ -27,14 +33,15 @@
  */
 import type { OutboundCommand, ResultMessage } from '../../contracts';
 import type { Channel, RateWindow } from '../channel';
-import { ChannelError, assertNever, isChannelError } from '../errors';
+import { ChannelError, assertNever, isChannelError, permanent } from '../errors';
 import { AuthedWriter } from './authed-writer';
-import { lookupEndpoint, writeEndpoint } from './endpoints';
+import { lookupEndpoint, MEDIA_INITIALIZE, writeEndpoint } from './endpoints';
 import { commandBodyHash } from './fingerprint';
 import {
   claimRecord,
   leaveRecord,
   recordStatus,
+  renewRecord,
   settleRecord,
   waitForOther,
   type HeldRecord,
@@ -49,6 +56,7 @@ import {
   type XWriteResult,
 } from './ports';
 import { blockedUntil, untilAfter429, windowOf, type EndpointBlock } from './rate-gate';
+import { planMedia, type PlannedMedia } from './media';
 import { failedResult, sentResult, toResultCode } from './results';
 import { checkText } from './text-rules';
 import type { ResultErrorCode } from '../../contracts';
@@ -72,6 +80,7 @@ const CHANNEL_PROBLEMS: ReadonlyMap<ResultErrorCode, string> = new Map([
   ['needs_reauth', 'needs_reauth'],
   ['access_level', 'permanent'],
   ['credits_depleted', 'permanent'],
+  ['media_scope_missing', 'needs_reauth'],
 ] as const);
 
 /** Processes one outbound command. Throws only for unexpected failures (the transport retries those). */
@@ -317,15 +326,6 @@ class Attempt {
     }
 
     // 5. rules checked before any write
-    if (command.mediaUrls && command.mediaUrls.length > 0) {
-      return this.settle(
-        this.fail(
-          'media_not_supported',
-          'mediaUrls: media attachments are not supported yet; send text only',
-        ),
-        'media_not_supported',
-      );
-    }
     if (command.kind === 'post' && !channel.options.allowPosts) {
       return this.settle(
         this.fail(
@@ -336,10 +336,11 @@ class Attempt {
       );
     }
     checkText(command.kind, command.text);
+    const media = await this.planMedia();
 
-    // 6. the rate gate, then the app-wide budget
+    // 6. the rate gate (the upload endpoints too when there is media), then the app-wide budget
     const endpoint = writeEndpoint(command.kind, targetId);
-    const closed = this.gate(endpoint);
+    const closed = this.gate(endpoint) ?? (media.length ? this.gate(MEDIA_INITIALIZE) : null);
     if (closed) return this.waitForWindow(closed);
     // the monthly X spend budget: used up → failed, until the month rolls or the budget rises
     const spend = await this.deps.spendBudget?.check(channel.id, this.deps.clock.now());
@@ -366,21 +367,71 @@ class Attempt {
     }
     this.budgetTaken = { name: budgetName, window: take.window };
 
-    // 7. the one write
+    // 7. media uploads, the lease renewed, then the one write
+    const mediaIds = await this.upload(media);
+    if (media.length && !(await this.stillHeld())) {
+      await this.refundBudget();
+      this.event('lease_lost_before_write');
+      return waitForOther('claim_lost', this.deps.settings.leaseSeconds, this.scope.lastReceive);
+    }
     const answer: XWriteResult = await this.x.call(endpoint, (w) => {
       switch (command.kind) {
         case 'reply':
-          return w.reply(command.text, command.targetId);
+          return w.reply(command.text, command.targetId, mediaIds);
         case 'post':
-          return w.post(command.text);
+          return w.post(command.text, mediaIds);
         case 'dm':
-          return w.sendDm(command.targetId, command.text);
+          return w.sendDm(command.targetId, command.text, mediaIds[0]);
         default:
           return assertNever(command);
       }
     });
     this.held.mayHaveActed = true;
     return this.settle(sentResult(this.ref, answer.xId, this.deps.clock.now()), 'sent');
+  }
+
+  /** 5. The command's media checked (scope, count, source, type, size) and planned; none → []. */
+  private async planMedia(): Promise<PlannedMedia[]> {
+    const urls = this.command.mediaUrls ?? [];
+    if (!urls.length) return [];
+    const scopes = this.channel.scopes ?? [];
+    // A channel signed in before media.write was requested: X would answer 403 (X-API.md §9).
+    // (No scopes recorded at all: unknown, so X is asked and its 403 tells.)
+    if (scopes.length && !scopes.includes('media.write')) {
+      throw permanent(
+        'media_scope_missing',
+        'mediaUrls: the channel was signed in without media.write; an admin must sign in with X again',
+      );
+    }
+    return planMedia(this.command.kind, urls, this.deps.media.policy, this.deps.media.source);
+  }
+
+  /** 7a. Uploads each media item (chunked, video polled until processed): X's media ids, in order. */
+  private async upload(media: readonly PlannedMedia[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const m of media) {
+      const { mediaId } = await this.x.call(MEDIA_INITIALIZE, (w) =>
+        w.uploadMedia({
+          mediaType: m.mediaType,
+          category: m.category,
+          totalBytes: m.totalBytes,
+          read: (start, end) => this.deps.media.source.read(m.ref, start, end),
+        }),
+      );
+      ids.push(mediaId);
+    }
+    if (ids.length) this.event('media_uploaded', { count: ids.length });
+    return ids;
+  }
+
+  /** Whether this attempt still holds the record (its lease renewed), so the one write may go out. */
+  private stillHeld(): Promise<boolean> {
+    return renewRecord(
+      this.deps.idempotency,
+      this.held,
+      this.deps.clock.now(),
+      this.deps.settings.leaseSeconds,
+    );
   }
 
   /** Every response's `x-rate-limit-*` headers, for the channel's health and this attempt's later gates. */

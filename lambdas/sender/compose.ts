@@ -12,6 +12,12 @@ import { createDynamoSendHealth } from '../../adapters/aws/dynamo-poll-state';
 import { QUEUES } from '../../adapters/aws/queues';
 import { createSqsResultsPublisher } from '../../adapters/aws/sqs-results-publisher';
 import { createXWriterFactory } from '../../adapters/x/x-writer';
+import { createS3MediaReader } from '../../adapters/aws/s3-media-source';
+import { s3ClientFromConfig } from '../../adapters/aws/s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createHttpsMediaReader } from '../../adapters/http/https-media-source';
+import { permanent } from '../../core/errors';
+import type { MediaPolicy, MediaSource } from '../../core/outbound/media';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../core/outbound/send';
 import type { ResultsPublisher } from '../../core/outbound/ports';
 import { RecentBlocks } from '../../core/outbound/rate-gate';
@@ -44,6 +50,45 @@ export interface ComposeOverrides {
   onXRequest?: (info: { method: string; path: string }) => void;
   /** Per-call X timeout (default 10 s). */
   xTimeoutMs?: number;
+  /** Waits between media STATUS polls (tests). */
+  sleep?: (ms: number) => Promise<void>;
+  /** The media bucket's client (tests pass one signed for their S3 stand-in). */
+  s3?: S3Client;
+}
+
+/** The keys the sender's grant reads and the case system's `grantPutOutboundMedia` writes. */
+export const OUTBOUND_MEDIA_PREFIX = 'outbound/';
+
+/** `mediaUrls` policy and reader from the config: the bucket (outbound prefix) and the https allow-list. */
+export function composeMedia(
+  config: SenderConfig,
+  client?: S3Client,
+): { policy: MediaPolicy; source: MediaSource } {
+  const policy: MediaPolicy = {
+    bucket: config.MEDIA_BUCKET ?? null,
+    keyPrefix: OUTBOUND_MEDIA_PREFIX,
+    allowedOrigins: (config.OUTBOUND_MEDIA_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  };
+  // The S3 client is built only when a bucket is configured (the runtime provides the SDK).
+  const s3 = policy.bucket ? createS3MediaReader(client ?? s3ClientFromConfig(config)) : null;
+  const https = createHttpsMediaReader();
+  const noBucket = () => permanent('media_source_not_allowed', 'no media bucket is configured');
+  return {
+    policy,
+    source: {
+      head: (ref) =>
+        ref.source === 'https' ? https.head(ref) : s3 ? s3.head(ref) : Promise.reject(noBucket()),
+      read: (ref, start, end) =>
+        ref.source === 'https'
+          ? https.read(ref, start, end)
+          : s3
+            ? s3.read(ref, start, end)
+            : Promise.reject(noBucket()),
+    },
+  };
 }
 
 export function compose(config: SenderConfig, overrides: ComposeOverrides = {}): SenderRuntime {
@@ -77,7 +122,9 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
       onRequest: overrides.onXRequest,
       onResponse: spend.onResponse,
       timeoutMs: overrides.xTimeoutMs,
+      sleep: overrides.sleep,
     }),
+    media: composeMedia(config, overrides.s3),
     health: createDynamoSendHealth({ client: clients.doc, tableName }),
     // one per cold start: shared by every record this function instance handles
     recentBlocks: new RecentBlocks(),

@@ -2,6 +2,7 @@
  * Environment of the sender (STYLE.md §7). Parsed once at cold start; a bad variable is named.
  */
 import * as z from 'zod/mini';
+import { originOf } from '../../core/outbound/media';
 import { baseEnvSchema, costEnvSchema, envInt, parseEnv, xEnvSchema } from '../shared/config';
 
 export const senderEnvSchema = z.object({
@@ -25,6 +26,23 @@ export const senderEnvSchema = z.object({
   ...costEnvSchema.shape,
   /** The media bucket: `mediaUrls` are `s3://<MEDIA_BUCKET>/outbound/<key>` (set by the stack and npm start). */
   MEDIA_BUCKET: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * `https://` origins (comma-separated, e.g. `https://cdn.example.com`) whose URLs `mediaUrls` may name
+   * besides the bucket; empty by default. Each must be an https origin without path.
+   */
+  OUTBOUND_MEDIA_ALLOWED_ORIGINS: z.optional(
+    z.string().check(
+      z.refine(
+        (v) =>
+          v
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean)
+            .every((o) => /^https:\/\/[^/?#@\s]+$/.test(o) && originOf(o) === o.toLowerCase()),
+        { message: 'a comma-separated list of https origins (https://host[:port], no path)' },
+      ),
+    ),
+  ),
 });
 
 export type SenderConfig = z.infer<typeof senderEnvSchema>;

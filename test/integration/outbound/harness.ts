@@ -28,7 +28,7 @@ import { loadConfig } from '../../../lambdas/sender/config';
 import type { SimX } from '../../../sim/x/server';
 import type { LocalAws } from '../../helpers/local-aws';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
-import { CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
+import { ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
 import { activeChannel } from '../../helpers/channel-fixture';
 
 /** A clock the test can move forward (the lease expiry is read from it). */
@@ -196,9 +196,11 @@ export async function connectChannel(
   sim: SimX,
   username: string,
   overrides: Partial<Channel> = {},
+  /** Scopes granted besides the test app's usual ones (e.g. `media.write`). */
+  extraScopes: readonly string[] = [],
 ): Promise<{ channel: Channel; accountId: string; accessToken: string }> {
   const { id: accountId } = sim.createUser({ username, name: `${username} support` });
-  const login = await signIn(sim, username);
+  const login = await signIn(sim, username, [...ALL_SCOPES, ...extraScopes]);
   const now = new Date().toISOString();
   const channel = activeChannel({
     id: `ch_${randomUUID().replace(/-/g, '').slice(0, 12)}`,

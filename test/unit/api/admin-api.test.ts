@@ -105,12 +105,13 @@ describe('admin API: channels', () => {
       path: `/channels/${c.id}`,
       body: { listenDms: true },
     });
-    expect(res.body.needsReauthorization).toEqual(['dms']);
+    // and media: this channel's sign-in predates media.write (every sign-in requests it now)
+    expect(res.body.needsReauthorization).toEqual(['dms', 'media']);
     expect(res.body.warnings.map((w: any) => w.code)).toContain('reauthorization_needed');
     const health = await call(h.handler, { method: 'GET', path: `/channels/${c.id}/health` });
     expect(health.body).toMatchObject({
       status: 'active',
-      needsReauthorization: ['dms'],
+      needsReauthorization: ['dms', 'media'],
       counters: { sent: 0 },
     });
   });
@@ -350,7 +351,9 @@ describe('admin API: Sign in with X (fakes)', () => {
   it('authorize answers X’s URL with scopesFor(switches), S256 PKCE, a 256-bit state and an HttpOnly binding cookie', async () => {
     const h = setup();
     const { url, state, res, c } = await start(h);
-    expect(url.searchParams.get('scope')).toBe('tweet.read users.read tweet.write dm.write offline.access');
+    expect(url.searchParams.get('scope')).toBe(
+      'tweet.read users.read tweet.write dm.write media.write offline.access',
+    );
     expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(url.searchParams.get('redirect_uri')).toBe(`${API_ORIGIN}/oauth/callback`);
     expect(res.cookies[0]).toMatch(/HttpOnly; SameSite=Lax; Secure$/);

@@ -9,11 +9,13 @@ import type {
   BudgetName,
   DeliveryQuery,
   EarlierDelivery,
+  MediaUpload,
   SendHealthPatch,
   SendHealthStore,
   XRateObservation,
   XWriter,
 } from '../../../core/outbound/ports';
+import type { MediaHead, MediaRef, MediaSource } from '../../../core/outbound/media';
 import { RecentBlocks } from '../../../core/outbound/rate-gate';
 import { DEFAULT_SENDER_SETTINGS, type SenderDeps } from '../../../core/outbound/send';
 import type { TokenProvider } from '../../../core/ports';
@@ -77,9 +79,45 @@ export class FakeHealth implements SendHealthStore {
   }
 }
 
+/** Media objects by URL (`s3://media-bucket/outbound/…` or allow-listed https), with reads counted. */
+export class FakeMediaSource implements MediaSource {
+  objects = new Map<string, { contentType: string | null; data: Buffer }>();
+  heads: string[] = [];
+  reads: Array<{ url: string; start: number; end: number }> = [];
+  put(url: string, contentType: string | null, data: Buffer) {
+    this.objects.set(url, { contentType, data });
+    return url;
+  }
+  async head(ref: MediaRef): Promise<MediaHead | null> {
+    this.heads.push(ref.url);
+    const o = this.objects.get(ref.url);
+    return o ? { contentType: o.contentType, bytes: o.data.length } : null;
+  }
+  async read(ref: MediaRef, start: number, end: number): Promise<Buffer> {
+    this.reads.push({ url: ref.url, start, end });
+    return this.objects.get(ref.url)!.data.subarray(start, end);
+  }
+}
+
+/** The policy the unit tests use: bucket `media-bucket`, prefix `outbound/`, one allow-listed origin. */
+export const TEST_MEDIA_POLICY = {
+  bucket: 'media-bucket',
+  keyPrefix: 'outbound/',
+  allowedOrigins: ['https://cdn.example.com'],
+};
+
 /** Scripted X: each write takes the next scripted answer (an error to throw, or success). */
 export class FakeX {
-  writes: Array<{ op: string; target?: string; text: string; token: string }> = [];
+  writes: Array<{ op: string; target?: string; text: string; token: string; media?: readonly string[] }> = [];
+  /** Each upload: its declaration and the bytes read through it; `uploadScript` answers like `script`. */
+  uploads: Array<{
+    mediaType: string;
+    category: string;
+    totalBytes: number;
+    bytes: Buffer;
+    mediaId: string;
+  }> = [];
+  uploadScript: Array<ChannelError | Error | 'ok'> = [];
   script: Array<ChannelError | Error | 'ok'> = [];
   lookups: DeliveryQuery[] = [];
   lookupAnswer: EarlierDelivery | ChannelError = { status: 'not_found' };
@@ -87,8 +125,8 @@ export class FakeX {
   headers: Omit<XRateObservation, 'endpoint'> | null = null;
   private next = 1;
   writerFor = (token: string, onRateLimit?: (o: XRateObservation) => void): XWriter => {
-    const write = async (op: string, text: string, target?: string) => {
-      this.writes.push({ op, target, text, token });
+    const write = async (op: string, text: string, target?: string, media?: readonly string[]) => {
+      this.writes.push({ op, target, text, token, ...(media?.length ? { media: [...media] } : {}) });
       const endpoint =
         op === 'dm'
           ? target?.includes('-')
@@ -101,9 +139,21 @@ export class FakeX {
       return { xId: String(9000 + this.next++) };
     };
     return {
-      reply: (text, target) => write('reply', text, target),
-      post: (text) => write('post', text),
-      sendDm: (target, text) => write('dm', text, target),
+      reply: (text, target, media) => write('reply', text, target, media),
+      post: (text, media) => write('post', text, undefined, media),
+      sendDm: (target, text, mediaId) => write('dm', text, target, mediaId ? [mediaId] : undefined),
+      uploadMedia: async (u: MediaUpload) => {
+        const step = this.uploadScript.shift() ?? 'ok';
+        if (step !== 'ok') throw step;
+        const parts: Buffer[] = [];
+        for (let start = 0; start < u.totalBytes; start += 4) {
+          parts.push(await u.read(start, Math.min(u.totalBytes, start + 4)));
+        }
+        const mediaId = String(7000 + this.uploads.length);
+        const { mediaType, category, totalBytes } = u;
+        this.uploads.push({ mediaType, category, totalBytes, bytes: Buffer.concat(parts), mediaId });
+        return { mediaId };
+      },
       findEarlierDelivery: async (q) => {
         this.lookups.push(q);
         if (this.lookupAnswer instanceof ChannelError) throw this.lookupAnswer;
@@ -121,6 +171,7 @@ export function makeDeps(overrides: { clock?: FakeClock } = {}) {
   const tokens = new FakeTokens();
   const x = new FakeX();
   const health = new FakeHealth(channels);
+  const media = new FakeMediaSource();
   const events: string[] = [];
   let n = 0;
   const deps: SenderDeps = {
@@ -132,11 +183,12 @@ export function makeDeps(overrides: { clock?: FakeClock } = {}) {
     writerFor: x.writerFor,
     health,
     recentBlocks: new RecentBlocks(),
+    media: { policy: TEST_MEDIA_POLICY, source: media },
     newAttemptId: () => `attempt-${++n}`,
     settings: { ...DEFAULT_SENDER_SETTINGS },
     onEvent: (e) => events.push(e),
   };
-  return { deps, clock, channels, idempotency, budget, tokens, x, health, events };
+  return { deps, clock, channels, idempotency, budget, tokens, x, health, events, media };
 }
 
 export const reply = (overrides: Partial<OutboundCommand> = {}): OutboundCommand =>

@@ -162,7 +162,11 @@ describe('sendCommand: refused before any X call', () => {
     ['141 CJK characters (weight 2)', { text: long('漢', 141) }, 'text_too_long'],
     ['13 URLs (23 each = 299)', { text: long('https://example.com/x ', 13) }, 'text_too_long'],
     ['a DM of 10,001 characters', { kind: 'dm', targetId: '2002', text: long('a', 10_001) }, 'text_too_long'],
-    ['media', { mediaUrls: ['https://example.com/a.png'] }, 'media_not_supported'],
+    [
+      'media from a URL not on the allow-list',
+      { mediaUrls: ['https://example.com/a.png'] },
+      'media_source_not_allowed',
+    ],
   ])('%s → %s', async (_name, change, code) => {
     const t = setup();
     const result = expectResult(await sendCommand(t.deps, reply(change), first(t.clock.now())));
