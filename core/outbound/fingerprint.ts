@@ -30,13 +30,17 @@ const ENTITIES: Record<string, string> = {
  * rewritten to t.co links and (for replies) leading @mentions added, so those parts are neutralised.
  */
 export function comparableText(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(/&(amp|lt|gt|quot|#39);/g, (m) => ENTITIES[m] ?? m)
-    .replace(/https?:\/\/\S+/g, '<url>')
-    .replace(/^(\s*@\w+)+\s*/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    text
+      .normalize('NFC')
+      .replace(/&(amp|lt|gt|quot|#39);/g, (m) => ENTITIES[m] ?? m)
+      .replace(/https?:\/\/\S+/g, '<url>')
+      // X appends the attached media's t.co link to a post's text: trailing links never tell posts apart
+      .replace(/(\s*<url>)+\s*$/, '')
+      .replace(/^(\s*@\w+)+\s*/, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /** Whether a text seen at X is the one we sent. */

@@ -5,6 +5,7 @@
  */
 import { resultMessageSchema, type OutboundCommand, type ResultMessage } from '../../../contracts';
 import { retryable } from '../../../core/errors';
+import { sameText } from '../../../core/outbound/fingerprint';
 import { parseMediaUrl, planMedia } from '../../../core/outbound/media';
 import type { MediaUpload } from '../../../core/outbound/ports';
 import { sendCommand, type Delivery, type SendOutcome } from '../../../core/outbound/send';
@@ -246,5 +247,13 @@ describe('sendCommand with media', () => {
     expect(t.x.writes).toEqual([]);
     expect(t.budget.used).toEqual({ dm: 0, post: 0 });
     expect(t.events).toContain('lease_lost_before_write');
+  });
+});
+
+describe('sameText after a crash: X appends the media link to a post', () => {
+  it('matches the sent text against X’s text with trailing t.co links, and still tells other texts apart', () => {
+    expect(sameText('Sorry! Like this one?', 'Sorry! Like this one? https://t.co/AbC123')).toBe(true);
+    expect(sameText('See https://x.co/a', 'See https://t.co/1 https://t.co/2')).toBe(true);
+    expect(sameText('Sorry! Like this one?', 'Another text https://t.co/AbC123')).toBe(false);
   });
 });
