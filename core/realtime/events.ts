@@ -13,111 +13,121 @@
  *   (`<id>:<id>` for one-to-one) and `created_at_msec`;
  * - `oauth.revoke`: `filter` may be empty; the user is `payload.user_id`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { XDmEventData, XIncludes, XMediaData, XTweetData, XUserData } from '../inbound/types';
 
-const xId = z.string().regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)');
+// zod/mini (not classic zod): the webhook bundle stays under lib/bundling.ts's byte budget.
+const xId = z.string().check(z.regex(/^[0-9]{1,19}$/, 'must be an X id (1–19 digits)'));
+const opt = z.optional;
+const str = () => z.string();
 /** Only logged: X's samples show signed 64-bit decimals as strings; a number is taken as it is. */
-const idLike = z.union([z.string().min(1).max(64), z.number().int()]).transform(String);
+const idLike = z.pipe(
+  z.union([z.string().check(z.minLength(1), z.maxLength(64)), z.int()]),
+  z.transform((v: string | number) => String(v)),
+);
 
 export const xaaEventSchema = z.looseObject({
-  event_uuid: idLike.optional(),
-  filter: z.looseObject({ user_id: xId.optional() }).optional(),
-  event_type: z.string().min(1).max(100),
-  tag: z.string().max(200).optional(),
+  event_uuid: opt(idLike),
+  filter: opt(z.looseObject({ user_id: opt(xId) })),
+  event_type: z.string().check(z.minLength(1), z.maxLength(100)),
+  tag: opt(z.string().check(z.maxLength(200))),
   payload: z.unknown(),
-  includes: z.unknown().optional(),
+  includes: opt(z.unknown()),
 });
 
 /** One delivery: `data` is one event. */
 export const xaaBodySchema = z.looseObject({ data: xaaEventSchema });
 /** An array of events is accepted too (bounded), should X ever batch. */
-export const xaaBatchBodySchema = z.looseObject({ data: z.array(xaaEventSchema).min(1).max(100) });
+export const xaaBatchBodySchema = z.looseObject({
+  data: z.array(xaaEventSchema).check(z.minLength(1), z.maxLength(100)),
+});
 
 export type XaaEvent = z.infer<typeof xaaEventSchema>;
 
 const userV2 = z.looseObject({
   id: xId,
-  username: z.string().optional(),
-  name: z.string().optional(),
-  profile_image_url: z.string().optional(),
+  username: opt(str()),
+  name: opt(str()),
+  profile_image_url: opt(str()),
 });
+type UserV2 = z.infer<typeof userV2>;
 /** A user as XAA may give it: flat, or wrapped in `data` (as in `post.delete` and `dm.*` samples). */
-const anyUser = z
-  .union([userV2, z.looseObject({ data: userV2 })])
-  .transform((u) => ('data' in u ? u.data : u));
+const anyUser = z.pipe(
+  z.union([userV2, z.looseObject({ data: userV2 })]),
+  z.transform((u: UserV2 | { data: UserV2 }): UserV2 => ('data' in u ? (u.data as UserV2) : u)),
+);
 
 const mediaV2 = z.looseObject({
-  media_key: z.string(),
-  type: z.string(),
-  url: z.string().optional(),
-  preview_image_url: z.string().optional(),
+  media_key: str(),
+  type: str(),
+  url: opt(str()),
+  preview_image_url: opt(str()),
 });
 
-const includesSchema = z
-  .looseObject({
-    users: z.array(anyUser).optional(),
-    media: z.array(mediaV2).optional(),
-  })
-  .optional();
+const includesSchema = opt(
+  z.looseObject({
+    users: opt(z.array(anyUser)),
+    media: opt(z.array(mediaV2)),
+  }),
+);
 
 export const postPayloadSchema = z.looseObject({
   id: xId,
-  text: z.string(),
+  text: str(),
   author_id: xId,
-  created_at: z.string().optional(),
-  conversation_id: xId.optional(),
-  in_reply_to_user_id: xId.optional(),
-  referenced_tweets: z.array(z.looseObject({ type: z.string(), id: xId })).optional(),
-  attachments: z.looseObject({ media_keys: z.array(z.string()).optional() }).optional(),
-  note_tweet: z.looseObject({ text: z.string() }).optional(),
+  created_at: opt(str()),
+  conversation_id: opt(xId),
+  in_reply_to_user_id: opt(xId),
+  referenced_tweets: opt(z.array(z.looseObject({ type: str(), id: xId }))),
+  attachments: opt(z.looseObject({ media_keys: opt(z.array(str())) })),
+  note_tweet: opt(z.looseObject({ text: str() })),
 });
 
-const dmAttachment = z
-  .looseObject({
-    type: z.string().optional(),
-    media: z
-      .looseObject({
-        id_str: z.string().optional(),
-        type: z.string().optional(),
-        media_url_https: z.string().optional(),
-      })
-      .optional(),
-  })
-  .optional();
+const dmAttachment = opt(
+  z.looseObject({
+    type: opt(str()),
+    media: opt(
+      z.looseObject({
+        id_str: opt(str()),
+        type: opt(str()),
+        media_url_https: opt(str()),
+      }),
+    ),
+  }),
+);
 
 const dmEventV11 = z.looseObject({
-  type: z.string(),
+  type: str(),
   id: xId,
-  created_timestamp: z.string().regex(/^[0-9]{1,16}$/, 'must be epoch milliseconds'),
-  message_create: z
-    .looseObject({
-      target: z.looseObject({ recipient_id: xId }).optional(),
+  created_timestamp: z.string().check(z.regex(/^[0-9]{1,16}$/, 'must be epoch milliseconds')),
+  message_create: opt(
+    z.looseObject({
+      target: opt(z.looseObject({ recipient_id: xId })),
       sender_id: xId,
-      message_data: z.looseObject({ text: z.string().optional(), attachment: dmAttachment }).optional(),
-    })
-    .optional(),
+      message_data: opt(z.looseObject({ text: opt(str()), attachment: dmAttachment })),
+    }),
+  ),
 });
 
 const userV11 = z.looseObject({
-  id_str: xId.optional(),
-  id: z.union([xId, z.number()]).optional(),
-  screen_name: z.string().optional(),
-  name: z.string().optional(),
-  profile_image_url_https: z.string().optional(),
+  id_str: opt(xId),
+  id: opt(z.union([xId, z.number()])),
+  screen_name: opt(str()),
+  name: opt(str()),
+  profile_image_url_https: opt(str()),
 });
 
 export const dmPayloadSchema = z.looseObject({
-  direct_message_events: z.array(dmEventV11).max(100),
-  users: z.record(z.string(), z.union([z.looseObject({ data: userV2 }), userV2, userV11])).optional(),
+  direct_message_events: z.array(dmEventV11).check(z.maxLength(100)),
+  users: opt(z.record(z.string(), z.union([z.looseObject({ data: userV2 }), userV2, userV11]))),
 });
 
 export const chatPayloadSchema = z.looseObject({
-  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an XChat message id'),
+  id: z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an XChat message id')),
   sender_id: xId,
-  conversation_id: z.string().min(1).max(200),
-  created_at_msec: z.union([z.string().regex(/^[0-9]{1,16}$/), z.number().int()]).optional(),
-  encoded_event: z.string().optional(),
+  conversation_id: z.string().check(z.minLength(1), z.maxLength(200)),
+  created_at_msec: opt(z.union([z.string().check(z.regex(/^[0-9]{1,16}$/)), z.int()])),
+  encoded_event: opt(str()),
 });
 
 export const revokePayloadSchema = z.looseObject({ user_id: xId });
