@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseEnv } from '../lambdas/shared/config';
 import { type ConsoleAsset, type ConsoleBundle, contentTypeOf } from './bundle-files';
 
@@ -22,22 +22,24 @@ import { type ConsoleAsset, type ConsoleBundle, contentTypeOf } from './bundle-f
 export const consoleEnvSchema = z
   .object({
     /** `local`: the bearer token from `adminLoginUrl`; `cognito`: the Cognito hosted UI (code + PKCE). */
-    AUTH_MODE: z.enum(['local', 'cognito']).optional(),
+    AUTH_MODE: z.optional(z.enum(['local', 'cognito'])),
     /** The Cognito hosted-UI domain, e.g. `admins.auth.eu-west-1.amazoncognito.com` (or an https URL). */
-    COGNITO_DOMAIN: z.string().min(1).optional(),
-    COGNITO_CLIENT_ID: z.string().min(1).optional(),
+    COGNITO_DOMAIN: z.optional(z.string().check(z.minLength(1))),
+    COGNITO_CLIENT_ID: z.optional(z.string().check(z.minLength(1))),
     /** Origin of the X API; locally the simulated X, whose avatar URLs the CSP must then allow. */
-    X_API_BASE_URL: z.url().optional(),
-    CONSOLE_DIST_DIR: z.string().min(1).optional(),
+    X_API_BASE_URL: z.optional(z.url()),
+    CONSOLE_DIST_DIR: z.optional(z.string().check(z.minLength(1))),
   })
-  .superRefine((env, ctx) => {
-    const mode = env.AUTH_MODE ?? (env.COGNITO_DOMAIN ? 'cognito' : 'local');
-    if (mode !== 'cognito') return;
-    for (const key of ['COGNITO_DOMAIN', 'COGNITO_CLIENT_ID'] as const) {
-      if (!env[key])
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_MODE=cognito' });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      const mode = env.AUTH_MODE ?? (env.COGNITO_DOMAIN ? 'cognito' : 'local');
+      if (mode !== 'cognito') return;
+      for (const key of ['COGNITO_DOMAIN', 'COGNITO_CLIENT_ID'] as const) {
+        if (!env[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_MODE=cognito' });
+      }
+    }),
+  );
 
 /** What the browser gets from `GET /assets/config.json`. */
 export interface ConsoleConfig {

@@ -3,7 +3,7 @@
  * `errors: [{ field, message }]` naming each offending field and `requestId` to find the log line.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 export interface FieldProblem {
   /** `body.listenDms`, `query.limit`, `path.id`, `header.if-match`, or `body` for the whole body. */
@@ -41,7 +41,7 @@ export function problem(p: ProblemInput): APIGatewayProxyStructuredResultV2 {
 }
 
 /** Turns zod issues into field problems under `prefix` (`body`, `query`, `path`). */
-export function fieldProblems(error: z.ZodError, prefix: string): FieldProblem[] {
+export function fieldProblems(error: z.core.$ZodError, prefix: string): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of error.issues) {
     const base = [prefix, ...issue.path.map(String)].join('.');

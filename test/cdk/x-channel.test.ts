@@ -3,6 +3,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CHANNEL_GAUGES, METRICS_NAMESPACE, METRICS_SERVICE_NAME } from '../../core/metrics';
 import { HANDLERS, type HandlerName } from '../../lib/handlers';
+import { ROUTES, routeKey } from '../../lib/routes';
 import { XChannel, XChannelPropsError } from '../../lib/x-channel';
 import { buildStack, codeForMissingEntries } from './build';
 
@@ -316,9 +317,31 @@ describe('HTTP API', () => {
     expect(byKey.get(key)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
   });
 
-  it('has exactly the fixed routes', () => {
-    expect(routes).toHaveLength(12);
+  it('has exactly the routes of lib/routes.ts (the fixed ones among them)', () => {
+    const keys = [...byKey.keys()].sort();
+    expect(keys).toEqual(ROUTES.map(routeKey).sort());
+    expect(routes).toHaveLength(ROUTES.length);
+    for (const fixed of [
+      'POST /channels',
+      'GET /channels',
+      'GET /channels/{id}',
+      'PATCH /channels/{id}',
+      'DELETE /channels/{id}',
+      'POST /channels/{id}/authorize',
+      'GET /channels/{id}/health',
+      'GET /oauth/callback',
+      'GET /x/webhook',
+      'POST /x/webhook',
+    ])
+      expect(keys).toContain(fixed);
   });
+
+  it.each(ROUTES.filter((r) => r.auth === 'admin').map(routeKey))(
+    '%s (admin in lib/routes.ts) has the JWT authorizer',
+    (key) => {
+      expect(byKey.get(key)).toMatchObject({ AuthorizationType: 'JWT' });
+    },
+  );
 
   it('the stage throttles and writes JSON access logs', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

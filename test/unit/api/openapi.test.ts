@@ -54,7 +54,7 @@ describe('docs/openapi.yaml', () => {
       const route = ROUTES.find((r) => r.operationId === operationId)!;
       const op = doc.paths[route.path][route.method.toLowerCase()];
       const documented = resolve(op.requestBody.content['application/json'].schema);
-      const generated = z.toJSONSchema(schema as z.ZodType, { io: 'input' }) as any;
+      const generated = z.toJSONSchema(schema as z.core.$ZodType, { io: 'input' }) as any;
       expect(Object.keys(documented.properties ?? {}).sort()).toEqual(
         Object.keys(generated.properties ?? {}).sort(),
       );
