@@ -56,6 +56,8 @@ export interface WebhookReport {
   unroutable: number;
   /** Channels put in `needs_reauth` by `oauth.revoke`. */
   revoked: number;
+  /** Channels an event of this delivery was for (their health's "last event"); not logged. */
+  channelIds: string[];
 }
 
 /** The reason shown on a channel whose account revoked the app at X. */
@@ -114,7 +116,9 @@ export async function deliverEvents(
     malformed: {},
     unroutable: 0,
     revoked: 0,
+    channelIds: [],
   };
+  const touched = new Set<string>();
   const receivedAt = deps.clock.now().toISOString();
   const channelsOf = memoChannels(deps);
   const messages: InboundMessage[] = [];
@@ -143,6 +147,7 @@ export async function deliverEvents(
         const channels = await channelsOf(event.accountId);
         if (!channels.length) report.unroutable++;
         for (const c of channels) {
+          touched.add(c.id);
           const out = messagesFor(event, c, receivedAt);
           messages.push(...out.messages);
           for (const reason of out.skipped) bump(report.skipped, reason);
@@ -158,6 +163,7 @@ export async function deliverEvents(
   const result = await deps.publisher.publishNew(messages);
   report.published = result.published.length;
   report.duplicates = result.duplicates;
+  report.channelIds = [...touched];
   return report;
 }
 

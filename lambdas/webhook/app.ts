@@ -97,6 +97,7 @@ function recordMetrics(runtime: WebhookRuntime, report: WebhookReport) {
 export function createWebhookHandler(runtime: WebhookRuntime) {
   const { config, deps, logger: log } = runtime;
   let lastNoted = Number.NEGATIVE_INFINITY;
+  const channelNoted = new Map<string, number>();
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<Result> => {
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? randomUUID();
     const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
@@ -195,8 +196,9 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       recordMetrics(runtime, report);
       // X bills each delivered event (once per object and UTC day) once we answer 2xx
       await runtime.spendEvents?.(parsed.value);
-      log.info('webhook delivery', { requestId, ...report });
-      await noteEvent();
+      const { channelIds, ...counts } = report;
+      log.info('webhook delivery', { requestId, ...counts });
+      await noteEvent(channelIds);
       return json(200, { received: report.events });
     } catch (e) {
       const code = isChannelError(e) ? e.code : 'internal';
@@ -213,9 +215,22 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
     }
   };
 
-  /** Moves the `lastEventAt` mark (the watch's quiet rule) at most once a minute per process. */
-  async function noteEvent() {
+  /**
+   * Moves each channel's `realtimeLastEventAt` (health's "last event") and the app's `lastEventAt` mark
+   * (the watch's quiet rule), each at most once a minute per process: one small write, not one per event.
+   */
+  async function noteEvent(channelIds: string[]) {
     const now = deps.clock.now();
+    const at = now.toISOString();
+    for (const id of channelIds) {
+      if (now.getTime() - (channelNoted.get(id) ?? Number.NEGATIVE_INFINITY) < 60_000) continue;
+      channelNoted.set(id, now.getTime());
+      await runtime
+        .touchLastEvent?.(id, at)
+        .catch((err: Error) =>
+          log.warn('webhook: channel last event not recorded', { channelId: id, errorName: err?.name }),
+        );
+    }
     if (now.getTime() - lastNoted < 60_000) return;
     lastNoted = now.getTime();
     await runtime.realtime

@@ -49,6 +49,8 @@ export interface WebhookRuntime {
   metrics: Metrics;
   /** Counts what X bills for the events of a delivery that was acknowledged (core/cost/meter.ts). */
   spendEvents?: (events: XaaEvent[]) => Promise<void>;
+  /** Moves a channel's `realtimeLastEventAt` forward (health's "last event"). */
+  touchLastEvent?: (channelId: string, at: string) => Promise<void>;
 }
 
 export interface ComposeOverrides {
@@ -84,9 +86,11 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
     webhookUrl: config.WEBHOOK_PUBLIC_URL,
   });
   const unsupported = new Set<string>();
+  const realtimeStore = createDynamoRealtimeStore({ client: clients.doc, tableName });
   return {
     config,
     spendEvents: meterDeliveredEvents(spend, accounts, clock, log),
+    touchLastEvent: (channelId, at) => realtimeStore.touchLastEvent(channelId, at),
     deps: {
       accounts,
       channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
@@ -127,7 +131,7 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
       return reconcileSubscriptions(
         {
           x: activity,
-          store: createDynamoRealtimeStore({ client: clients.doc, tableName }),
+          store: realtimeStore,
           clock,
           settings: realtimeSettings(config.X_TIER, config.XAA_SUBSCRIPTION_LIMIT),
           unsupported,

@@ -218,6 +218,10 @@ describe('X Activity API subscriptions per channel', () => {
       expect(message).toMatchObject({ channelId, kind: 'mention', conversationId: tweet.conversationId });
       expect(await deliveredByWebhook(tweet.id)).toBe(true);
     }
+    // health's "last event" is the webhook's, not a poll's
+    const health = await adminCall('GET', `/channels/${channelId}/health`);
+    expect(typeof health.body.realtime.lastEventAt).toBe('string');
+    expect(Date.parse(health.body.realtime.lastEventAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('a DM reaches the inbound queue within 3 s with the right conversationId', async () => {
