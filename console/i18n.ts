@@ -5,6 +5,7 @@
  * Spanish wording follows the help page the console replaces (the seed): "Iniciar sesión con X",
  * "Escuchar menciones", "Seguir automáticamente a los usuarios…", with our own sentences.
  */
+import type { RealtimeOffCode } from '../core/channel';
 
 /** Languages the console speaks. */
 export type Lang = 'en' | 'es';
@@ -13,19 +14,8 @@ export const LANGS: readonly Lang[] = ['en', 'es'];
 /** Channel statuses as the admin API returns them (DESIGN.md "Admin API"). */
 export type StatusKey = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 'degraded';
 
-/** Why real time is off, as the admin API names it (`realtime.reasonCode`). */
-export type RealtimeReason =
-  | 'not_connected'
-  | 'paused'
-  | 'needs_reauth'
-  | 'switched_off'
-  | 'missing_scope'
-  | 'plan_without_xaa'
-  | 'not_configured'
-  | 'webhook_missing'
-  | 'subscription_limit'
-  | 'x_error'
-  | 'not_synced';
+/** Why real time is off, as the admin API names it (`realtime.reasonCode`): the core's codes (a type only, erased from the bundle). */
+export type RealtimeReason = RealtimeOffCode;
 
 /** Plain-words explanation of an error code: what happened, and what the admin can do. */
 export interface Advice {
