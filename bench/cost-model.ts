@@ -15,6 +15,7 @@
  * - `idleChannelPollingUsdPerMonth`: the same on a plan without XAA (polled every minute);
  * - `fixedUsdPerMonth`: the deployment's floor, whatever the channel count.
  */
+import { DEFAULT_RECONCILE_CADENCE } from '../core/inbound/planner';
 import { DEFAULT_POLL_LIMITS } from '../core/inbound/poll-types';
 import { HANDLERS } from '../lib/handlers';
 import { AWS_PRICES, MODEL_ASSUMPTIONS as A, SECONDS_PER_MONTH, X_PRICES, gbSeconds } from './prices';
@@ -105,11 +106,15 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
     ? idle.usdPerPoll + logUsd(idle.logBytesPerPoll) + idle.invocationsPerPoll * perInvocationUsd()
     : null;
   const secret = AWS_PRICES.secretsManagerPerSecretMonth;
-  // X re-bills the idle DM page (dmIdlePageSize events) once per UTC day that it is read
-  const dmReadsPerMonth = (everySeconds: number) =>
-    Math.min(30, SECONDS_PER_MONTH / everySeconds) * DEFAULT_POLL_LIMITS.dmIdlePageSize;
-  const realtimeX = (everySeconds: number) => dmReadsPerMonth(everySeconds) * X_PRICES.dmEventRead;
-  const reconcilePolls = SECONDS_PER_MONTH / A.reconcileMentionsEverySeconds;
+  // X re-bills the idle DM page once per UTC day that it is read: with real time on the product reads a
+  // first page of DEFAULT_RECONCILE_CADENCE.dmIdlePageSize (1) every dmsSeconds (6 h); the polling page is 10
+  const dmReadsPerMonth = (everySeconds: number, pageSize: number) =>
+    Math.min(30, SECONDS_PER_MONTH / everySeconds) * pageSize;
+  const realtimeX = (everySeconds: number, pageSize: number) =>
+    dmReadsPerMonth(everySeconds, pageSize) * X_PRICES.dmEventRead;
+  const cadence = DEFAULT_RECONCILE_CADENCE;
+  const reconcileX = realtimeX(cadence.dmsSeconds, cadence.dmIdlePageSize);
+  const reconcilePolls = SECONDS_PER_MONTH / cadence.mentionsSeconds;
   const realtimeAws = perPollUsd === null ? null : reconcilePolls * perPollUsd + secret;
   const pollingAws = perPollUsd === null || !idle ? null : idle.pollsPerMonth * perPollUsd + secret;
   const rt = inputs.realtime;
@@ -122,7 +127,7 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
       logUsd(rt.logBytesPerEvent ?? 0);
   }
   const r4 = (v: number | null) => (v === null ? null : round(v, 4));
-  const idleRealtime = realtimeAws === null ? null : realtimeAws + realtimeX(A.reconcileDmsEverySeconds);
+  const idleRealtime = realtimeAws === null ? null : realtimeAws + reconcileX;
   return {
     idleChannelUsdPerMonth: r4(idleRealtime),
     idleChannelPollingUsdPerMonth:
@@ -134,8 +139,10 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
     fixedUsdPerMonth: round(fixedUsd, 2),
     idleChannel: {
       realtimeAwsUsd: r4(realtimeAws),
-      realtimeXUsd: r4(realtimeX(A.reconcileDmsEverySeconds)),
-      realtimeDmDailyTotalUsd: realtimeAws === null ? null : r4(realtimeAws + realtimeX(86_400)),
+      realtimeXUsd: r4(reconcileX),
+      // the same channel if its DM reconciliation read the polling page (10 events) every day
+      realtimeDmDailyTotalUsd:
+        realtimeAws === null ? null : r4(realtimeAws + realtimeX(86_400, DEFAULT_POLL_LIMITS.dmIdlePageSize)),
       pollingAwsUsd: r4(pollingAws),
       pollingXUsd: inputs.xPollingIdleUsd,
       perPollUsd: perPollUsd === null ? null : round(perPollUsd, 8),
@@ -143,7 +150,12 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
       pollingPollsPerMonth: idle?.pollsPerMonth ?? null,
     },
     fixed: Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, round(v, 4)])),
-    assumptions: { ...A, dmIdlePageSize: DEFAULT_POLL_LIMITS.dmIdlePageSize, logGbBytes: GB },
+    assumptions: {
+      ...A,
+      reconcileCadence: cadence,
+      dmIdlePageSize: DEFAULT_POLL_LIMITS.dmIdlePageSize,
+      logGbBytes: GB,
+    },
   };
 }
 

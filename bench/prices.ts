@@ -81,14 +81,8 @@ export const MODEL_ASSUMPTIONS = {
   alarms: 12,
   /** The dispatcher's tick over a handful of channels (a 10,000-channel tick is measured separately). */
   dispatcherTickMs: 100,
-  /**
-   * Real time on: reconciliation polls (issue 16 item 5, "e.g. every 15 minutes for mentions; DMs at a
-   * cadence that keeps X's daily re-billing small"). The product's cadence is not fixed yet: assumed
-   * mentions every 15 min and DMs once a week (each DM read re-bills the idle page once that UTC day;
-   * `cost.idleChannel.realtimeDmDailyTotalUsd` shows a daily DM check).
-   */
-  reconcileMentionsEverySeconds: 900,
-  reconcileDmsEverySeconds: 7 * 86_400,
+  // Real time on: the reconciliation cadence is the product's own (core/inbound/planner.ts
+  // DEFAULT_RECONCILE_CADENCE: mentions every 15 min, DMs every 6 h with a first page of 1 event).
 } as const;
 
 /** X API pay-per-use prices in USD (X-API.md §4). Reads are per resource returned, once per UTC day. */

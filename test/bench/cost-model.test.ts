@@ -4,7 +4,8 @@
  * polls far less than one on a plan without XAA. Behaviour of the arithmetic, not prices.
  */
 import { costModel, fixedMonthly } from '../../bench/cost-model';
-import { AWS_PRICES, MODEL_ASSUMPTIONS } from '../../bench/prices';
+import { AWS_PRICES, X_PRICES } from '../../bench/prices';
+import { DEFAULT_RECONCILE_CADENCE } from '../../core/inbound/planner';
 
 const batch = (messages: number, invocations: number, usdPerMillion: number) => ({
   messages,
@@ -59,7 +60,12 @@ describe('bench whole-cost model', () => {
       idleChannel: Record<string, number>;
     };
     expect(out.idleChannel.reconcilePollsPerMonth).toBe(
-      (30 * 86_400) / MODEL_ASSUMPTIONS.reconcileMentionsEverySeconds,
+      (30 * 86_400) / DEFAULT_RECONCILE_CADENCE.mentionsSeconds,
+    );
+    // the product's DM reconciliation (every 6 h, a first page of 1 event) re-bills one DM event a UTC day
+    expect(out.idleChannel.realtimeXUsd).toBeCloseTo(
+      30 * DEFAULT_RECONCILE_CADENCE.dmIdlePageSize * X_PRICES.dmEventRead,
+      4,
     );
     expect(out.idleChannel.pollingPollsPerMonth).toBe(43_200);
     expect(out.idleChannelPollingUsdPerMonth).toBeGreaterThan(out.idleChannelUsdPerMonth);
