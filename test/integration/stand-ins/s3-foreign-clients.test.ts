@@ -3,57 +3,19 @@
  * `aws s3 presign`) and boto3 1.26 (path-style addressing, as for any S3 endpoint on an IP address).
  * `.ci/run` installs them (`awscli`, `python3-boto3`); without them this file fails and says what to install.
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startS3, type S3StandIn } from '../../../stand-ins/s3';
+import { AWS_CLI, foreignClients, PYTHON } from '../../helpers/foreign-clients';
 
-const AWS_CLI = process.env.XC_TEST_AWS_CLI ?? '/usr/bin/aws';
-const PYTHON = process.env.XC_TEST_PYTHON ?? '/usr/bin/python3';
-
-const credentials = {
-  accessKeyId: `AKIDLOCAL${randomBytes(4).toString('hex').toUpperCase()}`,
-  secretAccessKey: randomBytes(20).toString('hex'),
-};
 jest.setTimeout(180_000);
 
 let stand: S3StandIn;
-let home: string;
+const foreign = foreignClients('xc-foreign-s3-', () => ({ S3_ENDPOINT: stand.endpoint }));
+const { credentials, run } = foreign;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function run(
-  file: string,
-  args: string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      file,
-      args,
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: path.join(home, 'config'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_PAGER: '',
-          S3_ENDPOINT: stand.endpoint,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 async function s3api(...args: string[]): Promise<Record<string, unknown>> {
   const out = await run(AWS_CLI, ['--endpoint-url', stand.endpoint, '--output', 'json', 's3api', ...args]);
@@ -62,27 +24,20 @@ async function s3api(...args: string[]): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  for (const [name, file] of [
-    ['awscli', AWS_CLI],
-    ['python3-boto3', PYTHON],
-  ]) {
-    if (!existsSync(file))
-      throw new Error(`${file} is missing: install the Debian package ${name} (bash .ci/run does)`);
-  }
-  home = mkdtempSync(path.join(os.tmpdir(), 'xc-foreign-s3-'));
+  foreign.start();
   stand = await startS3({ port: 0, credentials });
 });
 afterAll(async () => {
   await stand?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  foreign.stop();
 });
 
 describe('S3 stand-in through the AWS CLI 2.9', () => {
   it('creates a bucket, puts, heads, gets, lists and deletes objects, and names S3 errors', async () => {
     const bucket = `cli-${randomBytes(3).toString('hex')}`;
     const bytes = randomBytes(30_000);
-    const file = path.join(home, 'in.png');
-    const out = path.join(home, 'out.png');
+    const file = path.join(foreign.home, 'in.png');
+    const out = path.join(foreign.home, 'out.png');
     writeFileSync(file, bytes);
 
     await s3api('create-bucket', '--bucket', bucket);
@@ -113,7 +68,7 @@ describe('S3 stand-in through the AWS CLI 2.9', () => {
         bucket,
         '--key',
         'nope',
-        path.join(home, 'nope'),
+        path.join(foreign.home, 'nope'),
       ]),
       run(AWS_CLI, [
         '--endpoint-url',
@@ -151,7 +106,7 @@ describe('S3 stand-in through the AWS CLI 2.9', () => {
   it('presigns a GET (aws s3 presign) that a plain fetch opens, and that expires', async () => {
     const bucket = `presign-${randomBytes(3).toString('hex')}`;
     const bytes = randomBytes(4_000);
-    const file = path.join(home, 'p.bin');
+    const file = path.join(foreign.home, 'p.bin');
     writeFileSync(file, bytes);
     await s3api('create-bucket', '--bucket', bucket);
     await s3api('put-object', '--bucket', bucket, '--key', 'k.bin', '--body', file);

@@ -3,49 +3,13 @@
  * which speak SQS's query protocol (form-encoded requests, XML answers). `.ci/run` installs them
  * (`awscli`, `python3-boto3`); without them this file fails and says what to install.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { startSqs, type SqsStandIn } from '../../../stand-ins/sqs';
+import { AWS_CLI, foreignClients, PYTHON } from '../../helpers/foreign-clients';
 
-/** Debian's packages install here; a newer CLI or boto3 elsewhere on PATH would speak JSON instead. */
-const AWS_CLI = process.env.XC_TEST_AWS_CLI ?? '/usr/bin/aws';
-const PYTHON = process.env.XC_TEST_PYTHON ?? '/usr/bin/python3';
-
-const credentials = {
-  accessKeyId: `AKIDLOCAL${randomBytes(4).toString('hex').toUpperCase()}`,
-  secretAccessKey: randomBytes(20).toString('hex'),
-};
 let stand: SqsStandIn;
-let home: string;
-
-function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: path.join(home, 'config'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_PAGER: '',
-          SQS_ENDPOINT: stand.endpoint,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const foreign = foreignClients('xc-foreign-', () => ({ SQS_ENDPOINT: stand.endpoint }));
+const { credentials, run } = foreign;
 
 async function aws(...args: string[]): Promise<Record<string, unknown>> {
   const out = await run(AWS_CLI, ['--endpoint-url', stand.endpoint, '--output', 'json', 'sqs', ...args]);
@@ -54,19 +18,12 @@ async function aws(...args: string[]): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  for (const [name, file] of [
-    ['awscli', AWS_CLI],
-    ['python3-boto3', PYTHON],
-  ]) {
-    if (!existsSync(file))
-      throw new Error(`${file} is missing: install the Debian package ${name} (bash .ci/run does)`);
-  }
-  home = mkdtempSync(path.join(os.tmpdir(), 'xc-foreign-'));
+  foreign.start();
   stand = await startSqs({ port: 0, credentials });
 });
 afterAll(async () => {
   await stand?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  foreign.stop();
 });
 
 describe('SQS stand-in through the AWS CLI 2.9 (query protocol)', () => {
