@@ -43,6 +43,11 @@ new XChannelStack(app, ctx('stackName') ?? 'XChannel', {
       ?.split(',')
       .map((a) => a.trim())
       .filter(Boolean),
+    // `-c outboundMediaAllowedOrigins=https://cdn.example.com,https://files.example.com`
+    outboundMediaAllowedOrigins: ctx('outboundMediaAllowedOrigins')
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   },
 });
 addNagChecks(app);

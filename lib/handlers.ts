@@ -161,8 +161,9 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'X_APP_POST_BUDGET_PER_DAY',
       'PAUSED_MAX_HOLD_SECONDS',
       ...COST_OPTIONAL,
-      // outbound media (mediaUrls: s3://<MEDIA_BUCKET>/outbound/<key>)
+      // outbound media (mediaUrls: s3://<MEDIA_BUCKET>/outbound/<key>, or https:// on the allow-list)
       'MEDIA_BUCKET',
+      'OUTBOUND_MEDIA_ALLOWED_ORIGINS',
     ],
   },
   webhook: {

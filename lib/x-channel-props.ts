@@ -115,6 +115,14 @@ export interface XChannelProps {
    */
   readonly mediaUrlLifetime?: Duration;
   /**
+   * `https://` origins (scheme, host and optional port, no path) whose URLs outbound `mediaUrls` may name
+   * besides `s3://<media bucket>/outbound/<key>`; passed to the sender as `OUTBOUND_MEDIA_ALLOWED_ORIGINS`.
+   * The sender resolves each host itself and refuses private, loopback and link-local addresses and
+   * redirects (docs/result-codes.md `media_source_not_allowed`). Empty: only the bucket.
+   * @default - none
+   */
+  readonly outboundMediaAllowedOrigins?: readonly string[];
+  /**
    * What happens to the table, the KMS keys, the media bucket and the user pool when the stack is
    * deleted (a bucket that still holds objects is not deleted).
    * With `RETAIN` the table also has deletion protection.
@@ -230,6 +238,12 @@ const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** A literal (not a token) that fails `test`. */
 const badLiteral = (value: string | undefined, test: (v: string) => boolean) =>
   value !== undefined && !Token.isUnresolved(value) && !test(value);
+
+/** The literal entries of an origin list that are not a lowercase `https://host[:port]` (the sender's rule). */
+const badOrigins = (origins: readonly string[] | undefined) =>
+  (origins ?? []).filter((o) =>
+    badLiteral(o, (v) => HTTPS_ORIGIN_RE.test(v) && !/[?#@,]/.test(v) && v === v.toLowerCase()),
+  );
 
 const seconds = (d: Duration | undefined) => d?.toSeconds() ?? 0;
 
@@ -367,6 +381,11 @@ const LIMIT_RULES: readonly PropsRule[] = [
       mediaUrlLifetime.toSeconds() > (mediaExpiration?.toSeconds() ?? 30 * 86400),
     message: ({ props }) =>
       `mediaUrlLifetime (${seconds(props.mediaUrlLifetime)} seconds) must not exceed mediaExpiration (${props.mediaExpiration ? seconds(props.mediaExpiration) : 30 * 86400} seconds): a URL would outlive its object`,
+  },
+  {
+    condition: ({ props }) => badOrigins(props.outboundMediaAllowedOrigins).length > 0,
+    message: ({ props }) =>
+      `outboundMediaAllowedOrigins must be lowercase https origins without a path (https://host[:port]), got ${JSON.stringify(badOrigins(props.outboundMediaAllowedOrigins))}`,
   },
   {
     condition: ({ props }) =>

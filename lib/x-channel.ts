@@ -236,6 +236,9 @@ export class XChannel extends Construct {
         OUTBOUND_MAX_RECEIVE_COUNT: String(QUEUES.outbound.maxReceiveCount),
         X_TIER: tier,
         MEDIA_BUCKET: media.bucket.bucketName,
+        ...(props.outboundMediaAllowedOrigins?.length
+          ? { OUTBOUND_MEDIA_ALLOWED_ORIGINS: props.outboundMediaAllowedOrigins.join(',') }
+          : {}),
       },
       // the watch (same function, on its schedule) picks this deployment's webhook from X's list
       webhook: { X_TIER: tier, WEBHOOK_PUBLIC_URL: this.webhookUrl },

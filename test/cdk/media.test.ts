@@ -178,7 +178,36 @@ describe('media props', () => {
     });
   });
 
+  const senderEnv = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .find((v) => v.RESULTS_QUEUE_URL !== undefined);
+
+  it('outboundMediaAllowedOrigins reaches the sender as OUTBOUND_MEDIA_ALLOWED_ORIGINS; unset, no origin is allowed', () => {
+    expect(senderEnv(template)).toBeDefined();
+    expect(senderEnv(template)).not.toHaveProperty('OUTBOUND_MEDIA_ALLOWED_ORIGINS');
+    const t = build({
+      outboundMediaAllowedOrigins: ['https://cdn.example.com', 'https://files.example.com:8443'],
+    });
+    expect(senderEnv(t)).toMatchObject({
+      OUTBOUND_MEDIA_ALLOWED_ORIGINS: 'https://cdn.example.com,https://files.example.com:8443',
+    });
+    // only the sender fetches outbound media
+    const others = Object.values(t.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.OUTBOUND_MEDIA_ALLOWED_ORIGINS !== undefined,
+    );
+    expect(others).toHaveLength(1);
+  });
+
   it.each([
+    [
+      { outboundMediaAllowedOrigins: ['http://cdn.example.com', 'https://cdn.example.com/files'] },
+      'outboundMediaAllowedOrigins must be lowercase https origins without a path (https://host[:port]), got ["http://cdn.example.com","https://cdn.example.com/files"]',
+    ],
+    [
+      { outboundMediaAllowedOrigins: ['https://CDN.example.com'] },
+      'outboundMediaAllowedOrigins must be lowercase https origins',
+    ],
     [
       { mediaExpiration: Duration.hours(36) },
       'mediaExpiration must be whole days from 1 to 3650, got 129600 seconds',
