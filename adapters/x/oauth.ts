@@ -10,7 +10,7 @@
 import { registerSecretValue } from '../../lambdas/shared/logger';
 import type { OAuthTokenSet, XOAuth } from '../../core/oauth';
 import type { AppCredentialsProvider } from '../aws/secrets-app-credentials';
-import { createXAppClient, createXUserClient, X_AUTHORIZE_URL } from './client';
+import { createXAppClient, createXUserClient, X_AUTHORIZE_URL, type XClientSettings } from './client';
 import { mapXError } from './errors';
 
 export interface XOAuthOptions {
@@ -20,6 +20,8 @@ export interface XOAuthOptions {
   authorizeUrl?: string;
   credentials: AppCredentialsProvider;
   timeoutMs?: number;
+  /** Sees every successful `users/me` answer (the spend meter prices it: $0.01 a sign-in). */
+  onResponse?: XClientSettings['onResponse'];
 }
 
 function toTokenSet(r: {
@@ -102,6 +104,7 @@ export function createXOAuth(options: XOAuthOptions): XOAuth {
         apiBaseUrl: options.apiBaseUrl,
         accessToken,
         timeoutMs: options.timeoutMs,
+        onResponse: options.onResponse,
       });
       try {
         const { data } = await client.v2.me({ 'user.fields': ['profile_image_url', 'name', 'username'] });

@@ -92,6 +92,16 @@ export class SpendCollector {
     else this.byChannel.set(key, { channelId, at: at ?? new Date(NaN), items: [...items] });
   }
 
+  /** Moves what was collected for `from` to `to` (a channel learnt only when the work ended). */
+  rename(from: string, to: string): void {
+    for (const [key, group] of [...this.byChannel]) {
+      if (group.channelId !== from) continue;
+      this.byChannel.delete(key);
+      const at = Number.isNaN(group.at.getTime()) ? undefined : group.at;
+      this.add(to, group.items, at);
+    }
+  }
+
   get size(): number {
     let n = 0;
     for (const group of this.byChannel.values()) n += group.items.length;

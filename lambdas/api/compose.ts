@@ -18,11 +18,11 @@ import type { SignInDeps } from '../../core/channels';
 import type { Clock, TokenProvider } from '../../core/ports';
 import { systemClock } from '../../core/ports';
 import { createTokenProvider } from '../../core/tokens';
-import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
 import type { SpendLedger } from '../../core/cost/meter';
 import type { SpendBudgets } from '../../core/cost/budget';
 import { createDynamoSpendBudgets } from '../../adapters/aws/dynamo-spend-budgets';
-import { applyPriceOverride, X_PRICES, type XPriceTable } from '../../core/cost/prices';
+import type { XPriceTable } from '../../core/cost/prices';
+import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { createLogger } from '../shared/logger';
 import { composeRealtime } from '../shared/realtime';
 import { registering } from '../shared/tokens';
@@ -40,8 +40,8 @@ export interface ApiDeps extends SignInDeps {
   pollJobs?: PollJobQueue;
   /** X Activity API subscriptions per channel: made at sign-in and switch changes, removed on delete. */
   realtime: RealtimeDeps;
-  /** The spend meter's counters and prices (the cost routes). */
-  spend?: { ledger: SpendLedger; prices: XPriceTable; budgets: SpendBudgets };
+  /** The spend meter's counters and prices (the cost routes); `meter` counts the sign-in's `users/me`. */
+  spend?: { ledger: SpendLedger; prices: XPriceTable; budgets: SpendBudgets; meter?: SpendMeter };
 }
 
 export interface ComposeOverrides {
@@ -62,9 +62,11 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     prefix: config.TOKEN_SECRET_PREFIX,
     kmsKeyId: config.TOKEN_KMS_KEY_ID,
   });
+  const meter = composeSpendMeter({ config, clients, clock, log });
   const oauth = createXOAuth({
     apiBaseUrl: config.X_API_BASE_URL,
     authorizeUrl: config.X_AUTHORIZE_URL,
+    onResponse: meter.onResponse,
     credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
   });
   const leases = createDynamoLeaseStore({ client: clients.doc, tableName, clock });
@@ -96,9 +98,10 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
       return { dm, post };
     },
     spend: {
-      ledger: createDynamoSpendLedger({ client: clients.doc, tableName }),
-      prices: applyPriceOverride(X_PRICES, config.XC_X_PRICES),
+      ledger: meter.ledger,
+      prices: meter.prices,
       budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
+      meter,
     },
     pollJobs: config.POLL_JOBS_QUEUE_URL
       ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })

@@ -44,6 +44,12 @@ function spendOf(deps: ApiDeps) {
   return deps.spend;
 }
 
+/** The sign-in's X calls metered (`users/me`, a user read) on the channel the OAuth state names. */
+export function meteredSignIn<T extends { channelId?: string }>(deps: ApiDeps, work: () => Promise<T>) {
+  const meter = deps.spend?.meter;
+  return meter ? meter.within((outcome: T) => outcome.channelId, work) : work();
+}
+
 /** Sets a channel's monthly X budget (the channel must exist). */
 export async function setChannelBudget(ctx: RouteContext, id: string, usd: number | null): Promise<void> {
   await getChannel(ctx.deps, id);

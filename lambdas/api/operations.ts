@@ -41,7 +41,7 @@ import {
   patchChannelBodySchema,
 } from './schemas';
 import { serializeChannel, serializeHealth } from './serialize';
-import { budgetOnlyAnswer, costOperations, setChannelBudget } from './cost-operations';
+import { budgetOnlyAnswer, costOperations, meteredSignIn, setChannelBudget } from './cost-operations';
 
 /** What an operation gets. */
 export interface RouteContext {
@@ -339,7 +339,7 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
           status: 400,
           message: 'The sign-in answer repeats a parameter. Start again from the console.',
         }
-      : await completeSignIn(deps, { state, code, error, browserBinding });
+      : await meteredSignIn(deps, () => completeSignIn(deps, { state, code, error, browserBinding }));
     deps.logger.info('sign-in callback', {
       channelId: outcome.channelId,
       outcome: outcome.ok ? 'connected' : outcome.error,

@@ -33,8 +33,12 @@ export interface SpendMeter {
   ledger: SpendLedger;
   /** For the X clients' settings: prices each answer into the current scope. */
   onResponse(call: XResponseSeen): void;
-  /** Runs `work` for one channel; what its X calls cost is written once when it ends (also on a throw). */
-  within<T>(channelId: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` for one channel; what its X calls cost is written once when it ends (also on a throw).
+   * A function instead of an id names the channel from the work's result (the sign-in learns it from
+   * the OAuth state); no channel (or a throw) counts on {@link UNROUTED_CHANNEL}.
+   */
+  within<T>(channelId: string | ((result: T) => string | undefined), work: () => Promise<T>): Promise<T>;
   /** Writes delivered XAA events (the webhook, once they are queued). */
   recordEvents(
     events: Array<{
@@ -89,11 +93,19 @@ export function composeSpendMeter(options: {
         log.warn('spend meter: could not price an X answer', { errorName: (e as Error)?.name });
       }
     },
-    async within(channelId, work) {
-      const scope: Scope = { channelId, collector: new SpendCollector() };
+    async within<T>(channel: string | ((result: T) => string | undefined), work: () => Promise<T>) {
+      const deferred = typeof channel === 'function';
+      const scope: Scope = {
+        channelId: deferred ? UNROUTED_CHANNEL : channel,
+        collector: new SpendCollector(),
+      };
+      let channelId = scope.channelId;
       try {
-        return await storage.run(scope, work);
+        const result = await storage.run(scope, work);
+        if (deferred) channelId = channel(result) ?? UNROUTED_CHANNEL;
+        return result;
       } finally {
+        if (channelId !== scope.channelId) scope.collector.rename(scope.channelId, channelId);
         await flush(scope.collector, channelId);
       }
     },

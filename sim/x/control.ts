@@ -52,6 +52,7 @@ const schemas = {
       redirectUris: z.array(z.string().url()).min(1),
       apiKey: z.string().min(1).max(200).nullable().optional(),
       apiKeySecret: z.string().min(1).max(200).nullable().optional(),
+      ownerUserId: id.nullable().optional(),
     })
     .strict(),
   chat: z.object({ senderId: id, recipientId: id, text: z.string().min(1).max(10_000) }).strict(),
@@ -305,6 +306,7 @@ export async function handleControl(
         clientSecret: app.clientSecret ?? null,
         apiKey: app.apiKey ?? null,
         apiKeySecret: app.apiKeySecret ?? null,
+        ownerUserId: app.ownerUserId ?? null,
       });
       return json(201, { clientId: app.clientId });
     }

@@ -17,7 +17,7 @@ export interface SimResponse {
 
 /** Billable resources of one kind (reads), or one write. */
 export type BillingItem =
-  | { kind: 'postRead' | 'userRead' | 'dmEventRead'; ids: readonly string[] }
+  | { kind: 'postRead' | 'ownedRead' | 'userRead' | 'dmEventRead'; ids: readonly string[] }
   | { kind: 'post' | 'postWithUrl' | 'reply' | 'dm' | 'follow' };
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };

@@ -306,6 +306,8 @@ export const SELF_SERVE: ReadonlySet<Tier> = new Set<Tier>(['free', 'basic', 'pr
 /** Pay-per-use prices in USD (X-API.md §4). */
 export const PRICES_USD = {
   postRead: 0.005,
+  /** Owned Reads: the account that owns the app reading its own timeline (X-API.md §4). */
+  ownedRead: 0.001,
   userRead: 0.01,
   dmEventRead: 0.01,
   post: 0.015,

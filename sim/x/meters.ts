@@ -133,6 +133,29 @@ function rateHeaders(
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+const OWN_TIMELINES = new Set<string>(['GET /2/users/:id/mentions', 'GET /2/users/:id/tweets']);
+
+/**
+ * Owned Reads (X-API.md §4): a timeline read of `{id}` by the authenticated user `{id}` itself, through
+ * an app that user owns, is billed at $0.001 instead of $0.005 per post.
+ */
+export function applyOwnedReads(
+  items: BillingItem[],
+  call: {
+    endpoint: string;
+    pathUserId: string | undefined;
+    userId: string | null;
+    appOwnerUserId?: string | null;
+  },
+): BillingItem[] {
+  const owned =
+    OWN_TIMELINES.has(call.endpoint) &&
+    !!call.userId &&
+    call.pathUserId === call.userId &&
+    call.appOwnerUserId === call.userId;
+  return owned ? items.map((i) => (i.kind === 'postRead' ? { ...i, kind: 'ownedRead' as const } : i)) : items;
+}
+
 /** A view of the meter for `billing()` and `GET /_sim/billing`. */
 export interface BillingReport {
   reads: BillingData['reads'];
@@ -217,15 +240,20 @@ export class BillingMeter {
     let cost = 0;
     for (const item of items) {
       if ('ids' in item) {
-        const billed = this.billedSet(item.kind);
+        // an Owned Read is a post read at another price: one resource, one charge per UTC day
+        const billed = this.billedSet(item.kind === 'ownedRead' ? 'postRead' : item.kind);
         for (const id of item.ids) {
           if (billed.has(id)) continue;
           billed.add(id);
-          b.billedToday.push(`${item.kind}:${id}`);
+          b.billedToday.push(`${item.kind === 'ownedRead' ? 'postRead' : item.kind}:${id}`);
           if (item.kind === 'postRead') {
             b.reads.posts++;
             b.monthPostReads++;
             cost += PRICES_USD.postRead;
+          } else if (item.kind === 'ownedRead') {
+            b.reads.ownedPosts++;
+            b.monthPostReads++;
+            cost += PRICES_USD.ownedRead;
           } else if (item.kind === 'userRead') {
             b.reads.users++;
             cost += PRICES_USD.userRead;

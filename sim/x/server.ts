@@ -37,7 +37,13 @@ import {
   type Tier,
   type XaaEndpointKey,
 } from './limits';
-import { BillingMeter, RateLimiter, type BillingReport, type RateLimitLogEntry } from './meters';
+import {
+  applyOwnedReads,
+  BillingMeter,
+  RateLimiter,
+  type BillingReport,
+  type RateLimitLogEntry,
+} from './meters';
 import { SimOAuth, type TokenLogEntry } from './oauth';
 import { XaaApi, type XaaSettings } from './xaa';
 import { XaaDelivery, type CrcOutcome, type DeliveryRecord } from './xaa-delivery';
@@ -122,6 +128,8 @@ export interface SimX {
     apiKey?: string | null;
     /** OAuth 1.0a consumer secret ("API Key Secret"): keys webhook CRC answers and signatures. */
     apiKeySecret?: string | null;
+    /** The X user who owns the app: its own timeline reads are billed as Owned Reads. */
+    ownerUserId?: string | null;
   }): void;
   createUser(input: { username: string; name: string }): { id: string };
   createTweet(input: {
@@ -511,7 +519,15 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
               origin,
               media: mediaApi,
             });
-    if (result.status < 400 && result.billing) meter.charge(result.billing);
+    if (result.status < 400 && result.billing)
+      meter.charge(
+        applyOwnedReads(result.billing, {
+          endpoint,
+          pathUserId: params.id,
+          userId: user?.id ?? null,
+          appOwnerUserId: oauth.app(clientId)?.ownerUserId,
+        }),
+      );
     if (result.status < 400 && result.billing?.length) store.onChange();
     log(result.status);
     if (options.onApiResponse) {
@@ -702,6 +718,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
         redirectUris: [...app.redirectUris],
         apiKey: app.apiKey ?? null,
         apiKeySecret: app.apiKeySecret ?? null,
+        ownerUserId: app.ownerUserId ?? null,
         appId: previous?.appId ?? String(10_000_000 + store.data.apps.length + 1),
       });
       store.onChange();

@@ -34,6 +34,8 @@ export interface SimApp {
   apiKeySecret?: string | null;
   /** X's numeric app id (the `app_id` of `oauth.revoke` events); assigned at registration. */
   appId?: string;
+  /** The X user who owns the app: its reads of its own timelines are Owned Reads ($0.001, X-API.md §4). */
+  ownerUserId?: string | null;
 }
 
 /** A webhook registered through `POST /2/webhooks` (X-API.md §7). */
@@ -223,7 +225,8 @@ export interface SimData {
 
 /** Billing meter state (X-API.md §4). */
 export interface BillingData {
-  reads: { posts: number; users: number; dmEvents: number };
+  /** `ownedPosts`: post reads billed as Owned Reads (also counted in `monthPostReads`). */
+  reads: { posts: number; ownedPosts: number; users: number; dmEvents: number };
   writes: { posts: number; postsWithUrl: number; replies: number; dms: number; follows: number };
   costUsd: number;
   /** `<kind>:<id>:<UTC day>` keys already billed (once per resource per UTC day). */
@@ -279,13 +282,14 @@ export function upgradeData(data: SimData): SimData {
     if (data[key] === undefined) (data as unknown as Record<string, unknown>)[key] = fresh[key];
   }
   data.billing.events ??= {};
+  data.billing.reads.ownedPosts ??= 0;
   return data;
 }
 
 /** A zeroed billing meter. */
 export function emptyBilling(): BillingData {
   return {
-    reads: { posts: 0, users: 0, dmEvents: 0 },
+    reads: { posts: 0, ownedPosts: 0, users: 0, dmEvents: 0 },
     writes: { posts: 0, postsWithUrl: 0, replies: 0, dms: 0, follows: 0 },
     costUsd: 0,
     billedToday: [],

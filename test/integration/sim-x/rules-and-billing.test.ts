@@ -5,7 +5,7 @@
 import { ApiResponseError } from 'twitter-api-v2';
 import { mapXError } from '../../../adapters/x/errors';
 import type { SimX } from '../../../sim/x/server';
-import { signIn, startTestSim } from './helpers';
+import { CLIENT_ID, signIn, startTestSim } from './helpers';
 import { wireViolations } from './helpers';
 
 const failure = (p: Promise<unknown>) =>
@@ -99,6 +99,28 @@ describe('sim-x X rules and billing', () => {
     const next = await signIn(sim, 'acme_help'); // the 2 h access token has expired meanwhile
     await next.client.v2.userMentionTimeline(accountId);
     expect(sim.billing().reads.posts).toBe(4);
+  });
+
+  it('bills Owned Reads ($0.001) only for the app owner reading its own timeline, once per post and day', async () => {
+    const app = sim.state.apps.find((a) => a.clientId === CLIENT_ID)!;
+    const owner = await signIn(sim, 'acme_help');
+    sim.createTweet({ authorId: customerId, text: '@acme_help one' });
+    sim.createTweet({ authorId: accountId, text: 'our own post' });
+    // not (yet) the owner: the usual $0.005
+    await owner.client.v2.userMentionTimeline(accountId);
+    expect(sim.billing().reads).toMatchObject({ posts: 1, ownedPosts: 0 });
+    sim.registerApp({ ...app, ownerUserId: accountId });
+    sim.createTweet({ authorId: customerId, text: '@acme_help two' });
+    await owner.client.v2.userMentionTimeline(accountId); // the first post is not billed again today
+    await owner.client.v2.userTimeline(accountId);
+    expect(sim.billing().reads).toMatchObject({ posts: 1, ownedPosts: 2 });
+    // another user reading the owner's timeline pays the usual price
+    const other = await signIn(sim, 'lucia');
+    sim.createTweet({ authorId: accountId, text: 'another own post' });
+    await other.client.v2.userTimeline(accountId);
+    expect(sim.billing().reads).toMatchObject({ posts: 2, ownedPosts: 2 });
+    expect(sim.billing().costUsd).toBeCloseTo(2 * 0.005 + 2 * 0.001, 6);
+    expect(sim.billing().monthPostReads).toBe(4);
   });
 
   it('answers 402 when pay-per-use credits are gone and 429 usage-capped at the monthly cap', async () => {
