@@ -76,6 +76,8 @@ export interface ChannelHealth {
   lastSuccessAt: string | null;
   nextPollAt: string | null;
   lastError: LastError | null;
+  /** Time of the last poll that delivered something (the alerts' "no inbound for N hours"; absent before #20). */
+  lastDeliveredAt?: string;
   /** Per-endpoint rate-limit windows last seen in X's headers, keyed like `GET /2/users/:id/mentions`. */
   rateLimits: Record<string, RateWindow>;
   /** Per-endpoint "do not call before" after a 429 or a back-off. */

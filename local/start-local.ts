@@ -38,6 +38,7 @@ import { ensureTable } from '../adapters/aws/table';
 import { createS3Client, LOCAL_MEDIA_BUCKET } from '../adapters/aws/s3';
 import { createLogger, registerSecretValue } from '../lambdas/shared/logger';
 import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
+import { startEventBridge, type DeliveredEvent } from '../stand-ins/eventbridge';
 import { ensureBucket, startS3 } from '../stand-ins/s3';
 import { startSecretsManager } from '../stand-ins/secrets-manager';
 import { createQueueWithDlq, startSqs, type QueueWithDlq } from '../stand-ins/sqs';
@@ -104,6 +105,8 @@ export interface LocalStack {
   startupMs: { servers: number; resources: number; handlers: number; total: number };
   /** Live counters: per consumer (`poller`, `sender`) its event-source stats, and dispatcher ticks. */
   status(): { consumers: Partial<Record<FunctionName, EventSourceStats>>; dispatcherTicks: number };
+  /** The events the dispatcher's alerts put on the EventBridge stand-in, oldest first. */
+  alertEvents(): DeliveredEvent[];
   /** Another one-time console sign-in link (what `POST /_local/sign-in-links` gives). */
   newSignInLink(): { url: string; expiresAt: string };
   /** Graceful shutdown; safe to call twice. */
@@ -318,6 +321,28 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         credentials,
         ...(memory ? {} : { dataDir: path.join(dataDir, 's3') }),
       }).then((s) => (stops.push(['s3', () => s.stop()]), s)),
+      // alerts (core/alerts/) are EventBridge events: each one is printed as one line, no secrets
+      startEventBridge({
+        region,
+        credentials,
+        onEvent: (e) => {
+          const d = e.detail as {
+            id?: string;
+            kind?: string;
+            severity?: string;
+            state?: string;
+            title?: string;
+            consoleUrl?: string | null;
+          };
+          log[d.state === 'open' ? 'warn' : 'info'](d.state === 'open' ? 'alert opened' : 'alert cleared', {
+            alertId: d.id,
+            kind: d.kind,
+            severity: d.severity,
+            title: d.title,
+            consoleUrl: d.consoleUrl,
+          });
+        },
+      }).then((s) => (stops.push(['eventbridge', () => s.stop()]), s)),
       startSimX
         ? startSimX({
             port: ports.x,
@@ -336,13 +361,14 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       }).then((h) => (stops.push(['http', () => h.stop()]), h)),
     ] as const);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    const [dynamodb, sqs, secrets, s3, simX, host] = settled.map(
+    const [dynamodb, sqs, secrets, s3, eventBridge, simX, host] = settled.map(
       (r) => (r as PromiseFulfilledResult<unknown>).value,
     ) as [
       { endpoint: string },
       { endpoint: string },
       { endpoint: string; migration?: string },
       { endpoint: string },
+      Awaited<ReturnType<typeof startEventBridge>>,
       SimX | undefined,
       HttpHost,
     ];
@@ -430,6 +456,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       OAUTH_REDIRECT_URI: redirectUri,
       CONSOLE_ORIGIN: apiUrl,
       WEBHOOK_PUBLIC_URL: `${apiUrl}/x/webhook`,
+      XC_EVENTBRIDGE_ENDPOINT: eventBridge.endpoint,
+      CONSOLE_URL: `${apiUrl}/`,
+      ALERT_DEPLOYMENT: 'local',
     });
 
     startupMs.resources = Date.now() - t0 - startupMs.servers;
@@ -542,6 +571,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       tableName,
       startupMs,
       newSignInLink: () => signIn.newLink(apiUrl),
+      alertEvents: () => eventBridge.events(),
       status: () => ({
         consumers: Object.fromEntries(
           Object.entries(sourceByFunction).map(([fn, source]) => [fn, source.stats()]),
@@ -576,6 +606,7 @@ const STOP_ORDER = [
   'sqs',
   'secrets',
   's3',
+  'eventbridge',
   'dynamodb',
 ];
 const stopRank = (name: string) => STOP_ORDER.indexOf(name);

@@ -28,14 +28,17 @@ export interface AwsClients {
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** What a local run signs stand-in calls with: the key pair `startLocal` gives the handlers, else {@link LOCAL_CREDENTIALS}. */
+export function standInCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  return process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
+    ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY }
+    : LOCAL_CREDENTIALS;
+}
+
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const { region, endpoints = {} } = options;
   const local = Boolean(endpoints.dynamodb || endpoints.sqs || endpoints.secretsManager);
-  const fromEnv =
-    process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY }
-      : undefined;
-  const given = options.credentials ?? (local ? (fromEnv ?? LOCAL_CREDENTIALS) : undefined);
+  const given = options.credentials ?? (local ? standInCredentials() : undefined);
   // A copy: the SDK marks the object it is given (a `$source` property), and callers pass local.json's.
   const credentials = given && { accessKeyId: given.accessKeyId, secretAccessKey: given.secretAccessKey };
   const common = { region, ...(credentials ? { credentials } : {}), maxAttempts: 3 };

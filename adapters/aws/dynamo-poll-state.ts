@@ -87,7 +87,7 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
     values[v] = value;
     sets.push(`#h.${p.join('.')} = ${v}`);
   };
-  for (const key of ['lastPollAt', 'lastSuccessAt', 'nextPollAt', 'lastError'] as const) {
+  for (const key of ['lastPollAt', 'lastSuccessAt', 'lastDeliveredAt', 'nextPollAt', 'lastError'] as const) {
     if (patch[key] !== undefined) set([key], patch[key]);
   }
   for (const key of ['rateLimits', 'notBefore'] as const) {

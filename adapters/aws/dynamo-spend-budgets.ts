@@ -2,7 +2,9 @@
  * `SpendBudgets` on the single table: a channel's monthly X budget at `COST#<channelId>` / `SETTINGS`, the
  * app's at `COSTAPP` / `SETTINGS` (attribute `monthlyBudgetUsd`; absent = no budget). Set by the admin API
  * (`PATCH /channels/{id}` `monthlyBudgetUsd`, `PATCH /settings`), read with the month's counters by the
- * budget guard (core/cost/budget.ts) in one BatchGet.
+ * budget guard (core/cost/budget.ts) in one BatchGet. The app's item also lists the channels that have a
+ * budget (`budgetedChannels`, a string set) for the alert evaluator (core/alerts/inputs.ts); a budget
+ * set before that list existed is listed when it is set again.
  */
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SpendBudgets } from '../../core/cost/budget';
@@ -44,6 +46,17 @@ export function createDynamoSpendBudgets(options: {
               }),
         }),
       );
+      // the alert evaluator's list of channels with a budget (one read instead of one per channel)
+      if (channelId !== null) {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: settingsKey(null),
+            UpdateExpression: `${monthlyBudgetUsd === null ? 'DELETE' : 'ADD'} budgetedChannels :c`,
+            ExpressionAttributeValues: { ':c': new Set([channelId]) },
+          }),
+        );
+      }
     },
   };
 }

@@ -593,6 +593,7 @@ class PollRun {
       followed: this.delivered.followed,
     };
     if (counters.mentionsDelivered || counters.dmsDelivered || counters.followed) health.counters = counters;
+    if (counters.mentionsDelivered || counters.dmsDelivered) health.lastDeliveredAt = this.nowIso;
     const moved = !sameCheckpoints(checkpoints, this.claimedCheckpoints);
     await this.deps.state.finishPoll(this.channel.id, {
       owner: this.owner,

@@ -137,6 +137,8 @@ export function queuedBeforeFailure(error: unknown): InboundMessage[] {
 export interface HealthPatch {
   lastPollAt?: string;
   lastSuccessAt?: string;
+  /** Set when the poll delivered something (alerts: no inbound for N hours). */
+  lastDeliveredAt?: string;
   nextPollAt?: string;
   /** `null` clears it. */
   lastError?: { code: string; kind: string; message: string; at: string } | null;

@@ -29,10 +29,28 @@ export function createApp(runtime: DispatcherRuntime) {
       // run on every GAUGE_EVERY_MINUTES-th tick only — the alarm on them uses 5-minute periods —
       // and in parallel with the dispatch, never on its critical path.
       const withGauges = tick.getUTCMinutes() % GAUGE_EVERY_MINUTES === 0;
-      const [outcome, gauges] = await Promise.all([
+      // Alerts (core/alerts/) are evaluated on the same ticks and share the gauges' channel read; a
+      // failed evaluation is logged and never fails the dispatch (the next one redoes it).
+      const [outcome, evaluated] = await Promise.all([
         runtime.tick(tick),
-        withGauges ? runtime.gauges() : undefined,
+        withGauges
+          ? runtime.alerts().catch(async (e: unknown) => {
+              runtime.logger.error('alert evaluation failed', { errorName: (e as Error)?.name });
+              return { report: undefined, gauges: await runtime.gauges() };
+            })
+          : undefined,
       ]);
+      const gauges = evaluated?.gauges;
+      const alerts = evaluated?.report;
+      if (alerts && (alerts.opened.length || alerts.cleared.length || alerts.failed.length)) {
+        runtime.logger.info('alerts changed', {
+          opened: alerts.opened,
+          cleared: alerts.cleared,
+          retried: alerts.retried,
+          failed: alerts.failed,
+          open: alerts.open,
+        });
+      }
       runtime.metrics.addMetric('ChannelsDispatched', MetricUnit.Count, outcome.enqueued);
       if (gauges) {
         runtime.metrics.addMetric(CHANNEL_GAUGES.degraded, MetricUnit.Count, gauges.degraded);

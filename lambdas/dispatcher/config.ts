@@ -18,6 +18,23 @@ export const dispatcherEnvSchema = z.object({
   DISPATCH_CLAIM_SECONDS: envInt(180, 30),
   /** SendMessageBatch calls in flight. */
   DISPATCH_CONCURRENCY: envInt(32, 1, 256),
+  /** Alerts (core/alerts/): the bus their events go to, a name or ARN (`default`: the account's default bus). */
+  ALERT_EVENT_BUS: z._default(z.string().check(z.minLength(1)), 'default'),
+  /** The deployment's name in each alert event's `detail.deployment` (the construct's path); unset: `TABLE_NAME`. */
+  ALERT_DEPLOYMENT: z.optional(z.string().check(z.minLength(1))),
+  /** The admin console's URL: every alert links to its channel's page there. */
+  CONSOLE_URL: z.optional(z.url()),
+  /** Hours without inbound on a usually busy channel before `inbound_silent`. */
+  ALERT_SILENCE_HOURS: envInt(6, 1, 168),
+  /** Inbound items a day (14-day average) a channel needs for `inbound_silent` to apply to it. */
+  ALERT_SILENCE_MIN_DAILY: envInt(10, 1, 1_000_000),
+  /** Dead-letter queues watched by `dlq_not_empty` (each optional). */
+  POLL_JOBS_DLQ_URL: z.optional(z.url()),
+  INBOUND_DLQ_URL: z.optional(z.url()),
+  OUTBOUND_DLQ_URL: z.optional(z.url()),
+  RESULTS_DLQ_URL: z.optional(z.url()),
+  /** Local runs only: the EventBridge stand-in. */
+  XC_EVENTBRIDGE_ENDPOINT: z.optional(z.url()),
 });
 
 export type DispatcherConfig = z.infer<typeof dispatcherEnvSchema>;
