@@ -63,8 +63,8 @@ export const MUTATIONS: Mutation[] = [
     id: 'ledger-record-skipped',
     what: 'the delivered ledger is never written after a publish (dedup record skipped)',
     file: 'core/inbound/delivered.ts',
-    find: 'await ledger.record(fresh.map(keyOf), clock.now());',
-    replace: 'void keyOf; // mutated: ledger record skipped',
+    find: 'await recordQuietly(fresh.map(held));',
+    replace: 'void held; // mutated: ledger record skipped',
     tests: ['test/unit/inbound', 'test/contract/delivered-ledger.test.ts'],
   },
   {

@@ -85,6 +85,8 @@ async function main() {
     unfilledGaps: 0,
     replayJobs: 0,
     polls: 0,
+    ledgerRepublished: 0,
+    ledgerUnproven: 0,
   };
   const realtimeFaults: Record<string, number> = {};
   const outages: Record<string, number> = {};
@@ -140,6 +142,8 @@ async function main() {
         realtime.unfilledGaps += r.unfilled;
         realtime.replayJobs += r.replayJobs;
         realtime.polls += r.polls;
+        realtime.ledgerRepublished += r.republished;
+        realtime.ledgerUnproven += r.unproven;
         for (const [k, n] of Object.entries(r.faults))
           realtimeFaults[k] = (realtimeFaults[k] ?? 0) + (n ?? 0);
         for (const [k, n] of Object.entries(r.outages)) outages[k] = (outages[k] ?? 0) + (n ?? 0);

@@ -1,21 +1,41 @@
 /**
- * `DeliveredLedger` on the single table (layout in ./table.ts): one item per (channel, inbound id),
- * `DLV#<channelId>#<id>` / `DELIVERED`, with `expiresAt` a few days ahead (DynamoDB TTL).
+ * `DeliveredLedger` on the single table (layout in ./table.ts):
+ * - delivered: one item per (channel, inbound id), `DLV#<channelId>#<id>` / `DELIVERED`, with
+ *   `expiresAt` a few days ahead (DynamoDB TTL);
+ * - pending: one item per held message in ONE partition, `DLVP` / `<held at ISO>#<channelId>#<id>`,
+ *   carrying the message (brotli-compressed JSON, so a long DM stays near one write unit), so that the
+ *   sweep reads the old ones with one Query in time order (an empty partition costs 0.5 RCU per sweep).
+ *   Every entry lives for milliseconds (the publish), so the partition holds almost nothing; its
+ *   writes are 2 per inbound message, far below a partition's 1,000 writes/s at this product's rates.
  *
- * The ordering rule and its crash timeline live with the port (core/inbound/delivered.ts): read,
- * publish, then record. Hence:
+ * The ordering rule and its crash timeline live with the port (core/inbound/delivered.ts): read, hold,
+ * publish, record. Hence:
  * - reads are eventually consistent BatchGetItem (half the price of a strong read): a read that misses
  *   a record written a moment ago lets a duplicate through to SQS, where FIFO dedup (5 minutes,
  *   `<channelId>:<id>`) drops it;
- * - records are unconditional BatchWriteItem puts: recording an item twice is harmless (it only moves
- *   the expiry), so a condition would cost the same write and decide nothing;
+ * - holds and records are unconditional BatchWriteItem puts (a record also deletes its pending entry
+ *   in the same call): writing either twice is harmless, so a condition would cost the same write and
+ *   decide nothing — whether an item may be published again is decided by its age (the port);
  * - DynamoDB deletes expired items lazily (up to days later), so a read also compares `expiresAt`
  *   with the clock: an item past its TTL counts as not delivered, exactly as the in-memory fake does.
- * Cost per delivered message: one write (1 WRU) plus half a read unit, shared by up to 100 per call.
+ * Cost per delivered message: three writes (hold, record, drop: 1 WRU each up to 1 KB) plus half a
+ * read unit, shared by up to 25 (writes) or 100 (reads) per call.
  */
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { InboundMessage } from '../../contracts';
 import { retryable } from '../../core/errors';
-import { deliveredKeyOf, type DeliveredKey, type DeliveredLedger } from '../../core/inbound/delivered';
+import {
+  deliveredKeyOf,
+  type DeliveredKey,
+  type DeliveredLedger,
+  type PendingEntry,
+} from '../../core/inbound/delivered';
 import { systemClock, type Clock } from '../../core/ports';
 import { TTL_ATTRIBUTE, keys } from './table';
 
@@ -28,6 +48,23 @@ export interface DynamoDeliveredLedgerOptions {
   /** Rounds of retrying unprocessed keys/items (throttling) before the call fails `retryable`. */
   maxRounds?: number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+type WriteRequest =
+  { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+const PENDING_PK = keys.deliveredPending('', '', '').pk;
+
+/** A held message's body, or null when it cannot be read (left to expire; nothing to publish). */
+function readBody(body: unknown): InboundMessage | null {
+  try {
+    const bytes = body instanceof Uint8Array ? body : null;
+    if (!bytes) return null;
+    const message = JSON.parse(brotliDecompressSync(bytes).toString('utf8')) as InboundMessage;
+    return typeof message?.channelId === 'string' && typeof message.id === 'string' ? message : null;
+  } catch {
+    return null;
+  }
 }
 
 /** BatchGetItem takes up to 100 keys, BatchWriteItem up to 25 requests. */
@@ -48,6 +85,24 @@ export function createDynamoDeliveredLedger(options: DynamoDeliveredLedgerOption
   if (!(options.ttlHours > 0))
     throw new Error(`ttlHours must be a positive number of hours, got ${options.ttlHours}`);
   const ttlSeconds = Math.round(options.ttlHours * 3600);
+
+  /** BatchWriteItem in chunks, retrying unprocessed requests; throws `retryable` when some stay. */
+  async function writeAll(requests: WriteRequest[], what: string) {
+    for (const chunk of chunks(requests, WRITE_CHUNK)) {
+      let pending = chunk;
+      for (let round = 0; pending.length; round++) {
+        if (round === maxRounds) {
+          throw retryable(
+            'ledger_unavailable',
+            `${pending.length} delivered-ledger ${what}(s) stayed unprocessed`,
+          );
+        }
+        if (round > 0) await sleep(50 * 2 ** round);
+        const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: pending } }));
+        pending = (res.UnprocessedItems?.[TableName] ?? []) as WriteRequest[];
+      }
+    }
+  }
 
   /** `DLV#<channelId>#<id>` → the port's key string. */
   const byPk = (list: DeliveredKey[]) => new Map(list.map((k) => [keys.delivered(k.channelId, k.id).pk, k]));
@@ -92,32 +147,76 @@ export function createDynamoDeliveredLedger(options: DynamoDeliveredLedgerOption
     async record(list, at) {
       const atIso = at.toISOString();
       const expiresAt = Math.floor(at.getTime() / 1000) + ttlSeconds;
-      const unique = [...byPk(list).values()];
-      for (const chunk of chunks(unique, WRITE_CHUNK)) {
-        let pending: Array<{ PutRequest: { Item: Record<string, unknown> } }> = chunk.map((k) => ({
+      const puts: WriteRequest[] = [...byPk(list).values()].map((k) => ({
+        PutRequest: {
+          Item: {
+            ...keys.delivered(k.channelId, k.id),
+            type: 'delivered',
+            channelId: k.channelId,
+            itemId: k.id,
+            at: atIso,
+            [TTL_ATTRIBUTE]: expiresAt,
+          },
+        },
+      }));
+      const drops = new Map<string, WriteRequest>();
+      for (const k of list) {
+        if (!k.pendingAt) continue;
+        const key = keys.deliveredPending(k.pendingAt.toISOString(), k.channelId, k.id);
+        drops.set(key.sk, { DeleteRequest: { Key: key } });
+      }
+      await writeAll([...puts, ...drops.values()], 'write');
+    },
+
+    async hold(messages, at) {
+      const atIso = at.toISOString();
+      const expiresAt = Math.floor(at.getTime() / 1000) + ttlSeconds;
+      const items = new Map<string, WriteRequest>();
+      for (const m of messages) {
+        const key = keys.deliveredPending(atIso, m.channelId, m.id);
+        items.set(key.sk, {
           PutRequest: {
             Item: {
-              ...keys.delivered(k.channelId, k.id),
-              type: 'delivered',
-              channelId: k.channelId,
-              itemId: k.id,
+              ...key,
+              type: 'pending',
+              channelId: m.channelId,
+              itemId: m.id,
               at: atIso,
+              body: brotliCompressSync(Buffer.from(JSON.stringify(m))),
               [TTL_ATTRIBUTE]: expiresAt,
             },
           },
-        }));
-        for (let round = 0; pending.length; round++) {
-          if (round === maxRounds) {
-            throw retryable(
-              'ledger_unavailable',
-              `${pending.length} delivered-ledger write(s) stayed unprocessed`,
-            );
-          }
-          if (round > 0) await sleep(50 * 2 ** round);
-          const res = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: pending } }));
-          pending = (res.UnprocessedItems?.[TableName] ?? []) as typeof pending;
-        }
+        });
       }
+      await writeAll([...items.values()], 'hold');
+    },
+
+    async pending(before, limit) {
+      const now = clock.now();
+      const nowSeconds = Math.floor(now.getTime() / 1000);
+      // held within the TTL, at or before `before` (an ISO prefix sorts in time order)
+      const from = new Date(now.getTime() - ttlSeconds * 1000).toISOString();
+      const to = `${before.toISOString()}#\uffff`;
+      const out: PendingEntry[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const res = await client.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': PENDING_PK, ':from': from, ':to': to },
+            Limit: limit - out.length,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of res.Items ?? []) {
+          if (!(Number(item[TTL_ATTRIBUTE]) > nowSeconds)) continue;
+          const message = readBody(item.body);
+          if (message) out.push({ message, at: new Date(String(item.at)) });
+        }
+        start = res.LastEvaluatedKey;
+      } while (start && out.length < limit);
+      return out;
     },
   };
 }

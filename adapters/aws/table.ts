@@ -12,6 +12,7 @@
  * | follow record       | `CH#<channelId>`       | `FOLLOW#<xUserId>`   | auto-follow memory |
  * | app budget counter  | `BUDGET#<name>`        | `<window start>`     | app-wide X write budgets, TTL |
  * | delivered item      | `DLV#<channelId>#<id>` | `DELIVERED`          | inbound once per channel and item, TTL (days) |
+ * | pending delivery    | `DLVP`                 | `<at>#<channelId>#<id>` | held while published; the sweep settles old ones |
  *
  * The webhook routes an X Activity API event (`filter.user_id`) to its channel through the account
  * claim item (`ACCOUNT#<xUserId>` → `channelId`, a GetItem): no index is needed for that lookup.
@@ -39,6 +40,10 @@ export const keys = {
   follow: (channelId: string, xUserId: string) => ({ pk: `CH#${channelId}`, sk: `FOLLOW#${xUserId}` }),
   budget: (name: string, window: string) => ({ pk: `BUDGET#${name}`, sk: window }),
   delivered: (channelId: string, itemId: string) => ({ pk: `DLV#${channelId}#${itemId}`, sk: 'DELIVERED' }),
+  deliveredPending: (atIso: string, channelId: string, itemId: string) => ({
+    pk: 'DLVP',
+    sk: `${atIso}#${channelId}#${itemId}`,
+  }),
 };
 
 /** gsi1: channels due for a poll. Present only while a channel should be polled. */

@@ -11,6 +11,9 @@
  *   recorded in the ledger; X's redelivery, replay or the reconciliation poll brings the items again;
  * - crash after the publish and before the 200: the items are queued and recorded; X's redelivery
  *   finds them in the ledger and publishes nothing;
+ * - crash between the publish and the ledger's record: the items are held as pending, and the sweep
+ *   (the watch schedule, core/inbound/delivered.ts) re-publishes them inside SQS's dedup window and
+ *   records them, so a replay or poll hours later finds them delivered;
  * - an unknown event type, a payload that does not parse, an account no channel holds: acknowledged
  *   and counted (a 4xx would only make X retry what can never succeed).
  */

@@ -275,7 +275,21 @@ export function createWatchHandler(runtime: WebhookRuntime) {
             (e: Error) => runtime.logger.warn('subscriptions not reconciled', { errorName: e?.name }),
           )
         : undefined;
-    const report = await runtime.watch().finally(() => reconcile);
+    // the delivered ledger's sweep, whatever the watch does (it settles the poller's holds too)
+    const settle = runtime.settlePending().then(
+      (r) => {
+        if (r.republished) runtime.metrics.addMetric('LedgerRepublished', MetricUnit.Count, r.republished);
+        if (r.unproven) {
+          runtime.metrics.addMetric('LedgerUnproven', MetricUnit.Count, r.unproven);
+          runtime.logger.warn('pending deliveries published after the dedup window', { ...r });
+        } else if (r.pending) runtime.logger.info('pending deliveries settled', { ...r });
+      },
+      (e: Error) => runtime.logger.warn('pending deliveries not settled', { errorName: e?.name }),
+    );
+    const report = await runtime
+      .watch()
+      .finally(() => reconcile)
+      .finally(() => settle);
     if (report.opened.length)
       runtime.metrics.addMetric('RealtimeOutages', MetricUnit.Count, report.opened.length);
     if (report.started) runtime.metrics.addMetric('RealtimeReplayJobs', MetricUnit.Count, 1);

@@ -22,6 +22,7 @@ import { systemClock, type Clock } from '../../core/ports';
 import type { RealtimeStateStore } from '../../core/realtime/outages';
 import { runRealtimeWatch, type WatchReport, type XWebhooksApi } from '../../core/realtime/watch';
 import type { WebhookDeps } from '../../core/realtime/webhook';
+import type { SettleReport } from '../../core/inbound/delivered';
 import type { XaaEvent } from '../../core/realtime/events';
 import { composeSpendMeter, meterDeliveredEvents } from '../shared/spend';
 import { composeInboundPublisher } from '../shared/inbound-publisher';
@@ -45,6 +46,11 @@ export interface WebhookRuntime {
   watch(): Promise<WatchReport>;
   /** Subscription reconciliation (core/realtime/reconcile.ts): X's list against every channel. */
   reconcile(): Promise<ReconcileReport>;
+  /**
+   * The delivered ledger's sweep (core/inbound/delivered.ts): settles what a dead invocation (webhook
+   * or poller) held and may not have published. Runs on every watch tick, real time on or not.
+   */
+  settlePending(): Promise<SettleReport>;
   logger: Logger;
   metrics: Metrics;
   /** Counts what X bills for the events of a delivery that was acknowledged (core/cost/meter.ts). */
@@ -87,6 +93,14 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
   });
   const unsupported = new Set<string>();
   const realtimeStore = createDynamoRealtimeStore({ client: clients.doc, tableName });
+  // the same ledger as the poller's: an item is published to a channel once, whichever path came first
+  const publisher = composeInboundPublisher({
+    config,
+    clients,
+    clock,
+    log,
+    wrapPublisher: overrides.wrapPublisher,
+  });
   return {
     config,
     spendEvents: meterDeliveredEvents(spend, accounts, clock, log),
@@ -94,16 +108,10 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
     deps: {
       accounts,
       channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
-      // the same ledger as the poller's: an item is published to a channel once, whichever path came first
-      publisher: composeInboundPublisher({
-        config,
-        clients,
-        clock,
-        log,
-        wrapPublisher: overrides.wrapPublisher,
-      }),
+      publisher,
       clock,
     },
+    settlePending: () => publisher.settlePending(),
     credentials,
     realtime,
     watch: () =>

@@ -5,12 +5,23 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDeliveredLedger } from '../../adapters/aws/dynamo-delivered';
 import { keys, TTL_ATTRIBUTE } from '../../adapters/aws/table';
-import { deliveredKeyOf, type DeliveredLedger } from '../../core/inbound/delivered';
+import type { InboundMessage } from '../../contracts';
+import { deliveredKeyOf, type DeliveredLedger, type PendingEntry } from '../../core/inbound/delivered';
 import { FakeDeliveredLedger } from '../helpers/fakes/delivered-ledger';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws';
 import { FakeClock } from '../helpers/fakes';
 
 const HOUR_MS = 3600_000;
+
+/** An inbound message as the publisher holds it (only its shape matters to the ledger). */
+const message = (channelId: string, id: string): InboundMessage =>
+  ({
+    schemaVersion: 1,
+    channelId,
+    id,
+    kind: id.startsWith('x:dm:') ? 'dm' : 'mention',
+    text: `text of ${id} — with ünïcode`,
+  }) as unknown as InboundMessage;
 const TTL_HOURS = 72;
 
 function describeDeliveredLedger(name: string, make: (clock: FakeClock) => DeliveredLedger) {
@@ -69,6 +80,41 @@ function describeDeliveredLedger(name: string, make: (clock: FakeClock) => Deliv
       expect((await ledger.findDelivered([key])).size).toBe(1);
       clock.advanceMs(120_000);
       expect((await ledger.findDelivered([key])).size).toBe(0);
+    });
+
+    it('holds messages until a record names their hold, and lists the old ones oldest first', async () => {
+      const mine = (list: PendingEntry[]) =>
+        list.filter((e) => e.message.channelId === ch(1)).map((e) => [e.message.id, e.at.toISOString()]);
+      const t0 = clock.now();
+      await ledger.hold([message(ch(1), 'x:tweet:1'), message(ch(1), 'x:dm:2')], t0);
+      clock.advanceMs(30_000);
+      const t1 = clock.now();
+      await ledger.hold([message(ch(1), 'x:tweet:3')], t1);
+      // only those held at or before `before`
+      expect(mine(await ledger.pending(t0, 100))).toEqual([
+        ['x:dm:2', t0.toISOString()],
+        ['x:tweet:1', t0.toISOString()],
+      ]);
+      const all = await ledger.pending(t1, 100);
+      expect(mine(all)).toHaveLength(3);
+      // the body comes back whole
+      expect(all.find((e) => e.message.id === 'x:tweet:3')?.message).toEqual(message(ch(1), 'x:tweet:3'));
+      // a record naming the hold drops it; one without `pendingAt` does not
+      await ledger.record([{ channelId: ch(1), id: 'x:tweet:1', pendingAt: t0 }], clock.now());
+      await ledger.record([{ channelId: ch(1), id: 'x:tweet:3' }], clock.now());
+      expect(mine(await ledger.pending(t1, 100))).toEqual([
+        ['x:dm:2', t0.toISOString()],
+        ['x:tweet:3', t1.toISOString()],
+      ]);
+      expect((await ledger.pending(t1, 1)).length).toBe(1);
+    });
+
+    it('forgets a held message once its TTL has passed', async () => {
+      const t0 = clock.now();
+      await ledger.hold([message(ch(1), 'x:tweet:5')], t0);
+      clock.advanceMs(TTL_HOURS * HOUR_MS + 60_000);
+      const left = await ledger.pending(clock.now(), 100);
+      expect(left.filter((e) => e.message.channelId === ch(1))).toEqual([]);
     });
 
     it('answers for more keys than one batch call takes (250 reads, 250 writes)', async () => {

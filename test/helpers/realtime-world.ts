@@ -8,6 +8,9 @@
  * - `drop` (10% of live deliveries) and `duplicate` (5%): X's delivery engine, seeded;
  * - `endpoint_outage`: the webhook function is down for 30 minutes (502 to X, no watch ticks);
  * - `crash_before_ack`: the function published (queue and ledger) and died before its 200;
+ * - `crash_after_publish`: the function died the moment SQS took its messages, before the delivered
+ *   ledger's record (a process death: none of that invocation's later AWS calls happen, X gets a 502
+ *   and does not retry); the ledger's sweep, on the function's schedule every minute, settles it;
  * - `subscription_lost`: one channel's mention subscription disappears at X.
  * Each fault is counted when it fires (a dropped or duplicated event, a delivery refused during the
  * outage, a crash that swallowed a 200, an item X created no event for), never when armed.
@@ -15,11 +18,16 @@
  * The truth is the simulated X's own record of what was posted (every mention naming a channel's
  * account, every DM to it): each must reach the inbound queue exactly once per (channelId, id).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createAwsClients } from '../../adapters/aws/clients';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
+import { createDynamoRealtimeStore } from '../../adapters/aws/dynamo-realtime';
+import { keys } from '../../adapters/aws/table';
+import type { HeldSubscription } from '../../core/channel';
+import { wantedFor } from '../../core/realtime/subscriptions';
 import type { WatchReport } from '../../core/realtime/watch';
 import { createApp as createWebhookApp } from '../../lambdas/webhook/app';
 import { compose as composeWebhook } from '../../lambdas/webhook/compose';
@@ -42,6 +50,7 @@ export const REALTIME_FAULTS = [
   'duplicate',
   'endpoint_outage',
   'crash_before_ack',
+  'crash_after_publish',
   'subscription_lost',
 ] as const;
 export type RealtimeFault = (typeof REALTIME_FAULTS)[number];
@@ -61,12 +70,15 @@ export interface RealtimeRunReport {
   replayJobs: number;
   outages: Partial<Record<string, number>>;
   polls: number;
-  /** Windows or a job still open at the end (every gap must be filled). */
+  /** Windows or a job still open at the end, and held deliveries never settled (every gap must be filled). */
   unfilled: number;
+  /** The ledger's sweep: held deliveries it published again inside / after SQS's dedup window. */
+  republished: number;
+  unproven: number;
 }
 
 export const realtimeFailureCount = (r: RealtimeRunReport) =>
-  r.lost.length + r.duplicated.length + r.unexpected.length + r.unfilled;
+  r.lost.length + r.duplicated.length + r.unexpected.length + r.unfilled + r.unproven;
 
 const MINUTE = 60_000;
 const START_MS = Date.UTC(2026, 8, 1, 12, 0, 0);
@@ -74,7 +86,7 @@ const START_MS = Date.UTC(2026, 8, 1, 12, 0, 0);
 /** Forgets the app-wide real-time items (runs share one table). */
 async function clearRealtimeItems(aws: LocalAws) {
   const { doc } = aws.clients;
-  for (const pk of ['RT#OUTAGE', 'RT#REPLAY', 'RT#APP']) {
+  for (const pk of ['RT#OUTAGE', 'RT#REPLAY', 'RT#APP', keys.deliveredPending('', '', '').pk]) {
     const res = await doc.send(
       new QueryCommand({
         TableName: aws.tableName,
@@ -104,6 +116,8 @@ export async function runRealtimeSeed(
     outages: {},
     polls: 0,
     unfilled: 0,
+    republished: 0,
+    unproven: 0,
   };
   const fired = (k: RealtimeFault, n = 1) => {
     if (n > 0) report.faults[k] = (report.faults[k] ?? 0) + n;
@@ -158,8 +172,25 @@ export async function runRealtimeSeed(
       }),
     );
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    const h = await startInboundHarness(runAws, sim);
+    // the channels' polls run at the reconciliation cadence real time gives them (core/inbound/planner.ts
+    // `withRealtime`): mentions every 15 minutes; DMs every 20 (the default 6 h is longer than a run)
+    const h = await startInboundHarness(runAws, sim, { env: { XAA_RECONCILE_DMS_MINUTES: '20' } });
     const logger = createLogger({ logLevel: 'ERROR' });
+    // one webhook invocation's life: after `crash_after_publish` it is dead, and every later AWS call
+    // it makes fails (siblings run in other containers, so the death is per invocation)
+    const invocation = new AsyncLocalStorage<{ dead: boolean }>();
+    const dying = { rate: 0 };
+    const deadly = <C extends { send: (...args: any[]) => Promise<any> }>(client: C): C =>
+      new Proxy(client, {
+        get(target, prop, receiver) {
+          if (prop !== 'send') return Reflect.get(target, prop, receiver);
+          return (command: any) => {
+            if (invocation.getStore()?.dead) return Promise.reject(new Error('injected: process is dead'));
+            return target.send(command);
+          };
+        },
+      });
+    const webhookClients = { ...clients, doc: deadly(clients.doc), sqs: deadly(clients.sqs) };
     const runtime = composeWebhook(
       loadWebhookConfig({
         AWS_REGION: aws.region,
@@ -168,7 +199,22 @@ export async function runRealtimeSeed(
         INBOUND_QUEUE_URL: h.queues.inbound.url,
         X_API_BASE_URL: sim.url,
       }),
-      { clients, clock: clockOf(sim), logger },
+      {
+        clients: webhookClients,
+        clock: clockOf(sim),
+        logger,
+        wrapPublisher: (p) => ({
+          async publish(messages) {
+            await p.publish(messages);
+            const life = invocation.getStore();
+            if (life && rng.chance(dying.rate)) {
+              life.dead = true;
+              fired('crash_after_publish');
+              throw new Error('injected: process died after SQS took the messages');
+            }
+          },
+        }),
+      },
     );
     const app = createWebhookApp(runtime) as unknown as HttpHandler;
     const gate = { down: false, crashRate: 0 };
@@ -178,7 +224,9 @@ export async function runRealtimeSeed(
         if (method === 'POST') fired('endpoint_outage');
         return { statusCode: 502, body: '' };
       }
-      const answer = (await app(event, context)) as { statusCode?: number };
+      const life = { dead: false };
+      const answer = (await invocation.run(life, () => app(event, context))) as { statusCode?: number };
+      if (life.dead) return { statusCode: 502, body: '' };
       if (method === 'POST' && answer?.statusCode === 200 && rng.chance(gate.crashRate)) {
         // the function published and recorded, then died: X never sees the 200
         fired('crash_before_ack');
@@ -198,6 +246,7 @@ export async function runRealtimeSeed(
     if (hook.status !== 200) throw new Error(`webhook registration failed: ${hook.status}`);
     const webhookId = String(hook.body.data.id);
     const store = createDynamoChannelStore({ client: clients.doc, tableName: aws.tableName });
+    const realtimeStore = createDynamoRealtimeStore({ client: clients.doc, tableName: aws.tableName });
     const channels: Array<{ id: string; accountId: string; username: string; mentionSub: string }> = [];
     for (let i = 0; i < (options.channels ?? 2); i++) {
       const username = `rt${options.seed.toString(36)}c${i}${randomUUID().slice(0, 4)}`;
@@ -207,15 +256,28 @@ export async function runRealtimeSeed(
       stops.unshift(() => store.releaseAccount(connected.accountId, connected.channel.id));
       const login = await signIn(sim, username);
       let mentionSub = '';
-      for (const eventType of ['post.mention.create', 'post.reply.create', 'dm.received']) {
+      const held: HeldSubscription[] = [];
+      for (const eventType of wantedFor(connected.channel).types) {
         const sub = await call(sim, 'POST', '/2/activity/subscriptions', login.accessToken, {
           event_type: eventType,
           filter: { user_id: connected.accountId },
           webhook_id: webhookId,
         });
         if (sub.status >= 300) throw new Error(`subscription refused: ${sub.status}`);
-        if (eventType === 'post.mention.create') mentionSub = sub.body.data.subscription.subscription_id;
+        const id = String(sub.body.data.subscription.subscription_id);
+        held.push({ id, eventType });
+        if (eventType === 'post.mention.create') mentionSub = id;
       }
+      // what the sign-in's sync records: real time on for both streams, so the polls only reconcile
+      await realtimeStore.save(connected.channel.id, {
+        state: 'on',
+        reasonCode: null,
+        reason: null,
+        mentions: true,
+        dms: true,
+        subscriptions: held,
+        checkedAt: new Date(nowMs).toISOString(),
+      });
       channels.push({ id: connected.channel.id, accountId: connected.accountId, username, mentionSub });
     }
     const customers = Array.from(
@@ -230,6 +292,7 @@ export async function runRealtimeSeed(
     const lostSubAt = rng.int(5, minutes - 20);
     const lostSubChannel = rng.pick(channels);
     gate.crashRate = 0.05;
+    dying.rate = 0.05;
     let subscriptionGone = false;
 
     const expected = new Map<string, number>(); // `<channelId> <id>` → 0
@@ -239,6 +302,12 @@ export async function runRealtimeSeed(
         const key = `${m.channelId} ${m.id}`;
         received.set(key, (received.get(key) ?? 0) + 1);
       }
+    };
+    /** The ledger's sweep: the same scheduled invocation as the watch, but on while the endpoint is down too. */
+    const settle = async () => {
+      const r = await runtime.settlePending();
+      report.republished += r.republished;
+      report.unproven += r.unproven;
     };
     const watch = async () => {
       const r: WatchReport = await runtime.watch();
@@ -291,6 +360,7 @@ export async function runRealtimeSeed(
       }
       await sim.deliveriesIdle();
       if (!down) await watch();
+      await settle();
       await sim.deliveriesIdle();
       // reconciliation polls at the poller's own cadence (the channels' due times)
       if (minute % 5 === 0) {
@@ -303,16 +373,20 @@ export async function runRealtimeSeed(
     // ---- the end: everything up, time for the watch and the reconciliation to finish -------------
     gate.down = false;
     gate.crashRate = 0;
+    dying.rate = 0;
     sim.setDelivery({ dropRate: 0, duplicateRate: 0 });
     for (let i = 0; i < 30; i++) {
       nowMs += MINUTE;
       await watch();
+      await settle();
       await sim.deliveriesIdle();
       if (i % 5 === 0) report.polls += (await h.tick()).jobs;
       await take();
     }
     const open = await runtime.realtime.outages();
-    report.unfilled = open.length + ((await runtime.realtime.currentJob()) ? 1 : 0);
+    const held = await runtime.deps.publisher.settlePending();
+    report.unfilled =
+      open.length + ((await runtime.realtime.currentJob()) ? 1 : 0) + held.pending - held.alreadyDelivered;
 
     for (const d of sim.deliveries(webhookId)) {
       if (d.dropped) fired('drop');
@@ -336,5 +410,5 @@ export async function runRealtimeSeed(
 
 /** One line per failed run, for the log. */
 export function describeRealtimeFailure(r: RealtimeRunReport): string {
-  return `real-time seed ${r.seed}: lost ${r.lost.length}, duplicated ${r.duplicated.length}, unexpected ${r.unexpected.length}, unfilled ${r.unfilled} (faults ${JSON.stringify(r.faults)}, outages ${JSON.stringify(r.outages)}, replay jobs ${r.replayJobs}, polls ${r.polls}) — rerun: XC_REALTIME_SEED=${r.seed}`;
+  return `real-time seed ${r.seed}: lost ${r.lost.length}, duplicated ${r.duplicated.length}, unexpected ${r.unexpected.length}, unfilled ${r.unfilled}, republished ${r.republished}, unproven ${r.unproven} (faults ${JSON.stringify(r.faults)}, outages ${JSON.stringify(r.outages)}, replay jobs ${r.replayJobs}, polls ${r.polls}) — rerun: XC_REALTIME_SEED=${r.seed}`;
 }

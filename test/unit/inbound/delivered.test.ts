@@ -1,11 +1,14 @@
 /**
- * The delivered ledger in front of the inbound publisher (core/inbound/delivered.ts): read, publish,
- * then record — nothing lost on a failed publish, one message per channel and item otherwise.
+ * The delivered ledger in front of the inbound publisher (core/inbound/delivered.ts): read, hold,
+ * publish, record — nothing lost on a failed publish, one message per channel and item otherwise, and
+ * a death anywhere between the hold and the record settled by the sweep inside SQS's dedup window.
  */
 import fc from 'fast-check';
 import type { InboundMessage } from '../../../contracts';
 import { retryable } from '../../../core/errors';
-import { createLedgerPublisher } from '../../../core/inbound/delivered';
+import { createLedgerPublisher, SAFE_REPUBLISH_MS, SETTLE_MIN_AGE_MS } from '../../../core/inbound/delivered';
+import type { InboundPublisher } from '../../../core/inbound/types';
+import type { Clock } from '../../../core/ports';
 import { mentionToInbound } from '../../../core/inbound/mapping';
 import { FakeDeliveredLedger } from '../../helpers/fakes/delivered-ledger';
 import { ACCOUNT, FakeClock, FakeInbound, INBOUND_T0, tweet } from './fakes';
@@ -26,6 +29,147 @@ function setup() {
   });
   return { clock, ledger, inbound, publisher, failures };
 }
+
+/**
+ * SQS FIFO as a consumer sees it: a dedup id accepted less than 5 minutes (on `clock`) after the first
+ * acceptance of that id is dropped; later it is delivered again. `dieAfterSend` makes the next publish
+ * send and then fail as a dying process would (nothing after the send runs); `dieBeforeSend` fails first.
+ */
+class FifoQueue implements InboundPublisher {
+  delivered: string[] = [];
+  private firstAccepted = new Map<string, number>();
+  dieAfterSend = false;
+  dieBeforeSend = false;
+  constructor(private readonly clock: Clock) {}
+  async publish(messages: InboundMessage[]) {
+    if (this.dieBeforeSend) {
+      this.dieBeforeSend = false;
+      throw new Error('injected: process died before the send');
+    }
+    const now = this.clock.now().getTime();
+    for (const m of messages) {
+      const id = `${m.channelId}:${m.id}`;
+      const first = this.firstAccepted.get(id);
+      if (first !== undefined && now - first < 5 * 60_000) continue;
+      this.firstAccepted.set(id, now);
+      this.delivered.push(id);
+    }
+    if (this.dieAfterSend) {
+      this.dieAfterSend = false;
+      throw new Error('injected: process died after the send');
+    }
+  }
+}
+
+function fifoSetup() {
+  const clock = new FakeClock(INBOUND_T0);
+  const ledger = new FakeDeliveredLedger(clock, 96 * 3600_000);
+  const queue = new FifoQueue(clock);
+  const publisher = createLedgerPublisher({ ledger, publisher: queue, clock });
+  return { clock, ledger, queue, publisher };
+}
+
+describe('createLedgerPublisher: deaths between the hold and the record', () => {
+  it('a death after SQS took the message and before the record: the sweep settles it inside the dedup window, a path 20 minutes later publishes nothing', async () => {
+    const { clock, queue, publisher, ledger } = fifoSetup();
+    queue.dieAfterSend = true;
+    await expect(publisher.publish([msg(1)])).rejects.toThrow('after the send');
+    expect(ledger.entries.size).toBe(0); // the record never happened
+    clock.advanceMs(SETTLE_MIN_AGE_MS);
+    expect(await publisher.settlePending()).toEqual({
+      pending: 1,
+      alreadyDelivered: 0,
+      republished: 1,
+      unproven: 0,
+    });
+    clock.advanceMs(20 * 60_000); // a reconciliation poll, far beyond SQS's window
+    expect((await publisher.publishNew([msg(1)])).published).toEqual([]);
+    expect(queue.delivered).toEqual(['ch1:x:tweet:1']);
+    expect(ledger.held.size).toBe(0);
+  });
+
+  it('a death after the hold and before the send: the sweep delivers the message (nothing lost)', async () => {
+    const { clock, queue, publisher } = fifoSetup();
+    queue.dieBeforeSend = true;
+    await expect(publisher.publish([msg(1), msg(2)])).rejects.toThrow('before the send');
+    expect(queue.delivered).toEqual([]);
+    clock.advanceMs(SETTLE_MIN_AGE_MS + 30_000);
+    await publisher.settlePending();
+    clock.advanceMs(6 * 60 * 60_000);
+    expect((await publisher.publishNew([msg(1), msg(2)])).published).toEqual([]);
+    expect(queue.delivered).toEqual(['ch1:x:tweet:1', 'ch1:x:tweet:2']);
+  });
+
+  it('leaves young entries to their holder and drops those another path recorded', async () => {
+    const { clock, queue, publisher, ledger } = fifoSetup();
+    queue.dieAfterSend = true;
+    await expect(publisher.publish([msg(1)])).rejects.toThrow();
+    clock.advanceMs(SETTLE_MIN_AGE_MS - 1_000);
+    expect((await publisher.settlePending()).pending).toBe(0);
+    // the replay brings it within the window: dropped by SQS, recorded (its own hold dropped)
+    await publisher.publish([msg(1)]);
+    clock.advanceMs(2_000);
+    expect(await publisher.settlePending()).toMatchObject({
+      pending: 1,
+      alreadyDelivered: 1,
+      republished: 0,
+    });
+    expect(ledger.held.size).toBe(0);
+    expect(queue.delivered).toEqual(['ch1:x:tweet:1']);
+  });
+
+  it('a hold that cannot be written sends nothing', async () => {
+    const { queue, publisher, ledger } = fifoSetup();
+    ledger.failHold = true;
+    await expect(publisher.publish([msg(1)])).rejects.toThrow('ledger unavailable');
+    expect(queue.delivered).toEqual([]);
+  });
+
+  it('an entry the sweep reaches only after the safe bound is published again and counted unproven (the named residual)', async () => {
+    const { clock, queue, publisher } = fifoSetup();
+    queue.dieBeforeSend = true;
+    await expect(publisher.publish([msg(1)])).rejects.toThrow();
+    clock.advanceMs(SAFE_REPUBLISH_MS);
+    expect(await publisher.settlePending()).toMatchObject({ republished: 0, unproven: 1 });
+    expect(queue.delivered).toEqual(['ch1:x:tweet:1']);
+  });
+
+  it('delivers every item exactly once over any interleaving of deaths, sweeps and later paths', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            ids: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+            death: fc.constantFrom('none', 'before', 'after'),
+            minutes: fc.integer({ min: 0, max: 20 }),
+          }),
+          { maxLength: 10 },
+        ),
+        async (calls) => {
+          const { clock, queue, publisher } = fifoSetup();
+          for (const call of calls) {
+            queue.dieBeforeSend = call.death === 'before';
+            queue.dieAfterSend = call.death === 'after';
+            await publisher.publish(call.ids.map((id) => msg(id))).catch(() => undefined);
+            queue.dieBeforeSend = queue.dieAfterSend = false;
+            // the sweep runs every minute of the time that passes
+            for (let m = 0; m < call.minutes; m++) {
+              clock.advanceMs(60_000);
+              await publisher.settlePending();
+            }
+          }
+          clock.advanceMs(2 * 60_000);
+          await publisher.settlePending();
+          const ids = [...new Set(calls.flatMap((c) => c.ids))];
+          // the safety net brings everything again, hours later
+          clock.advanceMs(3 * 3600_000);
+          await publisher.publish(ids.map((id) => msg(id)));
+          expect([...queue.delivered].sort()).toEqual(ids.map((id) => `ch1:x:tweet:${id}`).sort());
+        },
+      ),
+    );
+  });
+});
 
 describe('createLedgerPublisher', () => {
   it('publishes only items not delivered to that channel yet, oldest first', async () => {
