@@ -32,6 +32,7 @@ new XChannelStack(app, ctx('stackName') ?? 'XChannel', {
   alarmEmail: ctx('alarmEmail'),
   channel: {
     xAppSecretName: ctx('xAppSecretName'),
+    alertEmail: ctx('alertEmail'),
     adminEmails: ctx('adminEmail')
       ?.split(',')
       .map((e) => e.trim())

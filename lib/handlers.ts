@@ -106,7 +106,21 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     timeoutSeconds: 55,
     memoryMb: 256,
     requiredEnv: ['TABLE_NAME', 'POLL_JOBS_QUEUE_URL'],
-    optionalEnv: ['X_TIER', 'DISPATCH_CLAIM_SECONDS', 'DISPATCH_CONCURRENCY'],
+    optionalEnv: [
+      'X_TIER',
+      'DISPATCH_CLAIM_SECONDS',
+      'DISPATCH_CONCURRENCY',
+      // alerts (core/alerts/), evaluated on the gauge ticks
+      'ALERT_EVENT_BUS',
+      'ALERT_DEPLOYMENT',
+      'CONSOLE_URL',
+      'ALERT_SILENCE_HOURS',
+      'ALERT_SILENCE_MIN_DAILY',
+      'POLL_JOBS_DLQ_URL',
+      'INBOUND_DLQ_URL',
+      'OUTBOUND_DLQ_URL',
+      'RESULTS_DLQ_URL',
+    ],
   },
   poller: {
     name: 'poller',

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Token, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -134,6 +135,24 @@ export interface XChannelProps {
    * @default - alarms are created without actions (they still show on the dashboard)
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The EventBridge bus the alerts go to (source `x-channel.alerts`, docs/alerts.md): credits depleted,
+   * budgets at 80 %/100 %, re-auth needed, real time lost, no inbound for hours, DLQ not empty.
+   * @default - the account's default bus
+   */
+  readonly alertEventBus?: events.IEventBus;
+  /**
+   * A topic that gets every alert of this deployment (opened and cleared) as a short text: a rule on
+   * {@link alertEventBus} targets it. An encrypted topic's key must let `events.amazonaws.com` use it.
+   * @default - none (unless `alertEmail` is given: then a topic of the construct)
+   */
+  readonly alertTopic?: sns.ITopic;
+  /**
+   * An address subscribed to the alert topic (it must confirm the subscription e-mail). Without
+   * `alertTopic` the construct creates the topic, encrypted with a key of its own.
+   * @default - no e-mail
+   */
+  readonly alertEmail?: string;
   /**
    * Retention of the functions' and the API's log groups.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -386,6 +405,10 @@ const LIMIT_RULES: readonly PropsRule[] = [
     condition: ({ props }) => badOrigins(props.outboundMediaAllowedOrigins).length > 0,
     message: ({ props }) =>
       `outboundMediaAllowedOrigins must be lowercase https origins without a path (https://host[:port]), got ${JSON.stringify(badOrigins(props.outboundMediaAllowedOrigins))}`,
+  },
+  {
+    condition: ({ props }) => badLiteral(props.alertEmail, (v) => EMAIL_RE.test(v)),
+    message: ({ props }) => `alertEmail must be an e-mail address, got "${props.alertEmail}"`,
   },
   {
     condition: ({ props }) =>

@@ -196,6 +196,20 @@ function acknowledgeFindings(stack: XChannelStack): void {
         'The only subscription is the operator e-mail for alarms; failed e-mail deliveries show in the topic metrics and the alarms stay visible on the dashboard, so a DLQ of undelivered alarm e-mails adds nothing.',
     });
   }
+  if (c.alertTopic) {
+    Validations.of(c.alertTopic).acknowledge({
+      id: 'Serverless-SNSRedrivePolicy',
+      reason:
+        'The subscription is the operator e-mail for alerts; an alert stays open in GET /alerts and the console until its condition ends, so a DLQ of undelivered alert e-mails adds nothing.',
+    });
+  }
+  if (c.alertRule) {
+    Validations.of(c.alertRule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The rule only forwards alerts to the alert topic; every alert stays open in GET /alerts and the console until its condition ends, so a DLQ of undelivered copies adds nothing.',
+    });
+  }
   for (const name of ['poller', 'sender'] as const) {
     Validations.of(c.functions[name]).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',

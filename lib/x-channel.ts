@@ -10,7 +10,8 @@
  * - `x-channel-media.ts`: the media bucket, its key and access-log bucket, and the media grants;
  * - `x-channel-functions.ts`: the function factory and the binders (a variable and its grant in one call);
  * - `x-channel-api.ts`: the user pool, the HTTP API's stage and routes;
- * - `x-channel-monitoring.ts`: alarms and the dashboard.
+ * - `x-channel-monitoring.ts`: alarms and the dashboard;
+ * - `x-channel-alerts.ts`: the alerts' grants, bus and optional topic.
  * Every resource is created directly in this construct, so its id (a contract) is the same as when
  * all of it lived in one file.
  */
@@ -20,12 +21,14 @@ import { Construct } from 'constructs';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -35,6 +38,7 @@ import { tableDefinition } from '../adapters/aws/table';
 import { REALTIME_WATCH_SOURCE } from '../core/realtime/watch';
 import { LAMBDA_CONSOLE_DIST_DIR } from './bundling';
 import { HANDLERS, X_TIER_PRESETS, type HandlerName, type XTier } from './handlers';
+import { createXChannelAlerts } from './x-channel-alerts';
 import { addApiStageAndRoutes, createAdminAuth } from './x-channel-api';
 import {
   createBinders,
@@ -114,6 +118,12 @@ export class XChannel extends Construct {
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** The operations dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The EventBridge bus the alerts go to (source `x-channel.alerts`; docs/alerts.md). */
+  public readonly alertEventBus: events.IEventBus;
+  /** The topic this deployment's alerts are forwarded to (`alertTopic`, or the construct's for `alertEmail`). */
+  public readonly alertTopic?: sns.ITopic;
+  /** The rule forwarding this deployment's alerts to {@link alertTopic}. */
+  public readonly alertRule?: events.Rule;
   /** Role EventBridge Scheduler uses to invoke the dispatcher. */
   public readonly scheduleRole: iam.Role;
   private readonly media: MediaBucket;
@@ -305,6 +315,21 @@ export class XChannel extends Construct {
     bindTable(fns.webhook, this.table, 'TABLE_NAME', 'readWrite');
     bindXAppSecret(fns.webhook);
     bindQueue(fns.webhook, q.inbound, 'INBOUND_QUEUE_URL', 'send');
+
+    // alerts: evaluated by the dispatcher (its gauge ticks), announced on EventBridge (x-channel-alerts.ts)
+    const alerts = createXChannelAlerts(this, {
+      dispatcher: fns.dispatcher,
+      table: this.table,
+      queues: q,
+      consoleUrl: this.consoleUrl,
+      eventBus: props.alertEventBus,
+      topic: props.alertTopic,
+      email: props.alertEmail,
+      removalPolicy,
+    });
+    this.alertEventBus = alerts.eventBus;
+    this.alertTopic = alerts.topic;
+    this.alertRule = alerts.rule;
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),

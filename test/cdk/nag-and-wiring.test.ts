@@ -6,10 +6,13 @@ import { HANDLERS, PLATFORM_ENV, type HandlerName } from '../../lib/handlers';
 import { buildStack } from './build';
 
 describe('cdk-nag', () => {
-  it('AwsSolutions + Serverless: synth has zero unacknowledged findings (alarm e-mail and admins included)', () => {
-    // One synth covers everything: the optional alarm topic and admin users add resources, never remove any.
+  it('AwsSolutions + Serverless: synth has zero unacknowledged findings (alarm and alert e-mail and admins included)', () => {
+    // One synth covers everything: the optional alarm and alert topics and admin users add resources, never remove any.
     const { app } = buildStack(
-      { alarmEmail: 'ops@example.com', channel: { adminEmails: ['a@example.com'] } },
+      {
+        alarmEmail: 'ops@example.com',
+        channel: { adminEmails: ['a@example.com'], alertEmail: 'alerts@example.com' },
+      },
       { nag: true },
     );
     let report = '';

@@ -169,12 +169,25 @@ describe('functions', () => {
     }
   });
 
-  it('dispatcher has no Secrets Manager action at all, no table write, and queries only the two indexes', () => {
+  it('dispatcher has no Secrets Manager action at all, no table write but its alerts, and queries only the two indexes', () => {
     const statements = roleStatements('dispatcher');
     const actions = actionsOf(statements);
     expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:Query']);
-    const query = statements.find((s) => actionsOf([s]).includes('dynamodb:Query'))!;
+    // the alerts' statements (test/cdk/alerts.test.ts) are confined to their partitions by dynamodb:LeadingKeys
+    const confined = (s: Statement) => JSON.stringify(s.Condition ?? {}).includes('dynamodb:LeadingKeys');
+    const open = statements.filter((s) => !confined(s));
+    expect(
+      actionsOf(open)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:Query']);
+    const writes = statements.filter((s) =>
+      actionsOf([s]).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
+    );
+    expect(writes.map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ALERT'] } },
+    ]);
+    const query = open.find((s) => actionsOf([s]).includes('dynamodb:Query'))!;
     const resources = JSON.stringify(query.Resource);
     expect(resources).toMatch(/\/index\/gsi1"/);
     expect(resources).toMatch(/\/index\/gsi2"/);
