@@ -117,6 +117,8 @@ export interface Messages {
     followed: string;
     sent: string;
     failed: string;
+    attachmentsStored: string;
+    attachmentsUnavailable: string;
   };
   disabled: { mentions: string; dms: string; autoFollow: string };
   /** Real time (X Activity API): on / off with the reason / catching up. */
@@ -260,6 +262,8 @@ const en: Messages = {
     followed: 'Users followed',
     sent: 'Replies and messages sent',
     failed: 'Sends that failed',
+    attachmentsStored: 'DM attachments delivered',
+    attachmentsUnavailable: 'DM attachments unavailable (download failed)',
   },
   disabled: {
     mentions:
@@ -535,6 +539,8 @@ const es: Messages = {
     followed: 'Usuarios seguidos',
     sent: 'Respuestas y mensajes enviados',
     failed: 'Envíos fallidos',
+    attachmentsStored: 'Adjuntos de mensajes directos entregados',
+    attachmentsUnavailable: 'Adjuntos de mensajes directos no disponibles (falló la descarga)',
   },
   disabled: {
     mentions:

@@ -48,10 +48,12 @@ export const inboundMessageSchema = z
     createdAt: isoDate,
     inReplyToId: z.nullable(xId),
     /**
-     * Media: `photo`, `video`, `animated_gif`. A mention's `url` opens without X credentials (a
-     * photo's URL, a video's or GIF's best mp4 variant by bit rate); DM media still carries X's URL
-     * (issue 18: the download into the media bucket is not built yet). Additive in v1 (optional): `contentType`, `bytes`, `altText` (the author's description)
-     * where X gives them, and `previewUrl`, the still of a video or GIF.
+     * Media: `photo`, `video`, `animated_gif`. Every `url` opens without X credentials: a mention's is
+     * X's public URL (a photo's URL, a video's or GIF's best mp4 variant by bit rate); a DM's is a
+     * time-limited presigned URL of the media bucket (the connector downloaded it with the channel's
+     * token). Additive in v1 (optional): `contentType`, `bytes`, `altText` (the author's description)
+     * where known, `previewUrl`, the still of a video or GIF, and for a DM attachment the connector
+     * could not download `unavailable: true` with `unavailableReason` (`url` is then `""`).
      */
     attachments: z.array(
       z.strictObject({
@@ -61,6 +63,19 @@ export const inboundMessageSchema = z
         bytes: z.optional(z.number().check(z.int(), z.gte(0))),
         altText: z.optional(z.string()),
         previewUrl: z.optional(z.string()),
+        unavailable: z.optional(z.literal(true)),
+        unavailableReason: z.optional(
+          z.enum([
+            'too_large',
+            'timeout',
+            'not_found',
+            'refused',
+            'rate_limited',
+            'x_unavailable',
+            'storage_failed',
+            'not_configured',
+          ]),
+        ),
       }),
     ),
     /** Exactly what an outbound command needs to answer this message. */

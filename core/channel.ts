@@ -90,6 +90,9 @@ export interface ChannelHealth {
     followed: number;
     sent: number;
     failed: number;
+    /** DM attachments stored in the media bucket, and delivered unavailable (absent until the first). */
+    attachmentsStored?: number;
+    attachmentsUnavailable?: number;
   };
 }
 

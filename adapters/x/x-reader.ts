@@ -12,6 +12,7 @@ import type {
 } from '../../core/inbound/types';
 import { createXUserClient, type XClientSettings } from './client';
 import { mapXError } from './errors';
+import { downloadDmMedia } from './x-dm-media';
 
 /** Query fields for `GET /2/users/:id/mentions` (X-API.md §2). */
 export const MENTION_FIELDS = {
@@ -86,6 +87,12 @@ export function createXReaderFactory(settings: XReaderSettings): XReaderFactory 
           throw mapXError(e, 'follow');
         }
       },
+      dmMedia: (ref, bounds) =>
+        downloadDmMedia(
+          { apiBaseUrl: settings.apiBaseUrl, accessToken, onRateLimit, onRequest: settings.onRequest },
+          ref,
+          bounds,
+        ),
     };
   };
 }

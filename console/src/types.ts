@@ -44,6 +44,9 @@ export interface HealthView {
     followed: number;
     sent: number;
     failed: number;
+    /** DM attachments stored in the media bucket / delivered unavailable (their download failed). */
+    attachmentsStored: number;
+    attachmentsUnavailable: number;
   };
 }
 
@@ -123,6 +126,8 @@ export function toHealth(raw: unknown): HealthView {
       followed: num(c.followed),
       sent: num(c.sent),
       failed: num(c.failed),
+      attachmentsStored: num(c.attachmentsStored),
+      attachmentsUnavailable: num(c.attachmentsUnavailable),
     },
   };
 }

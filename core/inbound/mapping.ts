@@ -82,8 +82,8 @@ function mentionAttachmentsOf(includes: XIncludes, mediaKeys: string[] | undefin
 }
 
 /**
- * A DM's media as X gives it: its `ton.twitter.com` URL, which needs the channel's X token (issue 18:
- * the download into the media bucket with a presigned URL is not built yet).
+ * A DM's media as X gives it: its `ton.twitter.com` URL, which needs the channel's X token. The poller
+ * replaces it by a presigned URL of its copy in the media bucket, or marks it unavailable (./dm-media.ts).
  */
 function dmAttachmentsOf(includes: XIncludes, mediaKeys: string[] | undefined) {
   const out: Array<{ type: string; url: string }> = [];

@@ -5,6 +5,7 @@ import { DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
 import type { ReconcileCadence, XTier } from './planner';
 import type { Channel } from '../channel';
 import type { RecentRateBlocks } from './rate-blocks';
+import type { InboundMediaStore } from './dm-media';
 import type { FollowStore, InboundPublisher, PollStateStore, XReaderFactory } from './types';
 
 /** Bounds of one poll run. */
@@ -50,6 +51,11 @@ export interface PollDeps {
   publisher: InboundPublisher;
   /** Absent: auto-follow never runs. */
   follows?: FollowStore;
+  /**
+   * DM media into the media bucket (./dm-media.ts); `store` absent (no bucket configured) or the whole
+   * field absent: DM attachments are delivered unavailable (`not_configured`).
+   */
+  media?: { store?: InboundMediaStore; maxBytes: number; timeoutMs: number };
   tier: XTier;
   limits?: Partial<PollLimits>;
   /** Turns a foreign error into a ChannelError (the X adapter maps its own). */

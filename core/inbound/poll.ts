@@ -38,6 +38,7 @@ import type { ChannelChange } from '../ports';
 import type { InboundMessage } from '../../contracts';
 import { runAutoFollow } from './auto-follow';
 import { backoffMs } from './concurrency';
+import { resolveDmMedia } from './dm-media';
 import { scanDms } from './dm-scan';
 import { scanMentions } from './mention-scan';
 import {
@@ -160,7 +161,7 @@ class PollRun {
   private refreshed = false;
   private lastError: HealthPatch['lastError'] = undefined;
   private failure: ChannelError | undefined;
-  private delivered = { mentions: 0, dms: 0, followed: 0 };
+  private delivered = { mentions: 0, dms: 0, followed: 0, attachmentsStored: 0, attachmentsUnavailable: 0 };
   private recovered: Array<'mentions' | 'dms'> = [];
   /** Checkpoints as claimed: the final write is conditional on them. */
   private readonly claimedCheckpoints: ChannelCheckpoints;
@@ -443,9 +444,38 @@ class PollRun {
     const deliver = scan.items
       .filter(({ event }) => shouldDeliverDm(event, this.account.id))
       .map(({ event, includes }) => dmToInbound(event, includes, ctx));
+    await this.storeDmMedia(deliver);
     await this.deliverAndSave(deliver, { ...cp, ...scan.next }, 'dms');
     if (scan.stopError) throw scan.stopError;
     if (scan.overflow) throw scan.overflow;
+  }
+
+  /**
+   * DM attachments into the media bucket (./dm-media.ts): each downloaded with this poll's token through
+   * `callX` (retries, one forced refresh on 401), bounded by MEDIA_MAX_BYTES and by the shorter of
+   * MEDIA_DOWNLOAD_TIMEOUT_MS and what is left of the poll's time budget. A failed one is delivered
+   * unavailable (never holds the text back) and counted in health.
+   */
+  private async storeDmMedia(messages: InboundMessage[]) {
+    if (!messages.some((m) => m.attachments.length)) return;
+    const media = this.deps.media;
+    const out = await resolveDmMedia(messages, {
+      store: media && this.x.dmMedia ? media.store : undefined,
+      download: (ref) =>
+        this.callX((x) =>
+          x.dmMedia!(ref, {
+            maxBytes: media!.maxBytes,
+            timeoutMs: Math.max(
+              1000,
+              Math.min(media!.timeoutMs, this.deadline - this.deps.clock.now().getTime()),
+            ),
+          }),
+        ),
+      toChannelError: this.toChannelError,
+      onUnavailable: (info) => this.deps.log?.warn('DM attachment delivered unavailable', info),
+    });
+    this.delivered.attachmentsStored += out.stored;
+    this.delivered.attachmentsUnavailable += out.unavailable;
   }
 
   /**
@@ -557,6 +587,8 @@ class PollRun {
         checkpoints = this.claimedCheckpoints;
         this.delivered.mentions = 0;
         this.delivered.dms = 0;
+        this.delivered.attachmentsStored = 0;
+        this.delivered.attachmentsUnavailable = 0;
         // (only streams that read fine: one that met a 429 keeps its reset)
         for (const stream of this.recovered) {
           const ep = stream === 'mentions' ? MENTIONS_ENDPOINT : DM_EVENTS_ENDPOINT;
@@ -591,8 +623,10 @@ class PollRun {
       mentionsDelivered: this.delivered.mentions,
       dmsDelivered: this.delivered.dms,
       followed: this.delivered.followed,
+      attachmentsStored: this.delivered.attachmentsStored,
+      attachmentsUnavailable: this.delivered.attachmentsUnavailable,
     };
-    if (counters.mentionsDelivered || counters.dmsDelivered || counters.followed) health.counters = counters;
+    if (Object.values(counters).some(Boolean)) health.counters = counters;
     if (counters.mentionsDelivered || counters.dmsDelivered) health.lastDeliveredAt = this.nowIso;
     const moved = !sameCheckpoints(checkpoints, this.claimedCheckpoints);
     await this.deps.state.finishPoll(this.channel.id, {

@@ -4,6 +4,7 @@
  * (X-API.md §2) with only the fields we ask for.
  */
 import type { InboundMessage } from '../../contracts';
+import type { DmMediaBounds, DmMediaFile, DmMediaRef } from './dm-media';
 import type { Channel, ChannelCheckpoints, RateWindow } from '../channel';
 
 /** A user object from `includes.users` (user.fields `username,name,profile_image_url`). */
@@ -113,6 +114,11 @@ export interface XReader {
   dmEvents(query: DmEventsQuery): Promise<XDmEventsPage>;
   /** Follows `targetUserId` as `accountId`. */
   follow(accountId: string, targetUserId: string): Promise<void>;
+  /**
+   * Downloads one DM attachment with this token (X-API.md §9), within `bounds` (./dm-media.ts).
+   * Absent (test fakes): DM attachments are delivered unavailable.
+   */
+  dmMedia?(ref: DmMediaRef, bounds: DmMediaBounds): Promise<DmMediaFile>;
 }
 
 /** Builds an `XReader` for one access token; `onRateLimit` sees every response's rate-limit headers. */
@@ -144,7 +150,14 @@ export interface HealthPatch {
   lastError?: { code: string; kind: string; message: string; at: string } | null;
   rateLimits?: Record<string, RateWindow>;
   notBefore?: Record<string, string>;
-  counters?: { mentionsDelivered?: number; dmsDelivered?: number; followed?: number };
+  counters?: {
+    mentionsDelivered?: number;
+    dmsDelivered?: number;
+    followed?: number;
+    /** DM attachments stored in the media bucket / delivered unavailable (core/inbound/dm-media.ts). */
+    attachmentsStored?: number;
+    attachmentsUnavailable?: number;
+  };
 }
 
 /**

@@ -9,6 +9,9 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createDynamoFollows } from '../../adapters/aws/dynamo-follows';
 import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
+import { s3ClientFromConfig } from '../../adapters/aws/s3';
+import { createS3InboundMedia } from '../../adapters/aws/s3-inbound-media';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import type { PollDeps } from '../../core/inbound/poll';
 import { RecentRateBlocks } from '../../core/inbound/rate-blocks';
@@ -33,6 +36,8 @@ export interface ComposeOverrides {
   /** Counts X requests (tests, benchmark). */
   onXRequest?: (info: { method: string; path: string }) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** The media bucket's client (tests pass one signed for their S3 stand-in). */
+  s3?: S3Client;
 }
 
 export interface PollerRuntime {
@@ -79,6 +84,18 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     }),
     publisher,
     follows: createDynamoFollows({ client: clients.doc, tableName }),
+    // DM attachments into the media bucket, handed on as presigned URLs (core/inbound/dm-media.ts)
+    media: {
+      store: config.MEDIA_BUCKET
+        ? createS3InboundMedia({
+            client: overrides.s3 ?? s3ClientFromConfig(config),
+            bucket: config.MEDIA_BUCKET,
+            urlTtlSeconds: config.MEDIA_URL_TTL_SECONDS,
+          })
+        : undefined,
+      maxBytes: config.MEDIA_MAX_BYTES,
+      timeoutMs: config.MEDIA_DOWNLOAD_TIMEOUT_MS,
+    },
     tier: config.X_TIER,
     limits: {
       maxMentionPages: config.POLL_MAX_PAGES,

@@ -82,8 +82,11 @@ export const mediaEnvSchema = z.object({
   MEDIA_URL_TTL_SECONDS: envInt(6 * 3600, 3600, 7 * 24 * 3600),
   /** Largest DM attachment downloaded from X, in bytes (X's own limit for DM video is 512 MB). */
   MEDIA_MAX_BYTES: envInt(100 * 1024 * 1024, 1),
-  /** Time allowed for one attachment's download from X, in ms. */
-  MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(30_000, 1000),
+  /**
+   * Time allowed for one attachment's download from X, in ms; never more than what is left of the poll's
+   * time budget (POLL_TIME_BUDGET_MS, inside the poller's 30-second timeout).
+   */
+  MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(10_000, 1000),
 });
 
 /** Variables of the spend meter (core/cost/): price overrides and Owned Reads. */

@@ -13,7 +13,7 @@ import {
   rawJson,
   type SimResponse,
 } from './http-util';
-import { SELF_SERVE, type EndpointKey, type Tier } from './limits';
+import { DM_MEDIA_ENDPOINT, SELF_SERVE, type EndpointKey, type Tier } from './limits';
 import {
   DM_EVENT_FIELDS,
   DM_EXPANSIONS,
@@ -32,6 +32,7 @@ import {
   type FieldSelection,
   type RenderContext,
 } from './render';
+import { downloadDmMedia } from './dm-media';
 import type { MediaApi } from './media';
 import { compareIds, type SimStore } from './store';
 
@@ -588,6 +589,8 @@ export function handleApi(call: ApiCall): SimResponse {
         return sendDm(call);
       case 'POST /2/users/:id/following':
         return follow(call);
+      case DM_MEDIA_ENDPOINT:
+        return downloadDmMedia(call.store, call.userId, call.params);
       default:
         // XAA and webhook endpoints are app-level: the server routes them to xaa.ts.
         throw new Error(`no user-endpoint handler for ${call.endpoint}`);

@@ -2,6 +2,7 @@
  * The `/_sim` control API (DESIGN.md "Local surfaces", fixed paths and fields) plus our additions.
  * JSON in and out; bad input is a 400 naming the field (zod).
  */
+import { dmPhotoSha256 } from './dm-media';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -114,16 +115,19 @@ function avatarSvg(seed: string, label: string): string {
 
 /**
  * `media` of `/_sim/tweets` and `/_sim/dms` (DESIGN.md): uploaded media as hashed at finalize; media made
- * by `mediaCount` as the bytes `/_sim/media/:key.svg` serves.
+ * by `mediaCount` as the bytes served: `/_sim/media/:key.svg` for posts, the authenticated DM media
+ * download for DMs (./dm-media.ts).
  */
-function mediaEntries(store: SimStore, keys: readonly string[]) {
+function mediaEntries(store: SimStore, keys: readonly string[], of: 'tweet' | 'dm' = 'tweet') {
   return keys.map((key) => {
     const uploaded = store.mediaByKey(key);
     if (uploaded) return { mediaKey: key, type: uploaded.type, sha256: uploaded.sha256 };
     return {
       mediaKey: key,
       type: 'photo',
-      sha256: createHash('sha256').update(avatarSvg(key, 'P')).digest('hex'),
+      // a DM's photo: the PNG the authenticated download answers (./dm-media.ts)
+      sha256:
+        of === 'dm' ? dmPhotoSha256(key) : createHash('sha256').update(avatarSvg(key, 'P')).digest('hex'),
     };
   });
 }
@@ -205,7 +209,7 @@ export async function handleControl(
           conversationId: d.conversationId,
           text: d.text,
           createdAt: iso(d.createdAt),
-          media: mediaEntries(store, d.mediaKeys),
+          media: mediaEntries(store, d.mediaKeys, 'dm'),
         })),
       });
     }

@@ -17,6 +17,9 @@ export const TIERS = [
   'unlimited',
 ] as const satisfies readonly Tier[];
 
+/** `GET /2/dm_conversations/media/{dm_id}/{media_id}/{resource_id}`: a DM's media bytes, participants only. */
+export const DM_MEDIA_ENDPOINT = 'GET /2/dm_conversations/media/:dm_id/:media_id/:resource_id' as const;
+
 /** The endpoint templates the simulator serves (method + X's path template). */
 export const ENDPOINTS = [
   'GET /2/users/me',
@@ -31,6 +34,8 @@ export const ENDPOINTS = [
   'POST /2/dm_conversations/with/:participant_id/messages',
   'POST /2/dm_conversations/:dm_conversation_id/messages',
   'POST /2/users/:id/following',
+  // the authenticated DM media download (X-API.md §9 "Inbound")
+  DM_MEDIA_ENDPOINT,
   // media upload v2 (X-API.md §9 "Media")
   ...MEDIA_ENDPOINTS(),
   // X Activity API and the v2 Webhooks API (X-API.md §7, §9)
@@ -137,6 +142,8 @@ const CURRENT: Record<EndpointKey, EndpointAccess> = {
   'GET /2/dm_events': w(u(15)),
   'GET /2/dm_conversations/with/:participant_id/dm_events': w(u(15)),
   'GET /2/dm_conversations/:dm_conversation_id/dm_events': w(u(15)),
+  // [uncertain] the DM media download's window is not in X's table: the dm_events one is assumed
+  [DM_MEDIA_ENDPOINT]: w(u(15)),
   // POST DM: 15/15 min and 1,440/24 h per user; 1,440/24 h per app across ALL accounts and both
   // send endpoints (the shared `dm-send` bucket). The migration guide's 200/1,000/15,000 disagree.
   'POST /2/dm_conversations/with/:participant_id/messages': w(
@@ -213,6 +220,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'GET /2/dm_events': w(u(1, H24)),
     'GET /2/dm_conversations/with/:participant_id/dm_events': w(u(1, H24)),
     'GET /2/dm_conversations/:dm_conversation_id/dm_events': w(u(1, H24)),
+    [DM_MEDIA_ENDPOINT]: w(u(1, H24)),
     'POST /2/dm_conversations/with/:participant_id/messages': w(u(1, H24, 'dm-send')),
     'POST /2/dm_conversations/:dm_conversation_id/messages': w(u(1, H24, 'dm-send')),
     // POST tweets: 100/24 h per user, 1,667/24 h per app
@@ -233,6 +241,7 @@ export const RATE_LIMITS: Record<Tier, Record<EndpointKey, EndpointAccess>> = {
     'GET /2/dm_events': NOT_IN_PLAN('Basic'),
     'GET /2/dm_conversations/with/:participant_id/dm_events': NOT_IN_PLAN('Basic'),
     'GET /2/dm_conversations/:dm_conversation_id/dm_events': NOT_IN_PLAN('Basic'),
+    [DM_MEDIA_ENDPOINT]: NOT_IN_PLAN('Basic'),
     'POST /2/dm_conversations/with/:participant_id/messages': NOT_IN_PLAN('Basic'),
     'POST /2/dm_conversations/:dm_conversation_id/messages': NOT_IN_PLAN('Basic'),
     // 17/24 h per user and per app
@@ -327,6 +336,7 @@ export const REQUIRED_SCOPES: Record<EndpointKey, readonly string[]> = {
   'GET /2/dm_events': ['dm.read', 'tweet.read', 'users.read'],
   'GET /2/dm_conversations/with/:participant_id/dm_events': ['dm.read', 'tweet.read', 'users.read'],
   'GET /2/dm_conversations/:dm_conversation_id/dm_events': ['dm.read', 'tweet.read', 'users.read'],
+  [DM_MEDIA_ENDPOINT]: ['dm.read', 'tweet.read', 'users.read'],
   'POST /2/tweets': ['tweet.write', 'tweet.read', 'users.read'],
   'POST /2/dm_conversations/with/:participant_id/messages': ['dm.write', 'tweet.read', 'users.read'],
   'POST /2/dm_conversations/:dm_conversation_id/messages': ['dm.write', 'tweet.read', 'users.read'],

@@ -3,6 +3,7 @@
  * exactly: default fields only unless more are asked for, `includes` only for requested expansions.
  * Field names are those of X's OpenAPI (spec 2.166, X-API.md §2).
  */
+import { dmMediaUrl } from './dm-media';
 import twitterText from 'twitter-text';
 import type { SimDm, SimStore, SimTweet, SimUser } from './store';
 
@@ -560,11 +561,23 @@ export function dmIncludes(
 ): Record<string, unknown[]> | undefined {
   const userIds = new Set<string>();
   const mediaKeys = new Set<string>();
+  const dmOfKey = new Map<string, SimDm>();
   for (const dm of dms) {
     if (sel.expansions.has('sender_id')) userIds.add(dm.senderId);
-    if (sel.expansions.has('attachments.media_keys')) for (const k of dm.mediaKeys) mediaKeys.add(k);
+    if (sel.expansions.has('attachments.media_keys'))
+      for (const k of dm.mediaKeys) {
+        mediaKeys.add(k);
+        dmOfKey.set(k, dm);
+      }
   }
-  return assembleIncludes(userIds, mediaKeys, [], sel, ctx);
+  const includes = assembleIncludes(userIds, mediaKeys, [], sel, ctx);
+  // a DM's media opens only with a participant's credentials: X lists its ton URL (./dm-media.ts)
+  if (includes?.media && sel.media.has('url'))
+    for (const m of includes.media as Array<Record<string, unknown>>) {
+      const dm = dmOfKey.get(String(m.media_key));
+      if (dm) m.url = dmMediaUrl(ctx.origin, dm, String(m.media_key));
+    }
+  return includes;
 }
 
 function assembleIncludes(

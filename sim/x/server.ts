@@ -11,6 +11,7 @@ import { rename, writeFile, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { handleApi, READS_POSTS } from './api';
 import { appendInput, MediaApi } from './media';
+import { TON_UNAUTHORIZED } from './dm-media';
 import { refuseForeignHost, refuseJsonApiRequest } from '../../local/loopback';
 import { handleControl, type ControlHost } from './control';
 import { FaultTable, faultSchema, type FaultSpec } from './faults';
@@ -27,6 +28,7 @@ import {
   type SimResponse,
 } from './http-util';
 import {
+  DM_MEDIA_ENDPOINT,
   MONTHLY_POST_READ_CAP,
   RATE_LIMITS,
   REQUIRED_SCOPES,
@@ -222,6 +224,12 @@ const ROUTES: Route[] = [
     'GET /2/dm_conversations/:dm_conversation_id/dm_events',
     /^\/2\/dm_conversations\/([0-9-]{1,40})\/dm_events$/,
     ['dm_conversation_id'],
+  ],
+  [
+    'GET',
+    DM_MEDIA_ENDPOINT,
+    new RegExp(`^/2/dm_conversations/media/${ID}/${ID}/([a-zA-Z0-9_.-]{1,50})$`),
+    ['dm_id', 'media_id', 'resource_id'],
   ],
   ['POST', 'POST /2/tweets', /^\/2\/tweets$/, []],
   [
@@ -866,6 +874,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (path.startsWith('/2/oauth2/') || path === '/i/oauth2/authorize' || path === '/oauth2/token')
       work = oauthEndpoints(req, path, query, res);
     else if (path.startsWith('/2/')) work = api(req, path, query, res);
+    else if (path.startsWith('/1.1/ton/')) work = Promise.resolve(send(res, TON_UNAUTHORIZED()));
     else if (path.startsWith('/_sim')) {
       if (refuseJsonApiRequest(req, res)) return;
       work = handleControl(host, req, path, query).then((r) => send(res, r));

@@ -11,6 +11,7 @@
  * - `oauth.revoke`: an empty `filter`.
  * Rendering is a pure function of the stored objects, so a replayed event is byte-identical.
  */
+import { dmMediaUrl } from './dm-media';
 import { createCipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import twitterText from 'twitter-text';
 import { renderMedia, renderTweet, renderUser, type RenderContext } from './render';
@@ -127,7 +128,7 @@ function dmPayload(dm: SimDm, ctx: RenderContext): Record<string, unknown> {
   if (dm.mediaKeys.length) {
     const key = dm.mediaKeys[0];
     const mediaId = key.slice(2);
-    // v1.1 DM attachment; the URL is the simulator's (X's ton.twitter.com URLs need OAuth).
+    // v1.1 DM attachment: X's ton URL, which needs the participant's credentials (./dm-media.ts)
     messageData.attachment = {
       type: 'media',
       media: {
@@ -135,7 +136,7 @@ function dmPayload(dm: SimDm, ctx: RenderContext): Record<string, unknown> {
         id_str: mediaId,
         media_key: key,
         type: 'photo',
-        media_url_https: `${ctx.origin}/_sim/media/${key}.svg`,
+        media_url_https: dmMediaUrl(ctx.origin, dm, key),
       },
     };
   }

@@ -3,7 +3,7 @@
  * published OpenAPI response schemas (test/fixtures/x-openapi), with all fields and expansions on.
  */
 import type { TweetV2PaginableTimelineParams } from 'twitter-api-v2';
-import { ENDPOINTS, XAA_ENDPOINTS } from '../../../sim/x/limits';
+import { DM_MEDIA_ENDPOINT, ENDPOINTS, XAA_ENDPOINTS } from '../../../sim/x/limits';
 import type { SimX } from '../../../sim/x/server';
 import { signIn, startTestSim, validatedEndpoints, wireViolations } from './helpers';
 import { checkWireFormat, OPENAPI_VERSION } from './openapi';
@@ -112,9 +112,13 @@ describe('sim-x wire format against X OpenAPI', () => {
 
     expect(wireViolations(sim)).toEqual([]);
     // The XAA and webhook endpoints have their own full-coverage check (xaa-wire-format.test.ts), the
-    // media upload endpoints theirs (media-upload.test.ts).
+    // media upload endpoints theirs (media-upload.test.ts); the DM media download answers raw bytes, not
+    // JSON (test/integration/inbound/dm-media.test.ts compares them with the simulated X's sha256).
     const userEndpoints = ENDPOINTS.filter(
-      (e) => !(XAA_ENDPOINTS as readonly string[]).includes(e) && !e.includes('/2/media/'),
+      (e) =>
+        !(XAA_ENDPOINTS as readonly string[]).includes(e) &&
+        !e.includes('/2/media/') &&
+        e !== DM_MEDIA_ENDPOINT,
     );
     expect(validatedEndpoints(sim)).toEqual([...userEndpoints].sort());
   });
