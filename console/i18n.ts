@@ -188,7 +188,7 @@ const en: Messages = {
   newChannel: 'New channel',
   pendingRevocations: 'Deleted channels, revocation pending',
   pendingRevocationsHelp:
-    'X could not be reached to revoke these grants when their channels were deleted. The encrypted grant is kept until X revokes it.',
+    'X could not be reached to revoke these grants when their channels were deleted. The encrypted grant is kept, and X is asked again on a schedule (every few minutes, then hourly) until it revokes it.',
   revocationPending: 'Deleted, revocation pending',
   revocationAttempts: (attempts, code) => `${attempts} attempt(s), last error: ${code}`,
   retryRevocation: 'Retry revocation',
@@ -462,7 +462,7 @@ const es: Messages = {
   newChannel: 'Nuevo canal',
   pendingRevocations: 'Canales eliminados, revocación pendiente',
   pendingRevocationsHelp:
-    'No se pudo contactar con X para revocar estos permisos al eliminar sus canales. El permiso cifrado se conserva hasta que X lo revoque.',
+    'No se pudo contactar con X para revocar estos permisos al eliminar sus canales. El permiso cifrado se conserva y se vuelve a pedir a X periódicamente (cada pocos minutos, luego cada hora) hasta que lo revoque.',
   revocationPending: 'Eliminado, revocación pendiente',
   revocationAttempts: (attempts, code) => `${attempts} intento(s), último error: ${code}`,
   retryRevocation: 'Reintentar la revocación',

@@ -9,9 +9,15 @@ import { ChannelError, isChannelError, permanent } from './errors';
 import type { ChannelChange, ChannelStore, Clock, Page } from './ports';
 import type { OAuthStateStore, XOAuth } from './oauth';
 import { STATE_PATTERN, STATE_TTL_SECONDS, newChannelId, newPkce, newState, sha256Hex } from './oauth';
-import type { TokenVault } from './tokens';
+import type { StoredTokens, TokenVault } from './tokens';
 import { toStoredTokens } from './tokens';
-import { revokeAtX, revokeErrorCode, type RevocationStore } from './revocations';
+import {
+  firstAttempt,
+  replacedGrantId,
+  revokeAtX,
+  revokeErrorCode,
+  type RevocationStore,
+} from './revocations';
 
 export interface ChannelDeps {
   channels: ChannelStore;
@@ -225,16 +231,13 @@ export async function deleteChannel(deps: SignInDeps, id: string): Promise<Delet
   if (revokedAtX === 'pending') {
     // Recorded before anything is deleted: a crash after this leaves a retryable record, never a grant
     // nobody knows of.
-    const now = deps.clock.now().toISOString();
-    await deps.revocations!.put({
-      channelId: id,
-      name: channel.name,
-      account: channel.account,
-      deletedAt: now,
-      attempts: 1,
-      lastAttemptAt: now,
-      lastError: revokeError!,
-    });
+    await deps.revocations!.put(
+      firstAttempt(
+        { id, kind: 'deleted', channelId: id, name: channel.name, account: channel.account },
+        deps.clock.now(),
+        revokeError!,
+      ),
+    );
   } else {
     await deps.vault.delete(id);
   }
@@ -455,7 +458,7 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
         // a re-authorization keeps the original start of delivery (and the checkpoints)
         connectedAt: current.connectedAt ?? now.toISOString(),
       });
-      await revokeReplaced(deps, channelId, replaced, tokens);
+      await revokeReplaced(deps, { ...current, account }, replaced, tokens);
       return { ok: true, channelId, account };
     } catch (e) {
       if (isChannelError(e) && e.code === 'conflict' && attempt < 4) continue;
@@ -466,26 +469,63 @@ export async function completeSignIn(deps: SignInDeps, input: CallbackInput): Pr
 
 /**
  * Revokes the grant a re-authorization replaced (issue 19 item 2): its refresh token (the long-lived
- * grant) and its access token, unless X handed the same ones back. Best effort: the new grant is stored
- * and the channel active either way; a failure is a `revoke_previous_failed` warning.
+ * grant) and its access token, unless X handed the same ones back. The new grant is stored and the
+ * channel active either way. When X cannot revoke it now, the replaced pair moves to a vault entry of its
+ * own and a pending revocation of kind `replaced` remembers it (core/revocations.ts), so the scheduled
+ * retry revokes it later; without a revocation store it is only a `revoke_previous_failed` warning.
  */
 async function revokeReplaced(
   deps: SignInDeps,
-  channelId: string,
-  replaced: { accessToken: string; refreshToken: string | null } | null,
+  channel: Pick<Channel, 'id' | 'name' | 'account'>,
+  replaced: StoredTokens | null,
   current: { accessToken: string; refreshToken: string | null },
 ): Promise<void> {
   if (!replaced) return;
+  // Only what differs from the new pair: revoking a token X handed back would end the new grant.
+  const stale: StoredTokens = {
+    ...replaced,
+    accessToken: replaced.accessToken !== current.accessToken ? replaced.accessToken : '',
+    refreshToken: replaced.refreshToken !== current.refreshToken ? replaced.refreshToken : null,
+  };
+  if (!stale.accessToken && !stale.refreshToken) return;
+  const channelId = channel.id;
+  let code: string;
   try {
-    if (replaced.refreshToken && replaced.refreshToken !== current.refreshToken)
-      await deps.oauth.revoke(replaced.refreshToken, 'refresh_token');
-    if (replaced.accessToken !== current.accessToken)
-      await deps.oauth.revoke(replaced.accessToken, 'access_token');
-  } catch {
+    await revokeAtX(deps.oauth, stale);
+    return;
+  } catch (e) {
+    code = revokeErrorCode(e);
+  }
+  if (!deps.revocations) {
     deps.onWarning?.({
       channelId,
       code: 'revoke_previous_failed',
       message: 'revoking the grant a re-authorization replaced failed at X',
+    });
+    return;
+  }
+  try {
+    const now = deps.clock.now();
+    const id = replacedGrantId(channelId, now);
+    // The grant first, then its record: the record never points at a grant that is not kept.
+    await deps.vault.put(id, { ...stale, updatedAt: now.toISOString() });
+    await deps.revocations.put(
+      firstAttempt(
+        { id, kind: 'replaced', channelId, name: channel.name, account: channel.account },
+        now,
+        code,
+      ),
+    );
+    deps.onWarning?.({
+      channelId,
+      code: 'revoke_previous_pending',
+      message: 'X could not revoke the grant a re-authorization replaced; the scheduled retry will',
+    });
+  } catch {
+    deps.onWarning?.({
+      channelId,
+      code: 'revoke_previous_failed',
+      message: 'the grant a re-authorization replaced could not be kept for a later revocation',
     });
   }
 }

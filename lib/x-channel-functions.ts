@@ -139,9 +139,9 @@ export function createXChannelFunction(
     role,
     logGroup,
     tracing: options.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-    // Scheduler-driven ticks (dispatcher, the webhook's real-time watch): a retried tick would overlap
-    // the next one, which does the same work.
-    retryAttempts: spec.name === 'dispatcher' || spec.name === 'webhook' ? 0 : undefined,
+    // Scheduler-driven ticks (dispatcher, the webhook's real-time watch, the api's revocation retry): a
+    // retried tick would overlap the next one, which does the same work. (HTTP calls are synchronous.)
+    retryAttempts: spec.name === 'poller' || spec.name === 'sender' ? undefined : 0,
     environment: {
       ...environment,
       POWERTOOLS_SERVICE_NAME: METRICS_SERVICE_NAME,

@@ -128,7 +128,9 @@ function acknowledgeFindings(stack: XChannelStack): void {
             ? 'The scheduled dispatcher is idempotent and re-run every tick; a failed tick is redone by the next one, so a DLQ would only collect stale ticks.'
             : spec.name === 'webhook'
               ? 'Invoked synchronously by API Gateway; its asynchronous invocations are the real-time watch schedule, idempotent and re-run every minute, so a DLQ would only collect stale ticks.'
-              : 'Invoked synchronously (API Gateway) or by an SQS event source whose queue has its own DLQ; a function-level DLQ only applies to asynchronous invocations.',
+              : spec.name === 'api'
+                ? 'Invoked synchronously by API Gateway; its asynchronous invocations are the revocation retry schedule, whose records keep their own attempts and backoff and are re-read every tick, so a DLQ would only collect stale ticks.'
+                : 'Invoked synchronously (API Gateway) or by an SQS event source whose queue has its own DLQ; a function-level DLQ only applies to asynchronous invocations.',
       },
     );
     Validations.of(fn.role!).acknowledge({
@@ -172,6 +174,16 @@ function acknowledgeFindings(stack: XChannelStack): void {
     id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.functions.webhook.node.defaultChild as CfnResource)}.Arn>:*]`,
     reason:
       'The Scheduler target grant allows invoking the webhook function (its real-time watch tick) and its versions (":*"); it names that one function only.',
+  });
+  Validations.of(c.scheduleRole).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(c.functions.api.node.defaultChild as CfnResource)}.Arn>:*]`,
+    reason:
+      'The Scheduler target grant allows invoking the api function (its revocation retry tick) and its versions (":*"); it names that one function only.',
+  });
+  Validations.of(c.functions.api).acknowledge({
+    id: 'Serverless-LambdaAsyncFailureDestination',
+    reason:
+      'Invoked asynchronously only by the revocation retry schedule; each pending revocation keeps its attempts and next attempt in the table and the next tick redoes a failed one, so there is nothing to deliver to a failure destination.',
   });
   Validations.of(c.functions.webhook).acknowledge({
     id: 'Serverless-LambdaAsyncFailureDestination',

@@ -36,6 +36,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { QUEUES } from '../adapters/aws/queues';
 import { tableDefinition } from '../adapters/aws/table';
 import { REALTIME_WATCH_SOURCE } from '../core/realtime/watch';
+import { REVOCATION_RETRY_SOURCE } from '../core/revocations';
 import { LAMBDA_CONSOLE_DIST_DIR } from './bundling';
 import { HANDLERS, X_TIER_PRESETS, type HandlerName, type XTier } from './handlers';
 import { createXChannelAlerts } from './x-channel-alerts';
@@ -124,7 +125,7 @@ export class XChannel extends Construct {
   public readonly alertTopic?: sns.ITopic;
   /** The rule forwarding this deployment's alerts to {@link alertTopic}. */
   public readonly alertRule?: events.Rule;
-  /** Role EventBridge Scheduler uses to invoke the dispatcher. */
+  /** Role EventBridge Scheduler uses to invoke the dispatcher, the webhook's watch and the api's revocation retry. */
   public readonly scheduleRole: iam.Role;
   private readonly media: MediaBucket;
 
@@ -333,7 +334,8 @@ export class XChannel extends Construct {
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'x-channel: EventBridge Scheduler invokes the dispatcher and the real-time watch',
+      description:
+        'x-channel: EventBridge Scheduler invokes the dispatcher, the real-time watch and the revocation retry',
     });
     new scheduler.Schedule(this, 'PollSchedule', {
       description: 'x-channel: dispatcher tick',
@@ -354,6 +356,20 @@ export class XChannel extends Construct {
       target: new LambdaInvoke(fns.webhook, {
         input: scheduler.ScheduleTargetInput.fromObject({ source: REALTIME_WATCH_SOURCE }),
         maxEventAge: Duration.minutes(1),
+        retryAttempts: 0,
+        role: this.scheduleRole,
+      }),
+    });
+
+    // the api function's retry of pending revocations (core/revocations.ts): each record is backed off
+    // on its own (5 min doubling to 1 h), the tick only looks. The api function, not the public webhook,
+    // because it already holds the token secrets' lifecycle and the X app credentials a revocation needs.
+    new scheduler.Schedule(this, 'RevocationRetrySchedule', {
+      description: 'x-channel: retry of pending revocations at X (deleted channels, replaced grants)',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
+      target: new LambdaInvoke(fns.api, {
+        input: scheduler.ScheduleTargetInput.fromObject({ source: REVOCATION_RETRY_SOURCE }),
+        maxEventAge: Duration.minutes(5),
         retryAttempts: 0,
         role: this.scheduleRole,
       }),

@@ -49,6 +49,7 @@ import {
   type SqsEventSource,
   type SqsHandler,
 } from './event-source';
+import { HANDLERS } from '../lib/handlers';
 import { httpRoutes, loadHandlers, REPO_ROOT, type FunctionName } from './handlers';
 import { startHttpHost, type HttpHandler, type HttpHost } from './http-host';
 import { createConsoleSignIn } from './console-sign-in';
@@ -104,7 +105,12 @@ export interface LocalStack {
   /** Start-up phases in ms: servers up, table/queues/secret ready, handlers imported, total. */
   startupMs: { servers: number; resources: number; handlers: number; total: number };
   /** Live counters: per consumer (`poller`, `sender`) its event-source stats, and dispatcher ticks. */
-  status(): { consumers: Partial<Record<FunctionName, EventSourceStats>>; dispatcherTicks: number };
+  status(): {
+    consumers: Partial<Record<FunctionName, EventSourceStats>>;
+    dispatcherTicks: number;
+    /** Completed ticks of the api function's revocation retry (core/revocations.ts). */
+    revocationTicks: number;
+  };
   /** The events the dispatcher's alerts put on the EventBridge stand-in, oldest first. */
   alertEvents(): DeliveredEvent[];
   /** Another one-time console sign-in link (what `POST /_local/sign-in-links` gives). */
@@ -492,6 +498,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     stops.unshift(['scheduler', () => scheduler?.stop()]);
     let watchScheduler: Scheduler | undefined;
     stops.unshift(['scheduler', () => watchScheduler?.stop()]);
+    let revocationScheduler: Scheduler | undefined;
+    stops.unshift(['scheduler', () => revocationScheduler?.stop()]);
     const consumers: Array<[FunctionName, QueueRole, number, number]> = [
       // function, queue, batch size, max concurrent batches
       ['poller', 'pollJobs', 5, 4],
@@ -540,6 +548,20 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       });
     }
 
+    if (handlers.api) {
+      // the api function's retry of pending revocations (core/revocations.ts), as its schedule does in AWS
+      // (there every 5 minutes; each record is backed off on its own, so a tick a minute only looks sooner)
+      revocationScheduler = startScheduler({
+        handler: handlers.api as ScheduleHandler,
+        functionName: 'api',
+        region,
+        intervalMs: options.scheduleIntervalMs ?? 60_000,
+        scheduleName: 'x-channel-revocation-retry',
+        timeoutMs: HANDLERS.api.timeoutSeconds * 1000,
+        logger: log,
+      });
+    }
+
     const localJson: LocalJson = {
       adminUrl: `${apiUrl}/`,
       // A one-time link, never the admin token (console-sign-in.ts).
@@ -577,6 +599,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
           Object.entries(sourceByFunction).map(([fn, source]) => [fn, source.stats()]),
         ) as Partial<Record<FunctionName, EventSourceStats>>,
         dispatcherTicks: scheduler?.ticks() ?? 0,
+        revocationTicks: revocationScheduler?.ticks() ?? 0,
       }),
       stop() {
         // Order: scheduler and consumers first (no new work), then the HTTP host, then the servers

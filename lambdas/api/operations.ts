@@ -24,7 +24,7 @@ import {
   type SignInOutcome,
 } from '../../core/channels';
 import { invalidInput, isChannelError } from '../../core/errors';
-import { discardGrant, retryRevocation } from '../../core/revocations';
+import { discardGrant, retryRevocation, type PendingRevocation } from '../../core/revocations';
 import { sha256Hex } from '../../core/oauth';
 import type { ROUTES } from '../../lib/routes';
 import { registerSecretValue } from '../shared/logger';
@@ -141,6 +141,18 @@ export function readJsonBody(ctx: RouteContext, optional = false): unknown {
   }
 }
 
+/** A deleted channel's pending revocation as `GET /channels` lists it (openapi PendingRevocation). */
+const serializePending = (r: PendingRevocation) => ({
+  channelId: r.channelId,
+  name: r.name,
+  account: r.account,
+  deletedAt: r.deletedAt,
+  attempts: r.attempts,
+  lastAttemptAt: r.lastAttemptAt,
+  lastError: r.lastError,
+  nextAttemptAt: r.nextAttemptAt,
+});
+
 export function channelIdParam(ctx: RouteContext): string {
   return parseOrThrow(channelIdSchema, ctx.params.id, 'path.id', ctx.requestId);
 }
@@ -206,7 +218,11 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
       throw e;
     });
     // Deleted channels whose grant X has not revoked yet, on the first page ("deleted, revocation pending").
-    const pendingRevocations = !query.cursor && ctx.deps.revocations ? await ctx.deps.revocations.list() : [];
+    // (A grant a re-authorization replaced is retried by the schedule alone: its channel is listed above.)
+    const pendingRevocations =
+      !query.cursor && ctx.deps.revocations
+        ? (await ctx.deps.revocations.list()).filter((r) => r.kind === 'deleted').map(serializePending)
+        : [];
     return json(200, {
       items: page.items.map(serializeChannel),
       nextCursor: page.nextCursor ?? null,

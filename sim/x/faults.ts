@@ -6,10 +6,16 @@
 import { z } from 'zod';
 import { ENDPOINTS } from './limits';
 
+/**
+ * X's OAuth 2.0 token and revoke endpoints. A fault reaches them only when it names them: `*` keeps
+ * meaning "every X API call", so existing fault runs do not start failing sign-ins and refreshes.
+ */
+export const OAUTH_FAULT_ENDPOINTS = ['POST /2/oauth2/token', 'POST /2/oauth2/revoke'] as const;
+
 /** Validated fault definition (the body of `POST /_sim/faults`). */
 export const faultSchema = z
   .object({
-    endpoint: z.union([z.literal('*'), z.enum(ENDPOINTS)]),
+    endpoint: z.union([z.literal('*'), z.enum(ENDPOINTS), z.enum(OAUTH_FAULT_ENDPOINTS)]),
     kind: z.enum(['status', 'latency', 'timeout', 'reset', 'malformed', 'revoke', 'suspend']),
     /** For `status`: 500, 503, 429, 401, 403, … */
     status: z.number().int().min(400).max(599).optional(),
@@ -72,12 +78,16 @@ export class FaultTable {
     return this.firedLog;
   }
 
-  /** Takes the first fault that matches this call, consuming one of its uses. */
+  /**
+   * Takes the first fault that matches this call, consuming one of its uses. `*` matches every X API
+   * endpoint, never an OAuth one (those take only a fault that names them).
+   */
   take(endpoint: string, userId: string | null): FaultSpec | undefined {
     if (!this.faults.length) return undefined;
+    const wildcard = !(OAUTH_FAULT_ENDPOINTS as readonly string[]).includes(endpoint);
     const index = this.faults.findIndex(
       (f) =>
-        (f.spec.endpoint === '*' || f.spec.endpoint === endpoint) &&
+        ((wildcard && f.spec.endpoint === '*') || f.spec.endpoint === endpoint) &&
         (!f.spec.userId || f.spec.userId === userId),
     );
     if (index < 0) return undefined;

@@ -689,6 +689,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     if (method === 'POST' && (path === '/2/oauth2/token' || path === '/2/oauth2/revoke')) {
       countRequest(`POST ${path}`);
       await lag();
+      if (await oauthFault(`POST ${path}`, res)) return;
       const body = parseFlatBody(req.headers['content-type'], await readBody(req));
       return send(
         res,
@@ -701,6 +702,36 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
       res,
       json(405, { title: 'Method Not Allowed', detail: `${method} ${path}`, type: 'about:blank' }),
     );
+  }
+
+  /**
+   * A fault armed for a token or revoke call (`endpoint` named explicitly): a status answers X's error
+   * body, `timeout` never answers, `reset`/`malformed` cut the connection, `latency` waits then answers;
+   * `revoke`/`suspend` have no user here and do nothing. Answers whether the call was handled.
+   */
+  async function oauthFault(endpoint: string, res: ServerResponse): Promise<boolean> {
+    const fault = faults.take(endpoint, null);
+    if (!fault) return false;
+    switch (fault.kind) {
+      case 'status': {
+        const status = fault.status as number;
+        const title = http.STATUS_CODES[status] ?? 'Error';
+        send(res, json(status, { title, detail: title, type: 'about:blank', status }));
+        return true;
+      }
+      case 'timeout':
+        hanging.add(res);
+        return true;
+      case 'reset':
+      case 'malformed':
+        res.socket?.destroy();
+        return true;
+      case 'latency':
+        await new Promise((r) => setTimeout(r, fault.latencyMs));
+        return false;
+      default:
+        return false;
+    }
   }
 
   let crowdHost: ControlHost['crowd'] = null;

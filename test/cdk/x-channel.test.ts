@@ -539,14 +539,28 @@ describe('props', () => {
   });
 
   it('tier preset and explicit interval drive the schedule and concurrency', () => {
-    const free = Template.fromStack(Stack.of(newChannel({ xTier: 'free' })));
-    free.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    // the dispatcher's own schedule (the revocation retry has a fixed one of its own)
+    const dispatcherTarget = (c: XChannel) =>
+      Match.objectLike({
+        Arn: {
+          'Fn::GetAtt': [Stack.of(c).getLogicalId(c.functions.dispatcher.node.defaultChild as never), 'Arn'],
+        },
+      });
+    const freeChannel = newChannel({ xTier: 'free' });
+    const free = Template.fromStack(Stack.of(freeChannel));
+    free.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: dispatcherTarget(freeChannel),
+    });
     free.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
-    const custom = Template.fromStack(Stack.of(newChannel({ pollInterval: Duration.minutes(5) })));
-    custom.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+    const customChannel = newChannel({ pollInterval: Duration.minutes(5) });
+    Template.fromStack(Stack.of(customChannel)).hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: dispatcherTarget(customChannel),
+    });
   });
 
   it('standard queues when FIFO is switched off; DESTROY drops deletion protection', () => {

@@ -2,14 +2,22 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
 import { createS3Client } from '../../../adapters/aws/s3';
 import { localJsonSchema, startLocal, type LocalStack } from '../../../local/main';
-import { X_APP_SECRET_ID } from '../../../local/start-local';
+import { TOKEN_SECRET_PREFIX, X_APP_SECRET_ID } from '../../../local/start-local';
+
+/** How many revoke calls the simulated X of `stack` answered (its own request counter). */
+async function revokesAt(stack: LocalStack): Promise<number> {
+  const res = await fetch(`${stack.localJson.x.controlUrl}/_sim/requests`);
+  const body = (await res.json()) as { data: Record<string, number> };
+  return body.data['POST /2/oauth2/revoke'] ?? 0;
+}
 
 /** The first stack's AWS key pair: a later `memory` run must get a fresh one. */
 let firstCredentials: LocalStack['localJson']['credentials'] | undefined;
@@ -215,6 +223,62 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     };
     while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(done()).toBe(true);
+  });
+  it('runs the api function on the revocation schedule: a pending revocation is revoked at the simulated X and its grant deleted', async () => {
+    expect(stack.failed.map((x) => x.name)).not.toContain('api');
+    // Prepare: what a delete during an X outage leaves, with an (unknown to X) grant in Secrets Manager
+    const id = 'ch_localrevocationtesta';
+    const prefix = TOKEN_SECRET_PREFIX;
+    await clients.secrets.send(
+      new CreateSecretCommand({
+        Name: `${prefix}${id}`,
+        SecretString: JSON.stringify({
+          accessToken: 'local-revocation-access',
+          refreshToken: 'local-revocation-refresh',
+          expiresAt: new Date().toISOString(),
+          scopes: [],
+          updatedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+    const at = new Date(Date.now() - 60_000).toISOString();
+    await clients.doc.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: {
+          pk: 'REVOCATION',
+          sk: id,
+          type: 'revocation',
+          id,
+          kind: 'deleted',
+          channelId: id,
+          name: null,
+          account: null,
+          deletedAt: at,
+          attempts: 1,
+          lastAttemptAt: at,
+          lastError: 'x_unavailable',
+          nextAttemptAt: at,
+        },
+      }),
+    );
+    const revokesBefore = await revokesAt(stack);
+    // Act: the schedule ticks (every 200 ms here)
+    const end = Date.now() + 15_000;
+    const gone = async () =>
+      !(
+        await clients.doc.send(
+          new GetCommand({ TableName: stack.tableName, Key: { pk: 'REVOCATION', sk: id } }),
+        )
+      ).Item;
+    while (!(await gone()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    // Assess: X was asked, the record and the grant are gone
+    expect(await gone()).toBe(true);
+    expect(stack.status().revocationTicks).toBeGreaterThanOrEqual(1);
+    expect(await revokesAt(stack)).toBeGreaterThanOrEqual(revokesBefore + 2);
+    await expect(
+      clients.secrets.send(new GetSecretValueCommand({ SecretId: `${prefix}${id}` })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
 

@@ -4,7 +4,7 @@
 import { ApiPartialResponseError, ApiRequestError, ApiResponseError } from 'twitter-api-v2';
 import { mapXError, mayHaveApplied } from '../../../adapters/x/errors';
 import type { SimX } from '../../../sim/x/server';
-import { control, signIn, startTestSim, userClient } from './helpers';
+import { appClient, control, signIn, startTestSim, userClient } from './helpers';
 import { wireViolations } from './helpers';
 
 const MENTIONS = 'GET /2/users/:id/mentions';
@@ -122,5 +122,23 @@ describe('sim-x faults', () => {
     expect(res).toEqual({ status: 400, body: expect.objectContaining({ field: 'status' }) });
     const unknown = await control(sim, 'POST', '/_sim/faults', { endpoint: 'GET /nope', kind: 'reset' });
     expect(unknown.body.field).toBe('endpoint');
+  });
+
+  it('the OAuth revoke and token calls take only a fault that names them (`*` leaves them alone)', async () => {
+    const { refreshToken } = await signIn(sim, 'lucia');
+    sim.setFault({ endpoint: '*', kind: 'status', status: 503, sticky: true });
+    const refreshed = await appClient(sim).refreshOAuth2Token(refreshToken!);
+    sim.clearFaults();
+    sim.setFault({ endpoint: 'POST /2/oauth2/revoke', kind: 'status', status: 503, count: 1 });
+    const e = await failure(appClient(sim).revokeOAuth2Token(refreshed.refreshToken!, 'refresh_token'));
+    expect(e).toBeInstanceOf(ApiResponseError);
+    expect((e as ApiResponseError).code).toBe(503);
+    expect(mapXError(e, 'revoke')).toMatchObject({ kind: 'retryable', code: 'x_unavailable' });
+    expect(sim.firedFaults().at(-1)).toMatchObject({ endpoint: 'POST /2/oauth2/revoke' });
+    // not revoked by the failed call; the next one (count 1 spent) revokes
+    const grantOf = (t: string) => sim.state.grants.find((g) => g.id === sim.state.refreshTokens[t].grantId)!;
+    expect(grantOf(refreshed.refreshToken!).revoked).toBe(false);
+    await appClient(sim).revokeOAuth2Token(refreshed.refreshToken!, 'refresh_token');
+    expect(grantOf(refreshed.refreshToken!).revoked).toBe(true);
   });
 });
