@@ -93,6 +93,7 @@ export const ROUTES = [
     operationId: 'getChannelCost',
   },
   { method: 'GET', path: '/settings', auth: 'admin', function: 'api', operationId: 'getSettings' },
+  { method: 'GET', path: '/alerts', auth: 'admin', function: 'api', operationId: 'listAlerts' },
   { method: 'PATCH', path: '/settings', auth: 'admin', function: 'api', operationId: 'patchSettings' },
   {
     method: 'GET',

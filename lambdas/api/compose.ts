@@ -28,6 +28,8 @@ import { composeRealtime } from '../shared/realtime';
 import { registering } from '../shared/tokens';
 import type { RealtimeDeps } from '../../core/realtime/subscriptions';
 import type { ApiConfig } from './config';
+import { createDynamoAlertStore } from '../../adapters/aws/dynamo-alerts';
+import type { AlertRecord } from '../../core/alerts/evaluate';
 
 export interface ApiDeps extends SignInDeps {
   config: ApiConfig;
@@ -42,6 +44,8 @@ export interface ApiDeps extends SignInDeps {
   realtime: RealtimeDeps;
   /** The spend meter's counters and prices (the cost routes); `meter` counts the sign-in's `users/me`. */
   spend?: { ledger: SpendLedger; prices: XPriceTable; budgets: SpendBudgets; meter?: SpendMeter };
+  /** The open alerts (`GET /alerts`), as the dispatcher's evaluator keeps them. */
+  alerts?: { listOpen(): Promise<AlertRecord[]> };
 }
 
 export interface ComposeOverrides {
@@ -103,6 +107,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
       budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
       meter,
     },
+    alerts: createDynamoAlertStore({ client: clients.doc, tableName }),
     pollJobs: config.POLL_JOBS_QUEUE_URL
       ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL })
       : undefined,

@@ -42,6 +42,7 @@ import {
 } from './schemas';
 import { serializeChannel, serializeHealth } from './serialize';
 import { budgetOnlyAnswer, costOperations, meteredSignIn, setChannelBudget } from './cost-operations';
+import { alertOperations } from './alert-operations';
 
 /** What an operation gets. */
 export interface RouteContext {
@@ -194,6 +195,7 @@ export const operations: Readonly<Record<ApiOperationId, Operation>> = {
   getConsole: serveConsoleRoute,
   getConsoleAsset: serveConsoleRoute,
   ...costOperations,
+  ...alertOperations,
   async createChannel(ctx) {
     const body = parseOrThrow(createChannelBodySchema, readJsonBody(ctx), 'body', ctx.requestId);
     const { channel, warnings } = await createChannel(ctx.deps, body);

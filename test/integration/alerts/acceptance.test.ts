@@ -1,0 +1,310 @@
+/**
+ * Each alert fires once for its condition and clears (issue 20 acceptance), through the whole local
+ * stack (`startLocal`, as `npm start` runs it): the admin API over HTTP, Sign in with X at the simulated
+ * X, the real webhook function, SQS and DynamoDB stand-ins and the EventBridge stand-in, all through the
+ * real AWS SDK clients. The dispatcher's alert evaluation (`compose(...).alerts()`, what its gauge ticks
+ * run) is called directly, several times while each condition holds; the conditions are driven by the
+ * simulated X's control API (revocation, credits, subscription limit, dropped deliveries), the admin API
+ * (budgets), the SQS stand-in (a DLQ message) and a poller on a clock ahead of time where a poll must be due.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
+import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
+import { pollChannel } from '../../../core/inbound/poll';
+import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
+import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
+import { compose as composePoller } from '../../../lambdas/poller/compose';
+import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
+import { startLocal, type LocalStack } from '../../../local/main';
+
+jest.setTimeout(180_000);
+
+let stack: LocalStack;
+let clients: AwsClients;
+let sim: string;
+let api: string;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.LOG_LEVEL = 'ERROR';
+  stack = await startLocal({
+    memory: true,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'xc-alerts-')),
+    dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
+    tableName: `xc-alerts-${process.pid}-${Date.now()}`,
+    receiveWaitSeconds: 1,
+    drainTimeoutMs: 2000,
+    scheduleIntervalMs: 3_600_000,
+  });
+  const j = stack.localJson;
+  clients = createAwsClients({ region: j.region, endpoints: j.endpoints, credentials: j.credentials });
+  sim = j.x.controlUrl!;
+  api = j.apiUrl;
+  admin = { authorization: `Bearer ${j.adminToken}`, 'content-type': 'application/json' };
+  await control('PUT', '/_sim/delivery', { delayMs: 0, dropRate: 0, duplicateRate: 0 });
+});
+
+afterAll(async () => {
+  clients?.sqs.destroy();
+  clients?.dynamodb.destroy();
+  clients?.secrets.destroy();
+  await stack?.stop();
+});
+
+async function control(method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${sim}${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function adminCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api}${p}`, {
+    method,
+    headers: admin,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Signs `username` in to `channelId` (a new channel when absent) at the simulated X's authorize page. */
+async function connect(
+  username: string,
+  existing?: { channelId: string },
+): Promise<{ channelId: string; accountId: string }> {
+  let accountId: string;
+  const users = await control('GET', '/_sim/users');
+  const known = (users.data as Array<{ id: string; username: string }>).find((u) => u.username === username);
+  if (known) accountId = known.id;
+  else ({ id: accountId } = await control('POST', '/_sim/users', { username, name: username }));
+  let channelId = existing?.channelId;
+  if (!channelId) {
+    const created = await adminCall('POST', '/channels', {
+      listenMentions: true,
+      listenDms: true,
+      autoFollow: false,
+    });
+    expect(created.status).toBe(201);
+    channelId = created.body.id as string;
+  }
+  const auth = await fetch(`${api}/channels/${channelId}/authorize`, { method: 'POST', headers: admin });
+  expect(auth.status).toBe(200);
+  const cookie = auth.headers.getSetCookie()[0].split(';')[0];
+  const url = new URL(((await auth.json()) as { authorizeUrl: string }).authorizeUrl);
+  const consent = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, decision: 'allow' }).toString(),
+    redirect: 'manual',
+  });
+  expect(consent.status).toBe(302);
+  const callback = await fetch(consent.headers.get('location')!, { headers: { cookie } });
+  expect(callback.status).toBe(200);
+  return { channelId, accountId };
+}
+
+/** One alert evaluation as the dispatcher's gauge tick runs it, on `now` (default the real time). */
+async function evaluate(now?: Date) {
+  const clock = { now: () => now ?? new Date() };
+  return (await composeDispatcher(loadDispatcherConfig(process.env), { clients, clock }).alerts()).report;
+}
+
+/** The announcements made for alert `id`, in order: 'open' / 'cleared'. */
+const announced = (id: string) =>
+  stack
+    .alertEvents()
+    .filter((e) => (e.detail as { id: string }).id === id)
+    .map((e) => (e.detail as { state: string }).state);
+
+const openIds = async () =>
+  ((await adminCall('GET', '/alerts')).body.items as Array<{ id: string }>).map((a) => a.id);
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 150; i++) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const statusOf = async (channelId: string) =>
+  (await adminCall('GET', `/channels/${channelId}`)).body.status as string;
+
+it('needs_reauth: X revokes the grant → one alert with the console link; a new sign-in clears it', async () => {
+  const { channelId, accountId } = await connect('alert_revoked');
+  const id = `needs_reauth:${channelId}`;
+  await control('POST', `/_sim/users/${accountId}/revoke`);
+  // the oauth.revoke event reaches the webhook, which marks the channel at once
+  await until(
+    'needs_reauth',
+    () => statusOf(channelId),
+    (s) => s === 'needs_reauth',
+  );
+
+  await evaluate();
+  await evaluate();
+  expect(announced(id)).toEqual(['open']);
+  const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
+  expect(listed).toMatchObject({
+    kind: 'needs_reauth',
+    severity: 'critical',
+    channelId,
+    title: '@alert_revoked: sign in with X again',
+    consoleUrl: `${api}/#/channels/${channelId}`,
+  });
+  const event = stack.alertEvents().find((e) => (e.detail as { id: string }).id === id)!;
+  expect(event).toMatchObject({ source: 'x-channel.alerts', 'detail-type': 'x-channel alert opened' });
+  expect(JSON.stringify(event)).not.toMatch(/Bearer|access_token|refresh_token/i);
+
+  await connect('alert_revoked', { channelId });
+  expect(await statusOf(channelId)).toBe('active');
+  await evaluate();
+  await evaluate();
+  expect(announced(id)).toEqual(['open', 'cleared']);
+  expect(await openIds()).not.toContain(id);
+});
+
+it('realtime_lost: over the subscription limit → one alert; real time back → cleared', async () => {
+  const held = (await control('GET', '/_sim/subscriptions')).data.length as number;
+  await control('PUT', '/_sim/subscription-limit', { limit: held });
+  let channelId: string;
+  try {
+    ({ channelId } = await connect('alert_rt_lost'));
+    const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
+    expect(rt).toMatchObject({ state: 'off', reasonCode: 'subscription_limit' });
+    await evaluate();
+    await evaluate();
+    expect(announced(`realtime_lost:${channelId}`)).toEqual(['open']);
+  } finally {
+    await control('PUT', '/_sim/subscription-limit', { limit: null });
+  }
+  // the admin switches DMs off: the sync subscribes what the channel listens to
+  expect((await adminCall('PATCH', `/channels/${channelId}`, { listenDms: false })).status).toBe(200);
+  expect((await adminCall('GET', `/channels/${channelId}`)).body.realtime.state).toBe('on');
+  await evaluate();
+  expect(announced(`realtime_lost:${channelId}`)).toEqual(['open', 'cleared']);
+});
+
+it('credits_depleted: X answers 402 to a poll → one alert; credits topped up and a good poll → cleared', async () => {
+  const { channelId } = await connect('alert_credits');
+  const at = (days: number) => ({ now: () => new Date(Date.now() + days * 86_400_000) });
+  const poll = (days: number) =>
+    pollChannel(composePoller(loadPollerConfig(process.env), { clients, clock: at(days) }).deps, {
+      channelId,
+      owner: `test-${days}`,
+    });
+  await control('POST', '/_sim/credits', { usd: 0 });
+  try {
+    await poll(1);
+    expect((await adminCall('GET', `/channels/${channelId}/health`)).body.lastError).toMatchObject({
+      code: 'credits_depleted',
+    });
+    await evaluate();
+    await evaluate();
+    expect(announced('credits_depleted:app')).toEqual(['open']);
+    expect((await adminCall('GET', '/alerts')).body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'credits_depleted:app', channelId: null })]),
+    );
+  } finally {
+    await control('POST', '/_sim/credits', { usd: 1000 });
+  }
+  const ok = await poll(2);
+  expect(ok.status).not.toBe('skipped');
+  await evaluate();
+  expect(announced('credits_depleted:app')).toEqual(['open', 'cleared']);
+});
+
+it('dlq_not_empty: a message on a DLQ → one alert; the DLQ emptied → cleared', async () => {
+  await clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stack.queues.pollJobs.dlqUrl,
+      MessageBody: '{"channelId":"ch_gone"}',
+    }),
+  );
+  await evaluate();
+  await evaluate();
+  expect(announced('dlq_not_empty:pollJobs')).toEqual(['open']);
+  await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: stack.queues.pollJobs.dlqUrl }));
+  await evaluate();
+  expect(announced('dlq_not_empty:pollJobs')).toEqual(['open', 'cleared']);
+});
+
+it('budgets: a channel and the app over 80 % and 100 % → one alert each; budgets raised → cleared', async () => {
+  const { channelId } = await connect('alert_budget');
+  // the sign-ins so far cost $0.01 each (users/me): both budgets are used up
+  expect((await adminCall('PATCH', `/channels/${channelId}`, { monthlyBudgetUsd: 0.005 })).status).toBe(200);
+  expect((await adminCall('PATCH', '/settings', { monthlyBudgetUsd: 0.01 })).status).toBe(200);
+  await evaluate();
+  await evaluate();
+  for (const id of [
+    'budget_warning:app',
+    'budget_exhausted:app',
+    `budget_warning:${channelId}`,
+    `budget_exhausted:${channelId}`,
+  ])
+    expect([id, announced(id)]).toEqual([id, ['open']]);
+  await adminCall('PATCH', `/channels/${channelId}`, { monthlyBudgetUsd: 100 });
+  await adminCall('PATCH', '/settings', { monthlyBudgetUsd: null });
+  await evaluate();
+  for (const id of [
+    'budget_warning:app',
+    'budget_exhausted:app',
+    `budget_warning:${channelId}`,
+    `budget_exhausted:${channelId}`,
+  ])
+    expect([id, announced(id)]).toEqual([id, ['open', 'cleared']]);
+});
+
+it('inbound_silent: a usually busy channel gets nothing for 6 hours → one alert; a mention arrives → cleared', async () => {
+  const { channelId } = await connect('alert_quiet');
+  // Two weeks from now, the channel will have had 20 mentions a day on each of the 14 days before:
+  // the spend meter's counters (what the poller and the webhook write) for those days.
+  const DAY = 86_400_000;
+  const later = Date.now() + 15 * DAY;
+  const ledger = createDynamoSpendLedger({ client: clients.doc, tableName: stack.tableName });
+  for (let d = 1; d <= 14; d++) {
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      category: 'postRead',
+      micros: 5000,
+      dedupKey: `postRead:quiet-${d}-${i}`,
+    }));
+    await ledger.record(channelId, new Date(later - d * DAY), items);
+  }
+  const id = `inbound_silent:${channelId}`;
+  await evaluate(new Date(later));
+  await evaluate(new Date(later + 60_000));
+  expect(announced(id)).toEqual(['open']);
+  const alert = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
+  expect(alert.facts).toMatchObject({ usualPerDay: 20, hours: 6 });
+
+  // a customer mentions the account; the webhook misses it, the poll of that day delivers it
+  await control('PUT', '/_sim/delivery', { dropRate: 1 });
+  try {
+    const { id: customer } = await control('POST', '/_sim/users', { username: 'quiet_customer', name: 'Q' });
+    await control('POST', '/_sim/tweets', { authorId: customer, text: '@alert_quiet hello?' });
+  } finally {
+    await control('PUT', '/_sim/delivery', { dropRate: 0 });
+  }
+  const poller = composePoller(loadPollerConfig(process.env), {
+    clients,
+    clock: { now: () => new Date(later + 120_000) },
+  });
+  const outcome = await pollChannel(poller.deps, { channelId, owner: 'quiet' });
+  expect(outcome.mentionsDelivered).toBe(1);
+  await evaluate(new Date(later + 180_000));
+  expect(announced(id)).toEqual(['open', 'cleared']);
+});
+
+it('a quiet channel (below the minimum traffic) never alerts silent', async () => {
+  const { channelId } = await connect('alert_calm');
+  await evaluate(new Date(Date.now() + 15 * 86_400_000));
+  expect(announced(`inbound_silent:${channelId}`)).toEqual([]);
+});
