@@ -178,6 +178,11 @@ describe('startLocal({ memory: true }): the whole stack in-process', () => {
     const page = await fetch(`${apiUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    // over real HTTP: nosniff on the API's answers and its page (#19 item 6); plain http, so no HSTS
+    for (const res of [allowed, page]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security')).toBeNull();
+    }
   });
 
   it('serves the simulated X control API at x.controlUrl', async () => {
