@@ -25,6 +25,7 @@ import type { XPriceTable } from '../../core/cost/prices';
 import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { createLogger } from '../shared/logger';
 import { composeRealtime } from '../shared/realtime';
+import { stoppingRealtimeOnReauth } from '../../core/realtime/reauth-stop';
 import { registering } from '../shared/tokens';
 import type { RealtimeDeps } from '../../core/realtime/subscriptions';
 import type { ApiConfig } from './config';
@@ -74,7 +75,24 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     credentials: createSecretsAppCredentials({ client: clients.secrets, secretId: config.X_APP_SECRET_ID }),
   });
   const leases = createDynamoLeaseStore({ client: clients.doc, tableName, clock });
-  const tokens = createTokenProvider({ vault, leases, oauth, channels, clock });
+  const late: { tokens?: TokenProvider } = {};
+  const realtime = composeRealtime({
+    config,
+    clients,
+    tokens: registering({ getValidAccessToken: (id, o) => late.tokens!.getValidAccessToken(id, o) }),
+    clock,
+    log: { warn: (message, extra) => log.warn(message, extra ?? {}) },
+  });
+  // a refresh X refuses here (a sync after a switch change) → needs_reauth → subscriptions deleted at once
+  const tokens = (late.tokens = createTokenProvider({
+    vault,
+    leases,
+    oauth,
+    channels: stoppingRealtimeOnReauth(channels, realtime, {
+      warn: (message, extra) => log.warn(message, extra ?? {}),
+    }),
+    clock,
+  }));
   return {
     config,
     logger: log,
@@ -85,13 +103,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
     states: createDynamoOAuthStateStore({ client: clients.doc, tableName }),
     revocations: createDynamoRevocationStore({ client: clients.doc, tableName }),
     tokens,
-    realtime: composeRealtime({
-      config,
-      clients,
-      tokens: registering(tokens),
-      clock,
-      log: { warn: (message, extra) => log.warn(message, extra ?? {}) },
-    }),
+    realtime,
     appBudgets: async () => {
       const options = { client: clients.doc, tableName };
       const now = clock.now();

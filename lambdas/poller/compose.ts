@@ -25,6 +25,7 @@ import { composeTokenProvider, registering } from '../shared/tokens';
 import type { PollerConfig } from './config';
 import { composeRealtime } from '../shared/realtime';
 import { needsRepair, syncChannel } from '../../core/realtime/subscriptions';
+import { stoppingRealtimeOnReauth } from '../../core/realtime/reauth-stop';
 
 export interface ComposeOverrides {
   clients?: AwsClients;
@@ -54,8 +55,23 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const log = overrides.logger ?? sharedLogger;
   const tableName = config.TABLE_NAME;
-  const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
-  const tokens = overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock });
+  // the token provider is made below with the decorated store: the realtime deps reach it lazily
+  const late: { tokens?: TokenProvider } = {};
+  const realtime = composeRealtime({
+    config,
+    clients,
+    tokens: registering({ getValidAccessToken: (id, o) => late.tokens!.getValidAccessToken(id, o) }),
+    clock,
+    log: { warn: (m, e) => log.warn(m, e ?? {}) },
+  });
+  // a refused refresh or a 401 after one → needs_reauth → its subscriptions deleted at once
+  const channels = stoppingRealtimeOnReauth(
+    createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+    realtime,
+    { warn: (m, e) => log.warn(m, e ?? {}) },
+  );
+  const tokens = (late.tokens =
+    overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock }));
   // the delivered ledger in front: an item the webhook (or an earlier poll) delivered is not published again
   const publisher = composeInboundPublisher({
     config,
@@ -65,13 +81,6 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     wrapPublisher: overrides.wrapPublisher,
   });
   const spend = composeSpendMeter({ config, clients, clock, log });
-  const realtime = composeRealtime({
-    config,
-    clients,
-    tokens: registering(tokens),
-    clock,
-    log: { warn: (m, e) => log.warn(m, e ?? {}) },
-  });
   const deps: PollDeps = {
     clock,
     channels,

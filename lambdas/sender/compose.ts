@@ -28,6 +28,9 @@ import { createBudgetGuard } from '../../core/cost/budget';
 import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
 import type { SenderConfig } from './config';
+import type { XTier } from '../../core/inbound/planner';
+import { stoppingRealtimeOnReauth } from '../../core/realtime/reauth-stop';
+import { composeRealtime } from '../shared/realtime';
 import {
   createSqsOutboundQueueControl,
   type OutboundQueueControl,
@@ -95,7 +98,23 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
   const clients = overrides.clients ?? awsClientsFromConfig(config);
   const clock = overrides.clock ?? systemClock;
   const tableName = config.TABLE_NAME;
-  const channels = createDynamoChannelStore({ client: clients.doc, tableName, clock });
+  const late: { tokens?: TokenProvider } = {};
+  const warn = { warn: (m: string, e?: Record<string, unknown>) => sharedLogger.warn(m, e ?? {}) };
+  // a 401 while sending (after a refresh) → needs_reauth → the channel's subscriptions deleted at once
+  const channels = stoppingRealtimeOnReauth(
+    createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+    composeRealtime({
+      config: { ...config, X_TIER: (config.X_TIER ?? 'pay-per-use') as XTier },
+      clients,
+      tokens: { getValidAccessToken: (id, o) => late.tokens!.getValidAccessToken(id, o) },
+      clock,
+      log: warn,
+    }),
+    warn,
+  );
+  const tokens = (late.tokens = registering(
+    overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock }),
+  ));
   const spend = composeSpendMeter({ config, clients, clock, log: sharedLogger });
   const deps: SenderDeps = {
     clock,
@@ -116,7 +135,7 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
       budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
     }),
     // The sign-in side's provider: refreshes under a lease (refresh tokens are single-use at X).
-    tokens: registering(overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock })),
+    tokens,
     writerFor: createXWriterFactory({
       apiBaseUrl: config.X_API_BASE_URL,
       onRequest: overrides.onXRequest,

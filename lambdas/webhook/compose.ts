@@ -34,6 +34,8 @@ import { createXActivity } from '../../adapters/x/x-activity';
 import type { Channel } from '../../core/channel';
 import { reconcileSubscriptions, type ReconcileReport } from '../../core/realtime/reconcile';
 import { realtimeSettings } from '../shared/realtime';
+import { stoppingRealtimeOnReauth } from '../../core/realtime/reauth-stop';
+import { needsReauth } from '../../core/errors';
 
 export interface WebhookRuntime {
   config: WebhookConfig;
@@ -107,7 +109,23 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
     touchLastEvent: (channelId, at) => realtimeStore.touchLastEvent(channelId, at),
     deps: {
       accounts,
-      channels: createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+      // oauth.revoke → needs_reauth → its subscriptions deleted at once (app bearer; no user token needed)
+      channels: stoppingRealtimeOnReauth(
+        createDynamoChannelStore({ client: clients.doc, tableName, clock }),
+        {
+          x: activity,
+          tokens: {
+            getValidAccessToken: () =>
+              Promise.reject(needsReauth('the webhook holds no user tokens: nothing is created here')),
+          },
+          store: realtimeStore,
+          clock,
+          settings: realtimeSettings(config.X_TIER, config.XAA_SUBSCRIPTION_LIMIT),
+          unsupported,
+          log: { warn: (m, e) => log.warn(m, e ?? {}) },
+        },
+        { warn: (m, e) => log.warn(m, e ?? {}) },
+      ),
       publisher,
       clock,
     },

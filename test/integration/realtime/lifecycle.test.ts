@@ -18,6 +18,7 @@ import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
 import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
+import { pollChannel } from '../../../core/inbound/poll';
 
 jest.setTimeout(120_000);
 
@@ -152,6 +153,16 @@ async function healthAfterFirstPoll(channelId: string): Promise<any> {
   throw new Error('the first poll did not run');
 }
 
+/** The event types X holds for a user once they equal `want`, or what it holds after `withinMs`. */
+async function typesWithin(userId: string, want: string[], withinMs: number): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const types = await typesAtX(userId);
+    if (JSON.stringify(types) === JSON.stringify(want) || Date.now() > deadline) return types;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const minutesBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 60_000;
 
 const MENTION_TYPES = ['oauth.revoke', 'post.mention.create', 'post.reply.create'];
@@ -254,6 +265,39 @@ describe('X Activity API subscriptions per channel', () => {
   it('deleting the channel removes its subscriptions at X', async () => {
     expect((await adminCall('DELETE', `/channels/${channelId}`)).status).toBe(200);
     expect(await typesAtX(accountId)).toEqual([]);
+  });
+
+  it('oauth.revoke puts the channel in needs_reauth and deletes its subscriptions at once (no reconciliation runs)', async () => {
+    const revoked = await connect('revoke_rt');
+    expect(await typesAtX(revoked.accountId)).toEqual(ALL_TYPES);
+    // the customer takes the app's access away at x.com: X sends oauth.revoke to our webhook
+    await control('POST', `/_sim/users/${revoked.accountId}/revoke`);
+    expect(await typesWithin(revoked.accountId, [], 5000)).toEqual([]);
+    const health = await adminCall('GET', `/channels/${revoked.channelId}/health`);
+    expect(health.body.status).toBe('needs_reauth');
+    expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'needs_reauth', subscriptions: [] });
+  });
+
+  it('the first 401 (X sent no oauth.revoke) puts the channel in needs_reauth and deletes its subscriptions at once', async () => {
+    const expired = await connect('first401_rt');
+    // X's subscription enum lacks oauth.revoke (X-API.md §9): this channel holds none
+    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
+    const { createXActivity } = await import('../../../adapters/x/x-activity');
+    const { data } = await control('GET', `/_sim/subscriptions?userId=${expired.accountId}`);
+    const revokeSub = (data as Array<{ id: string; eventType: string }>).find(
+      (x) => x.eventType === 'oauth.revoke',
+    )!;
+    await createXActivity({ apiBaseUrl: sim, credentials: webhook.credentials }).delete(revokeSub.id);
+    await control('POST', `/_sim/users/${expired.accountId}/revoke`);
+    // the channel's next reconciliation poll (16 minutes on) meets 401, and X refuses the refresh
+    const later = { now: () => new Date(Date.now() + 16 * 60_000) };
+    const poller = composePoller(loadPollerConfig(process.env), { clients, clock: later });
+    const outcome = await pollChannel(poller.deps, { channelId: expired.channelId, owner: 'test-first-401' });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'needs_reauth' });
+    expect(await typesAtX(expired.accountId)).toEqual([]);
+    const health = await adminCall('GET', `/channels/${expired.channelId}/health`);
+    expect(health.body.status).toBe('needs_reauth');
+    expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'needs_reauth', subscriptions: [] });
   });
 
   it('over the app-wide limit a channel stays on polling with the reason', async () => {
