@@ -101,7 +101,14 @@ function prefixed(prefix: string, issues: string): string {
 }
 
 /** Why an event brings no message to a channel. */
-export type SkipReason = 'own' | 'repost' | 'not_a_message' | 'switch_off' | 'not_active';
+export type SkipReason =
+  | 'own'
+  | 'repost'
+  | 'not_a_message'
+  | 'switch_off'
+  | 'not_active'
+  /** A DM with media: left to the poller, which downloads it with the channel's token (./webhook.ts). */
+  | 'media_deferred';
 
 /** The feature (switch) an event belongs to. */
 const featureOf = (e: Extract<ClassifiedEvent, { type: 'mention' | 'dm' | 'chat' }>) =>
@@ -138,8 +145,14 @@ export function messagesFor(
       const messages: InboundMessage[] = [];
       const skipped: SkipReason[] = [];
       for (const dm of event.events) {
-        if (shouldDeliverDm(dm, accountId)) messages.push(dmToInbound(dm, event.includes, ctx));
-        else skipped.push(dm.sender_id === accountId ? 'own' : 'not_a_message');
+        if (!shouldDeliverDm(dm, accountId)) {
+          skipped.push(dm.sender_id === accountId ? 'own' : 'not_a_message');
+          continue;
+        }
+        const message = dmToInbound(dm, event.includes, ctx);
+        // its media URL needs the channel's token: the poller downloads it (core/inbound/dm-media.ts)
+        if (message.attachments.length) skipped.push('media_deferred');
+        else messages.push(message);
       }
       return { messages, skipped };
     }

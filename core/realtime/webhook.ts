@@ -36,11 +36,23 @@ export interface AccountDirectory {
   channelIdsFor(xUserId: string): Promise<string[]>;
 }
 
+/**
+ * Asks for a prompt DM poll of a channel (adapters/aws/dynamo-dm-poll-request.ts): a DM with media is
+ * left to the poller, which holds the channel's token to download the media into the media bucket
+ * (core/inbound/dm-media.ts). The webhook holds no user token, and downloading inline would hold X's
+ * 200 back by the size of the media.
+ */
+export interface DmPollRequest {
+  requestDmPoll(channelId: string): Promise<void>;
+}
+
 export interface WebhookDeps {
   accounts: AccountDirectory;
   channels: ChannelStore;
   publisher: LedgerPublisher;
   clock: Clock;
+  /** Absent: a DM with media waits for the channel's next DM poll (the reconciliation cadence). */
+  dmPoll?: DmPollRequest;
 }
 
 /** What one delivery did, for the log line and metrics (counts only: no content, no ids of people). */
@@ -125,6 +137,7 @@ export async function deliverEvents(
   const receivedAt = deps.clock.now().toISOString();
   const channelsOf = memoChannels(deps);
   const messages: InboundMessage[] = [];
+  const mediaDms = new Set<string>();
   for (const raw of events) {
     const event = classifyEvent(raw);
     switch (event.type) {
@@ -154,6 +167,7 @@ export async function deliverEvents(
           const out = messagesFor(event, c, receivedAt);
           messages.push(...out.messages);
           for (const reason of out.skipped) bump(report.skipped, reason);
+          if (out.skipped.includes('media_deferred')) mediaDms.add(c.id);
         }
         break;
       }
@@ -164,6 +178,8 @@ export async function deliverEvents(
     }
   }
   const result = await deps.publisher.publishNew(messages);
+  // a failure here is a 5xx like any other: the watch replays the minute and the DM is deferred again
+  for (const channelId of mediaDms) await deps.dmPoll?.requestDmPoll(channelId);
   report.published = result.published.length;
   report.duplicates = result.duplicates;
   report.channelIds = [...touched];

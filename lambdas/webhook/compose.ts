@@ -21,6 +21,7 @@ import type { InboundPublisher } from '../../core/inbound/types';
 import { systemClock, type Clock } from '../../core/ports';
 import type { RealtimeStateStore } from '../../core/realtime/outages';
 import { runRealtimeWatch, type WatchReport, type XWebhooksApi } from '../../core/realtime/watch';
+import { createDynamoDmPollRequest } from '../../adapters/aws/dynamo-dm-poll-request';
 import type { WebhookDeps } from '../../core/realtime/webhook';
 import type { SettleReport } from '../../core/inbound/delivered';
 import type { XaaEvent } from '../../core/realtime/events';
@@ -128,6 +129,8 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
       ),
       publisher,
       clock,
+      // a DM with media goes to the poller, which holds the token to download it
+      dmPoll: createDynamoDmPollRequest({ client: clients.doc, tableName, clock }),
     },
     settlePending: () => publisher.settlePending(),
     credentials,

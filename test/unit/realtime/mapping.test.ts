@@ -162,9 +162,19 @@ describe('dm.received', () => {
         },
       },
     });
-    expect(only(body).attachments).toEqual([
+    // mapped as polling maps it (X's ton URL, which the poller then replaces: core/inbound/dm-media.ts)
+    const event = deliverable(body);
+    if (event.type !== 'dm') throw new Error('not a DM');
+    const ctx = {
+      channelId: channel.id,
+      account: { id: channel.account!.id, username: channel.account!.username },
+      receivedAt: RECEIVED_AT,
+    };
+    expect(dmToInbound(event.events[0], event.includes, ctx).attachments).toEqual([
       { type: 'photo', url: 'https://ton.twitter.com/1.1/ton/data/dm/7/99/a.jpg' },
     ]);
+    // the webhook holds no user token to download it: the DM is left to the poller
+    expect(messagesFor(event, channel, RECEIVED_AT)).toEqual({ messages: [], skipped: ['media_deferred'] });
   });
 
   it('never feeds back a DM the account sent', () => {
