@@ -123,6 +123,8 @@ export interface Channel extends ChannelSwitches {
   realtimeLastEventAt?: string | null;
   /** Set while replay/reconciliation fills a gap the connector knows of: the gap's start (ISO). */
   realtimeCatchingUpSince?: string | null;
+  /** XChat (encrypted) messages the webhook delivered as `encrypted` DMs (health counts them). */
+  realtimeEncryptedDms?: number;
 }
 
 /** Why real time is off (or partly off) for a channel. */

@@ -14,6 +14,8 @@ const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCh
 export interface DynamoRealtimeStore extends RealtimeStore {
   /** Moves `realtimeLastEventAt` forward to `at` (never back). */
   touchLastEvent(channelId: string, at: string): Promise<void>;
+  /** Adds `n` to `realtimeEncryptedDms` (XChat messages delivered as encrypted DMs). */
+  countEncrypted(channelId: string, n: number): Promise<void>;
 }
 
 export function createDynamoRealtimeStore(options: {
@@ -48,6 +50,22 @@ export function createDynamoRealtimeStore(options: {
             ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#t) OR #t < :t)',
             ExpressionAttributeNames: { '#t': 'realtimeLastEventAt' },
             ExpressionAttributeValues: { ':t': at },
+          }),
+        )
+        .catch((e) => {
+          if (!isConditionFailure(e)) throw e;
+        });
+    },
+    async countEncrypted(channelId, n) {
+      await client
+        .send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.channel(channelId),
+            UpdateExpression: 'ADD #n :n',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#n': 'realtimeEncryptedDms' },
+            ExpressionAttributeValues: { ':n': n },
           }),
         )
         .catch((e) => {

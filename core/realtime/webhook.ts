@@ -73,6 +73,8 @@ export interface WebhookReport {
   revoked: number;
   /** Channels an event of this delivery was for (their health's "last event"); not logged. */
   channelIds: string[];
+  /** XChat messages published now as encrypted DMs, per channel (health counts them); not logged. */
+  encryptedByChannel: Record<string, number>;
 }
 
 /** The reason shown on a channel whose account revoked the app at X. */
@@ -132,6 +134,7 @@ export async function deliverEvents(
     unroutable: 0,
     revoked: 0,
     channelIds: [],
+    encryptedByChannel: {},
   };
   const touched = new Set<string>();
   const receivedAt = deps.clock.now().toISOString();
@@ -183,6 +186,9 @@ export async function deliverEvents(
   report.published = result.published.length;
   report.duplicates = result.duplicates;
   report.channelIds = [...touched];
+  for (const m of result.published)
+    if (m.kind === 'dm' && m.encrypted)
+      report.encryptedByChannel[m.channelId] = (report.encryptedByChannel[m.channelId] ?? 0) + 1;
   return report;
 }
 

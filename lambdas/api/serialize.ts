@@ -30,6 +30,7 @@ export function serializeRealtime(c: Channel) {
     dms: r?.dms ?? false,
     lastEventAt: c.realtimeLastEventAt ?? null,
     catchingUpSince,
+    encryptedDms: c.realtimeEncryptedDms ?? 0,
     subscriptions: (r?.subscriptions ?? []).map((s) => ({ id: s.id, eventType: s.eventType })),
     checkedAt: r?.checkedAt ?? null,
   };

@@ -196,9 +196,16 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       recordMetrics(runtime, report);
       // X bills each delivered event (once per object and UTC day) once we answer 2xx
       await runtime.spendEvents?.(parsed.value);
-      const { channelIds, ...counts } = report;
+      const { channelIds, encryptedByChannel, ...counts } = report;
       log.info('webhook delivery', { requestId, ...counts });
       await noteEvent(channelIds);
+      // health counts XChat messages: a small write per channel, only for deliveries that carry one
+      for (const [channelId, n] of Object.entries(encryptedByChannel))
+        await runtime
+          .countEncrypted?.(channelId, n)
+          .catch((err: Error) =>
+            log.warn('webhook: encrypted DM count not recorded', { channelId, errorName: err?.name }),
+          );
       return json(200, { received: report.events });
     } catch (e) {
       const code = isChannelError(e) ? e.code : 'internal';

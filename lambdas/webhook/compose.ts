@@ -60,6 +60,8 @@ export interface WebhookRuntime {
   spendEvents?: (events: XaaEvent[]) => Promise<void>;
   /** Moves a channel's `realtimeLastEventAt` forward (health's "last event"). */
   touchLastEvent?: (channelId: string, at: string) => Promise<void>;
+  /** Counts XChat messages delivered as encrypted DMs on the channel (health). */
+  countEncrypted?: (channelId: string, n: number) => Promise<void>;
 }
 
 export interface ComposeOverrides {
@@ -108,6 +110,7 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
     config,
     spendEvents: meterDeliveredEvents(spend, accounts, clock, log),
     touchLastEvent: (channelId, at) => realtimeStore.touchLastEvent(channelId, at),
+    countEncrypted: (channelId, n) => realtimeStore.countEncrypted(channelId, n),
     deps: {
       accounts,
       // oauth.revoke → needs_reauth → its subscriptions deleted at once (app bearer; no user token needed)

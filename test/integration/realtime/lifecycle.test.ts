@@ -246,6 +246,32 @@ describe('X Activity API subscriptions per channel', () => {
     expect(await deliveredByWebhook(dm.id)).toBe(true);
   });
 
+  it('an XChat (encrypted) message reaches the inbound queue within 5 s as an encrypted DM', async () => {
+    const chat = await control('POST', '/_sim/chats', {
+      senderId: customerId,
+      recipientId: accountId,
+      text: 'my card number is in here',
+    });
+    const message = await receiveItem(`x:chat:${chat.id}`, 5000);
+    expect(message).toMatchObject({
+      channelId,
+      kind: 'dm',
+      encrypted: true,
+      text: '',
+      author: { id: customerId },
+      replyTo: { kind: 'dm', targetId: customerId },
+    });
+    expect(JSON.stringify(message)).not.toContain('card number');
+    expect(await deliveredByWebhook(chat.id)).toBe(true);
+    // health counts them (written just after the publish)
+    let counted = 0;
+    for (let i = 0; i < 50 && !counted; i++) {
+      counted = (await adminCall('GET', `/channels/${channelId}/health`)).body.realtime.encryptedDms;
+      if (!counted) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(counted).toBe(1);
+  });
+
   it('switching DMs off removes the DM subscriptions at X; on again re-creates them', async () => {
     expect((await adminCall('PATCH', `/channels/${channelId}`, { listenDms: false })).status).toBe(200);
     expect(await typesAtX(accountId)).toEqual(MENTION_TYPES);
@@ -275,7 +301,11 @@ describe('X Activity API subscriptions per channel', () => {
     expect(await typesWithin(revoked.accountId, [], 5000)).toEqual([]);
     const health = await adminCall('GET', `/channels/${revoked.channelId}/health`);
     expect(health.body.status).toBe('needs_reauth');
-    expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'needs_reauth', subscriptions: [] });
+    expect(health.body.realtime).toMatchObject({
+      state: 'off',
+      reasonCode: 'needs_reauth',
+      subscriptions: [],
+    });
   });
 
   it('the first 401 (X sent no oauth.revoke) puts the channel in needs_reauth and deletes its subscriptions at once', async () => {
@@ -297,7 +327,11 @@ describe('X Activity API subscriptions per channel', () => {
     expect(await typesAtX(expired.accountId)).toEqual([]);
     const health = await adminCall('GET', `/channels/${expired.channelId}/health`);
     expect(health.body.status).toBe('needs_reauth');
-    expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'needs_reauth', subscriptions: [] });
+    expect(health.body.realtime).toMatchObject({
+      state: 'off',
+      reasonCode: 'needs_reauth',
+      subscriptions: [],
+    });
   });
 
   it('over the app-wide limit a channel stays on polling with the reason', async () => {
