@@ -2,6 +2,7 @@
  * The channel: one connected X account with its three switches, status, checkpoints and health.
  * Pure types and rules; persistence is behind `ChannelStore` (core/ports.ts).
  */
+import type { BudgetHealth } from './cost/budget-floor';
 
 export type ChannelStatus = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 'degraded';
 export const CHANNEL_STATUSES: readonly ChannelStatus[] = [
@@ -94,6 +95,8 @@ export interface ChannelHealth {
     attachmentsStored?: number;
     attachmentsUnavailable?: number;
   };
+  /** The monthly X budget's state as the last poll that checked it saw it (core/cost/budget-floor.ts). */
+  budget?: BudgetHealth | null;
 }
 
 export interface Channel extends ChannelSwitches {

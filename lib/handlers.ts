@@ -144,6 +144,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'XAA_RECONCILE_MENTIONS_MINUTES',
       'XAA_RECONCILE_DMS_MINUTES',
       'XAA_RECONCILE_DM_PAGE_SIZE',
+      // the reconciliation floor at a used-up monthly X budget (core/cost/budget-floor.ts)
+      'BUDGET_FLOOR_MENTIONS_MINUTES',
+      'BUDGET_FLOOR_DMS_MINUTES',
+      'BUDGET_CHECK_SECONDS',
       // inbound DM media (lambdas/shared/config.ts mediaEnvSchema)
       'MEDIA_BUCKET',
       'MEDIA_URL_TTL_SECONDS',

@@ -87,7 +87,14 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
     values[v] = value;
     sets.push(`#h.${p.join('.')} = ${v}`);
   };
-  for (const key of ['lastPollAt', 'lastSuccessAt', 'lastDeliveredAt', 'nextPollAt', 'lastError'] as const) {
+  for (const key of [
+    'lastPollAt',
+    'lastSuccessAt',
+    'lastDeliveredAt',
+    'nextPollAt',
+    'lastError',
+    'budget',
+  ] as const) {
     if (patch[key] !== undefined) set([key], patch[key]);
   }
   for (const key of ['rateLimits', 'notBefore'] as const) {
@@ -487,4 +494,32 @@ export function createDynamoSendHealth({
       await writeBlock(client, TableName, channelId, endpoint, until.toISOString());
     },
   };
+}
+
+/**
+ * Makes a channel due at `at` (its next dispatcher tick polls it), unless a poll holds it or it is due
+ * sooner already; a channel out of the due index (paused, unauthorised) is left out. The admin API calls
+ * it when a budget rises, so a channel at its budget floor re-checks at once (core/cost/budget-floor.ts).
+ */
+export async function makeChannelDue(
+  options: { client: DynamoDBDocumentClient; tableName: string },
+  channelId: string,
+  at: Date,
+): Promise<boolean> {
+  try {
+    await options.client.send(
+      new UpdateCommand({
+        TableName: options.tableName,
+        Key: keys.channel(channelId),
+        UpdateExpression: 'SET gsi1sk = :at',
+        ConditionExpression: 'attribute_exists(gsi1pk) AND attribute_not_exists(#owner) AND gsi1sk > :at',
+        ExpressionAttributeNames: { '#owner': POLL_OWNER },
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      }),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionFailure(e)) return false;
+    throw e;
+  }
 }

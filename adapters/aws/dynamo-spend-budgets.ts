@@ -8,6 +8,8 @@
  */
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SpendBudgets } from '../../core/cost/budget';
+import type { BudgetSnapshotReader } from '../../core/cost/budget-floor';
+import { APP_COST_SHARDS, spendKeys } from './dynamo-spend';
 
 const settingsKey = (channelId: string | null) =>
   channelId === null ? { pk: 'COSTAPP', sk: 'SETTINGS' } : { pk: `COST#${channelId}`, sk: 'SETTINGS' };
@@ -58,5 +60,45 @@ export function createDynamoSpendBudgets(options: {
         );
       }
     },
+  };
+}
+
+/**
+ * The budgets and the month's spend of a channel and of the app in ONE `BatchGetItem` (19 keys: both
+ * settings items, the channel's month total, the app's 16 month shards); unprocessed keys are asked
+ * again (rare; a further request only then).
+ */
+export function createDynamoBudgetSnapshotReader(options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): BudgetSnapshotReader {
+  const { client, tableName: TableName } = options;
+  return async (channelId, month) => {
+    const keys = [
+      settingsKey(null),
+      settingsKey(channelId),
+      spendKeys.month(channelId, month),
+      ...Array.from({ length: APP_COST_SHARDS }, (_, s) => spendKeys.appMonth(s, month)),
+    ];
+    const items: Record<string, unknown>[] = [];
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+      [TableName]: { Keys: keys, ConsistentRead: true },
+    };
+    for (let i = 0; request && Object.keys(request).length; i++) {
+      if (i >= 5) throw new Error('budget snapshot: keys left unprocessed after 5 requests');
+      const page = await client.send(new BatchGetCommand({ RequestItems: request }));
+      items.push(...(page.Responses?.[TableName] ?? []));
+      request = page.UnprocessedKeys as typeof request;
+    }
+    const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk);
+    const num = (v: unknown) => (typeof v === 'number' ? v : null);
+    let appMicros = 0;
+    for (const i of items) if (String(i.pk).startsWith('COSTAPP#')) appMicros += num(i.usdMicros) ?? 0;
+    return {
+      appBudgetUsd: num(find(settingsKey(null))?.monthlyBudgetUsd),
+      channelBudgetUsd: num(find(settingsKey(channelId))?.monthlyBudgetUsd),
+      channelMicros: num(find(spendKeys.month(channelId, month))?.usdMicros) ?? 0,
+      appMicros,
+    };
   };
 }

@@ -5,13 +5,14 @@
  * |--------------------------|----------------------------------|-------------|-------|
  * | billed-today marker      | `SEEN#<day>#<kind>:<id>`         | `SEEN`      | X bills a resource once per UTC day per app; TTL 2 days |
  * | channel day counter      | `COST#<channelId>`               | `D#<day>`   | `usdMicros` + `n:<category>` counts (ADD); TTL ~400 days |
- * | app month counter shard  | `COSTAPP#<shard>`                | `M#<month>` | the same counters summed app-wide, 16 shards by channel |
+ * | channel month counter    | `COST#<channelId>`               | `M#<month>` | `usdMicros` of the month (ADD), read with the budgets in one BatchGet (core/cost/budget-floor.ts) |
+| app month counter shard  | `COSTAPP#<shard>`                | `M#<month>` | the same counters summed app-wide, 16 shards by channel |
  *
  * One invocation's items are ONE `TransactWriteItems`: a conditional put per resource (absent = not yet
- * billed today) plus the two `ADD` updates, so a marker and its count land together or not at all. When
+ * billed today) plus the three `ADD` updates, so a marker and its count land together or not at all. When
  * markers already exist (another container billed them today) the cancellation names them, they are
  * dropped and the rest is written again; a per-container memory of today's markers keeps that rare.
- * Transactions take ≤ 100 items: more resources are written in chunks of 98. The app counter is sharded
+ * Transactions take ≤ 100 items: more resources are written in chunks of 97. The app counter is sharded
  * so concurrent channels' transactions seldom meet on one item (a `TransactionConflict` is retried).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -32,13 +33,14 @@ import {
 } from '../../core/cost/meter';
 
 export const APP_COST_SHARDS = 16;
-const CHUNK = 98;
+const CHUNK = 97;
 const COUNTER_TTL_DAYS = 400;
 const MEMORY_CAP = 200_000;
 
 export const spendKeys = {
   seen: (day: string, dedupKey: string) => ({ pk: `SEEN#${day}#${dedupKey}`, sk: 'SEEN' }),
   day: (channelId: string, day: string) => ({ pk: `COST#${channelId}`, sk: `D#${day}` }),
+  month: (channelId: string, month: string) => ({ pk: `COST#${channelId}`, sk: `M#${month}` }),
   appMonth: (shard: number, month: string) => ({ pk: `COSTAPP#${shard}`, sk: `M#${month}` }),
 };
 
@@ -114,6 +116,19 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Spen
     };
   }
 
+  /** The channel's month total: µUSD only (the budgets compare with it; the report reads the days). */
+  function monthTotal(key: Record<string, string>, items: PricedItem[], ttl: number) {
+    return {
+      Update: {
+        TableName,
+        Key: key,
+        UpdateExpression: 'ADD usdMicros :usd SET #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'expiresAt' },
+        ExpressionAttributeValues: { ':usd': items.reduce((s, i) => s + i.micros, 0), ':ttl': ttl },
+      },
+    };
+  }
+
   /** Writes one chunk; returns the items counted (markers found are dropped and the rest retried). */
   async function writeChunk(channelId: string, at: Date, chunk: PricedItem[]): Promise<PricedItem[]> {
     const day = utcDay(at);
@@ -131,6 +146,7 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Spen
           },
         })),
         update(spendKeys.day(channelId, day), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
+        monthTotal(spendKeys.month(channelId, utcMonth(at)), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
         update(
           spendKeys.appMonth(appShardOf(channelId), utcMonth(at)),
           pending,

@@ -37,11 +37,15 @@ export function budgetStatus(monthlyUsd: number | null | undefined, usedUsd: num
   if (monthlyUsd === null || monthlyUsd === undefined)
     return { monthlyUsd: null, usedUsd, usedPercent: null, state: 'none' };
   const share = monthlyUsd === 0 ? (usedUsd > 0 ? Infinity : 1) : usedUsd / monthlyUsd;
+  // compared in micro-dollars: in floating point $0.04 of $0.05 is 0.7999…, not yet the 80 % warning
+  const used = Math.round(usedUsd * 1e6);
+  const budget = Math.round(monthlyUsd * 1e6);
   return {
     monthlyUsd,
     usedUsd,
     usedPercent: Number.isFinite(share) ? Math.round(share * 1000) / 10 : 100,
-    state: share >= 1 ? 'exhausted' : share >= BUDGET_WARNING_SHARE ? 'warning' : 'ok',
+    state:
+      used >= budget ? 'exhausted' : used >= Math.round(budget * BUDGET_WARNING_SHARE) ? 'warning' : 'ok',
   };
 }
 

@@ -1,4 +1,5 @@
 /** The inputs, tunables and outcome of one poll (core/inbound/poll.ts). */
+import type { BudgetFloor, BudgetSnapshotReader } from '../cost/budget-floor';
 import type { ChannelError } from '../errors';
 import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import { DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
@@ -74,6 +75,11 @@ export interface PollDeps {
    * Absent: every channel is polled at its tier's cadence.
    */
   realtime?: { cadence: ReconcileCadence; repair?: (channel: Channel) => Promise<void> };
+  /**
+   * Monthly X budgets (core/cost/budget-floor.ts): at 100 % reconciliation polls slow to `floor`; the
+   * verdict is re-read (`read`, one request) at most every `checkSeconds`. Absent: budgets never slow polls.
+   */
+  budget?: { read: BudgetSnapshotReader; floor: BudgetFloor; checkSeconds: number };
 }
 
 export interface PollJobInput {

@@ -69,6 +69,8 @@ import {
 } from './poll-types';
 import type { PollIntervals } from './planner';
 import type { HealthPatch, PollClaim, RateObservation, XReader } from './types';
+import { budgetHealthOf, needsBudgetCheck, withBudgetFloor, type BudgetHealth } from '../cost/budget-floor';
+import { utcMonth } from '../cost/meter';
 
 export { DEFAULT_POLL_LIMITS } from './poll-types';
 export type { PollDeps, PollError, PollJobInput, PollLimits, PollLog, PollOutcome } from './poll-types';
@@ -170,6 +172,8 @@ class PollRun {
   private readonly channel0: Channel;
   /** `gsi1sk` before the claim: where a failed poll puts it back. */
   private readonly claimDueAt: string;
+  /** The budget's verdict when this run re-read it (written with the final write). */
+  private budgetChecked: BudgetHealth | undefined;
 
   constructor(
     private readonly deps: PollDeps,
@@ -231,10 +235,12 @@ class PollRun {
   async run(): Promise<PollOutcome> {
     // streams that arrive by webhook are only reconciled, slowly (planner.ts `withRealtime`)
     const realtime = this.deps.realtime ? this.channel.realtime : undefined;
-    const intervals = withRealtime(
-      planPollInterval(TIER_WINDOWS[this.deps.tier]),
-      realtime,
-      this.deps.realtime?.cadence,
+    // a used-up monthly X budget slows reconciliation to its floor (core/cost/budget-floor.ts)
+    const budget = await this.checkBudget();
+    const intervals = withBudgetFloor(
+      withRealtime(planPollInterval(TIER_WINDOWS[this.deps.tier]), realtime, this.deps.realtime?.cadence),
+      budget,
+      this.deps.budget?.floor ?? { mentionsSeconds: 0, dmsSeconds: 0 },
     );
     // a feature X refused (health.disabled) is retried only after its back-off in `notBefore`
     const mentionsOn = this.channel.listenMentions;
@@ -263,6 +269,44 @@ class PollRun {
       }
     }
     return this.finish(intervals);
+  }
+
+  /**
+   * The budget's verdict: the stored one, re-read (one request) when it is stale or `exhausted` and the
+   * poll may call X or lift the floor. A budget that recovered lifts the floor's `notBefore` (due now).
+   * A failed read keeps the stored verdict: budgets never fail a poll.
+   */
+  private async checkBudget(): Promise<BudgetHealth | null> {
+    const b = this.deps.budget;
+    const stored = this.channel.health?.budget ?? null;
+    if (!b || !needsBudgetCheck(stored, this.now, b.checkSeconds)) return stored;
+    const anyDue =
+      (this.channel.listenMentions && this.due(MENTIONS_ENDPOINT)) ||
+      (this.channel.listenDms && this.due(DM_EVENTS_ENDPOINT));
+    if (!anyDue && stored?.state !== 'exhausted') return stored;
+    let fresh: BudgetHealth;
+    try {
+      fresh = budgetHealthOf(await b.read(this.channel.id, utcMonth(this.now)), this.now, b.floor);
+    } catch (e) {
+      this.deps.log?.warn('budget not checked; the last verdict holds', {
+        channelId: this.channel.id,
+        errorName: (e as Error)?.name,
+      });
+      return stored;
+    }
+    if (stored?.state === 'exhausted' && fresh.state !== 'exhausted') {
+      for (const [ep, until] of Object.entries(stored.floorUntil ?? {}))
+        if (this.notBefore[ep] === until) this.notBefore[ep] = this.nowIso;
+    }
+    if ((stored?.state ?? 'none') !== fresh.state)
+      this.deps.log?.info('budget state changed', {
+        channelId: this.channel.id,
+        from: stored?.state ?? null,
+        to: fresh.state,
+        reasonCode: fresh.reasonCode,
+      });
+    this.budgetChecked = fresh;
+    return fresh;
   }
 
   /** Runs one stream; classifies its error per X-API.md §5 without stopping the other stream. */
@@ -572,6 +616,21 @@ class PollRun {
     if (Object.keys(change).length) await this.changeChannel(change);
   }
 
+  /** The verdict as stored: at the floor, with the `notBefore` the floor set (not a 429's block). */
+  private budgetVerdict(verdict: BudgetHealth): BudgetHealth {
+    if (verdict.state !== 'exhausted') {
+      const { floorUntil: _none, ...rest } = verdict;
+      void _none;
+      return rest;
+    }
+    const floorUntil: Record<string, string> = {};
+    for (const ep of [MENTIONS_ENDPOINT, DM_EVENTS_ENDPOINT]) {
+      const at = this.notBefore[ep];
+      if (at && this.blockStored.get(ep) !== at) floorUntil[ep] = at;
+    }
+    return { ...verdict, floorUntil };
+  }
+
   private async finish(intervals: PollIntervals, skipReason?: string): Promise<PollOutcome> {
     // 1. publish everything read (every entry acked) — only then may the checkpoints move
     let checkpoints = this.checkpoints;
@@ -619,6 +678,7 @@ class PollRun {
       ),
     );
     if (notBefore) health.notBefore = notBefore;
+    if (this.budgetChecked) health.budget = this.budgetVerdict(this.budgetChecked);
     const counters = {
       mentionsDelivered: this.delivered.mentions,
       dmsDelivered: this.delivered.dms,

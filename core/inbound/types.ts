@@ -3,6 +3,7 @@
  * adapter (adapters/x/x-reader.ts) returns these plain shapes, which mirror X's v2 JSON
  * (X-API.md §2) with only the fields we ask for.
  */
+import type { BudgetHealth } from '../cost/budget-floor';
 import type { InboundMessage } from '../../contracts';
 import type { DmMediaBounds, DmMediaFile, DmMediaRef } from './dm-media';
 import type { Channel, ChannelCheckpoints, RateWindow } from '../channel';
@@ -158,6 +159,8 @@ export interface HealthPatch {
     attachmentsStored?: number;
     attachmentsUnavailable?: number;
   };
+  /** The budget's verdict, when this poll checked it (core/cost/budget-floor.ts). */
+  budget?: BudgetHealth;
 }
 
 /**

@@ -12,6 +12,7 @@ import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault'
 import { createDynamoRevocationStore } from '../../adapters/aws/dynamo-revocations';
 import { createXOAuth } from '../../adapters/x/oauth';
 import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
+import { makeChannelDue } from '../../adapters/aws/dynamo-poll-state';
 import { readAppBudgetStatus, type AppBudgetStatus } from '../../adapters/aws/dynamo-app-budget';
 import type { PollJobQueue } from '../../core/inbound/types';
 import type { SignInDeps } from '../../core/channels';
@@ -44,7 +45,14 @@ export interface ApiDeps extends SignInDeps {
   /** X Activity API subscriptions per channel: made at sign-in and switch changes, removed on delete. */
   realtime: RealtimeDeps;
   /** The spend meter's counters and prices (the cost routes); `meter` counts the sign-in's `users/me`. */
-  spend?: { ledger: SpendLedger; prices: XPriceTable; budgets: SpendBudgets; meter?: SpendMeter };
+  spend?: {
+    ledger: SpendLedger;
+    prices: XPriceTable;
+    budgets: SpendBudgets;
+    meter?: SpendMeter;
+    /** Makes a channel due now (a budget change lifts the poller's floor at once). */
+    makeDue?: (channelId: string) => Promise<boolean>;
+  };
   /** The open alerts (`GET /alerts`), as the dispatcher's evaluator keeps them. */
   alerts?: { listOpen(): Promise<AlertRecord[]> };
 }
@@ -118,6 +126,7 @@ export function compose(config: ApiConfig, overrides: ComposeOverrides = {}): Ap
       prices: meter.prices,
       budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
       meter,
+      makeDue: (channelId) => makeChannelDue({ client: clients.doc, tableName }, channelId, clock.now()),
     },
     alerts: createDynamoAlertStore({ client: clients.doc, tableName }),
     pollJobs: config.POLL_JOBS_QUEUE_URL

@@ -50,11 +50,26 @@ export function meteredSignIn<T extends { channelId?: string }>(deps: ApiDeps, w
   return meter ? meter.within((outcome: T) => outcome.channelId, work) : work();
 }
 
+/**
+ * A channel whose poller found its budget used up polls at the floor (core/cost/budget-floor.ts): after a
+ * budget change it is made due now, so its next poll re-checks the budget and lifts the floor at once.
+ */
+async function recheckIfAtFloor(deps: ApiDeps, channel: Channel): Promise<void> {
+  if (channel.health?.budget?.state !== 'exhausted' || !deps.spend?.makeDue) return;
+  await deps.spend.makeDue(channel.id).catch((e: Error) =>
+    deps.logger.warn('channel not made due after a budget change; it re-checks at its next floor poll', {
+      channelId: channel.id,
+      errorName: e?.name,
+    }),
+  );
+}
+
 /** Sets a channel's monthly X budget (the channel must exist). */
 export async function setChannelBudget(ctx: RouteContext, id: string, usd: number | null): Promise<void> {
-  await getChannel(ctx.deps, id);
+  const channel = await getChannel(ctx.deps, id);
   await spendOf(ctx.deps).budgets.set(id, usd);
   ctx.deps.logger.info('channel budget changed', { channelId: id, adminSub: ctx.sub, monthlyBudgetUsd: usd });
+  await recheckIfAtFloor(ctx.deps, channel);
 }
 
 /** `PATCH /channels/{id}` with only `monthlyBudgetUsd`: the channel as it is, with its budget. */
@@ -117,6 +132,13 @@ export const costOperations: Readonly<Record<CostOperationId, Operation>> = {
       adminSub: ctx.sub,
       monthlyBudgetUsd: body.monthlyBudgetUsd,
     });
+    // every channel at its floor re-checks now (the app's budget may have been what held it)
+    let cursor: string | undefined;
+    do {
+      const page = await ctx.deps.channels.list({ limit: 100, cursor });
+      for (const channel of page.items) await recheckIfAtFloor(ctx.deps, channel);
+      cursor = page.nextCursor;
+    } while (cursor);
     return json(200, await settingsBody(ctx.deps));
   },
 };

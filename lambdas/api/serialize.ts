@@ -2,6 +2,7 @@
  * Public views of a channel. Built field by field (never by spreading the record) so that a field
  * added to the record later is not published by accident. Tokens are never in the record anyway.
  */
+import type { BudgetHealth } from '../../core/cost/budget-floor';
 import type { Channel } from '../../core/channel';
 import { emptyHealth } from '../../core/channel';
 import { missingGrants } from '../../core/channels';
@@ -90,5 +91,28 @@ export function serializeHealth(c: Channel) {
     disabled: h.disabled,
     counters: h.counters,
     realtime: serializeRealtime(c),
+    budget: serializeBudget(h.budget),
+    /** The channel's spend, budget and plan advice in full (`GET /channels/{id}/cost`). */
+    costUrl: `/channels/${encodeURIComponent(c.id)}/cost`,
+  };
+}
+
+/**
+ * The monthly X budget as the poller last checked it (core/cost/budget-floor.ts): `reasonCode`
+ * `budget_warning` from 80 %, `budget_exhausted` at 100 % (polls at `floor`, real time on); null
+ * before any poll checked it.
+ */
+export function serializeBudget(b: BudgetHealth | null | undefined) {
+  if (!b) return null;
+  return {
+    state: b.state,
+    reasonCode: b.reasonCode,
+    reason: b.reason,
+    scope: b.scope,
+    month: b.month,
+    checkedAt: b.checkedAt,
+    channel: b.channel,
+    app: b.app,
+    floor: b.floor,
   };
 }

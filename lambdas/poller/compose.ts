@@ -12,6 +12,7 @@ import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
 import { s3ClientFromConfig } from '../../adapters/aws/s3';
 import { createS3InboundMedia } from '../../adapters/aws/s3-inbound-media';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { createDynamoBudgetSnapshotReader } from '../../adapters/aws/dynamo-spend-budgets';
 import { createXReaderFactory } from '../../adapters/x/x-reader';
 import type { PollDeps } from '../../core/inbound/poll';
 import { RecentRateBlocks } from '../../core/inbound/rate-blocks';
@@ -117,6 +118,14 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     // once per cold start: a 429 this container met still blocks when storing it failed
     rateBlocks: new RecentRateBlocks(),
     log: { info: (m, e) => log.info(m, e ?? {}), warn: (m, e) => log.warn(m, e ?? {}) },
+    budget: {
+      read: createDynamoBudgetSnapshotReader({ client: clients.doc, tableName }),
+      floor: {
+        mentionsSeconds: config.BUDGET_FLOOR_MENTIONS_MINUTES * 60,
+        dmsSeconds: config.BUDGET_FLOOR_DMS_MINUTES * 60,
+      },
+      checkSeconds: config.BUDGET_CHECK_SECONDS,
+    },
     realtime: {
       cadence: {
         mentionsSeconds: config.XAA_RECONCILE_MENTIONS_MINUTES * 60,

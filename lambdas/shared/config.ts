@@ -119,6 +119,12 @@ export const reconcileEnvSchema = z.object({
   XAA_RECONCILE_DMS_MINUTES: envInt(360, 2, 10_080),
   /** First DM page of such a poll: what an idle poll re-reads (and X re-bills once a day). */
   XAA_RECONCILE_DM_PAGE_SIZE: envInt(1, 1, 100),
+  /** At 100 % of a monthly X budget: minutes between mention polls (the floor; core/cost/budget-floor.ts). */
+  BUDGET_FLOOR_MENTIONS_MINUTES: envInt(60, 1, 10_080),
+  /** At 100 % of a monthly X budget: minutes between DM polls. */
+  BUDGET_FLOOR_DMS_MINUTES: envInt(1440, 1, 10_080),
+  /** How old the poller's budget verdict may get before a poll re-reads it (one DynamoDB request). */
+  BUDGET_CHECK_SECONDS: envInt(300, 30, 86_400),
 });
 
 /** Parses `env` with `schema`; throws `ConfigError` naming every bad variable (never its value). */
