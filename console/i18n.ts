@@ -17,6 +17,19 @@ export type StatusKey = 'pending_auth' | 'active' | 'paused' | 'needs_reauth' | 
 /** Why real time is off, as the admin API names it (`realtime.reasonCode`): the core's codes (a type only, erased from the bundle). */
 export type RealtimeReason = RealtimeOffCode;
 
+/** Alert kinds as `GET /alerts` names them (core/alerts/conditions.ts). */
+export type AlertKindKey =
+  | 'credits_depleted'
+  | 'budget_warning'
+  | 'budget_exhausted'
+  | 'needs_reauth'
+  | 'realtime_lost'
+  | 'webhook_invalid'
+  | 'inbound_silent'
+  | 'dlq_not_empty';
+/** An alert's machine-readable facts. */
+export type AlertFacts = Record<string, string | number | boolean | null | undefined>;
+
 /** Plain-words explanation of an error code: what happened, and what the admin can do. */
 export interface Advice {
   what: string;
@@ -60,6 +73,14 @@ export interface Messages {
   retryRevocation: string;
   discardGrant: string;
   discardGrantConfirm: (name: string) => string;
+  /** The banner of open alerts (issue 20; GET /alerts, docs/alerts.md). */
+  alerts: {
+    heading: (count: number) => string;
+    openChannel: (channel: string) => string;
+    since: (time: string) => string;
+    /** One sentence per alert kind, from its facts (`channel` is the channel's @name). */
+    kinds: Record<AlertKindKey, (f: AlertFacts) => string>;
+  };
   backToList: string;
   configure: (name: string) => string;
   avatarOf: (name: string) => string;
@@ -195,6 +216,27 @@ const en: Messages = {
   discardGrant: 'Discard grant',
   discardGrantConfirm: (name) =>
     `Discard the grant of ${name} without revoking it? It stays valid at X until the account removes the app.`,
+  alerts: {
+    heading: (n) => (n === 1 ? '1 open alert' : `${n} open alerts`),
+    openChannel: (channel) => `Open ${channel}`,
+    since: (time) => `since ${time}`,
+    kinds: {
+      credits_depleted: () =>
+        'X refuses the app: credits are depleted or the monthly usage cap is reached. Top up the X developer account.',
+      budget_warning: (f) =>
+        `${f.channel ?? 'The app'} has used ${f.usedPercent}% of its monthly X budget ($${f.usedUsd} of $${f.monthlyBudgetUsd}).`,
+      budget_exhausted: (f) =>
+        `${f.channel ?? 'The app'} has used up its monthly X budget ($${f.monthlyBudgetUsd}): replies and DMs fail until the month rolls over or the budget is raised.`,
+      needs_reauth: (f) => `${f.channel}: sign in with X again. Nothing is read or sent until then.`,
+      realtime_lost: (f) => `${f.channel}: real time is lost; messages arrive by polling, later.`,
+      webhook_invalid: () =>
+        'X marks the webhook invalid: no messages arrive in real time. Check that the webhook answers X’s check.',
+      inbound_silent: (f) =>
+        `${f.channel}: nothing received for ${f.hours} hours, though it usually gets about ${f.usualPerDay} a day.`,
+      dlq_not_empty: (f) =>
+        `${f.messages} message(s) failed every retry and wait on the ${f.queue} dead-letter queue.`,
+    },
+  },
   backToList: 'All channels',
   configure: (name) => `Configure ${name}`,
   avatarOf: (name) => `Avatar of ${name}`,
@@ -469,6 +511,29 @@ const es: Messages = {
   discardGrant: 'Descartar el permiso',
   discardGrantConfirm: (name) =>
     `¿Descartar el permiso de ${name} sin revocarlo? Seguirá siendo válido en X hasta que la cuenta quite la aplicación.`,
+  alerts: {
+    heading: (n) => (n === 1 ? '1 alerta abierta' : `${n} alertas abiertas`),
+    openChannel: (channel) => `Abrir ${channel}`,
+    since: (time) => `desde ${time}`,
+    kinds: {
+      credits_depleted: () =>
+        'X rechaza la aplicación: se agotaron los créditos o se alcanzó el límite de uso mensual. Recargue la cuenta de desarrollador de X.',
+      budget_warning: (f) =>
+        `${f.channel ?? 'La aplicación'} ha usado el ${f.usedPercent} % de su presupuesto mensual de X (${f.usedUsd} $ de ${f.monthlyBudgetUsd} $).`,
+      budget_exhausted: (f) =>
+        `${f.channel ?? 'La aplicación'} ha agotado su presupuesto mensual de X (${f.monthlyBudgetUsd} $): las respuestas y los mensajes directos fallan hasta que cambie el mes o se aumente el presupuesto.`,
+      needs_reauth: (f) =>
+        `${f.channel}: inicie sesión con X de nuevo. Hasta entonces no se lee ni se envía nada.`,
+      realtime_lost: (f) =>
+        `${f.channel}: se perdió el tiempo real; los mensajes llegan por sondeo, más tarde.`,
+      webhook_invalid: () =>
+        'X marca el webhook como no válido: no llega nada en tiempo real. Compruebe que el webhook responde a la verificación de X.',
+      inbound_silent: (f) =>
+        `${f.channel}: no se ha recibido nada en ${f.hours} horas, aunque suele recibir unos ${f.usualPerDay} al día.`,
+      dlq_not_empty: (f) =>
+        `${f.messages} mensaje(s) fallaron en todos los reintentos y esperan en la cola de mensajes fallidos ${f.queue}.`,
+    },
+  },
   backToList: 'Todos los canales',
   configure: (name) => `Configurar ${name}`,
   avatarOf: (name) => `Avatar de ${name}`,

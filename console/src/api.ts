@@ -13,6 +13,7 @@ import {
   toHealth,
   toPendingRevocations,
 } from './types';
+import type { AlertView } from './alerts-banner';
 
 /** A refused or failed API call, with the problem+json `detail` (which names the field) when there is one. */
 export class ApiError extends Error {
@@ -108,6 +109,11 @@ export function createApi(opts: { onUnauthorized: () => void }) {
     deleteChannel: async (id: string): Promise<void> => {
       await call('DELETE', path(id));
     },
+    /** The open alerts (`GET /alerts`), newest first. */
+    listAlerts: async (): Promise<AlertView[]> =>
+      (((await call('GET', 'alerts')) as { items?: AlertView[] } | null)?.items ?? []).filter(
+        (a) => a && typeof a.id === 'string',
+      ),
     listPendingRevocations: async (): Promise<PendingRevocationView[]> =>
       toPendingRevocations(await call('GET', 'channels')),
     /** Retries a pending revocation at X (DELETE again); answers whether X revoked it now. */

@@ -19,6 +19,7 @@ import {
   SignInLinkError,
   startCognitoSignIn,
 } from './auth';
+import { hideAlerts, refreshAlerts } from './alerts-banner';
 import { avatar } from './avatar';
 import { byId, h, replaceChildren } from './dom';
 import { openSignInTab, type SignInOutcome, waitForSignIn } from './oauth-popup';
@@ -779,10 +780,12 @@ async function deleteChannel(c: ChannelView): Promise<void> {
 async function render(opts: { keepFocus?: boolean } = {}): Promise<void> {
   byId<HTMLButtonElement>('sign-out').hidden = currentToken() === null;
   if (currentToken() === null) {
+    hideAlerts();
     renderSignedOut();
     if (!opts.keepFocus) focusHeading();
     return;
   }
+  void refreshAlerts(() => m, api.listAlerts, formatTime);
   const route = location.hash.replace(/^#\/?/, '');
   try {
     if (route === 'new') renderNew();

@@ -127,6 +127,7 @@ function budgetConditions(
   if (status.monthlyUsd === null) return out;
   const key = scope.channelId ?? 'app';
   const facts = {
+    channel: scope.channelId ? scope.who : null,
     monthlyBudgetUsd: status.monthlyUsd,
     usedUsd: status.usedUsd,
     usedPercent: status.usedPercent,
@@ -210,7 +211,7 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
         channelId: c.id,
         title: `${label(c)}: sign in with X again`,
         text: `${label(c)} stopped: ${c.statusReason ?? 'X refused its token'}. Nothing is read or sent for it until an admin signs the account in again.`,
-        facts: { reason: c.statusReason ?? null },
+        facts: { channel: label(c), reason: c.statusReason ?? null },
       });
     }
     const rt = c.realtime;
@@ -227,7 +228,7 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
         channelId: c.id,
         title: `${label(c)}: real time lost`,
         text: `${label(c)} receives by polling only: ${rt.reason ?? rt.reasonCode}. Messages still arrive, later.`,
-        facts: { reasonCode: rt.reasonCode },
+        facts: { channel: label(c), reasonCode: rt.reasonCode },
       });
     }
     const usual = inputs.dailyInbound.get(c.id);
@@ -241,6 +242,7 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
         title: `${label(c)}: nothing received for ${settings.silenceHours} hours`,
         text: `${label(c)} usually receives about ${Math.round(usual)} mentions or DMs a day, but nothing arrived since ${last ?? c.connectedAt}. Check the channel's health and X's status.`,
         facts: {
+          channel: label(c),
           lastInboundAt: last,
           usualPerDay: Math.round(usual * 10) / 10,
           hours: settings.silenceHours,
