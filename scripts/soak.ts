@@ -2,7 +2,8 @@
  * Soak: many seeded randomized end-to-end runs (test/helpers/reliability-world.ts) against the local
  * stand-ins and a fresh simulated X per run, then one summary table. Every failure class must be zero.
  *
- *   npx tsx scripts/soak.ts --seeds 1000 [--base 1] [--steps 8] [--min-per-kind N]
+ *   npx tsx scripts/soak.ts --seeds 1000 [--base 1] [--steps 8] [--min-per-kind N] [--workers 2]
+ *   npx tsx scripts/soak.ts --seed 263          # one seed, its report and fingerprint (a replay)
  *
  * Faults are counted when they fire (armed ones that no call met are listed apart); every kind must
  * fire at least --min-per-kind times (default 5 % of the seeds, so 50 over 1,000), or the run fails
@@ -12,10 +13,19 @@
  * 10% of X's deliveries dropped, 5% duplicated, a 30-minute webhook outage, crashes after publish and
  * before the 200, a subscription lost at X), each about two simulated hours; every kind must fire.
  *
- * A failing run prints its seed; reproduce it with `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`.
- * Exit code 1 when any run failed.
+ * `--workers N` (default 1) runs the seeds in N child processes (each with its own SQS, Secrets Manager
+ * and simulated X, one DynamoDB Local shared, a table per run); a seed's result does not depend on the
+ * worker or the order, and the summary is aggregated in seed order, so it is the same for any N.
+ * `--out <file>` writes one JSON line per run (seed, fingerprint, seconds, failures).
+ *
+ * A failing run prints its seed; reproduce it with `npm run soak -- --seed <n>` (the same fingerprint
+ * means the same run: every X call at the same simulated time with the same answer) or
+ * `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`. Exit code 1 when any run failed.
  */
-import { startLocalAws } from '../test/helpers/local-aws';
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../stand-ins/dynamodb-local';
+import { startLocalAws, type LocalAws } from '../test/helpers/local-aws';
 import {
   describeFailure,
   failureCount,
@@ -28,6 +38,7 @@ import {
   REALTIME_FAULTS,
   realtimeFailureCount,
   runRealtimeSeed,
+  type RealtimeRunReport,
 } from '../test/helpers/realtime-world';
 
 function flag(name: string, fallback: number): number {
@@ -41,14 +52,140 @@ function flag(name: string, fallback: number): number {
   return value;
 }
 
+/** One unit of work: a randomized seed or a real-time seed. */
+type Job = { kind: 'seed'; seed: number; steps?: number } | { kind: 'realtime'; seed: number };
+/** What a job gave: its report or why it crashed, with its wall and CPU time. */
+type Done = {
+  job: Job;
+  report?: RunReport | RealtimeRunReport;
+  crashed?: string;
+  ms: number;
+  cpuMs: number;
+};
+
+async function runJob(aws: LocalAws, job: Job): Promise<Done> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const finish = (d: Omit<Done, 'ms' | 'cpuMs' | 'job'>): Done => {
+    const used = process.cpuUsage(cpu);
+    return { job, ...d, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  };
+  try {
+    const report =
+      job.kind === 'seed'
+        ? await runSeed(aws, { seed: job.seed, steps: job.steps })
+        : await runRealtimeSeed(aws, { seed: job.seed });
+    return finish({ report });
+  } catch (e) {
+    return finish({ crashed: (e as Error).message });
+  }
+}
+
+/** A worker process: runs the jobs its parent sends, one at a time, on stand-ins of its own. */
+async function worker() {
+  const aws = await startLocalAws();
+  process.on('message', (msg: { job?: Job; stop?: true }) => {
+    if (msg.stop) {
+      void aws.stop().finally(() => process.exit(0));
+      return;
+    }
+    if (msg.job) void runJob(aws, msg.job).then((done) => process.send?.(done));
+  });
+  process.send?.({ ready: true });
+}
+
+/** Runs `jobs` in `workers` child processes sharing one DynamoDB Local; results in any order. */
+async function runInWorkers(jobs: Job[], workers: number, onDone: (d: Done) => void): Promise<void> {
+  const ddb: DynamoDbLocal = await startDynamoDbLocal({ port: 0 });
+  const queue = [...jobs];
+  const children: ChildProcess[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(workers, jobs.length) }, () => {
+        const child = fork(__filename, ['--worker'], {
+          env: { ...process.env, XC_TEST_DYNAMODB_ENDPOINT: ddb.endpoint },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        children.push(child);
+        return new Promise<void>((resolve, reject) => {
+          const next = () => {
+            const job = queue.shift();
+            if (job) child.send({ job });
+            else resolve();
+          };
+          child.on('message', (msg: Done | { ready: true }) => {
+            if ('job' in msg) onDone(msg);
+            next();
+          });
+          child.on('exit', (code) => {
+            if (queue.length || code) reject(new Error(`soak worker ${child.pid} exited with ${code}`));
+          });
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || !c.connected) return resolve();
+            c.once('exit', () => resolve());
+            c.send({ stop: true });
+          }),
+      ),
+    );
+    await ddb.stop();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : 0;
+};
+
 async function main() {
   // the SDK's Node-20 notice is noise here (Lambda runs Node 22); set before any client is built
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const seeds = flag('seeds', 1000);
-  const base = flag('base', 1);
+  if (process.argv.includes('--worker')) return worker();
+  const single = process.argv.includes('--seed');
+  const seeds = single ? 1 : flag('seeds', 1000);
+  const base = single ? flag('seed', 1) : flag('base', 1);
   const steps = process.argv.includes('--steps') ? flag('steps', 8) : undefined;
-  const aws = await startLocalAws();
+  const workers = Math.max(1, flag('workers', 1));
+  const outIndex = process.argv.indexOf('--out');
+  const outFile = outIndex >= 0 ? process.argv[outIndex + 1] : undefined;
+  const minPerKind = process.argv.includes('--min-per-kind')
+    ? flag('min-per-kind', 0)
+    : Math.floor(seeds * 0.05);
+  const realtimeSeeds = single ? 0 : flag('realtime', 10);
+  const jobs: Job[] = [
+    ...Array.from({ length: seeds }, (_, i): Job => ({ kind: 'seed', seed: base + i, steps })),
+    ...Array.from({ length: realtimeSeeds }, (_, i): Job => ({ kind: 'realtime', seed: base + i })),
+  ];
+
   const started = Date.now();
+  const results = new Map<string, Done>();
+  const key = (j: Job) => `${j.kind}:${j.seed}`;
+  let done = 0;
+  let failedSoFar = 0;
+  const onDone = (d: Done) => {
+    results.set(key(d.job), d);
+    const r = d.report;
+    if (d.crashed || (r && (d.job.kind === 'seed' ? failureCount(r as RunReport) : 0))) failedSoFar++;
+    if (++done % 50 === 0) console.log(`… ${done}/${jobs.length} runs, ${failedSoFar} failed`);
+  };
+  if (workers > 1) await runInWorkers(jobs, workers, onDone);
+  else {
+    const aws = await startLocalAws();
+    try {
+      for (const job of jobs) onDone(await runJob(aws, job));
+    } finally {
+      await aws.stop();
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+
+  // ---- aggregation, in seed order (the same for any number of workers) -------------------------------
   const totals = {
     runs: 0,
     failedRuns: 0,
@@ -65,16 +202,14 @@ async function main() {
     sentWithoutPost: 0,
     leakedSecrets: 0,
     rateLimitViolations: 0,
+    rateCallsAfterLostBlock: 0,
     refreshTokenReuse: 0,
     echoes: 0,
     channelsAccountedInHealth: 0,
   };
   const faults: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0]));
   const armed: Record<string, number> = {};
-  const minPerKind = process.argv.includes('--min-per-kind')
-    ? flag('min-per-kind', 0)
-    : Math.floor(seeds * 0.05);
-  const realtimeSeeds = flag('realtime', 10);
+  const perKindPerSeed: Record<string, number[]> = Object.fromEntries(FAULT_KINDS.map((k) => [k, []]));
   const realtime = {
     runs: 0,
     failedRuns: 0,
@@ -91,20 +226,23 @@ async function main() {
   const realtimeFaults: Record<string, number> = {};
   const outages: Record<string, number> = {};
   const failures: string[] = [];
-  try {
-    for (let i = 0; i < seeds; i++) {
-      const seed = base + i;
-      let r: RunReport;
-      try {
-        r = await runSeed(aws, { seed, steps });
-      } catch (e) {
-        totals.runs++;
+  const seedMs: number[] = [];
+  const seedCpuMs: number[] = [];
+  const lines: string[] = [];
+  for (const job of jobs) {
+    const d = results.get(key(job));
+    if (!d) throw new Error(`no result for ${key(job)}`);
+    if (job.kind === 'seed') {
+      totals.runs++;
+      seedMs.push(d.ms);
+      seedCpuMs.push(d.cpuMs);
+      if (d.crashed || !d.report) {
         totals.failedRuns++;
-        failures.push(`seed ${seed}: run crashed: ${(e as Error).message}`);
-        console.error(failures[failures.length - 1]);
+        failures.push(`seed ${job.seed}: run crashed: ${d.crashed}`);
+        lines.push(JSON.stringify({ seed: job.seed, crashed: d.crashed, seconds: d.ms / 1000 }));
         continue;
       }
-      totals.runs++;
+      const r = d.report as RunReport;
       totals.items += r.items;
       totals.commands += r.commands;
       totals.lost += r.lost.length;
@@ -118,55 +256,78 @@ async function main() {
       totals.sentWithoutPost += r.sentWithoutPost.length;
       totals.leakedSecrets += r.leaked.length;
       totals.rateLimitViolations += r.rateViolations.length;
+      totals.rateCallsAfterLostBlock += r.rateCallsAfterLostBlock.length;
       totals.refreshTokenReuse += r.refreshReuse;
       totals.echoes += r.echoes.length;
       totals.channelsAccountedInHealth += r.accountedInHealth.length;
       for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + (n ?? 0);
+      for (const k of FAULT_KINDS) perKindPerSeed[k].push(r.faults[k] ?? 0);
       for (const [k, n] of Object.entries(r.armed)) armed[k] = (armed[k] ?? 0) + (n ?? 0);
-      if (failureCount(r)) {
+      const failed = failureCount(r);
+      if (failed) {
         totals.failedRuns++;
         failures.push(describeFailure(r));
-        console.error(failures[failures.length - 1]);
       }
-      if ((i + 1) % 50 === 0) console.log(`… ${i + 1}/${seeds} runs, ${totals.failedRuns} failed`);
-    }
-    for (let i = 0; i < realtimeSeeds; i++) {
-      const seed = base + i;
-      try {
-        const r = await runRealtimeSeed(aws, { seed });
-        realtime.runs++;
-        realtime.items += r.items;
-        realtime.lost += r.lost.length;
-        realtime.duplicated += r.duplicated.length;
-        realtime.unexpected += r.unexpected.length;
-        realtime.unfilledGaps += r.unfilled;
-        realtime.replayJobs += r.replayJobs;
-        realtime.polls += r.polls;
-        realtime.ledgerRepublished += r.republished;
-        realtime.ledgerUnproven += r.unproven;
-        for (const [k, n] of Object.entries(r.faults))
-          realtimeFaults[k] = (realtimeFaults[k] ?? 0) + (n ?? 0);
-        for (const [k, n] of Object.entries(r.outages)) outages[k] = (outages[k] ?? 0) + (n ?? 0);
-        if (realtimeFailureCount(r)) {
-          realtime.failedRuns++;
-          failures.push(describeRealtimeFailure(r));
-          console.error(failures[failures.length - 1]);
-        }
-      } catch (e) {
-        realtime.runs++;
+      lines.push(
+        JSON.stringify({ seed: r.seed, fingerprint: r.fingerprint, seconds: d.ms / 1000, failures: failed }),
+      );
+      if (single) {
+        console.log(JSON.stringify({ ...r, seconds: d.ms / 1000 }, null, 1));
+      }
+    } else {
+      realtime.runs++;
+      if (d.crashed || !d.report) {
         realtime.failedRuns++;
-        failures.push(`real-time seed ${seed}: run crashed: ${(e as Error).message}`);
-        console.error(failures[failures.length - 1]);
+        failures.push(`real-time seed ${job.seed}: run crashed: ${d.crashed}`);
+        continue;
+      }
+      const r = d.report as RealtimeRunReport;
+      realtime.items += r.items;
+      realtime.lost += r.lost.length;
+      realtime.duplicated += r.duplicated.length;
+      realtime.unexpected += r.unexpected.length;
+      realtime.unfilledGaps += r.unfilled;
+      realtime.replayJobs += r.replayJobs;
+      realtime.polls += r.polls;
+      realtime.ledgerRepublished += r.republished;
+      realtime.ledgerUnproven += r.unproven;
+      for (const [k, n] of Object.entries(r.faults)) realtimeFaults[k] = (realtimeFaults[k] ?? 0) + (n ?? 0);
+      for (const [k, n] of Object.entries(r.outages)) outages[k] = (outages[k] ?? 0) + (n ?? 0);
+      if (realtimeFailureCount(r)) {
+        realtime.failedRuns++;
+        failures.push(describeRealtimeFailure(r));
       }
     }
-  } finally {
-    await aws.stop();
   }
-  const seconds = (Date.now() - started) / 1000;
-  console.log(`\nsoak: ${totals.runs} runs in ${seconds.toFixed(1)} s (seeds ${base}..${base + seeds - 1})`);
+  if (outFile) writeFileSync(outFile, `${lines.join('\n')}\n`);
+
+  console.log(
+    `\nsoak: ${totals.runs} runs in ${seconds.toFixed(1)} s (seeds ${base}..${base + seeds - 1}, ` +
+      `${workers} worker${workers > 1 ? 's' : ''})`,
+  );
+  if (seedMs.length)
+    console.log(
+      `per seed: ${(median(seedMs) / 1000).toFixed(2)} s wall (median; ${(Math.min(...seedMs) / 1000).toFixed(2)}–` +
+        `${(Math.max(...seedMs) / 1000).toFixed(2)}), ${(median(seedCpuMs) / 1000).toFixed(2)} s CPU of its ` +
+        `process (median); ${(seconds / Math.max(1, totals.runs)).toFixed(2)} s of the whole run per seed`,
+    );
   console.table(totals);
-  console.log('faults by kind: fired (counted when a call met them) and armed');
-  console.table(Object.fromEntries(FAULT_KINDS.map((k) => [k, { fired: faults[k], armed: armed[k] ?? 0 }])));
+  console.log(
+    'faults by kind: fired (counted when a call met them), armed, fewest and most fired in one seed',
+  );
+  console.table(
+    Object.fromEntries(
+      FAULT_KINDS.map((k) => [
+        k,
+        {
+          fired: faults[k],
+          armed: armed[k] ?? 0,
+          seedMin: Math.min(...perKindPerSeed[k]),
+          seedMax: Math.max(...perKindPerSeed[k]),
+        },
+      ]),
+    ),
+  );
   const short = FAULT_KINDS.filter((k) => faults[k] < minPerKind);
   if (short.length) {
     console.log(
@@ -182,10 +343,7 @@ async function main() {
     console.log('outage windows opened by reason');
     console.table(outages);
     const silent = REALTIME_FAULTS.filter((k) => !realtimeFaults[k]);
-    if (silent.length) {
-      failures.push(`real-time fault kinds that never fired: ${silent.join(', ')}`);
-      console.error(failures[failures.length - 1]);
-    }
+    if (silent.length) failures.push(`real-time fault kinds that never fired: ${silent.join(', ')}`);
   }
   if (failures.length) {
     console.log(`${failures.length} failing seeds (first 20):\n${failures.slice(0, 20).join('\n')}`);

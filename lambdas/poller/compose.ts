@@ -37,6 +37,7 @@ export interface ComposeOverrides {
   wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
   /** Counts X requests (tests, benchmark). */
   onXRequest?: (info: { method: string; path: string }) => void;
+  /** Every back-off wait of the poll and of its inbound publish (tests skip them). */
   sleep?: (ms: number) => Promise<void>;
   /** The media bucket's client (tests pass one signed for their S3 stand-in). */
   s3?: S3Client;
@@ -80,6 +81,7 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
     clock,
     log,
     wrapPublisher: overrides.wrapPublisher,
+    sleep: overrides.sleep,
   });
   const spend = composeSpendMeter({ config, clients, clock, log });
   const deps: PollDeps = {

@@ -18,11 +18,17 @@ export interface InboundPublisherSettings {
   log: Logger;
   /** Tests and the fault harness wrap the SQS publisher (the ledger stays in front of it). */
   wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
+  /** The wait between SendMessageBatch attempts (default real time; the fault harness skips it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function composeInboundPublisher(s: InboundPublisherSettings): LedgerPublisher {
   const { config, clients, clock, log } = s;
-  const sqsPublisher = createSqsInboundPublisher({ client: clients.sqs, queueUrl: config.INBOUND_QUEUE_URL });
+  const sqsPublisher = createSqsInboundPublisher({
+    client: clients.sqs,
+    queueUrl: config.INBOUND_QUEUE_URL,
+    sleep: s.sleep,
+  });
   return createLedgerPublisher({
     ledger: createDynamoDeliveredLedger({
       client: clients.doc,

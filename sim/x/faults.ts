@@ -21,6 +21,11 @@ export const faultSchema = z
     status: z.number().int().min(400).max(599).optional(),
     /** For `status: 429`: seconds until the advertised reset (default 900). */
     resetSeconds: z.number().int().min(0).max(86_400).optional(),
+    /**
+     * For `status: 429`: X keeps the window: later calls of the endpoint by the same user are answered
+     * 429 with the same reset until it passes (a spent window), not only the call that took the fault.
+     */
+    hold: z.boolean().optional(),
     /** For `latency`: real milliseconds to wait before answering normally. */
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     count: z.number().int().min(1).max(1_000_000).optional(),

@@ -364,6 +364,8 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
   oauth.onUserRevoke = (userId, clientIds) => xaaEngine.onRevoke(userId, clientIds);
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
+  /** Windows of 429 faults with `hold`, per `<endpoint>|<userId>`: epoch seconds of the reset. */
+  const heldWindows = new Map<string, number>();
   let origin = '';
 
   // Persistence: debounced atomic writes (tmp file + rename, so a crash never leaves half a file).
@@ -425,6 +427,16 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
     const appAuth = auth ? null : oauth.authenticateApp(req.headers.authorization);
     const clientId = auth?.grant.clientId ?? appAuth?.clientId ?? '';
 
+    // a 429 fault that holds its window answers every call inside it (X's spent window)
+    const held = heldWindows.get(`${endpoint}|${userId ?? ''}`);
+    if (held !== undefined && now() < held * 1000) {
+      limiter.record({ at: now(), endpoint, userId: userId ?? '', clientId, status: 429, reset: held });
+      return send(res, TOO_MANY_REQUESTS(), {
+        'x-rate-limit-limit': '1',
+        'x-rate-limit-remaining': '0',
+        'x-rate-limit-reset': String(held),
+      });
+    }
     const fault = faults.take(endpoint, userId);
     if (fault) {
       const handled = await applyFault(fault, res, userId, endpoint, clientId);
@@ -624,6 +636,7 @@ export async function startSimX(options: SimXOptions = {}): Promise<SimX> {
         if (status === 429) {
           const reset = Math.ceil(now() / 1000) + (fault.resetSeconds ?? 900);
           limiter.record({ at: now(), endpoint, userId: userId ?? '', clientId, status: 429, reset });
+          if (fault.hold) heldWindows.set(`${endpoint}|${userId ?? ''}`, reset);
           send(res, TOO_MANY_REQUESTS(), {
             'x-rate-limit-limit': '1',
             'x-rate-limit-remaining': '0',

@@ -53,6 +53,21 @@ describe('sim-x faults', () => {
     expect(sim.rateLimitLog().at(-1)).toMatchObject({ status: 429, reset });
   });
 
+  it('a 429 with hold keeps its window: later calls inside it get 429 with the same reset, none after it', async () => {
+    sim.setFault({ endpoint: MENTIONS, kind: 'status', status: 429, resetSeconds: 60, hold: true });
+    const reset = Math.ceil(sim.now() / 1000) + 60;
+    expect(((await failure(read())) as ApiResponseError).rateLimit?.reset).toBe(reset);
+    sim.advanceClock(30_000);
+    const again = (await failure(read())) as ApiResponseError;
+    expect(again.code).toBe(429);
+    expect(again.rateLimit?.reset).toBe(reset);
+    // only the call that took it counts as a fired fault; the held answer is X's window
+    expect(sim.firedFaults()).toHaveLength(1);
+    expect(sim.rateLimitLog().filter((e) => e.status === 429)).toHaveLength(2);
+    sim.advanceClock(31_000);
+    await expect(read()).resolves.toBeDefined();
+  });
+
   it('sticky faults last until cleared; faults can be set through the control API', async () => {
     const res = await control(sim, 'POST', '/_sim/faults', {
       endpoint: MENTIONS,
