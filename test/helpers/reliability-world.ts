@@ -506,24 +506,14 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         return real(command);
       });
       const doc = wrapSend(productClients.doc, async (command, real) => {
-        if (box.dead) throw new InjectedCrash('process is dead');
         const name = command.constructor.name as string;
         const input = command.input as Record<string, any>;
         const sk = String(input.Key?.sk ?? input.Item?.sk ?? '');
-        if (
-          armed.has('crash_before_checkpoint') &&
-          name === 'UpdateCommand' &&
-          sk === 'CHANNEL' &&
-          String(input.UpdateExpression).includes('#cp = :next')
-        )
-          die('crash_before_checkpoint');
-        if (
-          armed.has('crash_before_rate_block') &&
-          name === 'UpdateCommand' &&
-          sk === 'CHANNEL' &&
-          input.UpdateExpression === 'SET #h.#nb.#e = :t'
-        ) {
-          // the 429 block's own write (poller and sender): the process dies with the block in memory only
+        // a 429 block's own write (poller and sender): refused by a dead process, the block lived only
+        // in its memory (whichever crash killed it: this point, or a sibling poll's in the same container)
+        const blockWrite =
+          name === 'UpdateCommand' && sk === 'CHANNEL' && input.UpdateExpression === 'SET #h.#nb.#e = :t';
+        const loseBlock = () => {
           const channelId = String(input.Key.pk).slice('CH#'.length);
           const t = tracked.find((c) => c.channel.id === channelId);
           lostBlocks.push({
@@ -531,6 +521,20 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             userId: t?.accountId,
             at: nowMs,
           });
+        };
+        if (box.dead) {
+          if (blockWrite) loseBlock();
+          throw new InjectedCrash('process is dead');
+        }
+        if (
+          armed.has('crash_before_checkpoint') &&
+          name === 'UpdateCommand' &&
+          sk === 'CHANNEL' &&
+          String(input.UpdateExpression).includes('#cp = :next')
+        )
+          die('crash_before_checkpoint');
+        if (armed.has('crash_before_rate_block') && blockWrite) {
+          loseBlock();
           die('crash_before_rate_block');
         }
         if (
