@@ -87,6 +87,9 @@ export function fixedMonthly(initMs: Record<string, number>): Record<string, num
       (A.esmStandardQueues * AWS_PRICES.sqsStandardPerRequest +
         A.esmFifoQueues * AWS_PRICES.sqsFifoPerRequest),
     lambdaInit: initUsd,
+    // the delivered ledger's sweep (core/inbound/delivered.ts): one Query of the pending partition a
+    // minute, 0.5 RRU while it is empty (the webhook function's watch tick it rides on is not priced here)
+    ledgerSweep: ticks * 0.5 * AWS_PRICES.dynamodbPerRru,
   };
 }
 

@@ -43,11 +43,14 @@ describe('bench whole-cost model', () => {
         'kmsKeys',
         'kmsRequests',
         'lambdaInit',
+        'ledgerSweep',
         'schedule',
       ].sort(),
     );
     for (const v of Object.values(fixed)) expect(v).toBeGreaterThan(0);
     expect(fixed.kmsKeys).toBe(2 * AWS_PRICES.kmsKeyPerMonth);
+    // one empty Query of the pending partition a minute
+    expect(fixed.ledgerSweep).toBeCloseTo(((30 * 24 * 60 * 0.5) / 1e6) * 0.125, 6);
     const out = costModel(inputs) as Record<string, number>;
     const sum = Object.values(fixed).reduce((a, v) => a + v, 0);
     expect(out.fixedUsdPerMonth).toBeCloseTo(sum, 2);
