@@ -25,8 +25,12 @@ export const isRevocationRetryEvent = (event: unknown): boolean =>
     ('detail-type' in event || (event as { source?: unknown }).source === REVOCATION_RETRY_SOURCE),
   );
 
-/** Room for one more attempt: two revoke calls at X's timeout each, plus the writes. */
-const ATTEMPT_BUDGET_MS = 2 * DEFAULT_X_TIMEOUT_MS + 1_000;
+/**
+ * Room for one more attempt: a revoke call that hangs until the X client's timeout, plus the writes. (An
+ * attempt that fails stops at its first failed call; a success is two quick calls. The api function's
+ * 15 s timeout would never fit two hung calls, so this is the most that lets a second attempt run.)
+ */
+export const ATTEMPT_BUDGET_MS = DEFAULT_X_TIMEOUT_MS + 1_000;
 
 /** One tick; `context` bounds it by the function's remaining time. */
 export function createRevocationRetryHandler(deps: ApiDeps) {

@@ -9,7 +9,7 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import type { Context } from 'aws-lambda';
 import { createXUserClient } from '../../../adapters/x/client';
 import { REVOCATION_BACKOFF, type RetryReport } from '../../../core/revocations';
-import { createRevocationRetryApp } from '../../../lambdas/api/revocation-retry';
+import { ATTEMPT_BUDGET_MS, createRevocationRetryApp } from '../../../lambdas/api/revocation-retry';
 import { createLambdaContext } from '../../../local/lambda-context';
 import { buildScheduledEvent } from '../../../local/scheduler';
 import { createChannel, scanTable, signIn, startWorld, type World } from './harness';
@@ -190,5 +190,34 @@ describe('scheduled retry of pending revocations', () => {
     expect(await w.deps.revocations!.get(c.id)).toBeNull();
     w.advance(REVOCATION_BACKOFF.capMs);
     expect(await runTick()).toMatchObject({ pending: 0, due: 0 });
+  });
+
+  it('one tick of the 15 s api function revokes every due one when X answers; with little time left it tries one and leaves the rest due', async () => {
+    const ids: string[] = [];
+    xRevokeDown();
+    for (const n of [1, 2, 3, 4]) {
+      w.sim.createUser({ username: `sched_many_${n}`, name: 'Many' });
+      const c = await createChannel(w);
+      await signIn(w, c.id, `sched_many_${n}`);
+      expect((await w.api({ method: 'DELETE', path: `/channels/${c.id}` })).body.revokedAtX).toBe('pending');
+      ids.push(c.id);
+    }
+    w.sim.clearFaults();
+    w.advance(REVOCATION_BACKOFF.baseMs);
+    // a context with less than one attempt's room left (the first attempt still runs)
+    const short = await tick(
+      buildScheduledEvent('x-channel-revocation-retry', w.aws.region, new Date()),
+      createLambdaContext({
+        functionName: 'api',
+        timeoutMs: ATTEMPT_BUDGET_MS - 1_000,
+        region: w.aws.region,
+      }),
+    );
+    expect(short).toMatchObject({ due: 4, deferred: 3 });
+    expect(short.revoked).toHaveLength(1);
+    const full = await runTick();
+    expect(full).toMatchObject({ due: 3, failed: [], deferred: 0 });
+    expect([...short.revoked, ...full.revoked].sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(await secretExists(`${w.prefix}${id}`)).toBe(false);
   });
 });
