@@ -53,25 +53,52 @@ export function isPrivateAddress(address: string): boolean {
 
 const PRIVATE = 'XC_PRIVATE_ADDRESS';
 
-/** `dns.lookup` that refuses private addresses (so the connection goes only to a checked public one). */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, '', 0);
-    const list = addresses as dns.LookupAddress[];
-    if (!list.length || list.some((a) => isPrivateAddress(a.address))) {
-      const refused = Object.assign(new Error(`${hostname} resolves to a non-public address`), {
-        code: PRIVATE,
-      });
-      return callback(refused, '', 0);
-    }
-    if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-    callback(null, list[0].address, list[0].family);
-  });
-};
+/** Resolves a host name to all its addresses (`dns.lookup` with `all: true`). */
+export type Resolver = (
+  hostname: string,
+  options: dns.LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+) => void;
+
+const isLoopback = (address: string) => address === '::1' || /^(::ffff:)?127\./i.test(address);
+
+/**
+ * A `lookup` that refuses private addresses (so the connection goes only to a checked public one).
+ * `allowLoopback` is for tests only (their servers listen on 127.0.0.1); every other non-public
+ * address stays refused.
+ */
+export function createGuardedLookup(resolver: Resolver = dns.lookup, allowLoopback = false): LookupFunction {
+  return (hostname, options, callback) => {
+    resolver(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      const refused = (address: string) =>
+        isPrivateAddress(address) && !(allowLoopback && isLoopback(address));
+      if (!list.length || list.some((a) => refused(a.address))) {
+        const refused = Object.assign(new Error(`${hostname} resolves to a non-public address`), {
+          code: PRIVATE,
+        });
+        return callback(refused, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      callback(null, list[0].address, list[0].family);
+    });
+  };
+}
+
+/** The production lookup: the system resolver, every non-public address refused. */
+export const guardedLookup: LookupFunction = createGuardedLookup();
 
 export interface HttpsMediaOptions {
   /** Per request. @default 10 s */
   timeoutMs?: number;
+  /**
+   * Test only (lambdas/sender/compose.ts never sets these): the resolver behind the guard, so a
+   * test can make a name resolve to any address; trust for a test server's self-signed certificate;
+   * and loopback allowed, because test servers listen on 127.0.0.1 (every other non-public address
+   * stays refused).
+   */
+  testOnly?: { resolver?: Resolver; ca?: string; allowLoopback?: boolean };
 }
 
 type HttpsRef = Extract<MediaRef, { source: 'https' }>;
@@ -84,11 +111,13 @@ interface Answer {
 
 export function createHttpsMediaReader(options: HttpsMediaOptions = {}) {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const test = options.testOnly;
+  const lookup = test ? createGuardedLookup(test.resolver, test.allowLoopback) : guardedLookup;
 
   function request(ref: HttpsRef, method: 'HEAD' | 'GET', headers: Record<string, string>, maxBytes: number) {
     const url = new URL(ref.url);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(host) && isPrivateAddress(host)) {
+    if (net.isIP(host) && isPrivateAddress(host) && !(test?.allowLoopback && isLoopback(host))) {
       throw permanent(
         'media_source_not_allowed',
         `${url.origin}: a non-public address is never fetched from`,
@@ -97,7 +126,14 @@ export function createHttpsMediaReader(options: HttpsMediaOptions = {}) {
     return new Promise<Answer>((resolve, reject) => {
       const req = https.request(
         url,
-        { method, headers, lookup: guardedLookup, timeout: timeoutMs, agent: false },
+        {
+          method,
+          headers,
+          lookup,
+          timeout: timeoutMs,
+          agent: false,
+          ...(test?.ca ? { ca: test.ca } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
