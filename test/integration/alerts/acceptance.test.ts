@@ -10,6 +10,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
 import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
@@ -18,6 +19,8 @@ import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compos
 import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
 import { compose as composePoller } from '../../../lambdas/poller/compose';
 import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
+import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
+import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
 import { startLocal, type LocalStack } from '../../../local/main';
 
 jest.setTimeout(180_000);
@@ -307,4 +310,39 @@ it('a quiet channel (below the minimum traffic) never alerts silent', async () =
   const { channelId } = await connect('alert_calm');
   await evaluate(new Date(Date.now() + 15 * 86_400_000));
   expect(announced(`inbound_silent:${channelId}`)).toEqual([]);
+});
+
+it('webhook_invalid: X marks the webhook invalid (its CRC fails) → one alert; re-validated → cleared', async () => {
+  // the real-time watch as its schedule runs it; its first tick sees the webhook valid
+  const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
+  expect((await webhook.watch()).webhook).toBe('valid');
+  const secret = JSON.parse(
+    (await clients.secrets.send(new GetSecretValueCommand({ SecretId: process.env.X_APP_SECRET_ID })))
+      .SecretString!,
+  ) as { clientId: string; clientSecret: string; apiKey: string; apiKeySecret: string };
+  const app = {
+    clientId: secret.clientId,
+    clientSecret: secret.clientSecret,
+    name: 'x-channel (local)',
+    redirectUris: [`${api}/oauth/callback`],
+    apiKey: secret.apiKey,
+  };
+  // the API key secret changes at X only: our webhook's CRC answers no longer match
+  await control('POST', '/_sim/apps', {
+    ...app,
+    apiKeySecret: `rotated-${secret.apiKeySecret.slice(0, 8)}x`,
+  });
+  try {
+    await control('POST', '/_sim/webhooks/crc');
+    expect((await control('GET', '/_sim/webhooks')).data[0].valid).toBe(false);
+    expect((await webhook.watch()).webhook).toBe('invalid');
+    await evaluate();
+    await evaluate();
+    expect(announced('webhook_invalid:app')).toEqual(['open']);
+  } finally {
+    await control('POST', '/_sim/apps', { ...app, apiKeySecret: secret.apiKeySecret });
+  }
+  expect((await webhook.watch()).webhook).toBe('revalidated');
+  await evaluate();
+  expect(announced('webhook_invalid:app')).toEqual(['open', 'cleared']);
 });
