@@ -1,5 +1,6 @@
 /**
- * DM media end to end (issue 18 item 2): the real poller handler reads a customer's DM with a photo
+ * Inbound media end to end (issue 18 item 2). A mention's photo is X's public URL, which a plain GET
+ * answers with the bytes the simulated X lists. DMs: the real poller handler reads a customer's DM with a photo
  * from the simulated X, downloads it with the channel's token from the authenticated DM media
  * endpoint, stores it in the media bucket (the S3 stand-in through `@aws-sdk/client-s3`) under
  * `inbound/<channelId>/<sha256>` and delivers a presigned GET URL that a plain HTTP GET (no X
@@ -116,6 +117,33 @@ describe('inbound DM media', () => {
     expect(unsigned.status).toBe(401);
     expect(await healthCounters(channel.id)).toMatchObject({ dmsDelivered: 1, attachmentsStored: 1 });
     expect((await healthCounters(channel.id)).attachmentsUnavailable ?? 0).toBe(0);
+  });
+
+  it("a mention with a photo reaches the inbound queue with X's public URL, which a plain GET answers with the bytes X holds", async () => {
+    const { sim, aws, clock } = world;
+    const h = await startInboundHarness(aws, sim, { env: mediaEnv(), overrides: { s3 } });
+    const { channel } = await connectChannel(aws, sim, 'acme_mph');
+    const customer = sim.createUser({ username: 'gala_mph', name: 'Gala' });
+    clock.advance(1000);
+    const tweet = sim.createTweet({ authorId: customer.id, text: '@acme_mph broken', mediaCount: 1 });
+
+    await h.tick();
+    const [msg] = await h.drainInbound();
+
+    expect(msg.id).toBe(`x:tweet:${tweet.id}`);
+    expect(msg.attachments).toHaveLength(1);
+    const res = await fetch(msg.attachments[0].url); // no credentials of any kind
+    expect(res.status).toBe(200);
+    const sha = createHash('sha256')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('hex');
+    const held = (await (await fetch(`${sim.url}/_sim/tweets?authorId=${customer.id}`)).json()) as {
+      data: Array<{ id: string; media: Array<{ sha256: string }> }>;
+    };
+    expect(sha).toBe(held.data.find((t) => t.id === tweet.id)!.media[0].sha256);
+    // mention media is public: nothing stored in the bucket for it
+    expect(await healthCounters(channel.id)).toMatchObject({ mentionsDelivered: 1 });
+    expect((await healthCounters(channel.id)).attachmentsStored ?? 0).toBe(0);
   });
 
   it('the download endpoint of the simulated X: 401 without a token, 403 to a non-participant, the bytes to a participant', async () => {
