@@ -784,3 +784,162 @@ export function pickLang(preferred: readonly string[]): Lang {
 export function adviceFor(m: Messages, code: string): Advice {
   return Object.prototype.hasOwnProperty.call(m.errors, code) ? m.errors[code] : m.unknownError(code);
 }
+
+/** The cost card of a channel (console/src/cost-card.ts; issue 20 item 5): what X costs, the budget, plan advice. */
+export interface CostMessages {
+  title: string;
+  loading: string;
+  loadFailed: (reason: string) => string;
+  monthToDate: string;
+  projected: string;
+  aws: string;
+  /** `x` and `aws` already formatted as money. */
+  awsLine: (mtd: string, projected: string) => string;
+  budget: string;
+  noBudget: string;
+  /** The bar's accessible name and visible text: used of the budget. */
+  used: (used: string, budget: string, percent: string) => string;
+  state: Record<'ok' | 'warning' | 'exhausted', string>;
+  /** At 100 %: what the channel does now; `floor` in words when the poller reported it. */
+  exhaustedHelp: (floor: string | null) => string;
+  floorWords: (mentionsSeconds: number, dmsSeconds: number) => string;
+  appBudgetDecides: string;
+  budgetInput: string;
+  saveBudget: string;
+  removeBudget: string;
+  budgetSaved: string;
+  budgetInvalid: string;
+  plans: string;
+  planColumn: string;
+  perMonthColumn: string;
+  fitsColumn: string;
+  fits: string;
+  doesNotFit: string;
+  cheapest: string;
+  planNames: Record<'payPerUse' | 'payPerUseOwnedReads' | 'basic' | 'pro', string>;
+  planNotes: Record<'payPerUse' | 'payPerUseOwnedReads' | 'basic' | 'pro', string>;
+  drivers: string;
+  driverNames: Record<'listenMentions' | 'listenDms' | 'autoFollow' | 'outbound' | 'other', string>;
+  basis: string;
+}
+
+const duration = (s: number, hour: string, day: string, minute: string) =>
+  s % 86_400 === 0
+    ? `${s / 86_400} ${day}`
+    : s % 3600 === 0
+      ? `${s / 3600} ${hour}`
+      : `${Math.round(s / 60)} ${minute}`;
+
+const costEn: CostMessages = {
+  title: 'X cost this month',
+  loading: 'Loading the cost…',
+  loadFailed: (reason) => `The cost could not be loaded: ${reason}`,
+  monthToDate: 'Month to date',
+  projected: 'Projected for the month',
+  aws: 'AWS',
+  awsLine: (mtd, projected) => `AWS (estimate): ${mtd} so far, ${projected} projected`,
+  budget: 'Monthly X budget',
+  noBudget: 'No budget set: X spend is not capped.',
+  used: (used, budget, percent) => `${used} of ${budget} used (${percent})`,
+  state: {
+    ok: 'Within budget.',
+    warning: 'Warning: 80 % or more of the budget is used.',
+    exhausted: 'Budget used up.',
+  },
+  exhaustedHelp: (floor) =>
+    `Reconciliation polling is slowed to its floor${floor ? ` (${floor})` : ''}; real time stays on; outbound messages fail with budget_exhausted until the month ends or the budget is raised.`,
+  floorWords: (m, d) =>
+    `one mention poll every ${duration(m, 'h', 'day(s)', 'min')}, one DM poll every ${duration(d, 'h', 'day(s)', 'min')}`,
+  appBudgetDecides: 'The app-wide budget is the one used up.',
+  budgetInput: 'Monthly X budget in USD',
+  saveBudget: 'Save budget',
+  removeBudget: 'Remove budget',
+  budgetSaved: 'Budget saved.',
+  budgetInvalid: 'Enter an amount in USD, 0 or more.',
+  plans: 'What each X plan would cost',
+  planColumn: 'Plan',
+  perMonthColumn: 'Per month',
+  fitsColumn: 'Fits this traffic',
+  fits: 'Yes',
+  doesNotFit: 'No',
+  cheapest: 'cheapest',
+  planNames: {
+    payPerUse: 'Pay-per-use',
+    payPerUseOwnedReads: 'Pay-per-use with Owned Reads',
+    basic: 'Basic (legacy)',
+    pro: 'Pro (legacy)',
+  },
+  planNotes: {
+    payPerUse: 'X’s default plan: every read, write and real-time event billed.',
+    payPerUseOwnedReads: 'Only if this X account owns the developer app.',
+    basic: 'Existing subscribers only.',
+    pro: 'Existing subscribers only.',
+  },
+  drivers: 'What drives the cost',
+  driverNames: {
+    listenMentions: 'Listening to mentions',
+    listenDms: 'Listening to DMs',
+    autoFollow: 'Auto-follow',
+    outbound: 'Replies, posts and DMs sent',
+    other: 'Other',
+  },
+  basis: 'Projected from this month’s measured traffic.',
+};
+
+const costEs: CostMessages = {
+  title: 'Costo de X este mes',
+  loading: 'Cargando el costo…',
+  loadFailed: (reason) => `No se pudo cargar el costo: ${reason}`,
+  monthToDate: 'En lo que va del mes',
+  projected: 'Proyección del mes',
+  aws: 'AWS',
+  awsLine: (mtd, projected) => `AWS (estimación): ${mtd} hasta ahora, ${projected} proyectado`,
+  budget: 'Presupuesto mensual de X',
+  noBudget: 'Sin presupuesto: el gasto en X no tiene tope.',
+  used: (used, budget, percent) => `${used} de ${budget} usado (${percent})`,
+  state: {
+    ok: 'Dentro del presupuesto.',
+    warning: 'Aviso: se usó el 80 % o más del presupuesto.',
+    exhausted: 'Presupuesto agotado.',
+  },
+  exhaustedHelp: (floor) =>
+    `La consulta de conciliación se reduce a su mínimo${floor ? ` (${floor})` : ''}; el tiempo real sigue activo; los mensajes salientes fallan con budget_exhausted hasta que termine el mes o se aumente el presupuesto.`,
+  floorWords: (m, d) =>
+    `una consulta de menciones cada ${duration(m, 'h', 'día(s)', 'min')}, una de mensajes directos cada ${duration(d, 'h', 'día(s)', 'min')}`,
+  appBudgetDecides: 'El presupuesto agotado es el de toda la aplicación.',
+  budgetInput: 'Presupuesto mensual de X en USD',
+  saveBudget: 'Guardar presupuesto',
+  removeBudget: 'Quitar presupuesto',
+  budgetSaved: 'Presupuesto guardado.',
+  budgetInvalid: 'Escribe un importe en USD, 0 o más.',
+  plans: 'Cuánto costaría cada plan de X',
+  planColumn: 'Plan',
+  perMonthColumn: 'Al mes',
+  fitsColumn: 'Cubre este tráfico',
+  fits: 'Sí',
+  doesNotFit: 'No',
+  cheapest: 'el más barato',
+  planNames: {
+    payPerUse: 'Pago por uso',
+    payPerUseOwnedReads: 'Pago por uso con Owned Reads',
+    basic: 'Basic (heredado)',
+    pro: 'Pro (heredado)',
+  },
+  planNotes: {
+    payPerUse: 'El plan predeterminado de X: se cobra cada lectura, escritura y evento en tiempo real.',
+    payPerUseOwnedReads: 'Solo si esta cuenta de X es dueña de la aplicación de desarrollador.',
+    basic: 'Solo para suscriptores existentes.',
+    pro: 'Solo para suscriptores existentes.',
+  },
+  drivers: 'Qué genera el costo',
+  driverNames: {
+    listenMentions: 'Escuchar menciones',
+    listenDms: 'Escuchar mensajes directos',
+    autoFollow: 'Seguir automáticamente',
+    outbound: 'Respuestas, publicaciones y mensajes enviados',
+    other: 'Otros',
+  },
+  basis: 'Proyección a partir del tráfico medido este mes.',
+};
+
+export const COST_MESSAGES: Record<Lang, CostMessages> = { en: costEn, es: costEs };

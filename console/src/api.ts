@@ -100,6 +100,12 @@ export function createApi(opts: { onUnauthorized: () => void }) {
     listChannels: async (): Promise<ChannelView[]> => toChannelList(await call('GET', 'channels')),
     getChannel: async (id: string): Promise<ChannelView> => toChannel(await call('GET', path(id))),
     getHealth: async (id: string): Promise<HealthView> => toHealth(await call('GET', `${path(id)}/health`)),
+    /** The cost card's data (./cost-card.ts): `GET /channels/{id}/cost` and the health's `budget`. */
+    getCost: async (id: string): Promise<unknown> => call('GET', `${path(id)}/cost`),
+    getRawHealth: async (id: string): Promise<unknown> => call('GET', `${path(id)}/health`),
+    setBudget: async (id: string, monthlyBudgetUsd: number | null): Promise<void> => {
+      await call('PATCH', path(id), { monthlyBudgetUsd });
+    },
     createChannel: async (input: NewChannel): Promise<ChannelView> =>
       toChannel(await call('POST', 'channels', input)),
     patchChannel: async (id: string, patch: ChannelPatch): Promise<ChannelView | null> => {

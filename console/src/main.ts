@@ -21,6 +21,7 @@ import {
 } from './auth';
 import { hideAlerts, refreshAlerts } from './alerts-banner';
 import { avatar } from './avatar';
+import { costCard } from './cost-card';
 import { byId, h, replaceChildren } from './dom';
 import { openSignInTab, type SignInOutcome, waitForSignIn } from './oauth-popup';
 import {
@@ -705,6 +706,7 @@ async function renderChannel(id: string): Promise<void> {
       ...switches,
     ),
     healthSection(c, health),
+    costCard({ api, channelId: c.id, lang }),
     h(
       'section',
       { class: 'panel', 'aria-labelledby': 'actions-title' },
