@@ -16,14 +16,14 @@
  * `--workers N` (default 1) runs the seeds in N child processes (each with its own SQS, Secrets Manager
  * and simulated X, one DynamoDB Local shared, a table per run); a seed's result does not depend on the
  * worker or the order, and the summary is aggregated in seed order, so it is the same for any N.
- * `--out <file>` writes one JSON line per run (seed, fingerprint, seconds, failures).
+ * `--out <file>` writes one JSON line per seed as it ends (seed, fingerprint, seconds, failures, faults).
  *
  * A failing run prints its seed; reproduce it with `npm run soak -- --seed <n>` (the same fingerprint
  * means the same run: every X call at the same simulated time with the same answer) or
  * `XC_RELIABILITY_SEED=<seed> npx jest test/reliability`. Exit code 1 when any run failed.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../stand-ins/dynamodb-local';
 import { startLocalAws, type LocalAws } from '../test/helpers/local-aws';
 import {
@@ -168,9 +168,28 @@ async function main() {
   const key = (j: Job) => `${j.kind}:${j.seed}`;
   let done = 0;
   let failedSoFar = 0;
+  if (outFile) writeFileSync(outFile, '');
   const onDone = (d: Done) => {
     results.set(key(d.job), d);
     const r = d.report;
+    // each run as it ends (a soak cut short keeps what it did), in finishing order; the summary is in seed order
+    if (outFile && d.job.kind === 'seed')
+      appendFileSync(
+        outFile,
+        `${JSON.stringify(
+          r
+            ? {
+                seed: d.job.seed,
+                fingerprint: (r as RunReport).fingerprint,
+                seconds: d.ms / 1000,
+                failures: failureCount(r as RunReport),
+                faults: (r as RunReport).faults,
+                rateCallsAfterLostBlock: (r as RunReport).rateCallsAfterLostBlock.length,
+                items: (r as RunReport).items,
+              }
+            : { seed: d.job.seed, crashed: d.crashed, seconds: d.ms / 1000 },
+        )}\n`,
+      );
     if (d.crashed || (r && (d.job.kind === 'seed' ? failureCount(r as RunReport) : 0))) failedSoFar++;
     if (++done % 50 === 0) console.log(`… ${done}/${jobs.length} runs, ${failedSoFar} failed`);
   };
@@ -228,7 +247,6 @@ async function main() {
   const failures: string[] = [];
   const seedMs: number[] = [];
   const seedCpuMs: number[] = [];
-  const lines: string[] = [];
   for (const job of jobs) {
     const d = results.get(key(job));
     if (!d) throw new Error(`no result for ${key(job)}`);
@@ -239,7 +257,6 @@ async function main() {
       if (d.crashed || !d.report) {
         totals.failedRuns++;
         failures.push(`seed ${job.seed}: run crashed: ${d.crashed}`);
-        lines.push(JSON.stringify({ seed: job.seed, crashed: d.crashed, seconds: d.ms / 1000 }));
         continue;
       }
       const r = d.report as RunReport;
@@ -268,9 +285,6 @@ async function main() {
         totals.failedRuns++;
         failures.push(describeFailure(r));
       }
-      lines.push(
-        JSON.stringify({ seed: r.seed, fingerprint: r.fingerprint, seconds: d.ms / 1000, failures: failed }),
-      );
       if (single) {
         console.log(JSON.stringify({ ...r, seconds: d.ms / 1000 }, null, 1));
       }
@@ -299,7 +313,6 @@ async function main() {
       }
     }
   }
-  if (outFile) writeFileSync(outFile, `${lines.join('\n')}\n`);
 
   console.log(
     `\nsoak: ${totals.runs} runs in ${seconds.toFixed(1)} s (seeds ${base}..${base + seeds - 1}, ` +
