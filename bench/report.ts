@@ -117,6 +117,18 @@ export function rows(results: BenchResults): Row[] {
   add('dispatcher.gaugeTickMs', 'ms', undefined, 'tick on a 5-minute mark: + channel gauges');
   add('outbound.commandsPerSecond', 'cmd/s');
   add('outbound.xCallsPerCommand', 'calls', eq(1));
+  add(
+    'outbound.mediaCommandsPerSecond',
+    'cmd/s',
+    undefined,
+    'replies and DMs with one 200 KB image from the media bucket',
+  );
+  add(
+    'outbound.xCallsPerMediaCommand',
+    'calls',
+    eq(4),
+    'media upload v2 initialize + 1 append + finalize, then the post',
+  );
   add('x.callsPerIdlePoll', 'requests', le(2));
   add('x.readsPerDelivered', 'reads', le(1, '≤ 1.00'));
   add('x.steadyState429s', 'responses', eq(0, '= 0'));

@@ -2,8 +2,15 @@
  * Scenario 4, outbound throughput: commands from the case system (replies to mentions, DMs) on the
  * outbound FIFO queue, grouped by conversation, consumed with Lambda's semantics (batch 10, the
  * preset's 5 concurrent senders) by the real sender handler → simulated X → results queue. Reports
- * commands/s and X calls per command (1.00 when nothing fails: one POST per idempotency key).
+ * commands/s and X calls per command (1.00 when nothing fails: one POST per idempotency key). Then the
+ * same with media (issue 18): each command carries one 200 KB JPEG from the media bucket (the S3
+ * stand-in), uploaded with media upload v2 (initialize, one 1 MB-chunk append, finalize) and attached:
+ * media commands/s and X calls per media command (4.00: three upload calls and the post).
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { createS3Client } from '../../adapters/aws/s3';
+import { ensureBucket, startS3 } from '../../stand-ins/s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { ResultMessage } from '../../contracts';
 import { mapLimit } from '../../core/inbound/concurrency';
@@ -27,6 +34,12 @@ import type { AwsUsage } from '../counting';
 export interface OutboundResult {
   commandsPerSecond: number | null;
   xCallsPerCommand: number | null;
+  /** The media run: commands with one image each (null when it did not run). */
+  mediaCommandsPerSecond?: number | null;
+  xCallsPerMediaCommand?: number | null;
+  mediaCommands?: number;
+  mediaSent?: number;
+  mediaFailureCodes?: Record<string, number>;
   commands: number;
   sent: number;
   failed: number;
@@ -39,12 +52,20 @@ export interface OutboundResult {
 
 export const SENDER_CONCURRENCY = 5;
 
+/** X calls the sender makes: every POST (posts, DMs, media initialize/append/finalize) and STATUS polls. */
+const xWrites = (rig: Rig) =>
+  Object.entries(rig.sim.requests())
+    .filter(([k]) => (k.startsWith('POST /2/') && !k.includes('oauth2')) || k === 'GET /2/media/upload')
+    .reduce((s, [, v]) => s + v, 0);
+
 /** Runs `count` commands through the sender on `rig`; returns the figures and the AWS usage. */
 export async function runOutbound(
   ctx: ScenarioContext,
   rig: Rig,
   channelsN: number,
   count: number,
+  /** Every command carries this `mediaUrls` entry, read through `s3` (the media run). */
+  media?: { url: string; bucket: string; s3: import('@aws-sdk/client-s3').S3Client },
 ): Promise<{ result: OutboundResult; usage: AwsUsage }> {
   const channels = await connectChannels(rig, channelsN, undefined, 'out');
   // each channel: 5 customers who mentioned it (so replies are "summoned") and can be DMed
@@ -66,19 +87,21 @@ export async function runOutbound(
       group: `${t.ch.channelId}:${dm ? `dm-${t.customerId}` : t.mentionId}`,
       body: {
         schema: 'x-channel.outbound.v1',
-        idempotencyKey: `bench-${i}-${Date.now()}`,
+        idempotencyKey: `bench-${media ? 'm' : ''}${i}-${Date.now()}`,
         channelId: t.ch.channelId,
         kind: dm ? 'dm' : 'reply',
         targetId: dm ? t.customerId : t.mentionId,
         text: `Thanks for reaching out, we are on it (ticket ${i}).`,
+        ...(media ? { mediaUrls: [media.url] } : {}),
       },
     };
   });
   const results: ResultMessage[] = [];
   let lastResultMs = 0;
-  const runtime = composeSender(loadConfig(rig.env), {
+  const runtime = composeSender(loadConfig(media ? { ...rig.env, MEDIA_BUCKET: media.bucket } : rig.env), {
     clients: rig.clients,
     clock: rig.clock.port,
+    ...(media ? { s3: media.s3 } : {}),
   });
   const inner = runtime.results;
   runtime.results = {
@@ -88,9 +111,7 @@ export async function runOutbound(
       lastResultMs = performance.now();
     },
   };
-  const postsBefore = Object.entries(rig.sim.requests())
-    .filter(([k]) => k.startsWith('POST /2/') && !k.includes('oauth2'))
-    .reduce((s, [, v]) => s + v, 0);
+  const postsBefore = xWrites(rig);
   // enqueue first (the case system's side, not measured), then let the senders go
   await mapLimit(
     Array.from({ length: Math.ceil(commands.length / 10) }, (_, b) => commands.slice(b * 10, b * 10 + 10)),
@@ -131,9 +152,7 @@ export async function runOutbound(
   );
   await source.stop();
   const usage = rig.meter.snapshot();
-  const postsAfter = Object.entries(rig.sim.requests())
-    .filter(([k]) => k.startsWith('POST /2/') && !k.includes('oauth2'))
-    .reduce((s, [, v]) => s + v, 0);
+  const postsAfter = xWrites(rig);
   const seconds = (lastResultMs - t0) / 1000;
   const failureCodes: Record<string, number> = {};
   for (const r of results)
@@ -173,7 +192,45 @@ export async function benchOutbound(ctx: ScenarioContext): Promise<OutboundResul
       // 400: 20 per channel (2 DMs), inside X's per-user windows; the X latency sets the pace
       ctx.tiny ? 30 : ctx.quick ? 150 : 400,
     );
-    return result;
+    // with media: fresh channels (their own X windows), one image in the bucket for every command
+    ctx.progress('outbound: media run');
+    const stand = await startS3({ port: 0 });
+    const s3 = createS3Client({
+      region: 'us-east-1',
+      endpoint: stand.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const bucket = 'x-channel-media';
+      await ensureBucket(s3, bucket);
+      const key = 'outbound/bench/photo.jpg';
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: randomBytes(200_000),
+          ContentType: 'image/jpeg',
+        }),
+      );
+      const { result: withMedia } = await runOutbound(
+        ctx,
+        rig,
+        ctx.tiny ? 2 : ctx.quick ? 5 : 10,
+        ctx.tiny ? 20 : ctx.quick ? 50 : 100,
+        { url: `s3://${bucket}/${key}`, bucket, s3 },
+      );
+      return {
+        ...result,
+        mediaCommandsPerSecond: withMedia.commandsPerSecond,
+        xCallsPerMediaCommand: withMedia.xCallsPerCommand,
+        mediaCommands: withMedia.commands,
+        mediaSent: withMedia.sent,
+        mediaFailureCodes: withMedia.failureCodes,
+      };
+    } finally {
+      s3.destroy();
+      await stand.stop();
+    }
   } finally {
     await rig.stop();
   }
