@@ -150,3 +150,48 @@ it('a budget reached mid-run slows polling to the floor, refuses commands, and r
   // and commands are sent again (once the sender's 30 s budget cache has passed)
   expect((await reply(more[0])).status).toBe('sent');
 }, 300_000);
+
+it('costs the poll at most one budget read per channel every BUDGET_CHECK_SECONDS, none while idle polls are fresh', async () => {
+  const { aws, sim } = world;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const c = await connectChannel(aws, sim, `idle${Date.now() % 100_000}`);
+  const h = await startInboundHarness(aws, sim); // BUDGET_CHECK_SECONDS: the default 300
+  const counts = new Map<string, number>();
+  const name = 'count-dynamodb-requests';
+  aws.clients.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = (args.input ?? {}) as { RequestItems?: Record<string, { Keys?: unknown[] }> };
+      const keys = Object.values(input.RequestItems ?? {})[0]?.Keys?.length ?? 0;
+      const command = `${context.commandName}${keys === 19 ? ' (budget)' : ''}`
+        .replace('ItemsCommand', 'Command')
+        .replace('ItemCommand', 'Command');
+      counts.set(command, (counts.get(command) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    await h.tick(); // first poll: no verdict stored yet
+    counts.clear();
+    let polls = 0;
+    for (let i = 0; i < 20; i++) {
+      world.clock.advance(61_000);
+      const out = await h.tick();
+      polls += out.jobs;
+    }
+    const budgetReads = counts.get('BatchGetCommand (budget)') ?? 0;
+    const meterWrites = counts.get('TransactWriteCommand') ?? 0;
+    // 20 idle polls over 20 minutes: a re-check every 5 minutes, nothing billed so nothing metered
+    expect(polls).toBeGreaterThanOrEqual(19);
+    expect(budgetReads).toBeLessThanOrEqual(Math.ceil((20 * 61) / 300) + 1);
+    expect(budgetReads).toBeGreaterThanOrEqual(3); // counted for real: one per 5 minutes
+    expect(meterWrites).toBe(0);
+    expect((budgetReads + meterWrites) / polls).toBeLessThanOrEqual(0.25);
+    const stored = await createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName }).get(
+      c.channel.id,
+    );
+    expect(stored?.health.budget).toMatchObject({ state: 'none', reasonCode: null });
+  } finally {
+    aws.clients.dynamodb.middlewareStack.remove(name);
+  }
+}, 120_000);
