@@ -2,7 +2,7 @@
  * The `/_sim` control API (DESIGN.md "Local surfaces", fixed paths and fields) plus our additions.
  * JSON in and out; bad input is a 400 naming the field (zod).
  */
-import { dmPhotoSha256 } from './dm-media';
+import { dmPhotoSha256, SIM_VIDEO_BIT_RATES, simMediaType, simVideoBytes } from './dm-media';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -33,6 +33,7 @@ const schemas = {
       inReplyToId: id.nullish(),
       quoteOfId: id.nullish(),
       mediaCount: z.number().int().min(0).max(4).optional(),
+      mediaType: z.enum(['photo', 'video', 'animated_gif']).optional(),
       longText: z.boolean().optional(),
     })
     .strict(),
@@ -122,6 +123,16 @@ function mediaEntries(store: SimStore, keys: readonly string[], of: 'tweet' | 'd
   return keys.map((key) => {
     const uploaded = store.mediaByKey(key);
     if (uploaded) return { mediaKey: key, type: uploaded.type, sha256: uploaded.sha256 };
+    const type = simMediaType(key);
+    if (type !== 'photo') {
+      // a video or GIF: the bytes of its best mp4 variant (what a client should take)
+      const best = SIM_VIDEO_BIT_RATES[SIM_VIDEO_BIT_RATES.length - 1];
+      return {
+        mediaKey: key,
+        type,
+        sha256: createHash('sha256').update(simVideoBytes(key, best)).digest('hex'),
+      };
+    }
     return {
       mediaKey: key,
       type: 'photo',
@@ -368,7 +379,17 @@ export async function handleControl(
     if (!user) return json(404, { error: 'not_found', field: 'id', message: 'no such user' });
     return svg(avatarSvg(user.id, user.name));
   }
-  if (method === 'GET' && (m = /^\/_sim\/media\/(3_[0-9]{1,21})\.svg$/.exec(path))) {
+  if (method === 'GET' && (m = /^\/_sim\/media\/((?:7|16)_[0-9]{1,21})-([0-9]{1,9})\.mp4$/.exec(path))) {
+    const rate = Number(m[2]);
+    if (!store.hasMedia(m[1]) || !(SIM_VIDEO_BIT_RATES as readonly number[]).includes(rate))
+      return json(404, { error: 'not_found', field: 'media_key', message: 'no such media' });
+    return {
+      status: 200,
+      body: simVideoBytes(m[1], rate),
+      headers: { 'content-type': 'video/mp4', 'cache-control': 'max-age=3600' },
+    };
+  }
+  if (method === 'GET' && (m = /^\/_sim\/media\/((?:3|7|16)_[0-9]{1,21})\.svg$/.exec(path))) {
     if (!store.hasMedia(m[1]))
       return json(404, { error: 'not_found', field: 'media_key', message: 'no such media' });
     return svg(avatarSvg(m[1], 'P'));

@@ -78,6 +78,26 @@ export function dmPhotoBytes(mediaKey: string): Buffer {
   return png;
 }
 
+/** The type a media key names (X's prefixes: `3_` photo, `7_` video, `16_` animated GIF). */
+export const simMediaType = (key: string): 'photo' | 'video' | 'animated_gif' =>
+  key.startsWith('7_') ? 'video' : key.startsWith('16_') ? 'animated_gif' : 'photo';
+
+/** The mp4 bit rates a simulated video or GIF is offered in (the best is the last). */
+export const SIM_VIDEO_BIT_RATES = [256_000, 2_176_000] as const;
+
+/**
+ * The bytes of one mp4 variant of a simulated video: an `ftyp` box and filler drawn from the key and
+ * bit rate (not a playable film; a client can tell the variants apart by their hash and size).
+ */
+export function simVideoBytes(mediaKey: string, bitRate: number): Buffer {
+  const size = Math.round(bitRate / 100);
+  const out = Buffer.alloc(size);
+  Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x6d, 0x70, 0x34, 0x32]).copy(out);
+  const seed = createHash('sha256').update(`${mediaKey}:${bitRate}`).digest();
+  for (let i = 12; i < size; i++) out[i] = seed[i % 32] ^ (i & 0xff);
+  return out;
+}
+
 /** Hex SHA-256 of a DM photo made by `mediaCount` (what `/_sim/dms` lists). */
 export const dmPhotoSha256 = (mediaKey: string) =>
   createHash('sha256').update(dmPhotoBytes(mediaKey)).digest('hex');

@@ -3,7 +3,7 @@
  * exactly: default fields only unless more are asked for, `includes` only for requested expansions.
  * Field names are those of X's OpenAPI (spec 2.166, X-API.md §2).
  */
-import { dmMediaUrl } from './dm-media';
+import { dmMediaUrl, SIM_VIDEO_BIT_RATES, simMediaType } from './dm-media';
 import twitterText from 'twitter-text';
 import type { SimDm, SimStore, SimTweet, SimUser } from './store';
 
@@ -308,10 +308,26 @@ export function renderUser(user: SimUser, fields: Set<string>, ctx: RenderContex
   return out;
 }
 
-/** A media object (photos only in the simulator) with the requested fields. */
+/**
+ * A media object with the requested fields: a photo has its `url`; a video or GIF (keys `7_`, `16_`)
+ * its still as `preview_image_url` and `variants` (an HLS playlist and mp4s of two bit rates, served
+ * by `/_sim/media/:key-<bit rate>.mp4`), as X gives them.
+ */
 export function renderMedia(key: string, fields: Set<string>, ctx: RenderContext): Record<string, unknown> {
-  const out: Record<string, unknown> = { media_key: key, type: 'photo' };
-  if (fields.has('url')) out.url = `${ctx.origin}/_sim/media/${key}.svg`;
+  const type = simMediaType(key);
+  const out: Record<string, unknown> = { media_key: key, type };
+  if (type !== 'photo') {
+    if (fields.has('preview_image_url')) out.preview_image_url = `${ctx.origin}/_sim/media/${key}.svg`;
+    if (fields.has('variants'))
+      out.variants = [
+        { content_type: 'application/x-mpegURL', url: `${ctx.origin}/_sim/media/${key}.m3u8` },
+        ...SIM_VIDEO_BIT_RATES.map((bit_rate) => ({
+          bit_rate,
+          content_type: 'video/mp4',
+          url: `${ctx.origin}/_sim/media/${key}-${bit_rate}.mp4`,
+        })),
+      ];
+  } else if (fields.has('url')) out.url = `${ctx.origin}/_sim/media/${key}.svg`;
   if (fields.has('width')) out.width = 640;
   if (fields.has('height')) out.height = 480;
   if (fields.has('alt_text')) out.alt_text = 'simulated photo';

@@ -140,6 +140,8 @@ export interface SimX {
     inReplyToId?: string;
     quoteOfId?: string;
     mediaCount?: number;
+    /** What `mediaCount` makes (default photos): videos and GIFs carry mp4 variants and a preview. */
+    mediaType?: 'photo' | 'video' | 'animated_gif';
     /** Make the text a long post: padded beyond 280 chars so `note_tweet` carries the whole of it. */
     longText?: boolean;
   }): SimTweet;

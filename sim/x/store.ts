@@ -525,6 +525,8 @@ export class SimStore {
     inReplyToId?: string | null;
     quoteOfId?: string | null;
     mediaCount?: number;
+    /** What `mediaCount` makes: X's key prefixes `3_` photo, `7_` video, `16_` animated GIF. */
+    mediaType?: 'photo' | 'video' | 'animated_gif';
     /** Keys of uploaded media attached through the API (instead of `mediaCount`). */
     mediaKeys?: string[];
     viaApi?: boolean;
@@ -545,7 +547,12 @@ export class SimStore {
     // Your own post never shows in your own mentions timeline.
     mentioned.delete(author.id);
     const mediaKeys =
-      input.mediaKeys ?? Array.from({ length: Math.min(4, input.mediaCount ?? 0) }, (_, i) => `3_${id}${i}`);
+      input.mediaKeys ??
+      Array.from(
+        { length: Math.min(4, input.mediaCount ?? 0) },
+        (_, i) =>
+          `${input.mediaType === 'video' ? '7' : input.mediaType === 'animated_gif' ? '16' : '3'}_${id}${i}`,
+      );
     const tweet: SimTweet = {
       id,
       authorId: author.id,

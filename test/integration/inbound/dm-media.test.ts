@@ -146,6 +146,41 @@ describe('inbound DM media', () => {
     expect((await healthCounters(channel.id)).attachmentsStored ?? 0).toBe(0);
   });
 
+  it('a mention with a video carries its best mp4 variant, which a plain GET answers with the bytes X holds', async () => {
+    const { sim, aws, clock } = world;
+    const h = await startInboundHarness(aws, sim, { env: mediaEnv(), overrides: { s3 } });
+    await connectChannel(aws, sim, 'acme_mvd');
+    const customer = sim.createUser({ username: 'hugo_mvd', name: 'Hugo' });
+    clock.advance(1000);
+    const tweet = sim.createTweet({
+      authorId: customer.id,
+      text: '@acme_mvd it rattles',
+      mediaCount: 1,
+      mediaType: 'video',
+    });
+
+    await h.tick();
+    const [msg] = await h.drainInbound();
+
+    const [att] = msg.attachments;
+    expect(att).toMatchObject({ type: 'video', contentType: 'video/mp4' });
+    expect(att.url).toMatch(/-2176000\.mp4$/); // the highest bit rate of the variants
+    expect(att.previewUrl).toBeDefined();
+    const res = await fetch(att.url); // no credentials of any kind
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    const sha = createHash('sha256')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('hex');
+    const held = (await (await fetch(`${sim.url}/_sim/tweets?authorId=${customer.id}`)).json()) as {
+      data: Array<{ id: string; media: Array<{ type: string; sha256: string }> }>;
+    };
+    expect(held.data.find((t) => t.id === tweet.id)!.media[0]).toEqual(
+      expect.objectContaining({ type: 'video', sha256: sha }),
+    );
+    expect((await fetch(att.previewUrl!)).status).toBe(200);
+  });
+
   it('the download endpoint of the simulated X: 401 without a token, 403 to a non-participant, the bytes to a participant', async () => {
     const { sim, aws } = world;
     const { channel } = await connectChannel(aws, sim, 'acme_dmm2');
