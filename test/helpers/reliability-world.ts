@@ -911,7 +911,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       const on = { endpoint, userId: t.accountId, label: kind };
       const specs: FaultSpec[] =
         kind === 'x_429'
-          ? [{ ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120) }]
+          ? [{ ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120), hold: true }]
           : kind === 'x_500'
             ? [{ ...on, kind: 'status', status: 500 }]
             : kind === 'x_503'
@@ -928,7 +928,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
                         ? [
                             // the 5xx is part of the burst; the kind fires when its 429 is answered
                             { ...on, label: `${kind}/5xx`, kind: 'status', status: 503 },
-                            { ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120) },
+                            { ...on, kind: 'status', status: 429, resetSeconds: rng.int(5, 120), hold: true },
                           ]
                         : [{ ...on, kind: 'latency', latencyMs: rng.int(20, 80), count: rng.int(3, 10) }];
       for (const spec of specs) sim.setFault(spec);
