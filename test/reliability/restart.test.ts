@@ -27,6 +27,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { MiddlewareStack } from '@smithy/types';
 import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
 import { parseInbound, parseResult, type ResultMessage } from '../../contracts';
 import type { LocalJson } from '../../local/local-json';
@@ -104,6 +105,19 @@ describe('local runtime restarted mid-run on the same data directory', () => {
   let env: NodeJS.ProcessEnv;
   let running: StackProcess | undefined;
 
+  function signOnVirtualClock(client: {
+    middlewareStack: Pick<MiddlewareStack<object, object>, 'add'>;
+    config: { systemClockOffset?: number };
+  }): void {
+    client.middlewareStack.add(
+      (next) => (args) => {
+        client.config.systemClockOffset = virtualNow() - Date.now();
+        return next(args);
+      },
+      { step: 'build', name: 'virtualClockSigning' },
+    );
+  }
+
   /** What every `npm start` child wrote (stdout and stderr), scanned for secrets at the end. */
   const outputs: Array<() => string> = [];
 
@@ -140,6 +154,12 @@ describe('local runtime restarted mid-run on the same data directory', () => {
       endpoints: local.endpoints,
       credentials: local.credentials,
     });
+    // The stand-ins check SigV4 dates against the child's accelerated clock (15 minutes of skew at most,
+    // reached after ~82 real seconds at 12×), and their Date header carries real time, so the SDK's own
+    // skew correction cannot help: the case system signs on the same virtual clock as the stack.
+    signOnVirtualClock(clients.sqs);
+    signOnVirtualClock(clients.dynamodb);
+    signOnVirtualClock(clients.secrets);
     const proc: StackProcess = {
       child,
       local,
