@@ -5,17 +5,16 @@
  * a channel's alert links to its page, a cleared alert leaves the banner, and axe-core finds no serious
  * or critical violation with the banner shown in either language.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/browser';
 import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoAlertStore } from '../../adapters/aws/dynamo-alerts';
 import type { AlertRecord } from '../../core/alerts/evaluate';
 import { startLocal, type LocalStack } from '../../local/start-local';
 
-const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -49,21 +48,8 @@ const record = (over: Partial<AlertRecord> & Pick<AlertRecord, 'id' | 'kind'>): 
   ...over,
 });
 
-const seriousA11yViolations = async (p: Page) => {
-  await p.evaluate(axe.source);
-  const results = await p.evaluate(() =>
-    (window as unknown as { axe: typeof axe }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    }),
-  );
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-};
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no browser at ${CHROMIUM}: install chromium (apt-get install chromium)`);
+  requireChromium();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-alerts-ui-'));
   stack = await startLocal({
     memory: true,

@@ -9,19 +9,18 @@
  * the run: tests never write tracked files. `npm run docs:screenshots` runs this file with
  * `XC_SCREENSHOT_DIR` set to docs/ to refresh docs/console-*.png (scripts/docs-screenshots.ts).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import axe from 'axe-core';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/browser';
 import { buildConsole } from '../../console/build';
 import { createConsoleServer } from '../../console/serve';
 import { startLocal, type LocalStack } from '../../local/start-local';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where screenshots go: a temporary directory unless `npm run docs:screenshots` names one. */
 const SCREENSHOT_DIR_ENV = process.env.XC_SCREENSHOT_DIR;
 const LAUNCH_ARGS = [
@@ -70,23 +69,8 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     const body = (await res.json()) as { items?: unknown[] } | unknown[];
     return (Array.isArray(body) ? body : (body.items ?? [])) as Array<Record<string, unknown>>;
   };
-  /** Runs axe-core in the page (evaluated over CDP, so the page's CSP does not block it). */
-  const seriousA11yViolations = async (p: Page) => {
-    await p.evaluate(axe.source);
-    const results = await p.evaluate(() =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      }),
-    );
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  };
-
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no browser at ${CHROMIUM}: install chromium (apt-get install chromium)`);
-    }
+    requireChromium();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-console-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-chromium-'));
     screenshotDir = SCREENSHOT_DIR_ENV

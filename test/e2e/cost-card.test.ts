@@ -9,16 +9,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import axe from 'axe-core';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/browser';
 import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
 import { priceItem, type Billable } from '../../core/cost/billable';
 import { X_PRICES } from '../../core/cost/prices';
 import { startLocal, type LocalStack } from '../../local/start-local';
 
-const CHROMIUM = '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 
 jest.setTimeout(60_000);
@@ -44,19 +43,8 @@ describe('console cost card', () => {
     });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const seriousA11yViolations = async (p: Page) => {
-    await p.evaluate(axe.source);
-    const results = await p.evaluate(() =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      }),
-    );
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  };
-
   beforeAll(async () => {
+    requireChromium();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-cost-card-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-chromium-'));
     stack = await startLocal({
