@@ -14,9 +14,7 @@
  * What differs from AWS is in stand-ins/README.md.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { checkAwsRequest } from './request-guard';
+import { AwsError, serveAwsJson } from './aws-json-server';
 
 /** An event as a rule target receives it. */
 export interface DeliveredEvent {
@@ -53,16 +51,6 @@ export interface EventBridgeStandIn {
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_ENTRIES_BYTES = 256 * 1024;
 const ACCOUNT = '000000000000';
-
-class AwsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 interface Entry {
   Source?: unknown;
@@ -158,62 +146,18 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Eve
     return { FailedEntryCount: failed, Entries: results };
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => void answer(req, res, size, Buffer.concat(chunks)));
+  const server = await serveAwsJson({
+    port: options.port,
+    credentials: options.credentials,
+    maxBodyBytes: MAX_BODY_BYTES,
+    tooLargeCode: 'ValidationException',
+    internalErrorCode: 'InternalException',
+    operation: (target) =>
+      target === 'AWSEvents.PutEvents' ? (input) => putEvents(input as { Entries?: unknown }) : undefined,
   });
-  const answer = async (req: http.IncomingMessage, res: http.ServerResponse, size: number, body: Buffer) => {
-    const send = (status: number, payload: unknown) => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': randomUUID(),
-      });
-      res.end(JSON.stringify(payload));
-    };
-    try {
-      if (size > MAX_BODY_BYTES) throw new AwsError('ValidationException', 'Request body too large.');
-      const refused = await checkAwsRequest(req, body, { credentials: options.credentials });
-      if (refused) throw new AwsError(refused.code, refused.message, refused.status);
-      const target = String(req.headers['x-amz-target'] ?? '');
-      if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents')
-        throw new AwsError(
-          'UnknownOperationException',
-          `Unknown operation ${target || '(no x-amz-target)'}.`,
-        );
-      let input: unknown;
-      try {
-        input = JSON.parse(body.toString('utf8') || '{}');
-      } catch {
-        throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input))
-        throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-      send(200, putEvents(input as { Entries?: unknown }));
-    } catch (e) {
-      if (e instanceof AwsError) send(e.status, { __type: e.type, message: e.message });
-      else send(500, { __type: 'InternalException', message: 'An internal error occurred in the stand-in.' });
-    }
-  };
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopping: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     events: () => [...kept],
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: () => server.stop(),
   };
 }

@@ -16,6 +16,7 @@
  * Secret values never appear in error messages.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsError } from './aws-json-server';
 
 export const ACCOUNT_ID = '000000000000';
 const CURRENT = 'AWSCURRENT';
@@ -48,15 +49,7 @@ export interface Secret {
 }
 
 /** An AWS-style error: `type` becomes `__type` and, through the SDK, `e.name`. */
-export class AwsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export { AwsError };
 
 export type Input = Record<string, unknown>;
 const nowSeconds = () => Date.now() / 1000;

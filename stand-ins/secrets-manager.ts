@@ -14,13 +14,11 @@
  * - With `dataDir`, state is kept encrypted there (secrets-manager-file.ts); the key never sits beside
  *   it. Secret values are never logged and never appear in error messages.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { checkAwsRequest } from './request-guard';
 import { EncryptedFile } from './secrets-manager-file';
 import { listSecrets } from './secrets-manager-list';
-import { AwsError, SecretStore, type Input } from './secrets-manager-store';
+import { serveAwsJson } from './aws-json-server';
+import { SecretStore, type Input } from './secrets-manager-store';
 
 export {
   LEGACY_SECRETS_KEY_FILE,
@@ -96,72 +94,22 @@ export async function startSecretsManager(options: SecretsManagerOptions): Promi
       return { ...rest, SecretVersionsToStages: VersionIdsToStages };
     });
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => void answer(req, res, size, Buffer.concat(chunks)));
-  });
-  const answer = async (req: http.IncomingMessage, res: http.ServerResponse, size: number, body: Buffer) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': randomUUID(),
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      if (size > MAX_BODY_BYTES) throw new AwsError('InvalidRequestException', 'Request body too large.');
-      const refused = await checkAwsRequest(req, body, { credentials: options.credentials });
-      if (refused) throw new AwsError(refused.code, refused.message, refused.status);
-      const target = String(req.headers['x-amz-target'] ?? '');
+  const server = await serveAwsJson({
+    port: options.port,
+    credentials: options.credentials,
+    maxBodyBytes: MAX_BODY_BYTES,
+    tooLargeCode: 'InvalidRequestException',
+    internalErrorCode: 'InternalServiceError',
+    operation: (target) => {
       const op = target.startsWith('secretsmanager.')
         ? store.ops[target.slice('secretsmanager.'.length)]
         : undefined;
-      if (req.method !== 'POST' || !op) {
-        throw new AwsError(
-          'UnknownOperationException',
-          `Unknown operation ${target || '(no x-amz-target)'}.`,
-        );
-      }
-      let input: unknown;
-      try {
-        input = JSON.parse(body.toString('utf8') || '{}');
-      } catch {
-        throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-      }
-      send(200, op(input as Input, regionOf(req)));
-    } catch (e) {
-      if (e instanceof AwsError) send(e.status, { __type: e.type, message: e.message });
-      // Unexpected failures answer without detail: an internal message could quote a secret value.
-      else
-        send(500, {
-          __type: 'InternalServiceError',
-          message: 'An internal error occurred in the stand-in.',
-        });
-    }
-  };
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopping: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    ...(file?.migration ? { migration: file.migration } : {}),
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return stopping;
+      return op && ((input, req) => op(input as Input, regionOf(req)));
     },
+  });
+  return {
+    endpoint: server.endpoint,
+    ...(file?.migration ? { migration: file.migration } : {}),
+    stop: () => server.stop(),
   };
 }
