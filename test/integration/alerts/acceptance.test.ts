@@ -198,6 +198,12 @@ it('realtime_lost: over the subscription limit → one alert; real time back →
 
 it('credits_depleted: X answers 402 to a poll → one alert; credits topped up and a good poll → cleared', async () => {
   const { channelId } = await connect('alert_credits');
+  // the sign-in queues the channel's first poll on the stack's own poller: let it end before X's credits
+  // run out, or its write races this test's polls (whose clock, a day ahead, takes over its lease)
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+    if ((await adminCall('GET', `/channels/${channelId}/health`)).body.lastPollAt) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const at = (days: number) => ({ now: () => new Date(Date.now() + days * 86_400_000) });
   // the local stack's own poller runs beside this test and may hold the channel's lease: poll again until ours runs
   const poll = async (days: number) => {
