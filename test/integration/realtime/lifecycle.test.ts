@@ -310,6 +310,13 @@ describe('X Activity API subscriptions per channel', () => {
 
   it('the first 401 (X sent no oauth.revoke) puts the channel in needs_reauth and deletes its subscriptions at once', async () => {
     const expired = await connect('first401_rt');
+    // the sign-in queues the channel's first poll on the stack's own poller, which repairs missing
+    // subscriptions: let it end before this test removes one, and before this test's poll (its clock 16
+    // minutes ahead takes over that poll's lease) races its writes
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+      if ((await adminCall('GET', `/channels/${expired.channelId}/health`)).body.lastPollAt) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     // X's subscription enum lacks oauth.revoke (X-API.md §9): this channel holds none
     const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
     const { createXActivity } = await import('../../../adapters/x/x-activity');
