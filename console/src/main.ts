@@ -230,7 +230,7 @@ function pendingRevocationsSection(pending: PendingRevocationView[]): HTMLElemen
   );
 }
 
-async function renderList(): Promise<void> {
+async function renderList(stale: () => boolean): Promise<void> {
   replaceChildren(main(), h('h2', {}, m.channels), h('p', { 'aria-busy': 'true' }, m.loading));
   const [listed, pending] = await Promise.all([api.listChannels(), api.listPendingRevocations()]);
   // The list carries no counters; each channel's health has them (a failed one keeps the stored view).
@@ -243,6 +243,7 @@ async function renderList(): Promise<void> {
       }),
     })),
   );
+  if (stale()) return;
   const rows = channels.map((c) => {
     const name = displayName(c);
     const inCount = c.health.counters.mentionsDelivered + c.health.counters.dmsDelivered;
@@ -617,7 +618,7 @@ function fillReauthSlot(
   );
 }
 
-async function renderChannel(id: string): Promise<void> {
+async function renderChannel(id: string, stale: () => boolean): Promise<void> {
   replaceChildren(main(), h('h2', {}, m.loading));
   const c = await api.getChannel(id);
   // The health endpoint is the live view; a failure there still shows the channel with its stored health.
@@ -625,6 +626,7 @@ async function renderChannel(id: string): Promise<void> {
     if (e instanceof UnauthorizedError) throw e;
     return c.health;
   });
+  if (stale()) return;
   const name = displayName(c);
   const needsSignIn = !c.account || c.status === 'pending_auth';
   const retry = () => signInWithX(c.id, null, c);
@@ -779,7 +781,15 @@ async function deleteChannel(c: ChannelView): Promise<void> {
 
 // ---------- router ----------
 
+/**
+ * Counts renders. A view's API calls can outlast it (a discard re-renders the list, the admin moves on);
+ * a render that finishes after a newer one started must not paint over it (e.g. over the signed-out view).
+ */
+let renderSeq = 0;
+
 async function render(opts: { keepFocus?: boolean } = {}): Promise<void> {
+  const seq = ++renderSeq;
+  const stale = () => seq !== renderSeq;
   byId<HTMLButtonElement>('sign-out').hidden = currentToken() === null;
   if (currentToken() === null) {
     hideAlerts();
@@ -792,12 +802,15 @@ async function render(opts: { keepFocus?: boolean } = {}): Promise<void> {
   try {
     if (route === 'new') renderNew();
     else if (route.startsWith('channels/'))
-      await renderChannel(decodeURIComponent(route.slice('channels/'.length)));
-    else await renderList();
+      await renderChannel(decodeURIComponent(route.slice('channels/'.length)), stale);
+    else await renderList(stale);
   } catch (e) {
     if (e instanceof UnauthorizedError) {
+      // Signed out is true whichever render learned it: later-finishing renders must not paint over it.
+      renderSeq++;
+      hideAlerts();
       renderSignedOut();
-    } else {
+    } else if (!stale()) {
       replaceChildren(
         main(),
         h('p', {}, h('a', { href: '#/' }, `← ${m.backToList}`)),
@@ -806,7 +819,7 @@ async function render(opts: { keepFocus?: boolean } = {}): Promise<void> {
       );
     }
   }
-  if (!opts.keepFocus) focusHeading();
+  if (!opts.keepFocus && (!stale() || currentToken() === null)) focusHeading();
 }
 
 async function loadConfig(): Promise<AuthConfig> {

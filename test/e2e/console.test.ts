@@ -489,11 +489,36 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
   });
 
   it('a 401 from the API signs the console out with a clear message', async () => {
+    // A list render still waiting for the API (here its health reads are held back) must not paint over the
+    // signed-out view when its answers arrive after the 401 (it did: the list showed while signed out).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldReads = 0;
+    let heldSeen = () => {};
+    const firstHeld = new Promise<void>((resolve) => (heldSeen = resolve));
+    await page.route('**/channels/*/health', async (route) => {
+      heldReads++;
+      heldSeen();
+      await held;
+      await route.continue();
+    });
+    await page.goto(consoleUrl('/#/'));
+    await firstHeld;
+    await page.goto(consoleUrl('/#/new'));
     await page.evaluate(() =>
       sessionStorage.setItem('x-channel.token', JSON.stringify({ token: 'not-the-token' })),
     );
     await page.goto(consoleUrl('/#/'));
     await page.getByText('Your session has ended. Sign in again to continue.').waitFor();
+    const answered = page.waitForResponse((r) =>
+      /\/channels\/[^/]+\/health$/.test(new URL(r.url()).pathname),
+    );
+    release();
+    expect((await answered).status()).toBe(200);
+    await page.unroute('**/channels/*/health');
+    expect(heldReads).toBeGreaterThan(0);
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    expect(await page.getByText('Your session has ended. Sign in again to continue.').isVisible()).toBe(true);
     expect(await page.getByRole('heading', { name: 'Sign in to manage your X channels' }).isVisible()).toBe(
       true,
     );
