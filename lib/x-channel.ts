@@ -63,6 +63,16 @@ import { createTokenKey } from './x-channel-token-key';
 export { DEFAULT_X_APP_SECRET_NAME, XChannelPropsError, type XChannelProps } from './x-channel-props';
 export type { XChannelQueues } from './x-channel-queues';
 
+/** One EventBridge Scheduler tick: invoke a function with `{ source }` every `every`. */
+interface ScheduledTick {
+  readonly description: string;
+  readonly every: Duration;
+  /** The `source` the invoked handler routes the tick by. */
+  readonly source: string;
+  /** A tick older than this is dropped. */
+  readonly maxEventAge: Duration;
+}
+
 /**
  * x-channel in one construct: the table, the keys, the queues, the four functions, the schedule, the
  * HTTP API with its user pool, alarms and a dashboard.
@@ -337,42 +347,40 @@ export class XChannel extends Construct {
       description:
         'x-channel: EventBridge Scheduler invokes the dispatcher, the real-time watch and the revocation retry',
     });
-    new scheduler.Schedule(this, 'PollSchedule', {
+    // A late tick is worthless: the next one does the same work with fresher data (no retries).
+    const tick = (id: string, fn: lambda.IFunction, t: ScheduledTick): void => {
+      new scheduler.Schedule(this, id, {
+        description: t.description,
+        schedule: scheduler.ScheduleExpression.rate(t.every),
+        target: new LambdaInvoke(fn, {
+          input: scheduler.ScheduleTargetInput.fromObject({ source: t.source }),
+          maxEventAge: t.maxEventAge,
+          retryAttempts: 0,
+          role: this.scheduleRole,
+        }),
+      });
+    };
+    tick('PollSchedule', fns.dispatcher, {
       description: 'x-channel: dispatcher tick',
-      schedule: scheduler.ScheduleExpression.rate(pollInterval),
-      target: new LambdaInvoke(fns.dispatcher, {
-        input: scheduler.ScheduleTargetInput.fromObject({ source: 'x-channel.schedule' }),
-        // A late tick is worthless: the next one does the same work with fresher data.
-        maxEventAge: Duration.minutes(1),
-        retryAttempts: 0,
-        role: this.scheduleRole,
-      }),
+      every: pollInterval,
+      source: 'x-channel.schedule',
+      maxEventAge: Duration.minutes(1),
     });
-
     // the webhook function's real-time watch (core/realtime/watch.ts): outages → X's replay, each minute
-    new scheduler.Schedule(this, 'RealtimeWatchSchedule', {
+    tick('RealtimeWatchSchedule', fns.webhook, {
       description: 'x-channel: real-time watch tick (outage windows, replay jobs)',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-      target: new LambdaInvoke(fns.webhook, {
-        input: scheduler.ScheduleTargetInput.fromObject({ source: REALTIME_WATCH_SOURCE }),
-        maxEventAge: Duration.minutes(1),
-        retryAttempts: 0,
-        role: this.scheduleRole,
-      }),
+      every: Duration.minutes(1),
+      source: REALTIME_WATCH_SOURCE,
+      maxEventAge: Duration.minutes(1),
     });
-
     // the api function's retry of pending revocations (core/revocations.ts): each record is backed off
     // on its own (5 min doubling to 1 h), the tick only looks. The api function, not the public webhook,
     // because it already holds the token secrets' lifecycle and the X app credentials a revocation needs.
-    new scheduler.Schedule(this, 'RevocationRetrySchedule', {
+    tick('RevocationRetrySchedule', fns.api, {
       description: 'x-channel: retry of pending revocations at X (deleted channels, replaced grants)',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)),
-      target: new LambdaInvoke(fns.api, {
-        input: scheduler.ScheduleTargetInput.fromObject({ source: REVOCATION_RETRY_SOURCE }),
-        maxEventAge: Duration.minutes(5),
-        retryAttempts: 0,
-        role: this.scheduleRole,
-      }),
+      every: Duration.minutes(5),
+      source: REVOCATION_RETRY_SOURCE,
+      maxEventAge: Duration.minutes(5),
     });
 
     addApiStageAndRoutes(this, this.api, {
