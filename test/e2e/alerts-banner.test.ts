@@ -13,7 +13,8 @@ import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/bro
 import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
 import { createDynamoAlertStore } from '../../adapters/aws/dynamo-alerts';
 import type { AlertRecord } from '../../core/alerts/evaluate';
-import { startLocal, type LocalStack } from '../../local/start-local';
+import type { LocalStack } from '../../local/start-local';
+import { startApiOnly } from '../helpers/local-stack';
 
 const LAUNCH_ARGS = [
   '--headless',
@@ -51,15 +52,7 @@ const record = (over: Partial<AlertRecord> & Pick<AlertRecord, 'id' | 'kind'>): 
 beforeAll(async () => {
   requireChromium();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-alerts-ui-'));
-  stack = await startLocal({
-    memory: true,
-    dataDir,
-    dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-    tableName,
-    receiveWaitSeconds: 1,
-    drainTimeoutMs: 2000,
-    functions: ['api'],
-  });
+  stack = await startApiOnly({ dataDir, tableName });
   const j = stack.localJson;
   clients = createAwsClients({ region: j.region, endpoints: j.endpoints, credentials: j.credentials });
   const created = await fetch(`${j.apiUrl}/channels`, {

@@ -19,7 +19,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/browser';
 import { buildConsole } from '../../console/build';
 import { createConsoleServer } from '../../console/serve';
-import { startLocal, type LocalStack } from '../../local/start-local';
+import type { LocalStack } from '../../local/start-local';
+import { startApiOnly } from '../helpers/local-stack';
 
 /** Where screenshots go: a temporary directory unless `npm run docs:screenshots` names one. */
 const SCREENSHOT_DIR_ENV = process.env.XC_SCREENSHOT_DIR;
@@ -77,16 +78,7 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
       ? path.resolve(SCREENSHOT_DIR_ENV)
       : mkdtempSync(path.join(os.tmpdir(), 'xc-console-shots-'));
     mkdirSync(screenshotDir, { recursive: true });
-    stack = await startLocal({
-      memory: true,
-      dataDir,
-      dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-      tableName,
-      receiveWaitSeconds: 1,
-      drainTimeoutMs: 2000,
-      // The console needs the admin API and the simulated X only: no schedule, no queue consumers.
-      functions: ['api'],
-    });
+    stack = await startApiOnly({ dataDir, tableName });
     if (!stack.simulatedX) throw new Error(`the simulated X is not running: ${stack.simulatedXProblem}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });

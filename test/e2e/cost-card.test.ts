@@ -16,7 +16,8 @@ import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/bro
 import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
 import { priceItem, type Billable } from '../../core/cost/billable';
 import { X_PRICES } from '../../core/cost/prices';
-import { startLocal, type LocalStack } from '../../local/start-local';
+import type { LocalStack } from '../../local/start-local';
+import { startApiOnly } from '../helpers/local-stack';
 
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 
@@ -47,15 +48,7 @@ describe('console cost card', () => {
     requireChromium();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-cost-card-'));
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-chromium-'));
-    stack = await startLocal({
-      memory: true,
-      dataDir,
-      dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-      tableName,
-      receiveWaitSeconds: 1,
-      drainTimeoutMs: 2000,
-      functions: ['api'],
-    });
+    stack = await startApiOnly({ dataDir, tableName });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
     context.setDefaultTimeout(10_000);

@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runAutocannon } from '../../bench/load-admin';
-import { startLocal, type LocalStack } from '../../local/start-local';
+import type { LocalStack } from '../../local/start-local';
+import { startApiOnly } from '../helpers/local-stack';
 
 const N = 20;
 
@@ -72,15 +73,7 @@ describe('admin API under concurrent PATCHes', () => {
   beforeAll(async () => {
     process.env.LOG_LEVEL = 'ERROR';
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xc-load-'));
-    stack = await startLocal({
-      memory: true,
-      dataDir,
-      functions: ['api'],
-      dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-      tableName: `xc-load-${process.pid}-${Date.now()}`,
-      receiveWaitSeconds: 1,
-      drainTimeoutMs: 2000,
-    });
+    stack = await startApiOnly({ dataDir, tableName: `xc-load-${process.pid}-${Date.now()}` });
     apiUrl = stack.localJson.apiUrl;
     auth = { authorization: `Bearer ${stack.localJson.adminToken}` };
   });

@@ -7,12 +7,8 @@
  * simulated X's control API (revocation, credits, subscription limit, dropped deliveries), the admin API
  * (budgets), the SQS stand-in (a DLQ message) and a poller on a clock ahead of time where a poll must be due.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
 import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
 import { pollChannel } from '../../../core/inbound/poll';
 import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
@@ -21,107 +17,24 @@ import { compose as composePoller } from '../../../lambdas/poller/compose';
 import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
 import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
-import { startLocal, type LocalStack } from '../../../local/main';
+import { useLocalStackWorld } from '../../helpers/local-stack';
 
 jest.setTimeout(180_000);
 
-let stack: LocalStack;
-let clients: AwsClients;
-let sim: string;
-let api: string;
-let admin: Record<string, string>;
-
-beforeAll(async () => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.LOG_LEVEL = 'ERROR';
-  stack = await startLocal({
-    memory: true,
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'xc-alerts-')),
-    dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-    tableName: `xc-alerts-${process.pid}-${Date.now()}`,
-    receiveWaitSeconds: 1,
-    drainTimeoutMs: 2000,
-    scheduleIntervalMs: 3_600_000,
-  });
-  const j = stack.localJson;
-  clients = createAwsClients({ region: j.region, endpoints: j.endpoints, credentials: j.credentials });
-  sim = j.x.controlUrl!;
-  api = j.apiUrl;
-  admin = { authorization: `Bearer ${j.adminToken}`, 'content-type': 'application/json' };
-  await control('PUT', '/_sim/delivery', { delayMs: 0, dropRate: 0, duplicateRate: 0 });
-});
-
-afterAll(async () => {
-  clients?.sqs.destroy();
-  clients?.dynamodb.destroy();
-  clients?.secrets.destroy();
-  await stack?.stop();
-});
-
-async function control(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${sim}${p}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
-  return res.json();
-}
-
-async function adminCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${api}${p}`, {
-    method,
-    headers: admin,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-/** Signs `username` in to `channelId` (a new channel when absent) at the simulated X's authorize page. */
-async function connect(
-  username: string,
-  existing?: { channelId: string },
-): Promise<{ channelId: string; accountId: string }> {
-  let accountId: string;
-  const users = await control('GET', '/_sim/users');
-  const known = (users.data as Array<{ id: string; username: string }>).find((u) => u.username === username);
-  if (known) accountId = known.id;
-  else ({ id: accountId } = await control('POST', '/_sim/users', { username, name: username }));
-  let channelId = existing?.channelId;
-  if (!channelId) {
-    const created = await adminCall('POST', '/channels', {
-      listenMentions: true,
-      listenDms: true,
-      autoFollow: false,
-    });
-    expect(created.status).toBe(201);
-    channelId = created.body.id as string;
-  }
-  const auth = await fetch(`${api}/channels/${channelId}/authorize`, { method: 'POST', headers: admin });
-  expect(auth.status).toBe(200);
-  const cookie = auth.headers.getSetCookie()[0].split(';')[0];
-  const url = new URL(((await auth.json()) as { authorizeUrl: string }).authorizeUrl);
-  const consent = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, decision: 'allow' }).toString(),
-    redirect: 'manual',
-  });
-  expect(consent.status).toBe(302);
-  const callback = await fetch(consent.headers.get('location')!, { headers: { cookie } });
-  expect(callback.status).toBe(200);
-  return { channelId, accountId };
-}
+const world = useLocalStackWorld('alerts');
+const { control, adminCall, connect } = world;
 
 /** One alert evaluation as the dispatcher's gauge tick runs it, on `now` (default the real time). */
 async function evaluate(now?: Date) {
   const clock = { now: () => now ?? new Date() };
-  return (await composeDispatcher(loadDispatcherConfig(process.env), { clients, clock }).alerts()).report;
+  return (
+    await composeDispatcher(loadDispatcherConfig(process.env), { clients: world.clients, clock }).alerts()
+  ).report;
 }
 
 /** The announcements made for alert `id`, in order: 'open' / 'cleared'. */
 const announced = (id: string) =>
-  stack
+  world.stack
     .alertEvents()
     .filter((e) => (e.detail as { id: string }).id === id)
     .map((e) => (e.detail as { state: string }).state);
@@ -161,9 +74,9 @@ it('needs_reauth: X revokes the grant → one alert with the console link; a new
     severity: 'critical',
     channelId,
     title: '@alert_revoked: sign in with X again',
-    consoleUrl: `${api}/#/channels/${channelId}`,
+    consoleUrl: `${world.apiUrl}/#/channels/${channelId}`,
   });
-  const event = stack.alertEvents().find((e) => (e.detail as { id: string }).id === id)!;
+  const event = world.stack.alertEvents().find((e) => (e.detail as { id: string }).id === id)!;
   expect(event).toMatchObject({ source: 'x-channel.alerts', 'detail-type': 'x-channel alert opened' });
   expect(JSON.stringify(event)).not.toMatch(/Bearer|access_token|refresh_token/i);
 
@@ -200,23 +113,10 @@ it('credits_depleted: X answers 402 to a poll → one alert; credits topped up a
   const { channelId } = await connect('alert_credits');
   // the sign-in queues the channel's first poll on the stack's own poller: let it end before X's credits
   // run out, or its write races this test's polls (whose clock, a day ahead, takes over its lease)
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
-    if ((await adminCall('GET', `/channels/${channelId}/health`)).body.lastPollAt) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await world.afterFirstPoll(channelId);
   const at = (days: number) => ({ now: () => new Date(Date.now() + days * 86_400_000) });
   // the local stack's own poller runs beside this test and may hold the channel's lease: poll again until ours runs
-  const poll = async (days: number) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const outcome = await pollChannel(
-        composePoller(loadPollerConfig(process.env), { clients, clock: at(days) }).deps,
-        { channelId, owner: `test-${days}` },
-      );
-      if (outcome.reason !== 'lease_held' || Date.now() > deadline) return outcome;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const poll = (days: number) => world.pollPastLease(channelId, { clock: at(days), owner: `test-${days}` });
   await control('POST', '/_sim/credits', { usd: 0 });
   try {
     await poll(1);
@@ -239,16 +139,16 @@ it('credits_depleted: X answers 402 to a poll → one alert; credits topped up a
 });
 
 it('dlq_not_empty: a message on a DLQ → one alert; the DLQ emptied → cleared', async () => {
-  await clients.sqs.send(
+  await world.clients.sqs.send(
     new SendMessageCommand({
-      QueueUrl: stack.queues.pollJobs.dlqUrl,
+      QueueUrl: world.stack.queues.pollJobs.dlqUrl,
       MessageBody: '{"channelId":"ch_gone"}',
     }),
   );
   await evaluate();
   await evaluate();
   expect(announced('dlq_not_empty:pollJobs')).toEqual(['open']);
-  await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: stack.queues.pollJobs.dlqUrl }));
+  await world.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: world.stack.queues.pollJobs.dlqUrl }));
   await evaluate();
   expect(announced('dlq_not_empty:pollJobs')).toEqual(['open', 'cleared']);
 });
@@ -285,7 +185,7 @@ it('inbound_silent: a usually busy channel gets nothing for 6 hours → one aler
   // the spend meter's counters (what the poller and the webhook write) for those days.
   const DAY = 86_400_000;
   const later = Date.now() + 15 * DAY;
-  const ledger = createDynamoSpendLedger({ client: clients.doc, tableName: stack.tableName });
+  const ledger = createDynamoSpendLedger({ client: world.clients.doc, tableName: world.stack.tableName });
   for (let d = 1; d <= 14; d++) {
     const items = Array.from({ length: 20 }, (_, i) => ({
       category: 'postRead',
@@ -310,7 +210,7 @@ it('inbound_silent: a usually busy channel gets nothing for 6 hours → one aler
     await control('PUT', '/_sim/delivery', { dropRate: 0 });
   }
   const poller = composePoller(loadPollerConfig(process.env), {
-    clients,
+    clients: world.clients,
     clock: { now: () => new Date(later + 120_000) },
   });
   const outcome = await pollChannel(poller.deps, { channelId, owner: 'quiet' });
@@ -327,17 +227,17 @@ it('a quiet channel (below the minimum traffic) never alerts silent', async () =
 
 it('webhook_invalid: X marks the webhook invalid (its CRC fails) → one alert; re-validated → cleared', async () => {
   // the real-time watch as its schedule runs it; its first tick sees the webhook valid
-  const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
+  const webhook = composeWebhook(loadWebhookConfig(process.env), { clients: world.clients });
   expect((await webhook.watch()).webhook).toBe('valid');
   const secret = JSON.parse(
-    (await clients.secrets.send(new GetSecretValueCommand({ SecretId: process.env.X_APP_SECRET_ID })))
+    (await world.clients.secrets.send(new GetSecretValueCommand({ SecretId: process.env.X_APP_SECRET_ID })))
       .SecretString!,
   ) as { clientId: string; clientSecret: string; apiKey: string; apiKeySecret: string };
   const app = {
     clientId: secret.clientId,
     clientSecret: secret.clientSecret,
     name: 'x-channel (local)',
-    redirectUris: [`${api}/oauth/callback`],
+    redirectUris: [`${world.apiUrl}/oauth/callback`],
     apiKey: secret.apiKey,
   };
   // the API key secret changes at X only: our webhook's CRC answers no longer match

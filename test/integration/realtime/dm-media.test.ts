@@ -8,25 +8,18 @@
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createS3Client, LOCAL_MEDIA_BUCKET } from '../../../adapters/aws/s3';
-import { createApp as createWebhookApp } from '../../../lambdas/webhook/app';
-import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
-import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
-import { createLogger } from '../../../lambdas/shared/logger';
-import { httpRoutes } from '../../../local/handlers';
-import { startHttpHost, type HttpHandler, type HttpHost } from '../../../local/http-host';
 import { ensureBucket, startS3, type S3StandIn } from '../../../stand-ins/s3';
 import {
-  clockOf,
-  connectChannel,
-  startInboundHarness,
-  useInboundWorld,
-  type InboundHarness,
-} from '../inbound/harness';
-import { API_KEY_SECRET, signIn } from '../sim-x/helpers';
-import { appBearerToken, call } from '../sim-x/xaa-helpers';
+  arrangeRealtimeChannel,
+  composeTestWebhook,
+  createXAppSecret,
+  releaseRealtimeChannel,
+  simPost,
+  webhookHandler,
+  type RealtimeChannel,
+} from '../../helpers/realtime-channel';
+import { startInboundHarness, useInboundWorld, type InboundHarness } from '../inbound/harness';
 
 let stand: S3StandIn;
 let s3: S3Client;
@@ -35,27 +28,10 @@ const world = useInboundWorld();
 const SECRET_ID = `x-channel/app-xaa-${randomUUID().slice(0, 8)}`;
 
 let h: InboundHarness;
-let host: HttpHost;
+let rt: RealtimeChannel | undefined;
 let accountId: string;
 let channelId: string;
 let customerId: string;
-
-async function startWebhookHost(secretId: string): Promise<HttpHost> {
-  const { aws, sim } = world;
-  const runtime = composeWebhook(
-    loadWebhookConfig({
-      AWS_REGION: aws.region,
-      TABLE_NAME: aws.tableName,
-      X_APP_SECRET_ID: secretId,
-      INBOUND_QUEUE_URL: h.queues.inbound.url,
-    }),
-    { clients: aws.clients, clock: clockOf(sim), logger: createLogger({ logLevel: 'ERROR' }) },
-  );
-  return startHttpHost({
-    routes: httpRoutes({ webhook: createWebhookApp(runtime) as unknown as HttpHandler }),
-    adminToken: 'unused-admin-token-0123456789',
-  });
-}
 
 beforeAll(async () => {
   stand = await startS3({ port: 0 });
@@ -65,77 +41,30 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureBucket(s3, LOCAL_MEDIA_BUCKET);
-  await world.aws.clients.secrets.send(
-    new CreateSecretCommand({
-      Name: SECRET_ID,
-      SecretString: JSON.stringify({
-        clientId: 'test-client',
-        clientSecret: 'test-client-secret-0123456789',
-        apiKey: 'test-api-key',
-        apiKeySecret: API_KEY_SECRET,
-      }),
-    }),
-  );
+  await createXAppSecret(world.aws, SECRET_ID);
 });
 
 beforeEach(async () => {
-  const { aws, sim } = world;
+  rt = undefined;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  h = await startInboundHarness(aws, sim, {
+  h = await startInboundHarness(world.aws, world.sim, {
     env: { MEDIA_BUCKET: LOCAL_MEDIA_BUCKET },
     overrides: { s3 },
   });
-  const connected = await connectChannel(aws, sim, `acme${randomUUID().slice(0, 6)}`);
-  accountId = connected.accountId;
-  channelId = connected.channel.id;
-  // sign-in binds the account to the channel: the webhook routes events by that claim
-  await createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName }).claimAccount(
-    accountId,
-    channelId,
-  );
-  customerId = sim.createUser({ username: `carla${randomUUID().slice(0, 6)}`, name: 'Carla' }).id;
-  host = await startWebhookHost(SECRET_ID);
-  sim.setDelivery({ delayMs: 0, dropRate: 0, duplicateRate: 0 });
-
-  // what the subscription lifecycle will do at deploy and sign-in: one webhook, the channel's subscriptions
-  const bearer = await appBearerToken(sim);
-  const hook = await call(sim, 'POST', '/2/webhooks', bearer, { url: `${host.url}/x/webhook` });
-  expect(hook.status).toBe(200);
-  expect(hook.body.data.valid).toBe(true); // the sim's CRC was answered by our GET /x/webhook
-  const login = await signIn(sim, connected.channel.account!.username);
-  for (const eventType of ['post.mention.create', 'post.reply.create', 'dm.received', 'chat.received']) {
-    const sub = await call(sim, 'POST', '/2/activity/subscriptions', login.accessToken, {
-      event_type: eventType,
-      filter: { user_id: accountId },
-      webhook_id: hook.body.data.id,
-    });
-    expect(sub.status).toBeLessThan(300);
-  }
+  rt = await arrangeRealtimeChannel(world, {
+    webhook: webhookHandler(composeTestWebhook(world, h, SECRET_ID)),
+  });
+  ({ accountId, channelId, customerId } = rt);
 });
 
-afterEach(async () => {
-  await host.stop();
-  // each test's simulated X starts its ids afresh: free the account for the next test's channel
-  await createDynamoChannelStore({
-    client: world.aws.clients.doc,
-    tableName: world.aws.tableName,
-  }).releaseAccount(accountId, channelId);
-});
+afterEach(() => releaseRealtimeChannel(world, rt));
 
 afterAll(async () => {
   s3?.destroy();
   await stand?.stop();
 });
 
-const control = async (path: string, body: unknown) => {
-  const res = await fetch(`${world.sim.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBeLessThan(300);
-  return (await res.json()) as { id: string; conversationId: string };
-};
+const control = (path: string, body: unknown) => simPost(world, path, body);
 
 describe('real-time DM media', () => {
   it('a DM with a photo is left to a prompt poll that stores it; the text-only DM is delivered at once', async () => {

@@ -7,98 +7,19 @@
  * is posted, so whatever reaches the inbound queue came through the webhook path — which the simulated
  * X's delivery record confirms (each item's event answered 200 by our /x/webhook).
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
-import { startLocal, type LocalStack } from '../../../local/main';
 import { compose as composePoller } from '../../../lambdas/poller/compose';
 import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
 import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { pollChannel } from '../../../core/inbound/poll';
+import { useLocalStackWorld } from '../../helpers/local-stack';
 
 jest.setTimeout(120_000);
 
-let stack: LocalStack;
-let clients: AwsClients;
-let sim: string;
-let api: string;
-let admin: Record<string, string>;
-
-beforeAll(async () => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  process.env.LOG_LEVEL = 'ERROR';
-  stack = await startLocal({
-    memory: true,
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'xc-rtlife-')),
-    dynamodbEndpoint: process.env.XC_TEST_DYNAMODB_ENDPOINT,
-    tableName: `xc-rtlife-${process.pid}-${Date.now()}`,
-    receiveWaitSeconds: 1,
-    drainTimeoutMs: 2000,
-    scheduleIntervalMs: 3_600_000,
-  });
-  const j = stack.localJson;
-  clients = createAwsClients({ region: j.region, endpoints: j.endpoints, credentials: j.credentials });
-  sim = j.x.controlUrl!;
-  api = j.apiUrl;
-  admin = { authorization: `Bearer ${j.adminToken}`, 'content-type': 'application/json' };
-  await control('PUT', '/_sim/delivery', { delayMs: 200, dropRate: 0, duplicateRate: 0 });
-});
-
-afterAll(async () => {
-  clients?.sqs.destroy();
-  clients?.dynamodb.destroy();
-  clients?.secrets.destroy();
-  await stack?.stop();
-});
-
-async function control(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${sim}${p}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
-  return res.json();
-}
-
-async function adminCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${api}${p}`, {
-    method,
-    headers: admin,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-/** Creates a channel and signs `username` in at the simulated X's authorize page, as a browser does. */
-async function connect(username: string): Promise<{ channelId: string; accountId: string }> {
-  const { id: accountId } = await control('POST', '/_sim/users', { username, name: username });
-  const created = await adminCall('POST', '/channels', {
-    listenMentions: true,
-    listenDms: true,
-    autoFollow: false,
-  });
-  expect(created.status).toBe(201);
-  const channelId = created.body.id as string;
-  const auth = await fetch(`${api}/channels/${channelId}/authorize`, { method: 'POST', headers: admin });
-  expect(auth.status).toBe(200);
-  const cookie = auth.headers.getSetCookie()[0].split(';')[0];
-  const url = new URL(((await auth.json()) as { authorizeUrl: string }).authorizeUrl);
-  const consent = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, decision: 'allow' }).toString(),
-    redirect: 'manual',
-  });
-  expect(consent.status).toBe(302);
-  const callback = await fetch(consent.headers.get('location')!, { headers: { cookie } });
-  expect(callback.status).toBe(200);
-  return { channelId, accountId };
-}
+const world = useLocalStackWorld('rtlife', { deliveryDelayMs: 200 });
+const { control, adminCall, connect } = world;
 
 async function typesAtX(userId: string): Promise<string[]> {
   const { data } = await control('GET', `/_sim/subscriptions?userId=${userId}`);
@@ -110,9 +31,9 @@ async function receiveItem(itemId: string, withinMs: number): Promise<any> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     const wait = Math.max(0, Math.min(1, Math.floor((deadline - Date.now()) / 1000)));
-    const res = await clients.sqs.send(
+    const res = await world.clients.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: stack.queues.inbound.url,
+        QueueUrl: world.stack.queues.inbound.url,
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: wait,
         VisibilityTimeout: 30,
@@ -120,8 +41,11 @@ async function receiveItem(itemId: string, withinMs: number): Promise<any> {
     );
     for (const m of res.Messages ?? []) {
       const body = JSON.parse(m.Body!);
-      await clients.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: stack.queues.inbound.url, ReceiptHandle: m.ReceiptHandle! }),
+      await world.clients.sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: world.stack.queues.inbound.url,
+          ReceiptHandle: m.ReceiptHandle!,
+        }),
       );
       if (body.id === itemId) return body;
     }
@@ -141,16 +65,6 @@ async function deliveredByWebhook(objectId: string): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
-}
-
-/** The channel's health once its first poll (queued by the sign-in) has run. */
-async function healthAfterFirstPoll(channelId: string): Promise<any> {
-  for (let i = 0; i < 100; i++) {
-    const h = await adminCall('GET', `/channels/${channelId}/health`);
-    if (h.body.lastPollAt) return h.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the first poll did not run');
 }
 
 /** The event types X holds for a user once they equal `want`, or what it holds after `withinMs`. */
@@ -186,7 +100,7 @@ describe('X Activity API subscriptions per channel', () => {
   });
 
   it('with real time on, the poller only reconciles: the next poll is the slow cadence away', async () => {
-    const h = await healthAfterFirstPoll(channelId);
+    const h = await world.afterFirstPoll(channelId);
     // mentions every 15 min (XAA_RECONCILE_MENTIONS_MINUTES), DMs every 6 h: not the tier's ~1–2 min
     expect(minutesBetween(h.lastPollAt, h.nextPollAt)).toBeGreaterThan(10);
   });
@@ -197,10 +111,10 @@ describe('X Activity API subscriptions per channel', () => {
       (x) => x.eventType === 'dm.received',
     )!;
     // X drops it (as if deleted by another tool): the app's own bearer through the webhook runtime's client
-    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
-    const poller = composePoller(loadPollerConfig(process.env), { clients });
+    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients: world.clients });
+    const poller = composePoller(loadPollerConfig(process.env), { clients: world.clients });
     const { createXActivity } = await import('../../../adapters/x/x-activity');
-    await createXActivity({ apiBaseUrl: sim, credentials: webhook.credentials }).delete(lost.id);
+    await createXActivity({ apiBaseUrl: world.simUrl, credentials: webhook.credentials }).delete(lost.id);
     expect(await typesAtX(accountId)).not.toContain('dm.received');
 
     const report = await webhook.reconcile();
@@ -209,8 +123,8 @@ describe('X Activity API subscriptions per channel', () => {
     expect(recorded.body.realtime).toMatchObject({ state: 'off', reasonCode: 'not_synced', dms: false });
 
     const channel = await createDynamoChannelStore({
-      client: clients.doc,
-      tableName: stack.tableName,
+      client: world.clients.doc,
+      tableName: world.stack.tableName,
     }).get(channelId);
     await poller.deps.realtime!.repair!(channel!);
     expect(await typesAtX(accountId)).toEqual(ALL_TYPES);
@@ -313,22 +227,21 @@ describe('X Activity API subscriptions per channel', () => {
     // the sign-in queues the channel's first poll on the stack's own poller, which repairs missing
     // subscriptions: let it end before this test removes one, and before this test's poll (its clock 16
     // minutes ahead takes over that poll's lease) races its writes
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
-      if ((await adminCall('GET', `/channels/${expired.channelId}/health`)).body.lastPollAt) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await world.afterFirstPoll(expired.channelId);
     // X's subscription enum lacks oauth.revoke (X-API.md §9): this channel holds none
-    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients });
+    const webhook = composeWebhook(loadWebhookConfig(process.env), { clients: world.clients });
     const { createXActivity } = await import('../../../adapters/x/x-activity');
     const { data } = await control('GET', `/_sim/subscriptions?userId=${expired.accountId}`);
     const revokeSub = (data as Array<{ id: string; eventType: string }>).find(
       (x) => x.eventType === 'oauth.revoke',
     )!;
-    await createXActivity({ apiBaseUrl: sim, credentials: webhook.credentials }).delete(revokeSub.id);
+    await createXActivity({ apiBaseUrl: world.simUrl, credentials: webhook.credentials }).delete(
+      revokeSub.id,
+    );
     await control('POST', `/_sim/users/${expired.accountId}/revoke`);
     // the channel's next reconciliation poll (16 minutes on) meets 401, and X refuses the refresh
     const later = { now: () => new Date(Date.now() + 16 * 60_000) };
-    const poller = composePoller(loadPollerConfig(process.env), { clients, clock: later });
+    const poller = composePoller(loadPollerConfig(process.env), { clients: world.clients, clock: later });
     const outcome = await pollChannel(poller.deps, { channelId: expired.channelId, owner: 'test-first-401' });
     expect(outcome).toMatchObject({ status: 'skipped', reason: 'needs_reauth' });
     // the local stack's own poller may meet the 401 first (its tick runs beside this test): then it is
@@ -354,7 +267,7 @@ describe('X Activity API subscriptions per channel', () => {
       expect(health.body.realtime).toMatchObject({ state: 'off', reasonCode: 'subscription_limit' });
       expect(health.body.realtime.reason).toMatch(/limit/);
       // that channel keeps the tier's polling cadence
-      const polled = await healthAfterFirstPoll(second.channelId);
+      const polled = await world.afterFirstPoll(second.channelId);
       expect(minutesBetween(polled.lastPollAt, polled.nextPollAt)).toBeLessThan(3);
     } finally {
       await control('PUT', '/_sim/subscription-limit', { limit: null });

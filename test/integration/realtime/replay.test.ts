@@ -5,25 +5,20 @@
  * happens in production and checks that X's replay (or, beyond 24 h, a poll) brings every item once.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createDynamoRealtimeState } from '../../../adapters/aws/dynamo-realtime-state';
 import type { InboundPublisher } from '../../../core/inbound/types';
-import { createApp as createWebhookApp } from '../../../lambdas/webhook/app';
-import { compose as composeWebhook, type WebhookRuntime } from '../../../lambdas/webhook/compose';
-import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
-import { createLogger } from '../../../lambdas/shared/logger';
-import { httpRoutes } from '../../../local/handlers';
-import { startHttpHost, type HttpHandler, type HttpHost } from '../../../local/http-host';
+import type { WebhookRuntime } from '../../../lambdas/webhook/compose';
+import type { HttpHandler } from '../../../local/http-host';
 import {
-  clockOf,
-  connectChannel,
-  startInboundHarness,
-  useInboundWorld,
-  type InboundHarness,
-} from '../inbound/harness';
-import { API_KEY, API_KEY_SECRET, signIn } from '../sim-x/helpers';
+  arrangeRealtimeChannel,
+  composeTestWebhook,
+  createXAppSecret,
+  releaseRealtimeChannel,
+  webhookHandler,
+  type RealtimeChannel,
+} from '../../helpers/realtime-channel';
+import { startInboundHarness, useInboundWorld, type InboundHarness } from '../inbound/harness';
 import { appBearerToken, call } from '../sim-x/xaa-helpers';
 
 const world = useInboundWorld();
@@ -31,9 +26,8 @@ const SECRET_ID = `x-channel/app-replay-${randomUUID().slice(0, 8)}`;
 const MINUTE = 60_000;
 
 let h: InboundHarness;
-let host: HttpHost;
+let rt: RealtimeChannel | undefined;
 let runtime: WebhookRuntime;
-let accountId: string;
 let channelId: string;
 let username: string;
 let customerId: string;
@@ -41,19 +35,7 @@ let webhookId: string;
 /** The endpoint as X reaches it: `down` answers 502 without running the function (a dead deployment). */
 const gate = { down: false, failPublishes: 0, wrongCrc: false };
 
-beforeAll(async () => {
-  await world.aws.clients.secrets.send(
-    new CreateSecretCommand({
-      Name: SECRET_ID,
-      SecretString: JSON.stringify({
-        clientId: 'test-client',
-        clientSecret: 'test-client-secret-0123456789',
-        apiKey: API_KEY,
-        apiKeySecret: API_KEY_SECRET,
-      }),
-    }),
-  );
-});
+beforeAll(() => createXAppSecret(world.aws, SECRET_ID));
 
 /** Forgets the app-wide real-time items (one table per file). */
 async function clearRealtimeItems() {
@@ -73,79 +55,40 @@ async function clearRealtimeItems() {
 }
 
 beforeEach(async () => {
-  const { aws, sim } = world;
+  rt = undefined;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   await clearRealtimeItems();
   gate.down = false;
   gate.failPublishes = 0;
   gate.wrongCrc = false;
-  h = await startInboundHarness(aws, sim);
-  username = `acme${randomUUID().slice(0, 6)}`;
-  const connected = await connectChannel(aws, sim, username);
-  accountId = connected.accountId;
-  channelId = connected.channel.id;
-  await createDynamoChannelStore({ client: aws.clients.doc, tableName: aws.tableName }).claimAccount(
-    accountId,
-    channelId,
-  );
-  customerId = sim.createUser({ username: `carla${randomUUID().slice(0, 6)}`, name: 'Carla' }).id;
-  runtime = composeWebhook(
-    loadWebhookConfig({
-      AWS_REGION: aws.region,
-      TABLE_NAME: aws.tableName,
-      X_APP_SECRET_ID: SECRET_ID,
-      INBOUND_QUEUE_URL: h.queues.inbound.url,
-      X_API_BASE_URL: sim.url,
+  h = await startInboundHarness(world.aws, world.sim);
+  runtime = composeTestWebhook(world, h, SECRET_ID, {
+    xApiBaseUrl: world.sim.url,
+    wrapPublisher: (p: InboundPublisher): InboundPublisher => ({
+      async publish(messages) {
+        if (gate.failPublishes > 0) {
+          gate.failPublishes--;
+          throw new Error('SQS unavailable (injected)');
+        }
+        await p.publish(messages);
+      },
     }),
-    {
-      clients: aws.clients,
-      clock: clockOf(sim),
-      logger: createLogger({ logLevel: 'ERROR' }),
-      wrapPublisher: (p: InboundPublisher): InboundPublisher => ({
-        async publish(messages) {
-          if (gate.failPublishes > 0) {
-            gate.failPublishes--;
-            throw new Error('SQS unavailable (injected)');
-          }
-          await p.publish(messages);
-        },
-      }),
-    },
-  );
-  const app = createWebhookApp(runtime) as unknown as HttpHandler;
+  });
+  const app = webhookHandler(runtime);
   const gated: HttpHandler = async (event, context) => {
     if (gate.down) return { statusCode: 502, body: '' };
     if (gate.wrongCrc && event.requestContext?.http?.method === 'GET')
       return { statusCode: 200, body: JSON.stringify({ response_token: 'sha256=AAAA' }) };
     return app(event, context);
   };
-  host = await startHttpHost({
-    routes: httpRoutes({ webhook: gated }),
-    adminToken: 'unused-admin-token-0123456789',
+  rt = await arrangeRealtimeChannel(world, {
+    webhook: gated,
+    eventTypes: ['post.mention.create', 'dm.received'],
   });
-  sim.setDelivery({ delayMs: 0, dropRate: 0, duplicateRate: 0 });
-  const bearer = await appBearerToken(sim);
-  const hook = await call(sim, 'POST', '/2/webhooks', bearer, { url: `${host.url}/x/webhook` });
-  expect(hook.status).toBe(200);
-  webhookId = hook.body.data.id;
-  const login = await signIn(sim, username);
-  for (const eventType of ['post.mention.create', 'dm.received']) {
-    const sub = await call(sim, 'POST', '/2/activity/subscriptions', login.accessToken, {
-      event_type: eventType,
-      filter: { user_id: accountId },
-      webhook_id: webhookId,
-    });
-    expect(sub.status).toBeLessThan(300);
-  }
+  ({ channelId, username, customerId, webhookId } = rt);
 });
 
-afterEach(async () => {
-  await host.stop();
-  await createDynamoChannelStore({
-    client: world.aws.clients.doc,
-    tableName: world.aws.tableName,
-  }).releaseAccount(accountId, channelId);
-});
+afterEach(() => releaseRealtimeChannel(world, rt));
 
 const mention = async (text = 'help') => {
   const res = await fetch(`${world.sim.url}/_sim/tweets`, {
