@@ -60,6 +60,24 @@ async function resultOf(key: string): Promise<ResultMessage> {
   return mine[0];
 }
 
+/** Sends `c` through the sender; its result must be `sent`. What X holds for it, from the list at `path`. */
+async function sentAtX(c: ReturnType<typeof cmd>, path: string) {
+  await h.send(c);
+  await h.drain();
+  const result = await resultOf(c.idempotencyKey);
+  expect(result.status).toBe('sent');
+  return (await simPosts(path)).find((t) => result.status === 'sent' && t.id === result.xId);
+}
+
+/** Sends `c` through the sender: its result must be failed with `error`, and X must not have been called. */
+async function failedBeforeX(c: ReturnType<typeof cmd>, error: Record<string, unknown>) {
+  const before = await simRequests();
+  await h.send(c);
+  await h.drain();
+  expect(await resultOf(c.idempotencyKey)).toMatchObject({ status: 'failed', error });
+  expect(await simRequests()).toEqual(before);
+}
+
 beforeAll(async () => {
   aws = await startLocalAws();
   sim = await startTestSim({ clock: { now: () => Date.now() }, mediaProcessingMs: 1000 });
@@ -92,13 +110,7 @@ describe('sender: outbound media through the media bucket and X media upload v2'
     const mention = sim.createTweet({ authorId: customerId, text: `@acme_media broken parcel ${++seq}` });
     const c = cmd({ kind: 'reply', targetId: mention.id, text: 'Sorry! Like this one?', mediaUrls: [url] });
     h.xRequests.length = 0;
-    await h.send(c);
-    await h.drain();
-    const result = await resultOf(c.idempotencyKey);
-    expect(result.status).toBe('sent');
-    const post = (await simPosts(`/_sim/tweets?authorId=${accountId}`)).find(
-      (t) => result.status === 'sent' && t.id === result.xId,
-    );
+    const post = await sentAtX(c, `/_sim/tweets?authorId=${accountId}`);
     expect(post?.media).toEqual([
       { mediaKey: expect.stringMatching(/^3_/), type: 'photo', sha256: sha256(image) },
     ]);
@@ -116,13 +128,7 @@ describe('sender: outbound media through the media bucket and X media upload v2'
     const image = randomBytes(50_000);
     const url = await put(`outbound/case-2/receipt-${seq}.jpg`, image, 'image/jpeg');
     const c = cmd({ kind: 'dm', targetId: customerId, text: 'Your receipt', mediaUrls: [url] });
-    await h.send(c);
-    await h.drain();
-    const result = await resultOf(c.idempotencyKey);
-    expect(result.status).toBe('sent');
-    const dm = (await simPosts(`/_sim/dms?senderId=${accountId}`)).find(
-      (d) => result.status === 'sent' && d.id === result.xId,
-    );
+    const dm = await sentAtX(c, `/_sim/dms?senderId=${accountId}`);
     expect(dm?.media).toEqual([{ mediaKey: expect.any(String), type: 'photo', sha256: sha256(image) }]);
   });
 
@@ -131,13 +137,7 @@ describe('sender: outbound media through the media bucket and X media upload v2'
     const url = await put(`outbound/case-3/clip-${seq}.mp4`, video, 'video/mp4');
     const c = cmd({ kind: 'post', text: `How to fit the part ${++seq}`, mediaUrls: [url] });
     h.xRequests.length = 0;
-    await h.send(c);
-    await h.drain();
-    const result = await resultOf(c.idempotencyKey);
-    expect(result.status).toBe('sent');
-    const post = (await simPosts(`/_sim/tweets?authorId=${accountId}`)).find(
-      (t) => result.status === 'sent' && t.id === result.xId,
-    );
+    const post = await sentAtX(c, `/_sim/tweets?authorId=${accountId}`);
     expect(post?.media).toEqual([
       { mediaKey: expect.stringMatching(/^7_/), type: 'video', sha256: sha256(video) },
     ]);
@@ -156,14 +156,7 @@ describe('sender: outbound media through the media bucket and X media upload v2'
     );
     const mention = sim.createTweet({ authorId: customerId, text: `@acme_media more ${++seq}` });
     const c = cmd({ kind, targetId: kind === 'dm' ? customerId : mention.id, text: 'Many', mediaUrls: urls });
-    const before = await simRequests();
-    await h.send(c);
-    await h.drain();
-    expect(await resultOf(c.idempotencyKey)).toMatchObject({
-      status: 'failed',
-      error: { code, retryable: false, message: expect.stringContaining('mediaUrls') },
-    });
-    expect(await simRequests()).toEqual(before);
+    await failedBeforeX(c, { code, retryable: false, message: expect.stringContaining('mediaUrls') });
   });
 
   it.each([
@@ -195,14 +188,7 @@ describe('sender: outbound media through the media bucket and X media upload v2'
   ])('%s → failed %s, not retryable, nothing posted and X not called', async (_name, code, url) => {
     const mention = sim.createTweet({ authorId: customerId, text: `@acme_media look ${++seq}` });
     const c = cmd({ kind: 'reply', targetId: mention.id, text: 'See attached', mediaUrls: [await url()] });
-    const before = await simRequests();
-    await h.send(c);
-    await h.drain();
-    expect(await resultOf(c.idempotencyKey)).toMatchObject({
-      status: 'failed',
-      error: { code, retryable: false },
-    });
-    expect(await simRequests()).toEqual(before);
+    await failedBeforeX(c, { code, retryable: false });
   });
 
   it('the process dies between the upload and the post → the post is made once, with the image', async () => {
