@@ -40,6 +40,9 @@ export interface OutboundResult {
   mediaCommands?: number;
   mediaSent?: number;
   mediaFailureCodes?: Record<string, number>;
+  /** Results beyond the first of their key (redeliveries re-emit a stored result; 0 when none came back). */
+  mediaRepeatedResults?: number;
+  mediaHandedBack?: number;
   commands: number;
   sent: number;
   failed: number;
@@ -47,6 +50,10 @@ export interface OutboundResult {
   channels: number;
   senderConcurrency: number;
   failureCodes: Record<string, number>;
+  /** Results beyond the first of their key: a redelivered command re-emits its stored result. */
+  repeatedResults: number;
+  /** Records the sender handed back before its function timeout (lambdas/sender/pacing.ts). */
+  handedBack: number;
   missing?: string;
 }
 
@@ -96,7 +103,10 @@ export async function runOutbound(
       },
     };
   });
-  const results: ResultMessage[] = [];
+  // the first result of each key: a redelivery may re-emit a stored result (docs/guarantees.md), which
+  // is neither a command nor a new outcome
+  const results = new Map<string, ResultMessage>();
+  let published = 0;
   let lastResultMs = 0;
   const runtime = composeSender(loadConfig(media ? { ...rig.env, MEDIA_BUCKET: media.bucket } : rig.env), {
     clients: rig.clients,
@@ -107,8 +117,20 @@ export async function runOutbound(
   runtime.results = {
     async publish(result) {
       await inner.publish(result);
-      results.push(result);
+      published++;
+      if (results.has(result.idempotencyKey)) return;
+      results.set(result.idempotencyKey, result);
       lastResultMs = performance.now();
+    },
+  };
+  // a hand-back before the function timeout is the sender's only visibility change to 0 s (a retry waits ≥ 1 s)
+  const handedBack = { n: 0 };
+  const queue = runtime.queue;
+  runtime.queue = {
+    ...queue,
+    delay: (record, delaySeconds) => {
+      if (delaySeconds === 0) handedBack.n++;
+      return queue.delay(record, delaySeconds);
     },
   };
   const postsBefore = xWrites(rig);
@@ -144,8 +166,8 @@ export async function runOutbound(
   );
   await waitFor(
     () => {
-      ctx.progress(`outbound: ${results.length}/${count} results`);
-      return results.length >= count;
+      ctx.progress(`outbound: ${results.size}/${count} commands with a result`);
+      return results.size >= count;
     },
     240_000,
     50,
@@ -155,21 +177,23 @@ export async function runOutbound(
   const postsAfter = xWrites(rig);
   const seconds = (lastResultMs - t0) / 1000;
   const failureCodes: Record<string, number> = {};
-  for (const r of results)
+  for (const r of results.values())
     if (r.status === 'failed')
       failureCodes[r.error?.code ?? '?'] = (failureCodes[r.error?.code ?? '?'] ?? 0) + 1;
-  const keys = new Set(results.map((r) => r.idempotencyKey));
+  const outcomes = [...results.values()];
   return {
     result: {
-      commandsPerSecond: Math.round(keys.size / seconds),
-      xCallsPerCommand: round((postsAfter - postsBefore) / keys.size, 3),
+      commandsPerSecond: Math.round(results.size / seconds),
+      xCallsPerCommand: round((postsAfter - postsBefore) / results.size, 3),
       commands: count,
-      sent: results.filter((r) => r.status === 'sent').length,
-      failed: results.filter((r) => r.status === 'failed').length,
+      sent: outcomes.filter((r) => r.status === 'sent').length,
+      failed: outcomes.filter((r) => r.status === 'failed').length,
       seconds: round(seconds, 2),
       channels: channelsN,
       senderConcurrency: SENDER_CONCURRENCY,
       failureCodes,
+      repeatedResults: published - results.size,
+      handedBack: handedBack.n,
     },
     usage,
   };
@@ -226,6 +250,8 @@ export async function benchOutbound(ctx: ScenarioContext): Promise<OutboundResul
         mediaCommands: withMedia.commands,
         mediaSent: withMedia.sent,
         mediaFailureCodes: withMedia.failureCodes,
+        mediaRepeatedResults: withMedia.repeatedResults,
+        mediaHandedBack: withMedia.handedBack,
       };
     } finally {
       s3.destroy();

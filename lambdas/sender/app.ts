@@ -14,6 +14,7 @@ import { failedResult } from '../../core/outbound/results';
 import { sendCommand, type Delivery } from '../../core/outbound/send';
 import { logger as defaultLogger } from '../shared/logger';
 import type { SenderRuntime } from './compose';
+import { DeadlinePacer } from './pacing';
 
 /** Thrown to make Powertools report a record as a batch item failure after its visibility was set. */
 export class RetryLaterError extends Error {
@@ -133,11 +134,24 @@ export function createApp(runtime: SenderRuntime, log: Logger = defaultLogger) {
     .use(injectLambdaContext(log))
     .handler(async (event, context) => {
       const processor = new SqsFifoPartialProcessorAsync();
-      return processPartialResponse(event, onRecord, processor, {
+      // records not started before the function timeout are handed back at once (./pacing.ts)
+      const pacer = new DeadlinePacer(
+        context,
+        runtime.queue,
+        runtime.deps.settings.maxReceiveCount,
+        (record, remainingMs) =>
+          log.info('outbound command handed back before the timeout', {
+            messageId: record.messageId,
+            remainingMs,
+          }),
+      );
+      const response = await processPartialResponse(event, pacer.wrap(onRecord, event.Records), processor, {
         context,
         skipGroupOnError: true,
         // a batch whose every record waits (rate limit, paused channel) is not an error: report the failures
         throwOnFullBatchFailure: false,
       });
+      await pacer.handBackSkipped(event.Records, response);
+      return response;
     });
 }
