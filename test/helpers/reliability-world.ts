@@ -11,6 +11,10 @@
  *   later AWS call fails, so leases are not released) and throws the container away, so the next
  *   invocation starts cold from durable state; concurrent invocations run in different containers,
  * - SQS redeliveries and visibility expiry, concurrent duplicate poll jobs, token expiry and revocation.
+ * The case system answers some messages with media ({@link MEDIA_CASES}): `mediaUrls` naming objects in
+ * the run's media bucket (an S3 stand-in reached through `@aws-sdk/client-s3`) — valid images, one too
+ * large, one of a type X does not take, a missing key, a bucket not allowed — each with its expected
+ * result ({@link RunReport.mediaMismatches}); a crash point dies between the upload and the post.
  * The SQS stand-in runs on the run's simulated clock (dedup window, visibility, delays). Faults are
  * counted when they fire ({@link RunReport.faults}), not when armed ({@link RunReport.armed}).
  * The X client (twitter-api-v2), SQS, DynamoDB and Secrets Manager are real; handlers run through middy
@@ -19,6 +23,7 @@
  * At the end {@link RunReport} holds the exact accounting the tests assert to be all zero.
  */
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityCommand,
@@ -32,6 +37,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createAwsClients, type AwsClients } from '../../adapters/aws/clients';
+import { createS3Client } from '../../adapters/aws/s3';
 import { ensureTable } from '../../adapters/aws/table';
 import { createSecretsTokenVault } from '../../adapters/aws/secrets-token-vault';
 import { createXAppClient } from '../../adapters/x/client';
@@ -48,6 +54,7 @@ import { createLogger } from '../../lambdas/shared/logger';
 import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';
 import { createLambdaContext } from '../../local/lambda-context';
 import { startSimX, type FaultSpec, type SimX } from '../../sim/x/server';
+import { ensureBucket, startS3 } from '../../stand-ins/s3';
 import type { LocalAws } from './local-aws';
 import { AwsFaultTable, type AwsFault } from './aws-faults';
 import { activeChannel } from './channel-fixture';
@@ -55,9 +62,20 @@ import { activeChannel } from './channel-fixture';
 export const CLIENT_ID = 'reliability-client';
 export const CLIENT_SECRET = 'reliability-client-secret-7f3a9c2e51';
 const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
-const SCOPES = ['tweet.read', 'tweet.write', 'users.read', 'dm.read', 'dm.write', 'offline.access'];
+const SCOPES = [
+  'tweet.read',
+  'tweet.write',
+  'users.read',
+  'dm.read',
+  'dm.write',
+  'media.write',
+  'offline.access',
+];
 const APP_SECRET_ID = 'x-channel/reliability-app';
 const START_MS = Date.UTC(2026, 8, 1, 12, 0, 0);
+/** The run's media bucket (an S3 stand-in of its own) and a bucket `mediaUrls` may not name. */
+const MEDIA_BUCKET = 'x-channel-media-reliability';
+const FOREIGN_BUCKET = 'someone-elses-bucket';
 /** SQS FIFO deduplication interval (the stand-in's, on the run's clock). */
 const SQS_DEDUP_WINDOW_MS = 5 * 60_000;
 
@@ -80,6 +98,21 @@ export function createRng(seed: number) {
 }
 export type Rng = ReturnType<typeof createRng>;
 
+/**
+ * What the case system puts in `mediaUrls` when it answers with media, and the result it must get:
+ * valid objects are attached (the post or DM carries their bytes, by sha256); the others fail with
+ * their code, not retryable, before any post.
+ */
+export const MEDIA_CASES = {
+  photo: null, // one PNG (a DM: one JPEG, `dm_image`)
+  photos: null, // two PNGs (replies only: a DM takes one attachment)
+  too_large: 'media_too_large', // an image of 5 MB + 1 byte
+  wrong_type: 'media_type_not_supported', // application/pdf
+  missing: 'media_not_found', // a key not in the bucket
+  not_allowed: 'media_source_not_allowed', // another bucket
+} as const;
+export type MediaCase = keyof typeof MEDIA_CASES;
+
 /** Where a crash is injected; `after` kinds let the side effect happen, then kill the invocation. */
 export const CRASH_POINTS = [
   'crash_after_x_read', // before the inbound send: X was read, nothing published
@@ -90,6 +123,7 @@ export const CRASH_POINTS = [
   'crash_after_result_send', // result published, outbound message not deleted
   'crash_during_token_refresh', // refresh lease taken, refresh not stored
   'crash_before_rate_block', // X answered 429, the block's write refused by the dying process
+  'crash_after_media_upload', // media upload finalized at X, the post not made (the lease renewal refused)
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
@@ -202,6 +236,14 @@ export interface RunReport {
   echoes: string[];
   /** Poison commands: their ids must each have a failed result (and a DLQ entry). */
   poison: number;
+  /** Commands with `mediaUrls`, by case (see {@link MEDIA_CASES}). */
+  mediaCommands: Partial<Record<MediaCase, number>>;
+  /**
+   * Media commands whose result was not the expected one: valid media not attached with its bytes
+   * (sha256) or refused as media; invalid media not failed with its code (not retryable), or posted;
+   * a `crash_after_media_upload` that did not find the upload finalized and unused at X.
+   */
+  mediaMismatches: string[];
 }
 
 /** Counts of a report's failures (all must be zero). */
@@ -216,7 +258,8 @@ export function failureCount(r: RunReport): number {
     r.leaked.length +
     r.rateViolations.length +
     r.refreshReuse +
-    r.echoes.length
+    r.echoes.length +
+    r.mediaMismatches.length
   );
 }
 
@@ -288,6 +331,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
   // what a crash point brings with it (its 429, its refresh, its batch) draws from a stream of its own,
   // so adding one does not move the rest of the seed's schedule
   const companion = createRng(options.seed ^ 0x5bd1e995);
+  // which answers carry media, and which media, draw from a third stream
+  const mediaRng = createRng(options.seed ^ 0x6d656469);
   // Names are the seed's own, never random (a replay sees the same ids in the same order); a second
   // run of a seed in one process gets a suffix so its queues and table start empty.
   const runNo = runsOfSeed.get(options.seed) ?? 0;
@@ -323,6 +368,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     coldStarts: 0,
     echoes: [],
     poison: 0,
+    mediaCommands: {},
+    mediaMismatches: [],
   };
   const trace: string[] = [];
   const note = (what: string) => trace.push(`${new Date(nowMs).toISOString().slice(11, 19)} ${what}`);
@@ -383,6 +430,59 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     cleanup.push(() => {
       void aws.clients.dynamodb.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
     });
+
+    // ---- the media bucket: the objects the case system's `mediaUrls` name ---------------------------
+    const s3Stand = await timed('s3', () => startS3({ port: 0 }));
+    const s3 = createS3Client({ region: aws.region, endpoint: s3Stand.endpoint });
+    cleanup.push(() => {
+      s3.destroy();
+      void s3Stand.stop().catch(() => undefined);
+    });
+    const mediaObjects = {
+      photo1: { key: 'outbound/photo-1.png', type: 'image/png', body: Buffer.alloc(30_000, `p1-${runName}`) },
+      photo2: { key: 'outbound/photo-2.png', type: 'image/png', body: Buffer.alloc(12_000, `p2-${runName}`) },
+      receipt: {
+        key: 'outbound/receipt.jpg',
+        type: 'image/jpeg',
+        body: Buffer.alloc(20_000, `r-${runName}`),
+      },
+      tooLarge: { key: 'outbound/too-large.png', type: 'image/png', body: Buffer.alloc(5 * 1024 * 1024 + 1) },
+      pdf: { key: 'outbound/manual.pdf', type: 'application/pdf', body: Buffer.alloc(2_000, 'pdf') },
+    };
+    await timed('s3', async () => {
+      await ensureBucket(s3, MEDIA_BUCKET);
+      for (const o of Object.values(mediaObjects))
+        await s3.send(
+          new PutObjectCommand({ Bucket: MEDIA_BUCKET, Key: o.key, Body: o.body, ContentType: o.type }),
+        );
+    });
+    const s3Url = (key: string) => `s3://${MEDIA_BUCKET}/${key}`;
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    /** The `mediaUrls` of a case and the sha256 of each object X must end up holding (valid cases). */
+    const mediaOf = (c: MediaCase, dm: boolean): { urls: string[]; sha256: string[] } => {
+      const { photo1, photo2, receipt, tooLarge, pdf } = mediaObjects;
+      switch (c) {
+        case 'photo':
+          return dm
+            ? { urls: [s3Url(receipt.key)], sha256: [sha(receipt.body)] }
+            : { urls: [s3Url(photo1.key)], sha256: [sha(photo1.body)] };
+        case 'photos':
+          return {
+            urls: [s3Url(photo1.key), s3Url(photo2.key)],
+            sha256: [sha(photo1.body), sha(photo2.body)],
+          };
+        case 'too_large':
+          return { urls: [s3Url(tooLarge.key)], sha256: [] };
+        case 'wrong_type':
+          return { urls: [s3Url(pdf.key)], sha256: [] };
+        case 'missing':
+          return { urls: [s3Url('outbound/missing.png')], sha256: [] };
+        case 'not_allowed':
+          return { urls: [`s3://${FOREIGN_BUCKET}/${photo1.key}`], sha256: [] };
+        default:
+          return assertNeverCase(c);
+      }
+    };
 
     // ---- AWS faults at the SDK edge, crashes as process deaths ---------------------------------------
     // The product's own clients (the harness reads and writes through aws.clients, never faulted).
@@ -537,6 +637,25 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           loseBlock();
           die('crash_before_rate_block');
         }
+        // the lease renewal between the media uploads and the post (core/outbound/send.ts step 7): a
+        // claim by the record's own holder
+        if (
+          armed.has('crash_after_media_upload') &&
+          name === 'PutCommand' &&
+          sk.startsWith('IDEM#') &&
+          input.ExpressionAttributeValues?.[':owner'] === input.Item?.owner
+        ) {
+          const channelId = String(input.Item.pk).slice('CH#'.length);
+          const accountId = tracked.find((c) => c.channel.id === channelId)?.accountId;
+          const finalized = sim.state.media.some(
+            (m) => m.ownerId === accountId && m.finalizedAt !== null && m.usedBy === null,
+          );
+          if (!finalized)
+            report.mediaMismatches.push(
+              `crash_after_media_upload: no finalized, unused upload at X (${channelId})`,
+            );
+          die('crash_after_media_upload');
+        }
         if (
           armed.has('crash_after_x_post') &&
           name === 'UpdateCommand' &&
@@ -595,6 +714,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       OUTBOUND_DLQ_URL: queues.outbound.dlqUrl,
       X_APP_DM_BUDGET_PER_DAY: '1000000',
       X_APP_POST_BUDGET_PER_DAY: '1000000',
+      MEDIA_BUCKET,
     });
     type PollHandler = ReturnType<typeof createPollerHandler>;
     type SendHandler = ReturnType<typeof createSenderHandler>;
@@ -617,6 +737,11 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           clients: containerClients(box),
           clock,
           xTimeoutMs: options.xTimeoutMs ?? 400,
+          // the media bucket's client dies with its container too
+          s3: wrapSend(s3, (command, real) => {
+            if (box.dead) throw new InjectedCrash('process is dead');
+            return real(command);
+          }),
         }),
       );
       return box;
@@ -696,7 +821,12 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     const received = new Map<string, number>();
     const itemKey = (channelId: string, id: string) => `${channelId}|${id}`;
     const inboundSeen: InboundMessage[] = [];
-    const commands = new Map<string, { channelId: string; kind: string }>();
+    const commands = new Map<
+      string,
+      { channelId: string; kind: string; media?: { case: MediaCase; sha256: string[] } }
+    >();
+    /** Set while `crash_after_media_upload` is armed: the next answer carries a valid image. */
+    let mediaWanted = false;
     const results = new Map<string, ResultMessage[]>();
     const tweetIdsByChannel = new Map<string, string[]>();
 
@@ -835,6 +965,26 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         inboundSeen.push(msg);
         if (rng.chance(answerRate)) {
           const key = `k${options.seed.toString(36)}-${++keySeq}`;
+          const dm = msg.replyTo.kind === 'dm';
+          const mediaCase: MediaCase | null = mediaWanted
+            ? 'photo'
+            : mediaRng.chance(0.4)
+              ? mediaRng.pick(
+                  dm
+                    ? (['photo', 'photo', 'too_large', 'wrong_type', 'missing', 'not_allowed'] as const)
+                    : ([
+                        'photo',
+                        'photo',
+                        'photos',
+                        'too_large',
+                        'wrong_type',
+                        'missing',
+                        'not_allowed',
+                      ] as const),
+                )
+              : null;
+          mediaWanted = false;
+          const media = mediaCase ? mediaOf(mediaCase, dm) : null;
           const command = {
             schema: 'x-channel.outbound.v1',
             idempotencyKey: key,
@@ -842,8 +992,14 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             kind: msg.replyTo.kind,
             targetId: msg.replyTo.targetId,
             text: `Thanks, we are on it [${key}]`,
+            ...(media ? { mediaUrls: media.urls } : {}),
           };
-          commands.set(key, { channelId: msg.channelId, kind: command.kind });
+          commands.set(key, {
+            channelId: msg.channelId,
+            kind: command.kind,
+            ...(mediaCase && media ? { media: { case: mediaCase, sha256: media.sha256 } } : {}),
+          });
+          if (mediaCase) report.mediaCommands[mediaCase] = (report.mediaCommands[mediaCase] ?? 0) + 1;
           // sometimes the case system itself sends a command twice (its own retry)
           const copies = rng.chance(0.15) ? 2 : 1;
           for (let c = 0; c < copies; c++)
@@ -1039,6 +1195,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             });
             created.set(itemKey(t.channel.id, `x:tweet:${tw.id}`), { channelId: t.channel.id, at: nowMs });
           }
+        // an upload must happen while it is armed: the next answer carries an image
+        if (kind === 'crash_after_media_upload') mediaWanted = true;
         // a refresh must happen while it is armed: time passes the access token's life (as token_expiry)
         if (kind === 'crash_during_token_refresh') advance(3600_000 + companion.int(0, 600_000));
         if (kind === 'crash_before_rate_block')
@@ -1102,6 +1260,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
 
     // ---- quiesce: no new faults; let every retry, lease and reset run out ---------------------------
     armed.clear();
+    mediaWanted = false;
     sim.clearFaults();
     awsFaults.clear();
     const quiesceStart = performance.now();
@@ -1185,14 +1344,48 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       else if (new Set(rs.map((r) => JSON.stringify(r))).size > 1) report.conflictingResults.push(key);
     }
     const posts = [
-      ...sim.state.tweets.map((t) => ({ id: t.id, text: t.text })),
-      ...sim.state.dms.map((d) => ({ id: d.id, text: d.text })),
+      ...sim.state.tweets.map((t) => ({ id: t.id, text: t.text, mediaKeys: t.mediaKeys })),
+      ...sim.state.dms.map((d) => ({ id: d.id, text: d.text, mediaKeys: d.mediaKeys })),
     ];
     for (const [key] of commands) {
       const carrying = posts.filter((p) => p.text.includes(`[${key}]`));
       if (carrying.length > 1) report.doublePosts.push(`${key} x${carrying.length}`);
       const sent = (results.get(key) ?? []).find((r) => r.status === 'sent');
       if (sent && (carrying.length !== 1 || carrying[0].id !== sent.xId)) report.sentWithoutPost.push(key);
+    }
+    // Media: valid objects attached with their bytes, by the channel's account, in the post's category;
+    // invalid ones failed with their code (not retryable), nothing posted. A channel the run revoked may
+    // answer needs_reauth first (its status is checked before the media).
+    const uploads = new Map(sim.state.media.map((m) => [m.key, m]));
+    for (const [key, c] of commands) {
+      if (!c.media) continue;
+      const r = (results.get(key) ?? [])[0];
+      if (!r) continue; // missingResults names it
+      const t = tracked.find((x) => x.channel.id === c.channelId);
+      const carrying = posts.filter((p) => p.text.includes(`[${key}]`));
+      const bad = (why: string) => report.mediaMismatches.push(`${key} ${c.kind} ${c.media!.case}: ${why}`);
+      const expected = MEDIA_CASES[c.media.case];
+      if (expected) {
+        if (carrying.length) bad(`posted ${carrying.length}x`);
+        else if (r.status === 'sent') bad('sent');
+        else if (r.error.code === expected) {
+          if (r.error.retryable) bad(`${expected} retryable`);
+        } else if (!(r.error.code === 'needs_reauth' && t?.revokedAt !== null))
+          bad(`failed ${r.error.code}, expected ${expected}`);
+      } else if (r.status === 'sent') {
+        const attached = (carrying.find((p) => p.id === r.xId)?.mediaKeys ?? []).map((k) => uploads.get(k));
+        const category = c.kind === 'dm' ? 'dm_image' : 'tweet_image';
+        const ok =
+          attached.length === c.media.sha256.length &&
+          attached.every(
+            (m, i) =>
+              m?.sha256 === c.media!.sha256[i] && m.category === category && m.ownerId === t?.accountId,
+          );
+        if (!ok)
+          bad(
+            `sent with ${JSON.stringify(attached.map((m) => (m ? `${m.category}:${m.sha256?.slice(0, 8)}` : '?')))}`,
+          );
+      } else if (r.error.code.startsWith('media_')) bad(`valid media failed ${r.error.code}`);
     }
     for (const e of sim.tokenLog()) if (e.alreadySpent) report.refreshReuse++;
     // After a 429 with reset R on (endpoint, user), no call to it before R. The one exception, counted
@@ -1267,9 +1460,14 @@ export function describeFailure(r: RunReport): string {
     leaked: r.leaked,
     rateViolations: r.rateViolations,
     echoes: r.echoes,
+    mediaMismatches: r.mediaMismatches,
   })
     .filter(([, v]) => v.length)
     .map(([k, v]) => `${k}=${JSON.stringify(v.slice(0, 5))}`);
   if (r.refreshReuse) parts.push(`refreshReuse=${r.refreshReuse}`);
   return `seed ${r.seed} (replay: npm run soak -- --seed ${r.seed}, fingerprint ${r.fingerprint}): ${parts.join(' ')}`;
+}
+
+function assertNeverCase(c: never): never {
+  throw new Error(`unknown media case ${String(c)}`);
 }

@@ -10,6 +10,7 @@ import {
   failureCount,
   FAULT_KINDS,
   FAULT_MINIMUMS,
+  MEDIA_CASES,
   runSeed,
   type RunReport,
 } from '../helpers/reliability-world';
@@ -50,6 +51,7 @@ describe('randomized runs under faults: nothing lost, nothing doubled, no token 
         rateViolations: report.rateViolations,
         refreshReuse: report.refreshReuse,
         echoes: report.echoes,
+        mediaMismatches: report.mediaMismatches,
       }).toEqual({
         seed,
         lost: [],
@@ -62,6 +64,7 @@ describe('randomized runs under faults: nothing lost, nothing doubled, no token 
         rateViolations: [],
         refreshReuse: 0,
         echoes: [],
+        mediaMismatches: [],
       });
       // a seed takes 2–5 s on an idle machine; on 2 shared cores under load 15, up to 45 s
     },
@@ -82,5 +85,15 @@ describe('randomized runs under faults: nothing lost, nothing doubled, no token 
       (k) => `${k}: fired ${fired[k]}, needs ${FAULT_MINIMUMS[k]}`,
     );
     expect(short).toEqual([]);
+  });
+
+  it('the seeds together sent commands of every media case (valid, too large, wrong type, missing, not allowed)', () => {
+    if (SEEDS.length < 20) return expect(reports.length).toBe(SEEDS.length);
+    const cases = Object.keys(MEDIA_CASES) as Array<keyof typeof MEDIA_CASES>;
+    const sent = Object.fromEntries(
+      cases.map((c) => [c, reports.reduce((n, r) => n + (r.mediaCommands[c] ?? 0), 0)]),
+    );
+    console.log(`media commands over ${reports.length} seeds: ${JSON.stringify(sent)}`);
+    expect(cases.filter((c) => !sent[c])).toEqual([]);
   });
 });
