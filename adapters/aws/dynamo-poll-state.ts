@@ -14,6 +14,12 @@
  *   later, so that it survives a poll whose final write never happens.
  * `version` is never touched, so admin changes (conditional on `version`) and polls never overwrite
  * each other.
+ *
+ * The spend meter rides on the final write (`ride`): the poll's X charges (billed-today markers and
+ * counters, adapters/aws/dynamo-spend.ts) go in the SAME request, a `TransactWriteItems` whose first part
+ * is the update above — so metering costs a poll no request. Markers another container wrote today are
+ * dropped and the transaction sent again; a refused update (its condition, a missing health map) falls
+ * back to the plain update below and leaves the spend to the meter's own write at the invocation's end.
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChannelCheckpoints } from '../../core/channel';
@@ -29,12 +35,17 @@ import type {
 } from '../../core/inbound/types';
 import type { SendHealthStore } from '../../core/outbound/ports';
 import { channelFromItem } from './dynamo-channel-store';
+import { TRANSACT_MAX, writeWithRide, type WriteRide } from './dynamo-write-ride';
 import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, keys, refusedItem } from './table';
 
 export interface DynamoPollStateOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   clock?: Clock;
+  /** What rides on a poll's final write (the spend meter's current scope), given the room left. */
+  ride?: (channelId: string, room: number) => WriteRide | null;
+  /** Waits between transaction-conflict retries of a ride (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
@@ -187,6 +198,8 @@ export function createDynamoPollState({
   client,
   tableName,
   clock = systemClock,
+  ride,
+  sleep = (ms) => new Promise<void>((r) => setTimeout(r, ms)),
 }: DynamoPollStateOptions): PollStateStore & DueIndex {
   const TableName = tableName;
 
@@ -198,6 +211,16 @@ export function createDynamoPollState({
    * no gsi1sk); `bare` = neither (another holder has the channel now).
    */
   async function writeFinish(
+    channelId: string,
+    finish: Parameters<PollStateStore['finishPoll']>[1],
+    mode: 'full' | 'release' | 'bare',
+  ) {
+    const input = finishInput(channelId, finish, mode);
+    if (input) await client.send(new UpdateCommand(input));
+  }
+
+  /** The final write's UpdateItem input for `mode`; null when it has nothing to write. */
+  function finishInput(
     channelId: string,
     finish: Parameters<PollStateStore['finishPoll']>[1],
     mode: 'full' | 'release' | 'bare',
@@ -237,23 +260,21 @@ export function createDynamoPollState({
       // only while the channel is in the due index: paused/unauthorised channels stay out
       conditions.push('attribute_exists(gsi1pk)');
     }
-    if (!sets.length && !removes.length) return;
-    await client.send(
-      new UpdateCommand({
-        TableName,
-        Key: keys.channel(channelId),
-        UpdateExpression: [
-          sets.length ? `SET ${sets.join(', ')}` : '',
-          removes.length ? `REMOVE ${removes.join(', ')}` : '',
-        ]
-          .filter(Boolean)
-          .join(' '),
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
-        ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    if (!sets.length && !removes.length) return null;
+    return {
+      TableName,
+      Key: keys.channel(channelId),
+      UpdateExpression: [
+        sets.length ? `SET ${sets.join(', ')}` : '',
+        removes.length ? `REMOVE ${removes.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+      ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
   }
 
   return {
@@ -303,6 +324,9 @@ export function createDynamoPollState({
     },
 
     async finishPoll(channelId, finish) {
+      const along = ride?.(channelId, TRANSACT_MAX - 1);
+      const update = along ? finishInput(channelId, finish, 'full') : null;
+      if (along && update && (await writeWithRide(client, update, along, sleep))) return;
       let mode: 'full' | 'release' | 'bare' = 'full';
       for (let attempt = 0; attempt < 3; attempt++) {
         try {

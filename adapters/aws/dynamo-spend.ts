@@ -14,6 +14,11 @@
  * dropped and the rest is written again; a per-container memory of today's markers keeps that rare.
  * Transactions take ≤ 100 items: more resources are written in chunks of 97. The app counter is sharded
  * so concurrent channels' transactions seldom meet on one item (a `TransactionConflict` is retried).
+ *
+ * A poll does not pay a request of its own for this: `ride` hands the same parts (for up to 96 resources)
+ * to the poll's final write (adapters/aws/dynamo-poll-state.ts), which sends them with its channel update
+ * as ONE `TransactWriteItems`; what does not fit, or a final write that was refused, is written by
+ * `record` at the invocation's end as before.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -21,6 +26,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { PricedItem } from '../../core/cost/billable';
 import {
@@ -54,6 +60,34 @@ export function appShardOf(channelId: string): number {
   return (h >>> 0) % APP_COST_SHARDS;
 }
 
+/** One part of a `TransactWriteItems` (document-client shape). */
+export type TransactPart = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * One invocation's spend (a prefix of its items, one UTC day) as parts of another write's transaction.
+ * The owner of that transaction sends `parts()` after its own part and reports what happened.
+ */
+export interface SpendRide {
+  /** How many of the offered items this ride covers (a prefix; duplicates of today included). */
+  readonly taken: number;
+  /** The parts to send (markers first, then the three counters); empty when all was billed already. */
+  parts(): TransactPart[];
+  /** The transaction committed: the markers are remembered; what was counted. */
+  committed(): SpendRecorded;
+  /**
+   * The transaction was cancelled; `reasons` are those of this ride's parts, in order. True when
+   * markers found there (resources another container billed today) were dropped — send `parts()`
+   * again; false when the cancellation was about something else.
+   */
+  billedElsewhere(reasons: Array<{ Code?: string } | undefined>): boolean;
+}
+
+/** The ledger on the table, with the ride other writes can give it. */
+export interface DynamoSpendLedger extends SpendLedger {
+  /** `items` of `channelId` on `at`'s day as at most `room` transaction parts; null when no room. */
+  ride(channelId: string, at: Date, items: readonly PricedItem[], room: number): SpendRide | null;
+}
+
 export interface DynamoSpendLedgerOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
@@ -74,7 +108,7 @@ function countersOf(item: Record<string, unknown> | undefined): {
   return { micros: typeof item?.usdMicros === 'number' ? item.usdMicros : 0, counts };
 }
 
-export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): SpendLedger {
+export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): DynamoSpendLedger {
   const { client, tableName: TableName } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   // markers this container wrote or found today: skipped without asking DynamoDB again
@@ -129,32 +163,48 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Spen
     };
   }
 
-  /** Writes one chunk; returns the items counted (markers found are dropped and the rest retried). */
-  async function writeChunk(channelId: string, at: Date, chunk: PricedItem[]): Promise<PricedItem[]> {
+  /** The parts that count `pending` (resources not yet billed on `at`'s day): markers first. */
+  function partsOf(channelId: string, at: Date, pending: PricedItem[]) {
     const day = utcDay(at);
     const dayEnd = Math.floor(Date.parse(`${day}T00:00:00.000Z`) / 1000) + 86_400;
+    const marked = pending.filter((p) => p.dedupKey);
+    const parts: TransactPart[] = [
+      ...marked.map((p) => ({
+        Put: {
+          TableName,
+          Item: { ...spendKeys.seen(day, p.dedupKey!), channelId, expiresAt: dayEnd + 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      })),
+      update(spendKeys.day(channelId, day), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
+      monthTotal(spendKeys.month(channelId, utcMonth(at)), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
+      update(
+        spendKeys.appMonth(appShardOf(channelId), utcMonth(at)),
+        pending,
+        dayEnd + COUNTER_TTL_DAYS * 86_400,
+      ),
+    ];
+    return { day, marked, parts };
+  }
+
+  /** The markers a cancellation found (already billed today), remembered; empty when none. */
+  function billedIn(day: string, marked: PricedItem[], reasons: Array<{ Code?: string } | undefined>) {
+    const billed = new Set<string>();
+    reasons.forEach((r, i) => {
+      if (r?.Code === 'ConditionalCheckFailed' && i < marked.length) billed.add(marked[i].dedupKey!);
+    });
+    for (const k of billed) remember(day, k);
+    return billed;
+  }
+
+  /** Writes one chunk; returns the items counted (markers found are dropped and the rest retried). */
+  async function writeChunk(channelId: string, at: Date, chunk: PricedItem[]): Promise<PricedItem[]> {
     let pending = chunk;
     for (let attempt = 0; ; attempt++) {
       if (!pending.length) return [];
-      const marked = pending.filter((p) => p.dedupKey);
-      const transact = [
-        ...marked.map((p) => ({
-          Put: {
-            TableName,
-            Item: { ...spendKeys.seen(day, p.dedupKey!), channelId, expiresAt: dayEnd + 86_400 },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        })),
-        update(spendKeys.day(channelId, day), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
-        monthTotal(spendKeys.month(channelId, utcMonth(at)), pending, dayEnd + COUNTER_TTL_DAYS * 86_400),
-        update(
-          spendKeys.appMonth(appShardOf(channelId), utcMonth(at)),
-          pending,
-          dayEnd + COUNTER_TTL_DAYS * 86_400,
-        ),
-      ];
+      const { day, marked, parts } = partsOf(channelId, at, pending);
       try {
-        await client.send(new TransactWriteCommand({ TransactItems: transact }));
+        await client.send(new TransactWriteCommand({ TransactItems: parts }));
         for (const p of marked) remember(day, p.dedupKey!);
         return pending;
       } catch (e) {
@@ -163,13 +213,8 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Spen
           (e as Error)?.name !== 'TransactionCanceledException'
         )
           throw e;
-        const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
-        const billed = new Set<string>();
-        reasons.forEach((r, i) => {
-          if (r?.Code === 'ConditionalCheckFailed' && i < marked.length) billed.add(marked[i].dedupKey!);
-        });
+        const billed = billedIn(day, marked, (e as TransactionCanceledException).CancellationReasons ?? []);
         if (billed.size) {
-          for (const k of billed) remember(day, k);
           pending = pending.filter((p) => !p.dedupKey || !billed.has(p.dedupKey));
           continue;
         }
@@ -181,6 +226,49 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Spen
   }
 
   return {
+    ride(channelId, at, items, room) {
+      const max = Math.min(CHUNK, room - 3);
+      if (max < 1) return null;
+      const day = utcDay(at);
+      // the same filter as `record`: one charge per resource per day, also within these items
+      const seen = new Set<string>();
+      const fresh: PricedItem[] = [];
+      let taken = 0;
+      let duplicates = 0;
+      for (const item of items) {
+        if (item.dedupKey && (seen.has(item.dedupKey) || known(day, item.dedupKey))) {
+          duplicates++;
+          taken++;
+          continue;
+        }
+        if (fresh.length >= max) break;
+        if (item.dedupKey) seen.add(item.dedupKey);
+        fresh.push(item);
+        taken++;
+      }
+      let pending = fresh;
+      let built = partsOf(channelId, at, pending);
+      return {
+        taken,
+        parts: () => (pending.length ? built.parts : []),
+        committed() {
+          if (pending.length) for (const p of built.marked) remember(day, p.dedupKey!);
+          return {
+            micros: pending.reduce((sum, p) => sum + p.micros, 0),
+            counted: pending.length,
+            duplicates: duplicates + fresh.length - pending.length,
+          };
+        },
+        billedElsewhere(reasons) {
+          const billed = billedIn(day, built.marked, reasons);
+          if (!billed.size) return false;
+          pending = pending.filter((p) => !p.dedupKey || !billed.has(p.dedupKey));
+          built = partsOf(channelId, at, pending);
+          return true;
+        },
+      };
+    },
+
     async record(channelId, at, items) {
       const day = utcDay(at);
       const out: SpendRecorded = { micros: 0, counted: 0, duplicates: 0 };

@@ -3,7 +3,8 @@
  * post reads only, X-API.md §9), per channel and UTC day, and what that means for the month.
  *
  * One invocation (a poll job, an outbound command, a webhook delivery) collects its billable items in
- * a {@link SpendCollector} and writes them with ONE ledger call at its end:
+ * a {@link SpendCollector} and writes them with ONE ledger call at its end (a poll: inside its own final
+ * write, adapters/aws/dynamo-write-ride.ts, so the meter costs it no request):
  * ```
  * X answer ─> billablesOfCall ─> collector (memory) ─┐
  * XAA event delivered ─> billableOfEvent ────────────┴─> ledger.record (one DynamoDB request):
@@ -100,6 +101,26 @@ export class SpendCollector {
       const at = Number.isNaN(group.at.getTime()) ? undefined : group.at;
       this.add(to, group.items, at);
     }
+  }
+
+  /**
+   * The oldest group of `channelId` (the day it was answered on; undefined when the add gave none),
+   * for a write that takes a prefix of it along (`drop` removes that prefix once written).
+   */
+  first(channelId: string): { key: string; at: Date | undefined; items: readonly PricedItem[] } | undefined {
+    for (const [key, group] of this.byChannel) {
+      if (group.channelId !== channelId) continue;
+      return { key, at: Number.isNaN(group.at.getTime()) ? undefined : group.at, items: group.items };
+    }
+    return undefined;
+  }
+
+  /** Removes the first `count` items of a group `first` named (items added since stay). */
+  drop(key: string, count: number): void {
+    const group = this.byChannel.get(key);
+    if (!group) return;
+    group.items.splice(0, count);
+    if (!group.items.length) this.byChannel.delete(key);
   }
 
   get size(): number {

@@ -87,7 +87,14 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
   const deps: PollDeps = {
     clock,
     channels,
-    state: createDynamoPollState({ client: clients.doc, tableName, clock }),
+    // the poll's X charges ride on its final write: one transaction, no meter request of its own
+    state: createDynamoPollState({
+      client: clients.doc,
+      tableName,
+      clock,
+      ride: (channelId, room) => spend.ride(channelId, room),
+      sleep: overrides.sleep,
+    }),
     tokens: registering(tokens),
     openX: createXReaderFactory({
       apiBaseUrl: config.X_API_BASE_URL,

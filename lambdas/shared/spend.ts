@@ -8,7 +8,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '../../adapters/aws/clients';
-import { createDynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
+import {
+  createDynamoSpendLedger,
+  type DynamoSpendLedger,
+  type TransactPart,
+} from '../../adapters/aws/dynamo-spend';
 import type { XResponseSeen } from '../../adapters/x/client';
 import { billableOfEvent, billablesOfCall, priceItem, type Billable } from '../../core/cost/billable';
 import {
@@ -39,6 +43,13 @@ export interface SpendMeter {
    * the OAuth state); no channel (or a throw) counts on {@link UNROUTED_CHANNEL}.
    */
   within<T>(channelId: string | ((result: T) => string | undefined), work: () => Promise<T>): Promise<T>;
+  /**
+   * What the current scope collected for `channelId` so far, as at most `room` parts of the caller's
+   * own `TransactWriteItems` (the poll's final write: adapters/aws/dynamo-poll-state.ts), so the meter
+   * costs that invocation no request of its own; null when there is nothing (or no room). What the
+   * ride does not take, or a ride never committed, is written when the scope ends, as before.
+   */
+  ride(channelId: string, room: number): MeterRide | null;
   /** Writes delivered XAA events (the webhook, once they are queued). */
   recordEvents(
     events: Array<{
@@ -46,6 +57,17 @@ export interface SpendMeter {
       event: { event_type: string; event_uuid?: string; payload?: unknown };
     }>,
   ): Promise<SpendRecorded | null>;
+}
+
+/** A scope's spend riding on another write's transaction (see {@link SpendMeter.ride}). */
+export interface MeterRide {
+  parts(): TransactPart[];
+  /** The transaction committed: these items are counted and leave the scope. */
+  committed(): void;
+  /** The transaction was cancelled; true when resources billed elsewhere were dropped (send again). */
+  billedElsewhere(reasons: Array<{ Code?: string } | undefined>): boolean;
+  /** The transaction's outcome is unknown: the items leave the scope uncounted (never counted twice). */
+  lost(error: unknown): void;
 }
 
 interface Scope {
@@ -58,7 +80,7 @@ export function composeSpendMeter(options: {
   clients: AwsClients;
   clock: Clock;
   log: Pick<Logger, 'warn'>;
-  ledger?: SpendLedger;
+  ledger?: SpendLedger & Partial<Pick<DynamoSpendLedger, 'ride'>>;
 }): SpendMeter {
   const { config, clients, clock, log } = options;
   const prices = applyPriceOverride(X_PRICES, config.XC_X_PRICES);
@@ -108,6 +130,29 @@ export function composeSpendMeter(options: {
         if (channelId !== scope.channelId) scope.collector.rename(scope.channelId, channelId);
         await flush(scope.collector, channelId);
       }
+    },
+    ride(channelId, room) {
+      const scope = storage.getStore();
+      if (!scope || scope.channelId !== channelId || !ledger.ride) return null;
+      const group = scope.collector.first(channelId);
+      if (!group) return null;
+      const ride = ledger.ride(channelId, group.at ?? clock.now(), group.items, room);
+      if (!ride) return null;
+      return {
+        parts: () => ride.parts(),
+        billedElsewhere: (reasons) => ride.billedElsewhere(reasons),
+        committed() {
+          scope.collector.drop(group.key, ride.taken);
+          ride.committed();
+        },
+        lost(e) {
+          scope.collector.drop(group.key, ride.taken);
+          log.warn('spend meter: write failed, these X charges are not counted', {
+            channelId,
+            errorName: (e as Error)?.name,
+          });
+        },
+      };
     },
     async recordEvents(events) {
       const collector = new SpendCollector();
