@@ -3,7 +3,7 @@
  * Secrets Manager stand-ins, a table of its own on the run's DynamoDB Local, the four queues of the
  * topology, the simulated X on a bench clock, and the real handlers built by their own `compose`
  * functions with counting AWS clients (bench/counting.ts). Channels are connected through the real
- * sign-in use cases (core/channels.ts) and the simulated X's authorize form, as an admin would.
+ * sign-in use cases (core/sign-in.ts) and the simulated X's authorize form, as an admin would.
  */
 import { randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -18,7 +18,8 @@ import { createSecretsTokenVault } from '../adapters/aws/secrets-token-vault';
 import { ensureTable } from '../adapters/aws/table';
 import { createXOAuth } from '../adapters/x/oauth';
 import type { ChannelSwitches } from '../core/channel';
-import { completeSignIn, createChannel, startAuthorization, type SignInDeps } from '../core/channels';
+import { createChannel, type SignInDeps } from '../core/channels';
+import { completeSignIn, startAuthorization } from '../core/sign-in';
 import type { Clock } from '../core/ports';
 import { mapLimit } from '../core/inbound/concurrency';
 import { createLogger } from '../lambdas/shared/logger';

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { SignInOutcome } from '../../core/channels';
+import type { SignInOutcome } from '../../core/sign-in';
 
 /** The message the page sends to the console. */
 export interface OAuthResultMessage {

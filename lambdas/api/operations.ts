@@ -13,16 +13,8 @@ import type {
 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { serveConsole } from '../../console/serve';
-import {
-  completeSignIn,
-  createChannel,
-  deleteChannel,
-  getChannel,
-  listChannels,
-  patchChannel,
-  startAuthorization,
-  type SignInOutcome,
-} from '../../core/channels';
+import { createChannel, deleteChannel, getChannel, listChannels, patchChannel } from '../../core/channels';
+import { completeSignIn, startAuthorization, type SignInOutcome } from '../../core/sign-in';
 import { invalidInput, isChannelError } from '../../core/errors';
 import { discardGrant, retryRevocation, type PendingRevocation } from '../../core/revocations';
 import { sha256Hex } from '../../core/oauth';
