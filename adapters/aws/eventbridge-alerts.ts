@@ -7,6 +7,7 @@
  * the EventBridge client).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { AlertEventDetail as ContractAlertDetail } from '../../contracts/alert';
 import type { AlertEvent, AlertPublisher } from '../../core/alerts/evaluate';
 
 export const ALERT_EVENT_SOURCE = 'x-channel.alerts';
@@ -16,24 +17,11 @@ export const ALERT_DETAIL_TYPES = {
 } as const;
 export const ALERT_SCHEMA = 'x-channel.alert.v1';
 
-/** The `detail` of an alert event (schema `x-channel.alert.v1`). */
-export interface AlertEventDetail {
-  schema: typeof ALERT_SCHEMA;
-  /** Which deployment sent it (the construct's path, e.g. `XChannelStack/XChannel`). */
-  deployment: string;
-  /** `<kind>:<scope>`; with `openedAt` it identifies one occurrence. */
-  id: string;
-  kind: string;
-  state: 'open' | 'cleared';
-  severity: 'warning' | 'critical';
-  channelId: string | null;
-  title: string;
-  text: string;
-  consoleUrl: string | null;
-  openedAt: string;
-  clearedAt: string | null;
-  facts: Record<string, string | number | boolean | null>;
-}
+/**
+ * The `detail` of an alert event: the contract's type (contracts/alert.ts, JSON Schema
+ * `schemas/alert.v1.json`, docs/asyncapi.yaml), so the code cannot drift from the documented schema.
+ */
+export type AlertEventDetail = ContractAlertDetail;
 
 export function alertEventDetail(e: AlertEvent, deployment: string): AlertEventDetail {
   const a = e.alert;

@@ -9,6 +9,11 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { renderSchemas } from '../../contracts/json-schema';
 import { parseInbound, parseOutbound, parseResult } from '../../contracts';
+import { ALERT_EVENT_KINDS } from '../../contracts/alert';
+import { alertEventDetail } from '../../adapters/aws/eventbridge-alerts';
+import { ALERT_KINDS } from '../../core/alerts/conditions';
+import type { AlertRecord } from '../../core/alerts/evaluate';
+import { alertDetailProblems } from '../helpers/alert-contract';
 
 const root = join(__dirname, '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures', 'contracts');
@@ -87,5 +92,35 @@ describe('schemas/', () => {
       ['at', 'channelId', 'idempotencyKey', 'schema', 'status', 'xId'],
       ['at', 'channelId', 'error', 'idempotencyKey', 'schema', 'status'],
     ]);
+  });
+});
+
+describe('schemas/alert.v1.json (docs/asyncapi.yaml x-channel.alert.v1)', () => {
+  it('names exactly the kinds the alert conditions fire', () => {
+    expect([...ALERT_EVENT_KINDS].sort()).toEqual([...ALERT_KINDS].sort());
+  });
+
+  it('accepts the detail the EventBridge publisher builds, opened and cleared, and refuses a wrong one', () => {
+    const alert: AlertRecord = {
+      state: 'open',
+      pending: null,
+      leaseUntil: null,
+      id: 'budget_warning:app',
+      kind: 'budget_warning',
+      severity: 'warning',
+      channelId: null,
+      title: 'The app used 85 % of its monthly X budget',
+      text: 'Raise the budget or expect budget_exhausted at 100 %.',
+      facts: { usedPercent: 85, monthlyBudgetUsd: 10, scope: 'app', over: false, reasonCode: null },
+      consoleUrl: 'https://console.example/',
+      openedAt: '2026-12-07T10:00:00.000Z',
+      clearedAt: '2026-12-07T11:00:00.000Z',
+    };
+    const opened = alertEventDetail({ type: 'opened', alert }, 'XChannel/XChannel');
+    const cleared = alertEventDetail({ type: 'cleared', alert }, 'XChannel/XChannel');
+    expect(alertDetailProblems(opened)).toEqual([]);
+    expect(alertDetailProblems(cleared)).toEqual([]);
+    expect(alertDetailProblems({ ...opened, kind: 'made_up' })).toEqual([expect.stringContaining('/kind')]);
+    expect(alertDetailProblems({ ...opened, facts: { nested: { no: 1 } } })[0]).toContain('/facts');
   });
 });

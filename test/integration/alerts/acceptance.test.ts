@@ -17,6 +17,7 @@ import { compose as composePoller } from '../../../lambdas/poller/compose';
 import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
 import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
+import { alertDetailProblems } from '../../helpers/alert-contract';
 import { useLocalStackWorld } from '../../helpers/local-stack';
 
 jest.setTimeout(180_000);
@@ -258,4 +259,14 @@ it('webhook_invalid: X marks the webhook invalid (its CRC fails) → one alert; 
   expect((await webhook.watch()).webhook).toBe('revalidated');
   await evaluate();
   expect(announced('webhook_invalid:app')).toEqual(['open', 'cleared']);
+});
+
+it('every alert event the cases above put on the bus is what docs/asyncapi.yaml documents (schemas/alert.v1.json)', () => {
+  const events = world.stack.alertEvents();
+  expect(events.length).toBeGreaterThan(0);
+  for (const e of events) {
+    expect(e).toMatchObject({ source: 'x-channel.alerts' });
+    const detail = e.detail as { id: string };
+    expect([detail.id, alertDetailProblems(detail)]).toEqual([detail.id, []]);
+  }
 });

@@ -15,6 +15,7 @@ import {
 import type { AlertCondition } from '../../../core/alerts/conditions';
 import { reconcileAlerts, type AlertPublisher } from '../../../core/alerts/evaluate';
 import { startEventBridge, type EventBridgeStandIn } from '../../../stand-ins/eventbridge';
+import { alertDetailProblems } from '../../helpers/alert-contract';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 
 jest.setTimeout(60_000);
@@ -118,6 +119,11 @@ it('two evaluators at once announce each opening and each clearing once', async 
     consoleUrl: 'https://console.example/',
     clearedAt: '2026-12-07T10:02:00.000Z',
   });
+  // every event on the wire is what docs/asyncapi.yaml says (schemas/alert.v1.json)
+  for (const e of events) expect(alertDetailProblems(e.detail)).toEqual([]);
+  expect(
+    alertDetailProblems({ ...(opened.detail as object), state: 'closed', extra: 1 }).length,
+  ).toBeGreaterThanOrEqual(2);
 });
 
 it('an announcement the bus refused is published by a later evaluation, after the lease, once', async () => {
