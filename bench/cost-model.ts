@@ -10,8 +10,9 @@
  * - `usdPerMillionInboundAt{1,10,100}`: per million inbound messages when each poll invocation carries
  *   1, 10 or 100 of them (the fixed `aws.usdPerMillionInbound` counts measured requests at 100 only);
  * - `usdPerMillionRealtimeEvents`: per million events arriving by webhook;
- * - `idleChannelUsdPerMonth`: one idle channel, real time on, pay-per-use: X (DM reconciliation
- *   re-billed per UTC day) + AWS (reconciliation polls, their logs and traces, the token secret);
+ * - `idleChannelUsdPerMonth`: one idle channel, real time on, pay-per-use: X (nothing: the sweep proves
+ *   DMs delivered, so DM reconciliation reads none; `idleChannel.realtimeUnprovenTotalUsd` without that
+ *   proof) + AWS (reconciliation polls, their logs and traces, the token secret);
  * - `idleChannelPollingUsdPerMonth`: the same on a plan without XAA (polled every minute);
  * - `fixedUsdPerMonth`: the deployment's floor, whatever the channel count.
  */
@@ -90,6 +91,15 @@ export function fixedMonthly(initMs: Record<string, number>): Record<string, num
     // the delivered ledger's sweep (core/inbound/delivered.ts): one Query of the pending partition a
     // minute, 0.5 RRU while it is empty (the webhook function's watch tick it rides on is not priced here)
     ledgerSweep: ticks * 0.5 * AWS_PRICES.dynamodbPerRru,
+    // the real-time sweep (core/realtime/proof.ts), one replay an hour: about 8 small writes (window,
+    // marks, job slot, job id, window removal, job end, proven span) and X's replay_job_status through
+    // API Gateway into the webhook function (an idle app's sweeps replay no event)
+    realtimeSweep:
+      HOURS_PER_MONTH *
+      (8 * AWS_PRICES.dynamodbPerWru +
+        AWS_PRICES.apiGatewayHttpPerRequest +
+        AWS_PRICES.lambdaPerRequest +
+        perInvocationUsd()),
   };
 }
 
@@ -116,7 +126,11 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
   const realtimeX = (everySeconds: number, pageSize: number) =>
     dmReadsPerMonth(everySeconds, pageSize) * X_PRICES.dmEventRead;
   const cadence = DEFAULT_RECONCILE_CADENCE;
-  const reconcileX = realtimeX(cadence.dmsSeconds, cadence.dmIdlePageSize);
+  // while the sweep proves every DM delivered (core/realtime/proof.ts) the DM reconciliation reads
+  // nothing, so X bills an idle channel nothing; without the proof (sweep off, real time down) the
+  // first page of dmIdlePageSize events is re-billed each UTC day
+  const reconcileXUnproven = realtimeX(cadence.dmsSeconds, cadence.dmIdlePageSize);
+  const reconcileX = 0;
   const reconcilePolls = SECONDS_PER_MONTH / cadence.mentionsSeconds;
   const realtimeAws = perPollUsd === null ? null : reconcilePolls * perPollUsd + secret;
   const pollingAws = perPollUsd === null || !idle ? null : idle.pollsPerMonth * perPollUsd + secret;
@@ -142,7 +156,10 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
     fixedUsdPerMonth: round(fixedUsd, 2),
     idleChannel: {
       realtimeAwsUsd: r4(realtimeAws),
-      realtimeXUsd: r4(reconcileX),
+      realtimeXUsd: r4(reconcileXUnproven),
+      realtimeProvenXUsd: r4(reconcileX),
+      // the same channel while its DMs are not proven (the 1-event DM page re-billed a UTC day)
+      realtimeUnprovenTotalUsd: realtimeAws === null ? null : r4(realtimeAws + reconcileXUnproven),
       // the same channel if its DM reconciliation read the polling page (10 events) every day
       realtimeDmDailyTotalUsd:
         realtimeAws === null ? null : r4(realtimeAws + realtimeX(86_400, DEFAULT_POLL_LIMITS.dmIdlePageSize)),

@@ -55,6 +55,17 @@ export interface ChannelCheckpoints {
     untilId: string;
     untilCreatedAt: string;
   } | null;
+  /**
+   * Every DM created before this time is on the inbound queue: proven by real time (the webhook's
+   * replays, core/realtime/proof.ts) or by a DM poll that read down to its checkpoint. DM polls read
+   * only above it. Absent: not known.
+   */
+  dmCoveredTo?: string | null;
+  /**
+   * The oldest DM with media the webhook left to the poller (its created time): the next DM poll reads
+   * from here whatever `dmCoveredTo` says, and clears it after a complete read.
+   */
+  dmHold?: string | null;
 }
 
 export interface RateWindow {
@@ -149,6 +160,11 @@ export type RealtimeOffCode =
 export interface HeldSubscription {
   id: string;
   eventType: string;
+  /**
+   * Held at X at least since (created, or first seen in X's list); absent in older records until
+   * reconciliation fills it (core/realtime/proof.ts).
+   */
+  since?: string;
 }
 
 /** What a channel holds at X for real time, and whether its streams arrive by webhook. */

@@ -202,6 +202,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       'REALTIME_RESTART_GAP_MINUTES',
       'REALTIME_QUIET_MINUTES',
       'REALTIME_REPLAY_TIMEOUT_MINUTES',
+      'REALTIME_SWEEP_MINUTES',
       ...COST_OPTIONAL,
       // subscription reconciliation on the watch's ticks (core/realtime/reconcile.ts)
       'X_TIER',

@@ -8,6 +8,9 @@
  *    already due keeps its `gsi1sk`, so a job in flight can still claim it).
  * A poll that holds the claim keeps its own times: should it not have read the DM, the DM comes with
  * the next DM poll (docs/contracts.md).
+ * Before both, with `heldFrom`: `checkpoints.dmHold` = the DM's created time unless an earlier hold is
+ * recorded, whether or not a poll holds the claim — that poll's checkpoint write is conditional on the
+ * hold it read, so it fails and is retried rather than moving past the DM (core/realtime/proof.ts).
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DM_EVENTS_ENDPOINT } from '../../core/inbound/planner';
@@ -33,9 +36,18 @@ export function createDynamoDmPollRequest(options: {
     }
   };
   return {
-    async requestDmPoll(channelId) {
+    async requestDmPoll(channelId, heldFrom) {
       const now = clock.now().toISOString();
       const Key = keys.channel(channelId);
+      if (heldFrom)
+        await update({
+          Key,
+          UpdateExpression: 'SET #cp.#hold = :at',
+          ConditionExpression:
+            'attribute_exists(#cp) AND (attribute_not_exists(#cp.#hold) OR #cp.#hold = :null OR #cp.#hold > :at)',
+          ExpressionAttributeNames: { '#cp': 'checkpoints', '#hold': 'dmHold' },
+          ExpressionAttributeValues: { ':at': heldFrom, ':null': null },
+        });
       await update({
         Key,
         UpdateExpression: 'SET #h.#nb.#dm = :now',

@@ -79,6 +79,8 @@ const CHECKPOINT_FIELDS: Array<keyof ChannelCheckpoints> = [
   'dmCreatedAt',
   'mentionsBacklog',
   'dmBacklog',
+  'dmCoveredTo',
+  'dmHold',
 ];
 
 const sameCheckpoints = (a: Partial<ChannelCheckpoints> | undefined, b: Partial<ChannelCheckpoints>) =>

@@ -5,7 +5,7 @@
  * |----------------|-------------|-------------------------|-------|
  * | outage window  | `RT#OUTAGE` | `<from ISO>#<reason>`   | `from`, `to`; widened by a conditional update, TTL 48 h |
  * | replay job     | `RT#REPLAY` | `JOB`                   | the one job slot: put on absence, ended by a conditional delete |
- * | marks          | `RT#APP`    | `MARKS`                 | lastEventAt, lastTickAt, webhookValidAt, quietCheckedTo; only moved forward |
+ * | marks          | `RT#APP`    | `MARKS`                 | lastEventAt, lastTickAt, webhookValidAt, quietCheckedTo, sweptTo, subscriptionsListedAt; only moved forward; provenFrom/provenTo (the proven span) |
  *
  * Windows expire after 48 h (TTL): by then X cannot replay them and the watch has handed them to
  * polling. Every write is conditional, so concurrent webhook instances and overlapping ticks agree.
@@ -24,7 +24,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { OutageWindow, RealtimeMarks, RealtimeStateStore, ReplayJob } from '../../core/realtime/outages';
+import type {
+  OutageWindow,
+  ProvenSpan,
+  RealtimeMarks,
+  RealtimeStateStore,
+  ReplayJob,
+} from '../../core/realtime/outages';
+import type { RealtimeProofReader } from '../../core/realtime/proof';
 import type { CatchingUpMarker, PollBackfill } from '../../core/realtime/watch';
 import { systemClock, type Clock } from '../../core/ports';
 import { POLL_OWNER } from './dynamo-poll-state';
@@ -39,6 +46,8 @@ const MARK_NAMES: ReadonlyArray<keyof RealtimeMarks> = [
   'lastTickAt',
   'webhookValidAt',
   'quietCheckedTo',
+  'sweptTo',
+  'subscriptionsListedAt',
 ];
 
 const conditionFailed = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
@@ -218,6 +227,85 @@ export function createDynamoRealtimeState(options: {
       } catch (e) {
         if (!conditionFailed(e)) throw e;
       }
+    },
+
+    async proven() {
+      const res = await client.send(new GetCommand({ TableName, Key: MARKS_KEY, ConsistentRead: true }));
+      return provenOf(res.Item);
+    },
+
+    async extendProven(from, to) {
+      const values = { ':from': from.toISOString(), ':to': to.toISOString(), ':type': 'rt_marks' };
+      const names = { '#pf': 'provenFrom', '#pt': 'provenTo', '#type': 'type' };
+      if (values[':to'] <= values[':from']) return;
+      try {
+        // touches or overlaps the span: only its end moves (later)
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: MARKS_KEY,
+            UpdateExpression: 'SET #pt = :to, #type = :type',
+            ConditionExpression: 'attribute_exists(#pf) AND #pf <= #pt AND #pt >= :from AND #pt < :to',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return;
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+      try {
+        // none yet, or a gap lies between: a new span (one write, so never a mixed pair)
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: MARKS_KEY,
+            UpdateExpression: 'SET #pf = :from, #pt = :to, #type = :type',
+            ConditionExpression: 'attribute_not_exists(#pt) OR #pt < :from',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+      } catch (e) {
+        // the span already reaches past `to` (or past `from`, by a concurrent job): nothing to add
+        if (!conditionFailed(e)) throw e;
+      }
+    },
+  };
+}
+
+function provenOf(item: Record<string, unknown> | undefined): ProvenSpan | null {
+  const from = item?.provenFrom;
+  const to = item?.provenTo;
+  return typeof from === 'string' && typeof to === 'string' && from < to ? { from, to } : null;
+}
+
+/**
+ * The poller's read of the real-time proof (core/realtime/proof.ts): the proven span,
+ * `subscriptionsListedAt` and the watch's marks from the marks item, eventually consistent (an older
+ * value only proves less).
+ */
+export function createDynamoProofReader(options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): RealtimeProofReader {
+  const { client, tableName: TableName } = options;
+  return {
+    async read() {
+      const res = await client.send(
+        new GetCommand({
+          TableName,
+          Key: MARKS_KEY,
+          ProjectionExpression: 'provenFrom, provenTo, subscriptionsListedAt, lastTickAt, webhookValidAt',
+        }),
+      );
+      const str = (v: unknown) => (typeof v === 'string' ? v : null);
+      return {
+        proven: provenOf(res.Item),
+        listedAt: str(res.Item?.subscriptionsListedAt),
+        watchAt: str(res.Item?.lastTickAt),
+        webhookValidAt: str(res.Item?.webhookValidAt),
+      };
     },
   };
 }

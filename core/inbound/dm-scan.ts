@@ -29,6 +29,13 @@ export interface DmScanInput {
   /** The first page's size: small, because an idle poll re-reads (and X may bill) the newest events. */
   idlePageSize: number;
   toChannelError: (e: unknown) => ChannelError;
+  /**
+   * Every DM created before this time is delivered (the channel's `dmCoveredTo`, or the real-time
+   * proof, core/realtime/proof.ts): the scan stops there when it lies above the checkpoint.
+   */
+  floor?: string | null;
+  /** A DM with media the webhook left to the poller (`dmHold`): the scan reads down to it whatever `floor` says. */
+  hold?: string | null;
 }
 
 export interface DmScan {
@@ -43,6 +50,8 @@ export interface DmScan {
    * (retryable `dm_backlog_overflow`; `next` equals the input).
    */
   overflow?: ChannelError;
+  /** The scan read down to its lower bound: every DM created before the read is in `items` or delivered. */
+  complete: boolean;
 }
 
 interface Bound {
@@ -84,10 +93,15 @@ const oldestFirst = (list: Read) =>
 export async function scanDms(read: DmPageReader, input: DmScanInput): Promise<DmScan> {
   const cp = input.checkpoints;
   const backlog = cp.dmBacklog ?? null;
-  const lower: Bound =
+  let lower: Bound =
     cp.dmEventId && cp.dmCreatedAt
       ? { id: cp.dmEventId, createdAt: cp.dmCreatedAt }
       : { id: null, createdAt: input.startTime };
+  const later = (t: string | null | undefined, than: Bound) =>
+    Boolean(t && Number.isFinite(timeOf(t)) && timeOf(t) > timeOf(than.createdAt));
+  if (later(input.floor, lower)) lower = { id: null, createdAt: input.floor! };
+  if (input.hold && !later(input.hold, lower) && Number.isFinite(timeOf(input.hold)))
+    lower = { id: null, createdAt: input.hold };
   const band = backlog
     ? {
         newest: { id: backlog.newestId, createdAt: backlog.newestCreatedAt },
@@ -169,5 +183,5 @@ export async function scanDms(read: DmPageReader, input: DmScanInput): Promise<D
     !reachedEnd && !inOlder
       ? retryable('dm_backlog_overflow', 'too many new DM events to reach the checkpoint in one run')
       : undefined;
-  return { items, next, stopError, overflow };
+  return { items, next, stopError, overflow, complete: reachedEnd };
 }

@@ -164,24 +164,11 @@ export interface ReconcileCadence {
 }
 
 /*
- * Why the DM reconciliation poll still re-reads (and X re-bills, $0.01 a DM event read, X-API.md §4) the
- * DMs the webhook delivered, and what would end it (issue 16, rt's note, 2026-12-07):
- * - `GET /2/dm_events` has no since/until id (X-API.md §2) and bills every event a page returns, so a
- *   poll pays for everything between its checkpoint and the newest DM; the ledger only stops the
- *   second *publish*, not the read. Fewer polls do not help: each DM is read once by the next poll
- *   whatever the cadence (the idle 1-event page is the only cost a slower cadence cuts).
- * - Moving the checkpoint forward on webhook deliveries (or skipping polls while the stream looks
- *   healthy) would skip a DM X silently dropped: XAA drops are silent, payloads carry no sequence
- *   number and X does not retry a v2 delivery (X-API.md §9), so nothing but a read or a replay can
- *   notice one. The reliability runs drop 10% of deliveries and must lose none.
- * - What would work: a replay (`POST /2/webhooks/replay`, X-API.md §9) of each period on the SAME UTC
- *   day re-sends every event X holds for it, the dropped ones included, and is not billed again for
- *   the ones already delivered (per-event billing is deduplicated per UTC day). Once such a replay
- *   completed with no outage window open over it, every DM up to its end has reached the webhook, and
- *   the poll's DM lower bound could move to that end — per channel only if the channel held its
- *   `dm.received` subscription at X throughout (a subscription lost at X generates no events, so a
- *   replay cannot bring them). That continuity is not tracked yet, so the cursor does not move and the
- *   6-hourly poll stays the safety net for silent drops.
+ * DM reconciliation and X's re-billing (issue 16): `GET /2/dm_events` has no since id and X bills every
+ * event a page returns (X-API.md §2, §4), and XAA drops are silent (§9), so only a read or a replay can
+ * notice a dropped DM. The poll therefore skips the DM read only while real time *proves* every DM
+ * delivered — the watch's same-UTC-day sweep replays plus the channel's subscription continuity
+ * (core/realtime/proof.ts) — and reads from that proof otherwise.
  */
 export const DEFAULT_RECONCILE_CADENCE: ReconcileCadence = {
   mentionsSeconds: 15 * 60,

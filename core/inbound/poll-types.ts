@@ -5,6 +5,7 @@ import type { ChannelStore, Clock, TokenProvider } from '../ports';
 import { DEFAULT_FOLLOW_DAILY_CAP } from './auto-follow';
 import type { ReconcileCadence, XTier } from './planner';
 import type { Channel } from '../channel';
+import type { RealtimeProofReader } from '../realtime/proof';
 import type { RecentRateBlocks } from './rate-blocks';
 import type { InboundMediaStore } from './dm-media';
 import type { FollowStore, InboundPublisher, PollStateStore, XReaderFactory } from './types';
@@ -74,7 +75,15 @@ export interface PollDeps {
    * `repair` (never throws) re-creates the channel's missing subscriptions with its token, beside the poll.
    * Absent: every channel is polled at its tier's cadence.
    */
-  realtime?: { cadence: ReconcileCadence; repair?: (channel: Channel) => Promise<void> };
+  realtime?: {
+    cadence: ReconcileCadence;
+    repair?: (channel: Channel) => Promise<void>;
+    /**
+     * The app-wide real-time proof (core/realtime/proof.ts), read before the claim: a DM poll of a
+     * channel whose DMs are proven delivered by the webhook skips the read. Absent: DM polls read.
+     */
+    proof?: RealtimeProofReader;
+  };
   /**
    * Monthly X budgets (core/cost/budget-floor.ts): at 100 % reconciliation polls slow to `floor`; the
    * verdict is re-read (`read`, one request) at most every `checkSeconds`. Absent: budgets never slow polls.

@@ -69,6 +69,7 @@ import {
 } from './poll-types';
 import type { PollIntervals } from './planner';
 import type { HealthPatch, PollClaim, RateObservation, XReader } from './types';
+import { decideDmRead, type RealtimeProof } from '../realtime/proof';
 import { budgetHealthOf, needsBudgetCheck, withBudgetFloor, type BudgetHealth } from '../cost/budget-floor';
 import { utcMonth } from '../cost/meter';
 
@@ -123,6 +124,9 @@ export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<Po
     }
     seenDueAt = peek.dueAt;
   }
+  // before the claim, so that the channel record read by the claim reflects every reconciliation the
+  // proof counts (core/realtime/proof.ts); a failed read proves nothing
+  const proof = deps.realtime?.proof ? await deps.realtime.proof.read().catch(() => null) : null;
   const claim = await deps.state.claimPoll(job.channelId, {
     owner: job.owner,
     seenDueAt,
@@ -137,7 +141,7 @@ export async function pollChannel(deps: PollDeps, job: PollJobInput): Promise<Po
   // beside the poll: re-create subscriptions reconciliation found missing (core/realtime/subscriptions.ts)
   const repair = deps.realtime?.repair?.(channel).catch(() => undefined);
   try {
-    return await new PollRun(deps, limits, claim, job.owner, tick).run();
+    return await new PollRun(deps, limits, claim, job.owner, tick, proof).run();
   } catch (e) {
     // hand the claim back so that the redelivered job (or the next tick) polls again at once
     await deps.state.releasePoll(channel.id, job.owner, claim.dueAt).catch(() => undefined);
@@ -181,6 +185,7 @@ class PollRun {
     claim: PollClaim,
     private readonly owner: string,
     private readonly tick: Date,
+    private readonly proof: RealtimeProof | null = null,
   ) {
     const channel = claim.channel;
     this.channel = channel;
@@ -246,7 +251,8 @@ class PollRun {
     const mentionsOn = this.channel.listenMentions;
     const dmsOn = this.channel.listenDms && intervals.dmsSeconds !== null;
     const mentionsDue = mentionsOn && this.due(MENTIONS_ENDPOINT);
-    const dmsDue = dmsOn && this.due(DM_EVENTS_ENDPOINT);
+    let dmsDue = dmsOn && this.due(DM_EVENTS_ENDPOINT);
+    if (dmsDue && this.planDms(intervals.dmsSeconds!)) dmsDue = false;
 
     if (mentionsDue || dmsDue) {
       try {
@@ -307,6 +313,39 @@ class PollRun {
       });
     this.budgetChecked = fresh;
     return fresh;
+  }
+
+  /** Where DM reads stop (`dmCoveredTo`, or the real-time proof): set by `planDms`. */
+  private dmFloor: string | null = null;
+
+  /**
+   * A due DM poll of a channel whose DMs arrive by webhook: when the proof (core/realtime/proof.ts)
+   * shows every DM delivered up to a fresh time, nothing is read — the floor moves there and the
+   * stream is planned as if polled. True when the read is skipped.
+   */
+  private planDms(intervalSeconds: number): boolean {
+    const cp = this.checkpoints;
+    this.dmFloor = cp.dmCoveredTo ?? null;
+    if (!this.deps.realtime?.proof || !this.channel.realtime?.dms) return false;
+    const plan = decideDmRead({
+      proof: this.proof,
+      subscription: this.channel.realtime.subscriptions.find((s) => s.eventType === 'dm.received'),
+      checkpointAt: cp.dmEventId && cp.dmCreatedAt ? cp.dmCreatedAt : this.startTime(),
+      coveredTo: cp.dmCoveredTo,
+      hold: cp.dmHold,
+      now: this.now,
+      freshMs: intervalSeconds * 1000,
+    });
+    this.dmFloor = plan.floor;
+    if (!plan.skip) return false;
+    if (plan.floor !== (cp.dmCoveredTo ?? null)) this.checkpoints = { ...cp, dmCoveredTo: plan.floor };
+    this.notBefore[DM_EVENTS_ENDPOINT] = nextCallAt(
+      this.now,
+      intervalSeconds,
+      this.rateLimits[DM_EVENTS_ENDPOINT],
+      this.tick,
+    ).toISOString();
+    return true;
   }
 
   /** Runs one stream; classifies its error per X-API.md §5 without stopping the other stream. */
@@ -476,6 +515,8 @@ class PollRun {
     const cp = this.checkpoints;
     const scan = await scanDms((query) => this.callX((x) => x.dmEvents(query)), {
       checkpoints: cp,
+      floor: this.dmFloor,
+      hold: cp.dmHold,
       startTime: this.startTime(),
       maxPages: this.limits.maxDmPages,
       idlePageSize:
@@ -489,7 +530,15 @@ class PollRun {
       .filter(({ event }) => shouldDeliverDm(event, this.account.id))
       .map(({ event, includes }) => dmToInbound(event, includes, ctx));
     await this.storeDmMedia(deliver);
-    await this.deliverAndSave(deliver, { ...cp, ...scan.next }, 'dms');
+    const next: ChannelCheckpoints = { ...cp, ...scan.next };
+    if (this.dmFloor !== (cp.dmCoveredTo ?? null)) next.dmCoveredTo = this.dmFloor;
+    if (scan.complete) {
+      // read down to the floor: every DM created before this poll began is delivered (a real-time
+      // channel's proof starts from here, core/realtime/proof.ts), and the DM with media too
+      if (this.deps.realtime?.proof && this.channel.realtime?.dms) next.dmCoveredTo = this.nowIso;
+      if (cp.dmHold) next.dmHold = null;
+    }
+    await this.deliverAndSave(deliver, next, 'dms');
     if (scan.stopError) throw scan.stopError;
     if (scan.overflow) throw scan.overflow;
   }
@@ -720,6 +769,8 @@ function sameCheckpoints(a: ChannelCheckpoints, b: ChannelCheckpoints): boolean 
     'dmCreatedAt',
     'mentionsBacklog',
     'dmBacklog',
+    'dmCoveredTo',
+    'dmHold',
   ];
   return fields.every((f) => JSON.stringify(a[f] ?? null) === JSON.stringify(b[f] ?? null));
 }

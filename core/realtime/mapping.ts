@@ -126,6 +126,17 @@ export function messagesFor(
   channel: Channel,
   receivedAt: string,
 ): { messages: InboundMessage[]; skipped: SkipReason[] } {
+  const { deferred: _deferred, ...out } = mapForChannel(event, channel, receivedAt);
+  void _deferred;
+  return out;
+}
+
+/** `messagesFor`, and the DMs with media left to the poller (`deferred`, as they would be delivered). */
+export function mapForChannel(
+  event: Extract<ClassifiedEvent, { type: 'mention' | 'dm' | 'chat' }>,
+  channel: Channel,
+  receivedAt: string,
+): { messages: InboundMessage[]; skipped: SkipReason[]; deferred?: InboundMessage[] } {
   if (!channel.account || !takesMessages(channel)) return { messages: [], skipped: ['not_active'] };
   if (!channel[featureOf(event)]) return { messages: [], skipped: ['switch_off'] };
   const ctx: MappingContext = {
@@ -144,6 +155,7 @@ export function messagesFor(
     case 'dm': {
       const messages: InboundMessage[] = [];
       const skipped: SkipReason[] = [];
+      const deferred: InboundMessage[] = [];
       for (const dm of event.events) {
         if (!shouldDeliverDm(dm, accountId)) {
           skipped.push(dm.sender_id === accountId ? 'own' : 'not_a_message');
@@ -151,10 +163,12 @@ export function messagesFor(
         }
         const message = dmToInbound(dm, event.includes, ctx);
         // its media URL needs the channel's token: the poller downloads it (core/inbound/dm-media.ts)
-        if (message.attachments.length) skipped.push('media_deferred');
-        else messages.push(message);
+        if (message.attachments.length) {
+          skipped.push('media_deferred');
+          deferred.push(message);
+        } else messages.push(message);
       }
-      return { messages, skipped };
+      return { messages, skipped, deferred };
     }
     case 'chat': {
       if (event.chat.sender_id === accountId) return { messages: [], skipped: ['own'] };

@@ -16,11 +16,14 @@
  * - `quiet`: subscriptions exist and no event has arrived for a long time. X's payloads carry no
  *   sequence number (`event_uuid` is random), so a gap in X's sequence cannot be seen directly; a long
  *   silence is replayed instead (a replay of a quiet hour costs one request and delivers nothing);
- * - `replay_incomplete`: X reported a job `Incomplete`, or no completion came in time.
+ * - `replay_incomplete`: X reported a job `Incomplete`, or no completion came in time;
+ * - `sweep` (not an outage): the regular replay of the time since the last sweep, on the same UTC day
+ *   (./proof.ts says why: it proves the webhook received every DM, so reconciliation need not read them).
  */
 import type { Clock } from '../ports';
 
-export type OutageReason = 'handler_error' | 'restart' | 'webhook_invalid' | 'quiet' | 'replay_incomplete';
+export type OutageReason =
+  'handler_error' | 'restart' | 'webhook_invalid' | 'quiet' | 'replay_incomplete' | 'sweep';
 
 /** A window of possibly missed deliveries, by the time X created the events. */
 export interface OutageWindow {
@@ -53,6 +56,19 @@ export interface RealtimeMarks {
   webhookValidAt: string | null;
   /** Where the quiet rule last replayed up to. */
   quietCheckedTo: string | null;
+  /** Where the last sweep window ends (./proof.ts). */
+  sweptTo: string | null;
+  /** When a reconciliation that compared every channel with X's subscription list listed it (./proof.ts). */
+  subscriptionsListedAt: string | null;
+}
+
+/**
+ * The proven span (./proof.ts): every event X created in [`from`, `to`) reached the webhook and was
+ * queued, shown by replay jobs X reported `Complete` that follow each other without a gap.
+ */
+export interface ProvenSpan {
+  from: string;
+  to: string;
 }
 
 /**
@@ -80,6 +96,13 @@ export interface RealtimeStateStore {
   marks(): Promise<RealtimeMarks>;
   /** Moves a mark forward (never back). */
   advanceMark(name: keyof RealtimeMarks, at: Date): Promise<void>;
+  /** The proven span, or null when none is recorded. */
+  proven(): Promise<ProvenSpan | null>;
+  /**
+   * Adds a completed replay's [from, to) to the proven span: extends it when they touch or overlap,
+   * starts a new one when a gap lies between (never moves it back).
+   */
+  extendProven(from: Date, to: Date): Promise<void>;
 }
 
 /** X's replay time format: UTC `yyyymmddhhmm`. */

@@ -38,6 +38,11 @@ export interface ReconcileReport {
   limit: number | null;
   /** Why the run stopped before comparing (X unreachable, not configured), else null. */
   error: string | null;
+  /**
+   * When X was asked for its list, set when every channel was compared with it and every changed
+   * record was saved: the caller advances `subscriptionsListedAt` (core/realtime/proof.ts). Else null.
+   */
+  listedAt: string | null;
 }
 
 /** Reconciles every channel. Throws nothing: an unreachable X is the report's `error`. */
@@ -53,10 +58,23 @@ export async function reconcileSubscriptions(
     overLimit: 0,
     limit: deps.settings.subscriptionLimit,
     error: null,
+    listedAt: null,
+  };
+  let saveFailures = 0;
+  const store = {
+    save: async (...args: Parameters<RealtimeDeps['store']['save']>) => {
+      try {
+        await deps.store.save(...args);
+      } catch (e) {
+        saveFailures++;
+        throw e;
+      }
+    },
   };
   // never used: `create: false` below (this path has no user tokens)
   const full: RealtimeDeps = {
     ...deps,
+    store,
     tokens: {
       getValidAccessToken: () => Promise.reject(new Error('reconciliation holds no user tokens')),
     },
@@ -73,6 +91,7 @@ export async function reconcileSubscriptions(
   }
   let all: XSubscription[];
   let webhookId: string | null;
+  const listedAt = deps.clock.now().toISOString();
   try {
     [all, webhookId] = await Promise.all([deps.x.list(), deps.x.webhookId()]);
   } catch (e) {
@@ -110,5 +129,6 @@ export async function reconcileSubscriptions(
     return holds || (a.connectedAt ?? a.createdAt).localeCompare(b.connectedAt ?? b.createdAt);
   });
   for (const c of order) await count(c, byChannel.get(c.id) ?? [], budget);
+  if (!saveFailures) report.listedAt = listedAt;
   return report;
 }

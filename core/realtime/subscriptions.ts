@@ -174,12 +174,12 @@ const toError = (e: unknown): ChannelError =>
     ? e
     : ({ code: 'internal', kind: 'retryable', message: 'unexpected error' } as unknown as ChannelError);
 
-/** Whether two records say the same (ignoring `checkedAt`). */
+/** Whether two records say the same (ignoring `checkedAt`; a subscription's `since` counts). */
 export function sameRealtime(a: ChannelRealtime | undefined, b: ChannelRealtime): boolean {
   if (!a) return false;
   const ids = (r: ChannelRealtime) =>
     r.subscriptions
-      .map((s) => `${s.eventType}=${s.id}`)
+      .map((s) => `${s.eventType}=${s.id}@${s.since ?? ''}`)
       .sort()
       .join(',');
   return (
@@ -249,7 +249,12 @@ export async function syncChannel(
   const wanted = wantedFor(channel);
   const now = deps.clock.now().toISOString();
   const unsupported = deps.unsupported ?? new Set<string>();
-  let held = [...(options.held ?? channel.realtime?.subscriptions ?? [])];
+  // `since` (core/realtime/proof.ts): kept from the record for the same id; a subscription first seen
+  // in X's list is held at least since now (X listed it before this sync began)
+  const recorded = new Map((channel.realtime?.subscriptions ?? []).map((s) => [s.id, s.since]));
+  let held = options.held
+    ? options.held.map((s) => ({ id: s.id, eventType: s.eventType, since: recorded.get(s.id) ?? now }))
+    : [...(channel.realtime?.subscriptions ?? [])];
   let off: { code: RealtimeOffCode; reason: string } | null = null;
 
   if (deps.settings.unavailable) {
@@ -366,7 +371,8 @@ async function createMissing(
         webhookId,
         tag: subscriptionTag(channel.id),
       });
-      held.push({ id: sub.id, eventType });
+      // after X answered: X created it before this time (core/realtime/proof.ts)
+      held.push({ id: sub.id, eventType, since: deps.clock.now().toISOString() });
       if (budget) budget.used++;
     } catch (e) {
       const error = toError(e);
@@ -405,7 +411,7 @@ async function adopt(
     const found = (await deps.x.list()).find(
       (s) => s.eventType === eventType && s.userId === channel.account!.id && s.webhookId === webhookId,
     );
-    return found ? { id: found.id, eventType } : null;
+    return found ? { id: found.id, eventType, since: deps.clock.now().toISOString() } : null;
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@
  * The real-time watch: one tick a minute (the schedule) looks for outages and drives the app's one
  * replay job (./outages.ts says what opens a window). One tick:
  * ```
- * restart? ─> webhook valid at X? (else PUT to re-validate) ─> quiet too long? ─┐
+ * restart? ─> webhook valid at X? (else PUT to re-validate) ─> quiet too long? ─> sweep due? ─┐
  *   job running? ── yes: timed out? → reopen its window ; else wait for replay_job_status
  *               └─ no: windows ─> plan (≤ 24 h: replay ; older: poll backfill) ─> claim ─> POST replay
  * ```
@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports';
+import { DEFAULT_SWEEP, dueSweep, type SweepSettings } from './proof';
 import {
   planReplay,
   type OutageReason,
@@ -64,12 +65,15 @@ export interface WatchSettings {
   quietMs: number;
   /** A job without X's completion after this long is given up and its window reopened. */
   jobTimeoutMs: number;
+  /** The regular replay that proves DMs delivered (./proof.ts); `everyMs` 0 = none. */
+  sweep: SweepSettings;
 }
 
 export const DEFAULT_WATCH_SETTINGS: WatchSettings = {
   restartGapMs: 5 * 60_000,
   quietMs: 60 * 60_000,
   jobTimeoutMs: 30 * 60_000,
+  sweep: DEFAULT_SWEEP,
 };
 
 export interface WatchDeps {
@@ -88,6 +92,8 @@ export interface WatchDeps {
 export interface WatchReport {
   webhook: 'valid' | 'revalidated' | 'invalid' | 'absent';
   opened: OutageReason[];
+  /** The sweep window this tick opened (./proof.ts; not an outage). */
+  swept: { from: string; to: string } | null;
   /** The job started by this tick. */
   started: { from: string; to: string; jobId: string } | null;
   /** X already runs a job (409): the windows wait for the next tick. */
@@ -99,23 +105,32 @@ export interface WatchReport {
   catchingUpSince: string | null;
 }
 
-/** "catching up since": the running job's start, else the oldest open window's. */
+/**
+ * "catching up since": the running job's start, else the oldest open window's. A sweep (./proof.ts)
+ * is routine, not a known gap: a job or window only of sweeps does not count.
+ */
 export async function catchingUpSince(state: RealtimeStateStore): Promise<string | null> {
   const job = await state.currentJob();
-  const windows = await state.outages();
-  const starts = [...(job ? [job.from] : []), ...windows.map((w) => w.from)].sort();
+  const windows = (await state.outages()).filter((w) => w.reason !== 'sweep');
+  const gapJob = job && job.reasons.some((r) => r !== 'sweep');
+  const starts = [...(gapJob ? [job.from] : []), ...windows.map((w) => w.from)].sort();
   return starts[0] ?? null;
 }
 
 /** One watch tick. Throws on a read/write failure (the next tick redoes the work). */
 export async function runRealtimeWatch(deps: WatchDeps): Promise<WatchReport> {
-  const settings = { ...DEFAULT_WATCH_SETTINGS, ...deps.settings };
+  const settings = {
+    ...DEFAULT_WATCH_SETTINGS,
+    ...deps.settings,
+    sweep: { ...DEFAULT_SWEEP, ...deps.settings?.sweep },
+  };
   const { state, x, clock } = deps;
   const now = clock.now();
   const nowMs = now.getTime();
   const report: WatchReport = {
     webhook: 'absent',
     opened: [],
+    swept: null,
     started: null,
     conflict: false,
     timedOut: false,
@@ -159,6 +174,15 @@ export async function runRealtimeWatch(deps: WatchDeps): Promise<WatchReport> {
       await open(quietSince, 'quiet');
       await state.advanceMark('quietCheckedTo', now);
     } else if (!quietSince) await state.advanceMark('quietCheckedTo', now);
+
+    // 3b. the sweep: replay the time since the last one, on the same UTC day (./proof.ts)
+    const sweep = dueSweep(marks.sweptTo, now, settings.sweep);
+    if (sweep === 'start') await state.advanceMark('sweptTo', new Date(nowMs - settings.sweep.lagMs));
+    else if (sweep && report.webhook !== 'invalid') {
+      await state.openOutage({ from: sweep.from, to: sweep.to, reason: 'sweep' });
+      await state.advanceMark('sweptTo', sweep.to);
+      report.swept = { from: sweep.from.toISOString(), to: sweep.to.toISOString() };
+    }
   }
 
   // 4. the one job: wait for it, or give it up after the timeout
@@ -236,6 +260,14 @@ export async function onReplayStatus(
   state: RealtimeStateStore,
   status: { job_id: string; job_state: string },
 ): Promise<'ended' | 'reopened' | 'unknown_job'> {
+  if (status.job_state === 'Complete') {
+    // every event of [from, to) reached the webhook with a 2xx (X's `to` minute is inclusive; the
+    // proof stops at its start). Before the job ends: should this write fail, the job times out and
+    // its window is replayed again (./proof.ts)
+    const current = await state.currentJob();
+    if (current && current.jobId === status.job_id)
+      await state.extendProven(new Date(current.from), new Date(current.to));
+  }
   const job = await state.endJob({ jobId: status.job_id });
   if (!job) return 'unknown_job';
   if (status.job_state === 'Complete') return 'ended';

@@ -23,7 +23,7 @@ import type { LedgerPublisher } from '../inbound/delivered';
 import type { ChannelStore, Clock } from '../ports';
 import { markNeedsReauth } from '../tokens';
 import { xaaBatchBodySchema, xaaBodySchema, type XaaEvent } from './events';
-import { classifyEvent, messagesFor, type SkipReason } from './mapping';
+import { classifyEvent, mapForChannel, type SkipReason } from './mapping';
 
 /**
  * Which channels hold an X account (at most one today: `ChannelStore.claimAccount` binds an account to
@@ -43,7 +43,11 @@ export interface AccountDirectory {
  * 200 back by the size of the media.
  */
 export interface DmPollRequest {
-  requestDmPoll(channelId: string): Promise<void>;
+  /**
+   * `heldFrom`: the oldest such DM's created time, kept as the channel's `dmHold` (the earliest one
+   * wins) so that the DM poll reads down to it whatever the real-time proof says (./proof.ts).
+   */
+  requestDmPoll(channelId: string, heldFrom?: string): Promise<void>;
 }
 
 export interface WebhookDeps {
@@ -140,7 +144,8 @@ export async function deliverEvents(
   const receivedAt = deps.clock.now().toISOString();
   const channelsOf = memoChannels(deps);
   const messages: InboundMessage[] = [];
-  const mediaDms = new Set<string>();
+  /** Per channel, the oldest DM with media left to the poller (its created time). */
+  const mediaDms = new Map<string, string>();
   for (const raw of events) {
     const event = classifyEvent(raw);
     switch (event.type) {
@@ -167,10 +172,13 @@ export async function deliverEvents(
         if (!channels.length) report.unroutable++;
         for (const c of channels) {
           touched.add(c.id);
-          const out = messagesFor(event, c, receivedAt);
+          const out = mapForChannel(event, c, receivedAt);
           messages.push(...out.messages);
           for (const reason of out.skipped) bump(report.skipped, reason);
-          if (out.skipped.includes('media_deferred')) mediaDms.add(c.id);
+          for (const m of out.deferred ?? []) {
+            const held = mediaDms.get(c.id);
+            if (!held || m.createdAt < held) mediaDms.set(c.id, m.createdAt);
+          }
         }
         break;
       }
@@ -182,7 +190,7 @@ export async function deliverEvents(
   }
   const result = await deps.publisher.publishNew(messages);
   // a failure here is a 5xx like any other: the watch replays the minute and the DM is deferred again
-  for (const channelId of mediaDms) await deps.dmPoll?.requestDmPoll(channelId);
+  for (const [channelId, heldFrom] of mediaDms) await deps.dmPoll?.requestDmPoll(channelId, heldFrom);
   report.published = result.published.length;
   report.duplicates = result.duplicates;
   report.channelIds = [...touched];

@@ -9,6 +9,7 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createDynamoFollows } from '../../adapters/aws/dynamo-follows';
 import { createDynamoPollState } from '../../adapters/aws/dynamo-poll-state';
+import { createDynamoProofReader } from '../../adapters/aws/dynamo-realtime-state';
 import { s3ClientFromConfig } from '../../adapters/aws/s3';
 import { createS3InboundMedia } from '../../adapters/aws/s3-inbound-media';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -141,6 +142,8 @@ export function compose(config: PollerConfig, overrides: ComposeOverrides = {}):
         dmsSeconds: config.XAA_RECONCILE_DMS_MINUTES * 60,
         dmIdlePageSize: config.XAA_RECONCILE_DM_PAGE_SIZE,
       },
+      // DM reads skipped while the webhook's replays prove every DM delivered (core/realtime/proof.ts)
+      proof: createDynamoProofReader({ client: clients.doc, tableName }),
       // subscriptions reconciliation found missing (or never made) are created with the poll's token
       repair: async (channel) => {
         if (!needsRepair(channel, realtime.settings, clock.now())) return;

@@ -33,6 +33,7 @@ import type { WebhookConfig } from './config';
 import { createDynamoRealtimeStore } from '../../adapters/aws/dynamo-realtime';
 import { createXActivity } from '../../adapters/x/x-activity';
 import type { Channel } from '../../core/channel';
+import { DEFAULT_SWEEP } from '../../core/realtime/proof';
 import { reconcileSubscriptions, type ReconcileReport } from '../../core/realtime/reconcile';
 import { realtimeSettings } from '../shared/realtime';
 import { stoppingRealtimeOnReauth } from '../../core/realtime/reauth-stop';
@@ -150,6 +151,7 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
           restartGapMs: config.REALTIME_RESTART_GAP_MINUTES * 60_000,
           quietMs: config.REALTIME_QUIET_MINUTES * 60_000,
           jobTimeoutMs: config.REALTIME_REPLAY_TIMEOUT_MINUTES * 60_000,
+          sweep: { ...DEFAULT_SWEEP, everyMs: config.REALTIME_SWEEP_MINUTES * 60_000 },
         },
       }),
     async reconcile() {
@@ -160,7 +162,7 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
         all.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor);
-      return reconcileSubscriptions(
+      const report = await reconcileSubscriptions(
         {
           x: activity,
           store: realtimeStore,
@@ -171,6 +173,9 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
         },
         all,
       );
+      // every record now reflects X's list of that time (core/realtime/proof.ts)
+      if (report.listedAt) await realtime.advanceMark('subscriptionsListedAt', new Date(report.listedAt));
+      return report;
     },
     logger: log,
     metrics: createMetrics(),

@@ -33,6 +33,12 @@ export const webhookEnvSchema = z.object({
   REALTIME_QUIET_MINUTES: envInt(60, 5, 1380),
   /** A replay job without X's completion after this long is given up and retried. */
   REALTIME_REPLAY_TIMEOUT_MINUTES: envInt(30, 5, 720),
+  /**
+   * The sweep (core/realtime/proof.ts): the time since the last one is replayed this often (and before
+   * each UTC midnight), proving DMs delivered so that DM reconciliation polls need not re-read them;
+   * 0 = no sweep (DM reconciliation reads as before).
+   */
+  REALTIME_SWEEP_MINUTES: envInt(60, 0, 720),
   ...deliveredEnvSchema.shape,
   ...costEnvSchema.shape,
   /** The X API plan: without the X Activity API (free, basic, pro) reconciliation only records why. */

@@ -44,6 +44,7 @@ describe('bench whole-cost model', () => {
         'kmsRequests',
         'lambdaInit',
         'ledgerSweep',
+        'realtimeSweep',
         'schedule',
       ].sort(),
     );
@@ -76,6 +77,13 @@ describe('bench whole-cost model', () => {
     expect(out.idleChannel.realtimeAwsUsd).toBeGreaterThan(AWS_PRICES.secretsManagerPerSecretMonth);
     expect(out.idleChannel.pollingXUsd).toBe(3);
     expect(out.idleChannel.realtimeDmDailyTotalUsd).toBeGreaterThan(out.idleChannelUsdPerMonth);
+    // while the sweep proves DMs delivered (core/realtime/proof.ts) the DM reconciliation reads none
+    expect(out.idleChannel.realtimeProvenXUsd).toBe(0);
+    expect(out.idleChannelUsdPerMonth).toBeCloseTo(out.idleChannel.realtimeAwsUsd, 4);
+    expect(out.idleChannel.realtimeUnprovenTotalUsd).toBeCloseTo(
+      out.idleChannel.realtimeAwsUsd + out.idleChannel.realtimeXUsd,
+      4,
+    );
   });
 
   it('leaves a figure null when its input is missing', () => {
