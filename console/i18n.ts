@@ -151,6 +151,9 @@ export interface Messages {
     lastEvent: string;
     subscriptions: string;
     none: string;
+    /** XChat (encrypted) messages delivered as DMs without their text, and what that means. */
+    encryptedDms: string;
+    encryptedHelp: string;
     /** Why real time is off, by the API's `reasonCode`. */
     reasons: Record<RealtimeReason, string>;
   };
@@ -322,6 +325,9 @@ const en: Messages = {
     lastEvent: 'Last real-time event',
     subscriptions: 'Subscriptions at X',
     none: 'None.',
+    encryptedDms: 'Encrypted DMs (XChat)',
+    encryptedHelp:
+      'X does not let x-channel read encrypted XChat messages: each one reached the case system as a DM with empty text, so an agent sees that the customer wrote and can answer by DM.',
     reasons: {
       not_connected: 'The channel is not signed in with X yet.',
       paused: 'The channel is paused.',
@@ -622,6 +628,9 @@ const es: Messages = {
     lastEvent: 'Último evento en tiempo real',
     subscriptions: 'Suscripciones en X',
     none: 'Ninguna.',
+    encryptedDms: 'Mensajes directos cifrados (XChat)',
+    encryptedHelp:
+      'X no permite que x-channel lea los mensajes cifrados de XChat: cada uno llegó al sistema de casos como un mensaje directo sin texto, así un agente ve que el cliente escribió y puede responder por mensaje directo.',
     reasons: {
       not_connected: 'El canal aún no inició sesión con X.',
       paused: 'El canal está en pausa.',
@@ -804,6 +813,11 @@ export interface CostMessages {
   exhaustedHelp: (floor: string | null) => string;
   floorWords: (mentionsSeconds: number, dmsSeconds: number) => string;
   appBudgetDecides: string;
+  /** The app-wide card on the channel list (`GET|PATCH /settings`). */
+  appTitle: string;
+  appIntro: string;
+  appBudgetInput: string;
+  appExhaustedHelp: string;
   budgetInput: string;
   saveBudget: string;
   removeBudget: string;
@@ -851,6 +865,12 @@ const costEn: CostMessages = {
   floorWords: (m, d) =>
     `one mention poll every ${duration(m, 'h', 'day(s)', 'min')}, one DM poll every ${duration(d, 'h', 'day(s)', 'min')}`,
   appBudgetDecides: 'The app-wide budget is the one used up.',
+  appTitle: 'X cost this month, all channels',
+  appIntro:
+    'The app-wide monthly X budget caps the spend of every channel together; each channel can also have its own budget on its page.',
+  appBudgetInput: 'App-wide monthly X budget in USD',
+  appExhaustedHelp:
+    'Every channel now slows reconciliation polling to its floor; real time stays on; outbound messages fail with budget_exhausted until the month ends or the budget is raised.',
   budgetInput: 'Monthly X budget in USD',
   saveBudget: 'Save budget',
   removeBudget: 'Remove budget',
@@ -907,6 +927,12 @@ const costEs: CostMessages = {
   floorWords: (m, d) =>
     `una consulta de menciones cada ${duration(m, 'h', 'día(s)', 'min')}, una de mensajes directos cada ${duration(d, 'h', 'día(s)', 'min')}`,
   appBudgetDecides: 'El presupuesto agotado es el de toda la aplicación.',
+  appTitle: 'Costo de X este mes, todos los canales',
+  appIntro:
+    'El presupuesto mensual de X de toda la aplicación limita el gasto de todos los canales juntos; cada canal también puede tener su propio presupuesto en su página.',
+  appBudgetInput: 'Presupuesto mensual de X de toda la aplicación en USD',
+  appExhaustedHelp:
+    'Todos los canales reducen ahora la consulta de conciliación a su mínimo; el tiempo real sigue activo; los mensajes salientes fallan con budget_exhausted hasta que termine el mes o se aumente el presupuesto.',
   budgetInput: 'Presupuesto mensual de X en USD',
   saveBudget: 'Guardar presupuesto',
   removeBudget: 'Quitar presupuesto',

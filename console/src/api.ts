@@ -106,6 +106,11 @@ export function createApi(opts: { onUnauthorized: () => void }) {
     setBudget: async (id: string, monthlyBudgetUsd: number | null): Promise<void> => {
       await call('PATCH', path(id), { monthlyBudgetUsd });
     },
+    /** The app-wide card: `GET /settings` (budget and the app's cost), `PATCH /settings`. */
+    getSettings: async (): Promise<unknown> => call('GET', 'settings'),
+    setAppBudget: async (monthlyBudgetUsd: number | null): Promise<void> => {
+      await call('PATCH', 'settings', { monthlyBudgetUsd });
+    },
     createChannel: async (input: NewChannel): Promise<ChannelView> =>
       toChannel(await call('POST', 'channels', input)),
     patchChannel: async (id: string, patch: ChannelPatch): Promise<ChannelView | null> => {

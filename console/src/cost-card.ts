@@ -3,7 +3,8 @@
  * the monthly X budget as a bar with its 80 % warning and 100 % state (and what the channel does then),
  * the budget editable in place, and plan advice — all from `GET /channels/{id}/cost` (the spend meter's
  * counters) and, at 100 %, the floor the poller reported on the channel's health. Text from
- * `COST_MESSAGES` (console/i18n.ts) only.
+ * `COST_MESSAGES` (console/i18n.ts) only. The same card for the whole app (`appCostCard`, on the channel
+ * list): the app's month from `GET /settings` and the app-wide budget (`PATCH /settings`); no plan advice.
  */
 import { COST_MESSAGES, type CostMessages, type Lang } from '../i18n';
 import { h, replaceChildren } from './dom';
@@ -85,6 +86,23 @@ function floorOf(rawHealth: unknown, m: CostMessages): { words: string | null; a
   return { words, app: b.state === 'exhausted' && b.scope === 'app' };
 }
 
+/** What the app-wide card needs from the admin API client (./api.ts). */
+export interface AppCostApi {
+  getSettings(): Promise<unknown>;
+  setAppBudget(monthlyBudgetUsd: number | null): Promise<void>;
+}
+
+/** One card's source: a channel's cost or the app's, and its element ids' prefix. */
+interface CardInput {
+  lang: Lang;
+  app: boolean;
+  /** '' for the channel's card (ids `cost`, `budget-input`, …), `app-` for the app's. */
+  prefix: string;
+  getCost(): Promise<unknown>;
+  getRawHealth(): Promise<unknown>;
+  setBudget(monthlyBudgetUsd: number | null): Promise<void>;
+}
+
 /**
  * The card: a section filled once the cost has loaded (`onChange` after a budget was saved re-renders it).
  *
@@ -92,30 +110,56 @@ function floorOf(rawHealth: unknown, m: CostMessages): { words: string | null; a
  * main.append(costCard({ api, channelId: 'ch_…', lang: 'es' }));
  */
 export function costCard(input: { api: CostApi; channelId: string; lang: Lang }): HTMLElement {
+  const { api, channelId } = input;
+  return card({
+    lang: input.lang,
+    app: false,
+    prefix: '',
+    getCost: () => api.getCost(channelId),
+    getRawHealth: () => api.getRawHealth(channelId),
+    setBudget: (value) => api.setBudget(channelId, value),
+  });
+}
+
+/**
+ * The app-wide card (the channel list): the month of every channel together and the app's budget.
+ *
+ * @example
+ * main.append(appCostCard({ api, lang: 'en' }));
+ */
+export function appCostCard(input: { api: AppCostApi; lang: Lang }): HTMLElement {
+  const { api } = input;
+  return card({
+    lang: input.lang,
+    app: true,
+    prefix: 'app-',
+    getCost: async () => obj(await api.getSettings()).cost,
+    getRawHealth: async () => null,
+    setBudget: (value) => api.setAppBudget(value),
+  });
+}
+
+function card(input: CardInput): HTMLElement {
   const m = COST_MESSAGES[input.lang];
+  const id = (name: string) => `${input.prefix}${name}`;
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, m.loading));
   const section = h(
     'section',
-    { class: 'panel', 'aria-labelledby': 'cost-title', id: 'cost' },
-    h('h3', { id: 'cost-title' }, m.title),
+    { class: 'panel', 'aria-labelledby': id('cost-title'), id: id('cost') },
+    h('h3', { id: id('cost-title') }, input.app ? m.appTitle : m.title),
+    input.app ? h('p', { class: 'muted' }, m.appIntro) : null,
     body,
   );
   void load(input, m, body);
   return section;
 }
 
-async function load(
-  input: { api: CostApi; channelId: string; lang: Lang },
-  m: CostMessages,
-  body: HTMLElement,
-  saved?: string,
-): Promise<void> {
+async function load(input: CardInput, m: CostMessages, body: HTMLElement, saved?: string): Promise<void> {
   let cost: CostView;
   let floor: ReturnType<typeof floorOf> = { words: null, app: false };
   try {
-    cost = toCost(await input.api.getCost(input.channelId));
-    if (cost.budget.state === 'exhausted')
-      floor = floorOf(await input.api.getRawHealth(input.channelId).catch(() => null), m);
+    cost = toCost(await input.getCost());
+    if (cost.budget.state === 'exhausted') floor = floorOf(await input.getRawHealth().catch(() => null), m);
   } catch (e) {
     replaceChildren(
       body,
@@ -125,24 +169,26 @@ async function load(
   }
   const $ = (usd: number) => money(usd, input.lang);
   const reload = (message?: string) => void load(input, m, body, message);
+  const id = (name: string) => `${input.prefix}${name}`;
   replaceChildren(
     body,
     h(
       'dl',
       { class: 'cost-figures' },
       h('dt', {}, m.monthToDate),
-      h('dd', { id: 'cost-mtd' }, $(cost.x.monthToDateUsd)),
+      h('dd', { id: id('cost-mtd') }, $(cost.x.monthToDateUsd)),
       h('dt', {}, m.projected),
-      h('dd', { id: 'cost-projected' }, $(cost.x.projectedUsd)),
+      h('dd', { id: id('cost-projected') }, $(cost.x.projectedUsd)),
     ),
     h('p', { class: 'muted' }, m.awsLine($(cost.aws.monthToDateUsd), $(cost.aws.projectedUsd))),
     budgetPart(input, m, cost, floor, $, reload, saved),
-    plansPart(m, cost, $),
+    // the app card stays a budget form: plan advice is per channel (and the list page has one table)
+    input.app ? null : plansPart(m, cost, $, id),
   );
 }
 
 function budgetPart(
-  input: { api: CostApi; channelId: string },
+  input: CardInput,
   m: CostMessages,
   cost: CostView,
   floor: ReturnType<typeof floorOf>,
@@ -151,21 +197,22 @@ function budgetPart(
   saved?: string,
 ): HTMLElement {
   const b = cost.budget;
+  const id = (name: string) => `${input.prefix}${name}`;
   const state = b.state === 'warning' || b.state === 'exhausted' || b.state === 'ok' ? b.state : null;
   const percent = b.usedPercent ?? 0;
   const usedText = b.monthlyUsd === null ? m.noBudget : m.used($(b.usedUsd), $(b.monthlyUsd), `${percent} %`);
   const field = h('input', {
-    id: 'budget-input',
+    id: id('budget-input'),
     type: 'number',
     min: '0',
     step: '0.01',
     inputmode: 'decimal',
     value: b.monthlyUsd === null ? '' : String(b.monthlyUsd),
   });
-  const problem = h('p', { id: 'budget-problem', role: 'status' }, saved ?? '');
+  const problem = h('p', { id: id('budget-problem'), role: 'status' }, saved ?? '');
   const save = async (value: number | null) => {
     try {
-      await input.api.setBudget(input.channelId, value);
+      await input.setBudget(value);
       reload(m.budgetSaved);
     } catch (e) {
       problem.textContent = e instanceof Error ? e.message : String(e);
@@ -174,12 +221,12 @@ function budgetPart(
   };
   return h(
     'div',
-    { class: 'budget', id: 'cost-budget', 'data-state': b.state },
+    { class: 'budget', id: id('cost-budget'), 'data-state': b.state },
     h('h4', {}, m.budget),
     b.monthlyUsd === null
       ? null
       : h('meter', {
-          id: 'budget-meter',
+          id: id('budget-meter'),
           min: 0,
           max: 100,
           low: 80,
@@ -188,16 +235,18 @@ function budgetPart(
           value: Math.min(100, percent),
           'aria-label': usedText,
         }),
-    h('p', { id: 'budget-used' }, usedText),
+    h('p', { id: id('budget-used') }, usedText),
     state
       ? h(
           'div',
           {
             class: state === 'ok' ? 'notice ok' : state === 'warning' ? 'notice warn' : 'notice bad',
-            id: 'budget-state',
+            id: id('budget-state'),
           },
           h('p', {}, m.state[state]),
-          state === 'exhausted' ? h('p', {}, m.exhaustedHelp(floor.words)) : null,
+          state === 'exhausted'
+            ? h('p', {}, input.app ? m.appExhaustedHelp : m.exhaustedHelp(floor.words))
+            : null,
           state === 'exhausted' && floor.app ? h('p', {}, m.appBudgetDecides) : null,
         )
       : null,
@@ -218,7 +267,7 @@ function budgetPart(
           void save(value);
         },
       },
-      h('label', { for: 'budget-input' }, m.budgetInput),
+      h('label', { for: id('budget-input') }, input.app ? m.appBudgetInput : m.budgetInput),
       field,
       h('button', { type: 'submit', class: 'button' }, m.saveBudget),
       b.monthlyUsd === null
@@ -233,11 +282,16 @@ function budgetPart(
   );
 }
 
-function plansPart(m: CostMessages, cost: CostView, $: (usd: number) => string): HTMLElement {
+function plansPart(
+  m: CostMessages,
+  cost: CostView,
+  $: (usd: number) => string,
+  id: (name: string) => string,
+): HTMLElement {
   const { plans, drivers, cheapest } = cost.plans;
   return h(
     'div',
-    { id: 'cost-plans' },
+    { id: id('cost-plans') },
     h('h4', {}, m.plans),
     h(
       'table',
@@ -281,7 +335,7 @@ function plansPart(m: CostMessages, cost: CostView, $: (usd: number) => string):
           h('h4', {}, m.drivers),
           h(
             'ul',
-            { id: 'cost-drivers' },
+            { id: id('cost-drivers') },
             ...drivers.map((d) => h('li', {}, `${m.driverNames[d.driver]}: ${$(d.usdPerMonth)}`)),
           ),
         )

@@ -21,7 +21,7 @@ import {
 } from './auth';
 import { hideAlerts, refreshAlerts } from './alerts-banner';
 import { avatar } from './avatar';
-import { costCard } from './cost-card';
+import { appCostCard, costCard } from './cost-card';
 import { byId, h, replaceChildren } from './dom';
 import { openSignInTab, type SignInOutcome, waitForSignIn } from './oauth-popup';
 import {
@@ -306,6 +306,8 @@ async function renderList(stale: () => boolean): Promise<void> {
           h('tbody', {}, ...rows),
         ),
     pendingRevocationsSection(pending),
+    // the app-wide X budget and month (GET|PATCH /settings), beside the per-channel cards
+    appCostCard({ api, lang }),
   );
 }
 
@@ -527,7 +529,10 @@ function realtimeSection(health: HealthView): HTMLElement | null {
       h('dd', {}, rt.lastEventAt ? formatTime(rt.lastEventAt) : '—'),
       h('dt', {}, m.realtime.subscriptions),
       h('dd', {}, rt.subscriptions.length ? rt.subscriptions.join(', ') : m.realtime.none),
+      h('dt', {}, m.realtime.encryptedDms),
+      h('dd', { id: 'realtime-encrypted' }, String(rt.encryptedDms)),
     ),
+    rt.encryptedDms ? h('p', { class: 'muted' }, m.realtime.encryptedHelp) : null,
   );
 }
 

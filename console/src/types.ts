@@ -26,6 +26,8 @@ export interface RealtimeView {
   reason: string | null;
   lastEventAt: string | null;
   catchingUpSince: string | null;
+  /** XChat (encrypted) messages the webhook delivered as DMs with empty text (`realtime.encryptedDms`). */
+  encryptedDms: number;
   subscriptions: string[];
 }
 
@@ -96,6 +98,7 @@ export function toHealth(raw: unknown): HealthView {
           reason: str(rt.reason),
           lastEventAt: str(rt.lastEventAt),
           catchingUpSince: str(rt.catchingUpSince),
+          encryptedDms: num(rt.encryptedDms),
           subscriptions: (Array.isArray(rt.subscriptions) ? rt.subscriptions : [])
             .map((s) => (isObj(s) ? str(s.eventType) : null))
             .filter((t): t is string => t !== null),

@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROMIUM, requireChromium, seriousA11yViolations } from '../helpers/browser';
+import { createDynamoRealtimeStore } from '../../adapters/aws/dynamo-realtime';
 import { buildConsole } from '../../console/build';
 import { createConsoleServer } from '../../console/serve';
 import type { LocalStack } from '../../local/start-local';
@@ -348,7 +349,19 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     expect(problems).toEqual([]);
   });
 
-  it('shows real time as the API reports it: on, or off with the reason in words, and the subscriptions', async () => {
+  it('shows real time as the API reports it: on, or off with the reason in words, the subscriptions and the encrypted DMs', async () => {
+    // two XChat messages delivered as encrypted DMs, counted by the webhook's own adapter
+    const [desk] = (await listChannelsViaApi()).filter((c) => c.name === 'Support desk');
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: local().endpoints.dynamodb,
+        region: local().region,
+        credentials: local().credentials,
+      }),
+    );
+    await createDynamoRealtimeStore({ client: doc, tableName }).countEncrypted(String(desk.id), 2);
+    doc.destroy();
+    await page.reload();
     const realtime = page.locator('#realtime');
     await realtime.waitFor();
     const [channel] = (await listChannelsViaApi()).filter((c) => c.name === 'Support desk');
@@ -356,7 +369,13 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
       state: string;
       reasonCode: string | null;
       subscriptions: Array<{ eventType: string }>;
+      encryptedDms: number;
     };
+    expect(api.encryptedDms).toBe(2);
+    expect(await realtime.locator('#realtime-encrypted').textContent()).toBe('2');
+    await realtime.getByText('Encrypted DMs (XChat)').waitFor();
+    await realtime.getByText(/X does not let x-channel read encrypted XChat messages/).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
     expect(await realtime.getAttribute('data-state')).toBe(api.state);
     expect(await realtime.getByRole('heading', { name: 'Real time' }).isVisible()).toBe(true);
     const text = (await realtime.textContent()) ?? '';
@@ -418,6 +437,8 @@ describe('admin console in headless Chromium against startLocal({ memory: true }
     await page.getByRole('heading', { name: 'Estado de funcionamiento' }).waitFor();
     await page.getByRole('heading', { name: 'Tiempo real' }).waitFor();
     expect(await page.locator('#realtime').textContent()).toMatch(/^Tiempo real(Activado|Desactivado)/);
+    await page.locator('#realtime').getByText('Mensajes directos cifrados (XChat)').waitFor();
+    expect(await page.locator('#realtime-encrypted').textContent()).toBe('2');
     await page.getByLabel('Idioma').selectOption('en');
     await page.getByRole('heading', { name: 'Health' }).waitFor();
   });

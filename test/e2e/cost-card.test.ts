@@ -4,7 +4,8 @@
  * through the spend meter's real DynamoDB adapter (what the poller and sender write), its budget is set
  * through the admin API, and the card shows month to date, projection, the budget bar in its 80 % and
  * 100 % states, and plan advice — in English and Spanish, axe clean; a budget edited in the card is what
- * the API then reports.
+ * the API then reports. The channel list's app-wide card shows the app's month and edits the app's
+ * budget (`GET|PATCH /settings`) the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -156,5 +157,48 @@ describe('console cost card', () => {
     expect(await card.locator('#budget-meter').count()).toBe(0);
     expect((await api('GET', `/channels/${channelId}/cost`)).body.budget.state).toBe('none');
     await page.getByLabel('Idioma').selectOption('en');
+  });
+
+  it('the channel list shows the app’s month and edits the app-wide budget (en, es), axe clean', async () => {
+    await page.goto(consoleUrl('/#/'));
+    const card = page.locator('#app-cost');
+    await card.getByRole('heading', { name: 'X cost this month, all channels' }).waitFor();
+    // the app's month: every channel's spend together (here the one channel's $0.22)
+    await card.locator('#app-cost-mtd', { hasText: '$0.22' }).waitFor();
+    const before = (await api('GET', '/settings')).body;
+    expect(before.monthlyBudgetUsd).toBeNull();
+    expect(await card.locator('#app-cost-projected').textContent()).toContain(
+      before.cost.x.projectedUsd.toFixed(2),
+    );
+    await card.getByText('No budget set: X spend is not capped.').waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    await card.getByLabel('App-wide monthly X budget in USD').fill('0.2');
+    await card.getByRole('button', { name: 'Save budget' }).click();
+    await card.locator('#app-cost-budget[data-state="exhausted"]').waitFor();
+    await card.getByText('Budget saved.').waitFor();
+    await card.getByText(/Every channel now slows reconciliation polling to its floor/).waitFor();
+    expect(await card.locator('#app-budget-meter').getAttribute('value')).toBe('100');
+    expect(await card.locator('#app-budget-used').textContent()).toBe('$0.22 of $0.20 used (110 %)');
+    const settings = (await api('GET', '/settings')).body;
+    expect(settings.monthlyBudgetUsd).toBe(0.2);
+    expect(settings.cost.budget).toMatchObject({ monthlyUsd: 0.2, state: 'exhausted' });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    await page.getByLabel('Language').selectOption('es');
+    await card.getByRole('heading', { name: 'Costo de X este mes, todos los canales' }).waitFor();
+    await card.getByText('Presupuesto agotado.').waitFor();
+    await card.getByText(/Todos los canales reducen ahora la consulta de conciliación/).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    // a bad amount is refused in words, nothing saved
+    await card.getByLabel('Presupuesto mensual de X de toda la aplicación en USD').fill('-1');
+    await card.getByRole('button', { name: 'Guardar presupuesto' }).click();
+    await card.getByText('Escribe un importe en USD, 0 o más.').waitFor();
+    expect((await api('GET', '/settings')).body.monthlyBudgetUsd).toBe(0.2);
+    await card.getByRole('button', { name: 'Quitar presupuesto' }).click();
+    await card.getByText('Sin presupuesto: el gasto en X no tiene tope.').waitFor();
+    expect((await api('GET', '/settings')).body.monthlyBudgetUsd).toBeNull();
+    await page.getByLabel('Idioma').selectOption('en');
+    await card.getByRole('heading', { name: 'X cost this month, all channels' }).waitFor();
   });
 });
