@@ -121,6 +121,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await host.stop();
   await channels().releaseAccount(accountId, channelId);
+  // one table for the file: an earlier test's channel must not be due in a later test's ticks
+  await channels().delete(channelId);
 });
 
 const channels = () =>
@@ -183,6 +185,40 @@ describe('DM reconciliation with real time on', () => {
     expect(Date.parse(channel!.health.notBefore['GET /2/dm_events'])).toBeGreaterThan(
       world.sim.now() + 5 * HOUR,
     );
+  });
+
+  it('a DM with media the webhook leaves to the poller is read while the proof is fresh (the hold)', async () => {
+    world.sim.advanceClock(MINUTE);
+    await dm('before the sweep');
+    world.sim.advanceClock(HOUR + MINUTE);
+    expect((await runtime.watch()).swept).not.toBeNull();
+    await world.sim.deliveriesIdle();
+    await runtime.reconcile();
+    await h.drainInbound();
+
+    // the webhook publishes nothing for it, records the hold and makes the DM stream due now
+    const res = await fetch(`${world.sim.url}/_sim/dms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        senderId: customerId,
+        recipientId: accountId,
+        text: 'see photo',
+        mediaCount: 1,
+      }),
+    });
+    expect(res.status).toBe(201);
+    const photo = ((await res.json()) as { id: string }).id;
+    await world.sim.deliveriesIdle();
+    expect(await inboundDmIds()).toEqual([]);
+    expect((await channels().get(channelId))?.checkpoints.dmHold).toEqual(expect.any(String));
+
+    // proven up to a minute ago and real time up, yet the poll reads: the hold wins
+    expect((await h.tick()).jobs).toBe(1);
+    expect(await inboundDmIds()).toEqual([`x:dm:${photo}`]);
+    const channel = await channels().get(channelId);
+    expect(channel?.checkpoints.dmHold).toBeNull();
+    expect(channel?.checkpoints.dmEventId).toBe(photo);
   });
 
   it('a DM X dropped while the watch was down is read and delivered by the DM reconciliation poll', async () => {
