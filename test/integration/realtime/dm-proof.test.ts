@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
+import { createDynamoDmPollRequest } from '../../../adapters/aws/dynamo-dm-poll-request';
+import { createDynamoPollState } from '../../../adapters/aws/dynamo-poll-state';
 import { subscriptionTag } from '../../../core/realtime/subscriptions';
 import { createApp as createWebhookApp } from '../../../lambdas/webhook/app';
 import { compose as composeWebhook, type WebhookRuntime } from '../../../lambdas/webhook/compose';
@@ -219,6 +221,39 @@ describe('DM reconciliation with real time on', () => {
     const channel = await channels().get(channelId);
     expect(channel?.checkpoints.dmHold).toBeNull();
     expect(channel?.checkpoints.dmEventId).toBe(photo);
+  });
+
+  it('a hold written while a poll holds the claim refuses that poll’s checkpoint write (retryable conflict)', async () => {
+    const { aws, sim } = world;
+    const client = aws.clients.doc;
+    const state = createDynamoPollState({ client, tableName: aws.tableName, clock: clockOf(sim) });
+    const now = new Date(sim.now()).toISOString();
+    const seen = (await state.peekDue(channelId))!.dueAt!;
+    const claim = await state.claimPoll(channelId, {
+      owner: 'job-hold',
+      seenDueAt: seen,
+      leaseUntil: new Date(sim.now() + 2 * MINUTE).toISOString(),
+    });
+    if ('refused' in claim) throw new Error(`claim refused: ${claim.refused}`);
+    const expected = claim.channel.checkpoints;
+    // the webhook leaves a DM with media to the poller meanwhile (before its 2xx)
+    await createDynamoDmPollRequest({ client, tableName: aws.tableName, clock: clockOf(sim) }).requestDmPoll(
+      channelId,
+      now,
+    );
+    // a poll that decided before the hold (e.g. to skip, moving dmCoveredTo) cannot move past it
+    await expect(
+      state.finishPoll(channelId, {
+        owner: 'job-hold',
+        expected,
+        next: { ...expected, dmCoveredTo: now },
+        health: { lastPollAt: now },
+        nextPollAt: now,
+      }),
+    ).rejects.toMatchObject({ kind: 'retryable', code: 'conflict' });
+    const stored = (await channels().get(channelId))!.checkpoints;
+    expect(stored.dmHold).toBe(now);
+    expect(stored.dmCoveredTo).toBe(expected.dmCoveredTo);
   });
 
   it('a DM X dropped while the watch was down is read and delivered by the DM reconciliation poll', async () => {
