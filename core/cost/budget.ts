@@ -4,11 +4,16 @@
  * the UTC month rolls or the budget rises; docs/result-codes.md). Never a silent stop: the state is on
  * `GET /channels/{id}/cost` and in the result's message.
  *
- * The guard reads the month's spend and the budgets at most once per `cacheMs` per channel and container
- * (a send must not cost a read each), so a budget is enforced within that delay and within the spend of
- * the commands already under way.
+ * The sender's guard is cheap: it reads both budgets and both month totals in ONE request
+ * ({@link BudgetSnapshotReader}, a `BatchGetItem`) at most once per `cacheMs` (30 s) per channel and
+ * container, and adds what this container's own commands cost since (`spent`, from the meter's write).
+ * Once the estimate is within the last `nearShare` (10 %) of a budget it re-reads before every command,
+ * so the documented slack (docs/cost.md "Budgets") stays small: what the commands already past their
+ * check when a budget is crossed cost, plus — outside the last 10 % — what other containers spend beyond
+ * that 10 % within one cache period.
  */
-import { sumDays, utcMonth, type SpendLedger } from './meter';
+import type { BudgetSnapshot, BudgetSnapshotReader } from './budget-floor';
+import { utcMonth } from './meter';
 import { budgetStatus, type BudgetStatus } from './report';
 import { toUsd } from './prices';
 
@@ -34,45 +39,79 @@ export interface BudgetVerdict {
 
 export interface BudgetGuard {
   check(channelId: string, now: Date): Promise<BudgetVerdict>;
+  /** What this container's commands for `channelId` cost since (µUSD, the meter's write): counted at once. */
+  spent(channelId: string, micros: number, at: Date): void;
   /** Forgets cached answers (after a budget change in this container). */
   forget(channelId?: string): void;
 }
 
+/** A budget within its last `share` (or used up): the guard re-reads before every command. */
+const near = (budgetUsd: number | null, micros: number, share: number) =>
+  budgetUsd !== null && micros >= budgetUsd * 1_000_000 * (1 - share);
+
 export function createBudgetGuard(deps: {
-  ledger: SpendLedger;
-  budgets: SpendBudgets;
+  read: BudgetSnapshotReader;
   cacheMs?: number;
+  /** The last share of a budget in which every command re-reads (default 0.1). */
+  nearShare?: number;
 }): BudgetGuard {
   const cacheMs = deps.cacheMs ?? 30_000;
-  const cache = new Map<string, { at: number; verdict: BudgetVerdict }>();
+  const nearShare = deps.nearShare ?? 0.1;
+  // per channel: the last read, and this container's spend since
+  const cache = new Map<string, { at: number; month: string; snapshot: BudgetSnapshot; ownMicros: number }>();
+  // the app's month total and budget from the newest read of any channel, and the spend since
+  let app: { at: number; month: string; budgetUsd: number | null; micros: number; ownMicros: number } | null =
+    null;
   return {
     async check(channelId, now) {
-      const hit = cache.get(channelId);
-      if (hit && now.getTime() - hit.at < cacheMs && now.getTime() >= hit.at) return hit.verdict;
       const month = utcMonth(now);
-      const budgets = await deps.budgets.get(channelId);
-      const none = budgets.channel === null && budgets.app === null;
-      const [days, app] = none
-        ? [[], { micros: 0 }]
-        : await Promise.all([
-            budgets.channel === null ? Promise.resolve([]) : deps.ledger.days(channelId, month),
-            budgets.app === null ? Promise.resolve({ micros: 0 }) : deps.ledger.appMonth(month),
-          ]);
-      const channel = budgetStatus(budgets.channel, toUsd(sumDays(days).micros));
-      const appStatus = budgetStatus(budgets.app, toUsd(app.micros));
-      const exhausted =
+      const t = now.getTime();
+      const fresh = (at: number, m: string) => m === month && t >= at && t - at < cacheMs;
+      let entry = cache.get(channelId);
+      const channelMicros = () => entry!.snapshot.channelMicros + entry!.ownMicros;
+      const appMicros = () => app!.micros + app!.ownMicros;
+      const exhausted = () =>
+        budgetStatus(entry!.snapshot.channelBudgetUsd, toUsd(channelMicros())).state === 'exhausted' ||
+        budgetStatus(app!.budgetUsd, toUsd(appMicros())).state === 'exhausted';
+      const stale =
+        !entry ||
+        !app ||
+        !fresh(entry.at, entry.month) ||
+        !fresh(app.at, app.month) ||
+        // close to a budget (and not yet over it): every command re-reads
+        (!exhausted() &&
+          (near(entry.snapshot.channelBudgetUsd, channelMicros(), nearShare) ||
+            near(app.budgetUsd, appMicros(), nearShare)));
+      if (stale) {
+        const snapshot = await deps.read(channelId, month);
+        entry = { at: t, month, snapshot, ownMicros: 0 };
+        cache.set(channelId, entry);
+        if (cache.size > 10_000) cache.clear();
+        app = { at: t, month, budgetUsd: snapshot.appBudgetUsd, micros: snapshot.appMicros, ownMicros: 0 };
+      }
+      // the app's budget as the newest read says: another channel's read may be newer than this one's
+      const channel = budgetStatus(entry!.snapshot.channelBudgetUsd, toUsd(channelMicros()));
+      const appStatus = budgetStatus(app!.budgetUsd, toUsd(appMicros()));
+      const words =
         channel.state === 'exhausted'
           ? `the channel's monthly X budget ($${channel.monthlyUsd}) is used up for ${month}`
           : appStatus.state === 'exhausted'
             ? `the app's monthly X budget ($${appStatus.monthlyUsd}) is used up for ${month}`
             : null;
-      const verdict = { channel, app: appStatus, exhausted };
-      cache.set(channelId, { at: now.getTime(), verdict });
-      return verdict;
+      return { channel, app: appStatus, exhausted: words };
+    },
+    spent(channelId, micros, at) {
+      if (!(micros > 0)) return;
+      const month = utcMonth(at);
+      const entry = cache.get(channelId);
+      if (entry && entry.month === month) entry.ownMicros += micros;
+      if (app && app.month === month) app.ownMicros += micros;
     },
     forget(channelId) {
-      if (channelId === undefined) cache.clear();
-      else cache.delete(channelId);
+      if (channelId === undefined) {
+        cache.clear();
+        app = null;
+      } else cache.delete(channelId);
     },
   };
 }

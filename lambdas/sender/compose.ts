@@ -23,7 +23,7 @@ import type { ResultsPublisher } from '../../core/outbound/ports';
 import { RecentBlocks } from '../../core/outbound/rate-gate';
 import { systemClock, type Clock, type TokenProvider } from '../../core/ports';
 import { logger as sharedLogger } from '../shared/logger';
-import { createDynamoSpendBudgets } from '../../adapters/aws/dynamo-spend-budgets';
+import { createDynamoBudgetSnapshotReader } from '../../adapters/aws/dynamo-spend-budgets';
 import { createBudgetGuard } from '../../core/cost/budget';
 import { composeSpendMeter, type SpendMeter } from '../shared/spend';
 import { composeTokenProvider, registering } from '../shared/tokens';
@@ -115,7 +115,18 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
   const tokens = (late.tokens = registering(
     overrides.tokens ?? composeTokenProvider({ config, clients, channels, clock }),
   ));
-  const spend = composeSpendMeter({ config, clients, clock, log: sharedLogger });
+  // the monthly X budgets: one read per channel every 30 s (every command near a budget), plus what
+  // this container's own commands cost since, told by the meter's write (core/cost/budget.ts)
+  const spendBudget = createBudgetGuard({
+    read: createDynamoBudgetSnapshotReader({ client: clients.doc, tableName }),
+  });
+  const spend = composeSpendMeter({
+    config,
+    clients,
+    clock,
+    log: sharedLogger,
+    onRecorded: (channelId, recorded) => spendBudget.spent(channelId, recorded.micros, clock.now()),
+  });
   const deps: SenderDeps = {
     clock,
     channels,
@@ -130,10 +141,7 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
       tableName,
       limits: { dm: config.X_APP_DM_BUDGET_PER_DAY, post: config.X_APP_POST_BUDGET_PER_DAY },
     }),
-    spendBudget: createBudgetGuard({
-      ledger: spend.ledger,
-      budgets: createDynamoSpendBudgets({ client: clients.doc, tableName }),
-    }),
+    spendBudget,
     // The sign-in side's provider: refreshes under a lease (refresh tokens are single-use at X).
     tokens,
     writerFor: createXWriterFactory({

@@ -81,6 +81,8 @@ export function composeSpendMeter(options: {
   clock: Clock;
   log: Pick<Logger, 'warn'>;
   ledger?: SpendLedger & Partial<Pick<DynamoSpendLedger, 'ride'>>;
+  /** Told what each scope's write counted (the sender's budget guard adds it to its estimate). */
+  onRecorded?: (channelId: string, recorded: SpendRecorded) => void;
 }): SpendMeter {
   const { config, clients, clock, log } = options;
   const prices = applyPriceOverride(X_PRICES, config.XC_X_PRICES);
@@ -92,7 +94,9 @@ export function composeSpendMeter(options: {
   const flush = async (collector: SpendCollector, channelId: string): Promise<SpendRecorded | null> => {
     if (!collector.size) return null;
     try {
-      return await collector.flush(ledger, clock.now());
+      const recorded = await collector.flush(ledger, clock.now());
+      options.onRecorded?.(channelId, recorded);
+      return recorded;
     } catch (e) {
       log.warn('spend meter: write failed, these X charges are not counted', {
         channelId,

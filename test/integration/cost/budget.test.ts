@@ -78,3 +78,59 @@ it.each([['channel'], ['app']])(
   },
   120_000,
 );
+
+it('checks the budgets with one DynamoDB request per channel every 30 s, counted on the real client', async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const h = await startSenderHarness(aws, sim);
+  const { channel } = await connectChannel(aws, sim, `cnt${Date.now() % 100000}`, {
+    options: { allowPosts: true },
+  } as never);
+  const budgets = createDynamoSpendBudgets({ client: aws.clients.doc, tableName: aws.tableName });
+  await budgets.set(channel.id, 100);
+  const counts = new Map<string, number>();
+  const name = 'count-budget-requests';
+  aws.clients.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = (args.input ?? {}) as {
+        RequestItems?: Record<string, { Keys?: unknown[] }>;
+        KeyConditionExpression?: string;
+      };
+      const keys = Object.values(input.RequestItems ?? {})[0]?.Keys?.length ?? 0;
+      const command = `${context.commandName}${keys === 19 ? ' (budget)' : ''}`;
+      counts.set(command, (counts.get(command) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    for (let i = 0; i < 4; i++) {
+      await h.send({
+        schema: OUTBOUND_SCHEMA,
+        idempotencyKey: `cnt${i}`,
+        channelId: channel.id,
+        kind: 'post',
+        text: `Counted ${i}`,
+      });
+      await h.drain();
+      h.clock.advanceSeconds(5);
+    }
+    expect((await h.results()).filter((r) => r.status === 'sent')).toHaveLength(4);
+    // 4 commands in 20 s: one read of both budgets and month totals (was: 3 requests per 30 s)
+    expect(counts.get('BatchGetItemCommand (budget)')).toBe(1);
+    expect(counts.get('BatchGetItemCommand') ?? 0).toBe(0);
+    expect(counts.get('QueryCommand') ?? 0).toBe(0);
+    h.clock.advanceSeconds(31);
+    await h.send({
+      schema: OUTBOUND_SCHEMA,
+      idempotencyKey: 'cnt-late',
+      channelId: channel.id,
+      kind: 'post',
+      text: 'Counted later',
+    });
+    await h.drain();
+    expect(counts.get('BatchGetItemCommand (budget)')).toBe(2);
+  } finally {
+    aws.clients.dynamodb.middlewareStack.remove(name);
+    await budgets.set(channel.id, null);
+  }
+}, 120_000);
