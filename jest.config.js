@@ -16,5 +16,7 @@ module.exports = {
   testTimeout: 30000,
   // One DynamoDB Local for the whole run; its endpoint reaches the workers as XC_TEST_DYNAMODB_ENDPOINT.
   globalSetup: '<rootDir>/test/global-setup.ts',
+  // Logs at WARN and no Powertools empty-metrics lines unless a test asks (test/quiet-output.ts).
+  setupFiles: ['<rootDir>/test/quiet-output.ts'],
   globalTeardown: '<rootDir>/test/global-teardown.ts',
 };
