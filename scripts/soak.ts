@@ -61,14 +61,25 @@ type Done = {
   crashed?: string;
   ms: number;
   cpuMs: number;
+  /** The running process's resident set and V8 heap in use when the job ended (MB): flat over a soak. */
+  rssMb: number;
+  heapMb: number;
 };
 
 async function runJob(aws: LocalAws, job: Job): Promise<Done> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const finish = (d: Omit<Done, 'ms' | 'cpuMs' | 'job'>): Done => {
+  const finish = (d: Pick<Done, 'report' | 'crashed'>): Done => {
     const used = process.cpuUsage(cpu);
-    return { job, ...d, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+    const mem = process.memoryUsage();
+    return {
+      job,
+      ...d,
+      ms: performance.now() - started,
+      cpuMs: (used.user + used.system) / 1000,
+      rssMb: Math.round(mem.rss / 1e6),
+      heapMb: Math.round(mem.heapUsed / 1e6),
+    };
   };
   try {
     const report =
@@ -182,6 +193,9 @@ async function main() {
                 seed: d.job.seed,
                 fingerprint: (r as RunReport).fingerprint,
                 seconds: d.ms / 1000,
+                cpuSeconds: d.cpuMs / 1000,
+                rssMb: d.rssMb,
+                heapMb: d.heapMb,
                 failures: failureCount(r as RunReport),
                 faults: (r as RunReport).faults,
                 rateCallsAfterLostBlock: (r as RunReport).rateCallsAfterLostBlock.length,
@@ -225,6 +239,10 @@ async function main() {
     refreshTokenReuse: 0,
     echoes: 0,
     channelsAccountedInHealth: 0,
+    sweepTicks: 0,
+    sweepTicksFailed: 0,
+    ledgerRepublished: 0,
+    ledgerUnproven: 0,
   };
   const faults: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0]));
   const armed: Record<string, number> = {};
@@ -277,6 +295,10 @@ async function main() {
       totals.refreshTokenReuse += r.refreshReuse;
       totals.echoes += r.echoes.length;
       totals.channelsAccountedInHealth += r.accountedInHealth.length;
+      totals.sweepTicks += r.sweep.ticks;
+      totals.sweepTicksFailed += r.sweep.failed;
+      totals.ledgerRepublished += r.sweep.republished;
+      totals.ledgerUnproven += r.sweep.unproven;
       for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + (n ?? 0);
       for (const k of FAULT_KINDS) perKindPerSeed[k].push(r.faults[k] ?? 0);
       for (const [k, n] of Object.entries(r.armed)) armed[k] = (armed[k] ?? 0) + (n ?? 0);

@@ -2,7 +2,10 @@
  * The spend meter as the poller, the sender and the webhook compose it (core/cost/meter.ts): the X
  * client's response hook prices every answer, an `AsyncLocalStorage` scope says which channel the
  * invocation works for (a batch's records run concurrently), and the scope's end writes what it
- * collected with one ledger call. Metering never fails the work it watches: a failed write is logged
+ * collected with one ledger call. One storage serves every meter of the process: Node (22) runs each
+ * enabled storage's hook on every promise created, for good, so a storage per composition made every
+ * promise of a process that composes many times (the soak: ~5 containers a seed, ~900 by seed 175) slower,
+ * and each promise larger. Metering never fails the work it watches: a failed write is logged
  * (and lost: the meter under-counts rather than double-counting on a retry).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -71,9 +74,16 @@ export interface MeterRide {
 }
 
 interface Scope {
+  /** The meter that opened it: a meter prices only into its own scopes. */
+  meter: object;
   channelId: string;
   collector: SpendCollector;
+  /** The scope this one was opened inside (another meter's, when compositions nest). */
+  outer: Scope | undefined;
 }
+
+/** The process's one storage of meter scopes (see the header). */
+const scopes = new AsyncLocalStorage<Scope>();
 
 export function composeSpendMeter(options: {
   config: SpendConfig;
@@ -88,7 +98,14 @@ export function composeSpendMeter(options: {
   const prices = applyPriceOverride(X_PRICES, config.XC_X_PRICES);
   const ledger =
     options.ledger ?? createDynamoSpendLedger({ client: clients.doc, tableName: config.TABLE_NAME });
-  const storage = new AsyncLocalStorage<Scope>();
+  /** This meter's identity in the shared storage. */
+  const self = {};
+  /** The innermost open scope of this meter, as a storage of its own would hold it. */
+  const current = (): Scope | undefined => {
+    let scope = scopes.getStore();
+    while (scope && scope.meter !== self) scope = scope.outer;
+    return scope;
+  };
   const billableOptions = { appOwnerUserId: config.X_APP_OWNER_USER_ID };
 
   const flush = async (collector: SpendCollector, channelId: string): Promise<SpendRecorded | null> => {
@@ -110,7 +127,7 @@ export function composeSpendMeter(options: {
     prices,
     ledger,
     onResponse(call) {
-      const scope = storage.getStore();
+      const scope = current();
       if (!scope) return;
       try {
         const items = billablesOfCall(call, billableOptions).map((b) => priceItem(b, prices));
@@ -122,12 +139,14 @@ export function composeSpendMeter(options: {
     async within<T>(channel: string | ((result: T) => string | undefined), work: () => Promise<T>) {
       const deferred = typeof channel === 'function';
       const scope: Scope = {
+        meter: self,
         channelId: deferred ? UNROUTED_CHANNEL : channel,
         collector: new SpendCollector(),
+        outer: scopes.getStore(),
       };
       let channelId = scope.channelId;
       try {
-        const result = await storage.run(scope, work);
+        const result = await scopes.run(scope, work);
         if (deferred) channelId = channel(result) ?? UNROUTED_CHANNEL;
         return result;
       } finally {
@@ -136,7 +155,7 @@ export function composeSpendMeter(options: {
       }
     },
     ride(channelId, room) {
-      const scope = storage.getStore();
+      const scope = current();
       if (!scope || scope.channelId !== channelId || !ledger.ride) return null;
       const group = scope.collector.first(channelId);
       if (!group) return null;

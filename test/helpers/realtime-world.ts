@@ -45,6 +45,9 @@ import { appBearerToken, call } from '../integration/sim-x/xaa-helpers';
 import type { LocalAws } from './local-aws';
 import { createRng } from './reliability-world';
 
+/** One webhook invocation's life (one storage for the process: each enabled one costs every promise). */
+const invocation = new AsyncLocalStorage<{ dead: boolean }>();
+
 export const REALTIME_FAULTS = [
   'drop',
   'duplicate',
@@ -178,7 +181,6 @@ export async function runRealtimeSeed(
     const logger = createLogger({ logLevel: 'ERROR' });
     // one webhook invocation's life: after `crash_after_publish` it is dead, and every later AWS call
     // it makes fails (siblings run in other containers, so the death is per invocation)
-    const invocation = new AsyncLocalStorage<{ dead: boolean }>();
     const dying = { rate: 0 };
     const deadly = <C extends { send: (...args: any[]) => Promise<any> }>(client: C): C =>
       new Proxy(client, {

@@ -50,6 +50,8 @@ import { loadConfig as loadPollerConfig } from '../../lambdas/poller/config';
 import { createApp as createSenderHandler } from '../../lambdas/sender/app';
 import { compose as composeSender } from '../../lambdas/sender/compose';
 import { loadConfig as loadSenderConfig } from '../../lambdas/sender/config';
+import { compose as composeWebhook } from '../../lambdas/webhook/compose';
+import { loadConfig as loadWebhookConfig } from '../../lambdas/webhook/config';
 import { createLogger } from '../../lambdas/shared/logger';
 import { failedIdsFromResponse, toSqsRecord } from '../../local/event-source';
 import { createLambdaContext } from '../../local/lambda-context';
@@ -244,6 +246,13 @@ export interface RunReport {
    * a `crash_after_media_upload` that did not find the upload finalized and unused at X.
    */
   mediaMismatches: string[];
+  /**
+   * The delivered ledger's sweep (the webhook function's `settlePending`, on the deployed stack's
+   * schedule: every simulated minute): ticks run, and held deliveries it published again inside SQS's
+   * dedup window (`republished`) or after it (`unproven`: a duplicate if the dead holder's send had
+   * gone through).
+   */
+  sweep: { ticks: number; failed: number; republished: number; unproven: number };
 }
 
 /** Counts of a report's failures (all must be zero). */
@@ -370,6 +379,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     poison: 0,
     mediaCommands: {},
     mediaMismatches: [],
+    sweep: { ticks: 0, failed: 0, republished: 0, unproven: 0 },
   };
   const trace: string[] = [];
   const note = (what: string) => trace.push(`${new Date(nowMs).toISOString().slice(11, 19)} ${what}`);
@@ -563,7 +573,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     interface Container<H> extends Box {
       handler: H;
     }
-    function containerClients(box: Box): AwsClients {
+    function containerClients(box: Box, crashPoints = true): AwsClients {
+      // the sweep's container takes AWS faults but no crash point (each is named for a poller or sender step)
+      const armedHere = (point: CrashPoint) => crashPoints && armed.has(point);
       const die = (point: CrashPoint): never => {
         armed.delete(point);
         box.dead = true;
@@ -580,14 +592,14 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             noteAccepted(box, c.input, res);
             return res;
           };
-          if (armed.has('crash_after_x_read')) die('crash_after_x_read');
-          if (armed.has('crash_partial_inbound_batch') && input.Entries.length > 1) {
+          if (armedHere('crash_after_x_read')) die('crash_after_x_read');
+          if (armedHere('crash_partial_inbound_batch') && input.Entries.length > 1) {
             const point = 'crash_partial_inbound_batch';
             const part = input.Entries.slice(0, rng.int(1, input.Entries.length - 1));
             await send(new (command.constructor as any)({ ...input, Entries: part }));
             die(point);
           }
-          if (armed.has('crash_after_inbound_send')) {
+          if (armedHere('crash_after_inbound_send')) {
             const point = 'crash_after_inbound_send';
             await send(command);
             die(point);
@@ -597,7 +609,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         if (
           name === 'SendMessageCommand' &&
           input.QueueUrl === queues.results.url &&
-          armed.has('crash_after_result_send')
+          armedHere('crash_after_result_send')
         ) {
           const point = 'crash_after_result_send';
           await real(command);
@@ -627,13 +639,13 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           throw new InjectedCrash('process is dead');
         }
         if (
-          armed.has('crash_before_checkpoint') &&
+          armedHere('crash_before_checkpoint') &&
           name === 'UpdateCommand' &&
           sk === 'CHANNEL' &&
           String(input.UpdateExpression).includes('#cp = :next')
         )
           die('crash_before_checkpoint');
-        if (armed.has('crash_before_rate_block') && blockWrite) {
+        if (armedHere('crash_before_rate_block') && blockWrite) {
           loseBlock();
           die('crash_before_rate_block');
         }
@@ -657,7 +669,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           die('crash_after_media_upload');
         }
         if (
-          armed.has('crash_after_x_post') &&
+          armedHere('crash_after_x_post') &&
           name === 'UpdateCommand' &&
           sk.startsWith('IDEM#') &&
           input.ExpressionAttributeValues?.[':completed']
@@ -673,7 +685,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           return res;
         }
         if (
-          armed.has('crash_during_token_refresh') &&
+          armedHere('crash_during_token_refresh') &&
           name === 'PutCommand' &&
           sk.startsWith('LEASE#refresh')
         ) {
@@ -746,6 +758,52 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       );
       return box;
     };
+    // The delivered ledger's sweep: the deployed stack invokes the webhook function each minute
+    // (lib/x-channel.ts, RealtimeWatchSchedule) and every tick settles the held deliveries of dead
+    // invocations, the poller's included, whether real time is on or not. Its own container: AWS faults
+    // reach it, crash points do not (a sweep that fails is redone by the next tick).
+    const sweepBox: Box = { dead: false, invocations: 0 };
+    const sweeper = composeWebhook(
+      loadWebhookConfig({
+        ...baseEnv,
+        INBOUND_QUEUE_URL: queues.inbound.url,
+        X_TIER: 'pay-per-use',
+      }),
+      { clients: containerClients(sweepBox, false), clock, logger },
+    );
+    /** The last minute the sweep ran at, and when a poller or sender last ran (what can leave a hold). */
+    let sweptMinute = Math.floor(nowMs / 60_000);
+    let handlersRanAt = nowMs;
+    /**
+     * Runs the sweep at every simulated minute since the last one, each at its own minute (then the
+     * clock comes back): nothing else runs between two handler invocations, so those ticks are the
+     * schedule's. Once a tick a minute past the last handler run finds nothing held, the remaining
+     * ticks of this stretch find nothing either (only handlers hold), so they are skipped.
+     */
+    async function sweepUntilNow() {
+      const now = nowMs;
+      const last = Math.floor(now / 60_000);
+      try {
+        for (let minute = sweptMinute + 1; minute <= last; minute++) {
+          nowMs = minute * 60_000;
+          sweepBox.invocations++;
+          report.sweep.ticks++;
+          const r = await sweeper.settlePending().catch(() => undefined);
+          if (!r) {
+            report.sweep.failed++;
+            continue;
+          }
+          report.sweep.republished += r.republished;
+          report.sweep.unproven += r.unproven;
+          if (r.pending) note(`sweep settled ${r.pending} (${r.republished} again, ${r.unproven} unproven)`);
+          if (!r.pending && nowMs - handlersRanAt >= 60_000) break;
+        }
+      } finally {
+        nowMs = now;
+        sweptMinute = last;
+      }
+    }
+
     /** Warm containers waiting for an invocation; a dead one never returns here. */
     const warmPollers: Array<Container<PollHandler>> = [];
     const warmSenders: Array<Container<SendHandler>> = [];
@@ -761,6 +819,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         report.coldStarts++;
       }
       container.invocations++;
+      handlersRanAt = nowMs;
       const response = await run(container.handler).catch(() => undefined);
       if (!container.dead) warm.push(container);
       return { response, died: container.dead };
@@ -1244,6 +1303,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         for (let f = rng.chance(0.3) ? 2 : 1; f > 0; f--)
           armFault(rng.chance(0.5) ? ROTATION[rotation++ % ROTATION.length] : rng.pick(FAULT_KINDS));
       }
+      await timed('sweep', () => sweepUntilNow());
       for (const t of tracked) {
         await enqueuePoll(t.channel.id);
         if (duplicate) await enqueuePoll(t.channel.id);
@@ -1266,6 +1326,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     const quiesceStart = performance.now();
     for (let round = 0; round < 8; round++) {
       advance(16 * 60_000); // beyond the longest 429 reset and every lease
+      await sweepUntilNow();
       const before = received.size + results.size;
       for (const t of tracked) await enqueuePoll(t.channel.id);
       await redeliverPollJobs();
