@@ -199,6 +199,9 @@ async function main() {
                 failures: failureCount(r as RunReport),
                 faults: (r as RunReport).faults,
                 rateCallsAfterLostBlock: (r as RunReport).rateCallsAfterLostBlock.length,
+                duplicatedAfterLostRecord: (r as RunReport).duplicatedAfterLostRecord,
+                sweep: (r as RunReport).sweep,
+                failure: failureCount(r as RunReport) ? describeFailure(r as RunReport) : undefined,
                 items: (r as RunReport).items,
               }
             : { seed: d.job.seed, crashed: d.crashed, seconds: d.ms / 1000 },

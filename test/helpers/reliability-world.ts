@@ -638,11 +638,18 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           if (blockWrite) loseBlock();
           throw new InjectedCrash('process is dead');
         }
+        // the poll's final write: a plain update, or the update with the meter's charges riding on it
+        // in one TransactWriteItems (adapters/aws/dynamo-write-ride.ts)
+        const update =
+          name === 'UpdateCommand'
+            ? input
+            : name === 'TransactWriteCommand'
+              ? input.TransactItems?.[0]?.Update
+              : undefined;
         if (
           armedHere('crash_before_checkpoint') &&
-          name === 'UpdateCommand' &&
-          sk === 'CHANNEL' &&
-          String(input.UpdateExpression).includes('#cp = :next')
+          update?.Key?.sk === 'CHANNEL' &&
+          String(update.UpdateExpression).includes('#cp = :next')
         )
           die('crash_before_checkpoint');
         if (armedHere('crash_before_rate_block') && blockWrite) {
@@ -652,7 +659,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         // the lease renewal between the media uploads and the post (core/outbound/send.ts step 7): a
         // claim by the record's own holder
         if (
-          armed.has('crash_after_media_upload') &&
+          armedHere('crash_after_media_upload') &&
           name === 'PutCommand' &&
           sk.startsWith('IDEM#') &&
           input.ExpressionAttributeValues?.[':owner'] === input.Item?.owner
