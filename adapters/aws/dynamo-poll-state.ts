@@ -20,6 +20,8 @@
  * is the update above — so metering costs a poll no request. Markers another container wrote today are
  * dropped and the transaction sent again; a refused update (its condition, a missing health map) falls
  * back to the plain update below and leaves the spend to the meter's own write at the invocation's end.
+ *
+ * The sender's health writes on the same item are in ./dynamo-send-health.ts (they share `writeBlock`).
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChannelCheckpoints } from '../../core/channel';
@@ -33,7 +35,6 @@ import type {
   HealthPatch,
   PollStateStore,
 } from '../../core/inbound/types';
-import type { SendHealthStore } from '../../core/outbound/ports';
 import { channelFromItem } from './dynamo-channel-store';
 import { TRANSACT_MAX, writeWithRide, type WriteRide } from './dynamo-write-ride';
 import { DUE_INDEX, DUE_PARTITIONS, LIST_INDEX, LIST_PARTITION, keys, refusedItem } from './table';
@@ -48,7 +49,7 @@ export interface DynamoPollStateOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
+export const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
 /** A path into a map that does not exist (items older than the health maps) is a ValidationException. */
 const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
 
@@ -135,7 +136,7 @@ function healthUpdate(patch: HealthPatch, names: Record<string, string>, values:
  * Adds the health maps an item written before they existed lacks (never replacing one), so that
  * path-by-path writes (`health.notBefore.<endpoint>`…) work: a path into a missing map is refused.
  */
-async function ensureHealthMaps(client: DynamoDBDocumentClient, TableName: string, channelId: string) {
+export async function ensureHealthMaps(client: DynamoDBDocumentClient, TableName: string, channelId: string) {
   for (const [expr, names] of [
     ['SET #h = if_not_exists(#h, :empty)', { '#h': 'health' }],
     [
@@ -165,7 +166,7 @@ async function ensureHealthMaps(client: DynamoDBDocumentClient, TableName: strin
  * like the times they name; a later block already stored wins). A deleted channel stays deleted; a
  * missing health map is added once. Shared by the poller (`blockEndpoint`) and the sender (`block`).
  */
-async function writeBlock(
+export async function writeBlock(
   client: DynamoDBDocumentClient,
   TableName: string,
   channelId: string,
@@ -439,87 +440,6 @@ export async function countChannelsByStatus({
     startKey = res.LastEvaluatedKey;
   } while (startKey);
   return counts;
-}
-
-/**
- * The sender's writes on a channel's health (`SendHealthStore`, core/outbound/ports.ts), on the same
- * item as the poller's: path by path (`health.notBefore.<endpoint>`, `health.rateLimits.<endpoint>`,
- * counters by ADD), never `version`, never a whole map. Its `block` is the same write as the poller's
- * `blockEndpoint` (`writeBlock`).
- */
-export function createDynamoSendHealth({
-  client,
-  tableName,
-}: Pick<DynamoPollStateOptions, 'client' | 'tableName'>): SendHealthStore {
-  const TableName = tableName;
-  // A path into a map that does not exist is a ValidationException, not a condition failure.
-  const isMissingMap = (e: unknown) => (e as Error)?.name === 'ValidationException';
-
-  const ensureMaps = (channelId: string) => ensureHealthMaps(client, TableName, channelId);
-
-  /** Runs an update on the channel item; a deleted channel stays deleted, a missing map is added once. */
-  async function update(
-    channelId: string,
-    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
-  ) {
-    const send = () => client.send(new UpdateCommand({ TableName, Key: keys.channel(channelId), ...input }));
-    try {
-      await send();
-    } catch (e) {
-      if (isConditionFailure(e)) return;
-      if (!isMissingMap(e)) throw e;
-      await ensureMaps(channelId);
-      await send().catch((e2) => {
-        if (!isConditionFailure(e2)) throw e2;
-      });
-    }
-  }
-
-  return {
-    async record(channelId, patch) {
-      const names: Record<string, string> = { '#h': 'health' };
-      const values: Record<string, unknown> = {};
-      const sets: string[] = [];
-      const adds: string[] = [];
-      let i = 0;
-      for (const [endpoint, window] of Object.entries(patch.rateLimits ?? {})) {
-        names['#rl'] = 'rateLimits';
-        names[`#e${i}`] = endpoint;
-        values[`:w${i}`] = window;
-        sets.push(`#h.#rl.#e${i} = :w${i}`);
-        i++;
-      }
-      if (patch.lastError) {
-        names['#le'] = 'lastError';
-        values[':le'] = patch.lastError;
-        sets.push('#h.#le = :le');
-      }
-      for (const [counter, n] of Object.entries(patch.counters ?? {})) {
-        if (!n) continue;
-        names['#c'] = 'counters';
-        names[`#n${i}`] = counter;
-        values[`:n${i}`] = n;
-        adds.push(`#h.#c.#n${i} :n${i}`);
-        i++;
-      }
-      if (!sets.length && !adds.length) return;
-      await update(channelId, {
-        UpdateExpression: [
-          sets.length ? `SET ${sets.join(', ')}` : '',
-          adds.length ? `ADD ${adds.join(', ')}` : '',
-        ]
-          .filter(Boolean)
-          .join(' '),
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      });
-    },
-
-    async block(channelId, endpoint, until) {
-      await writeBlock(client, TableName, channelId, endpoint, until.toISOString());
-    },
-  };
 }
 
 /**

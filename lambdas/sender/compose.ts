@@ -8,7 +8,7 @@ import { awsClientsFromConfig, type AwsClients } from '../../adapters/aws/client
 import { createDynamoAppBudget } from '../../adapters/aws/dynamo-app-budget';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
 import { createDynamoIdempotencyStore } from '../../adapters/aws/dynamo-idempotency';
-import { createDynamoSendHealth } from '../../adapters/aws/dynamo-poll-state';
+import { createDynamoSendHealth } from '../../adapters/aws/dynamo-send-health';
 import { QUEUES } from '../../adapters/aws/queues';
 import { createSqsResultsPublisher } from '../../adapters/aws/sqs-results-publisher';
 import { createXWriterFactory } from '../../adapters/x/x-writer';

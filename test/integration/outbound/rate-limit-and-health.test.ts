@@ -6,7 +6,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOUND_SCHEMA, type ResultMessage } from '../../../contracts';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
-import { createDynamoSendHealth } from '../../../adapters/aws/dynamo-poll-state';
+import { createDynamoSendHealth } from '../../../adapters/aws/dynamo-send-health';
 import { keys } from '../../../adapters/aws/table';
 import type { Channel } from '../../../core/channel';
 import type { SimX } from '../../../sim/x/server';
