@@ -193,7 +193,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     // X wants its 200 within 10 s (X-API.md §7); a slower answer is a failed delivery anyway.
     timeoutSeconds: 10,
     memoryMb: 512,
-    requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID'],
+    // POLL_JOBS_QUEUE_URL: a DM with media is polled at once (adapters/aws/dynamo-dm-poll-request.ts)
+    requiredEnv: ['TABLE_NAME', 'INBOUND_QUEUE_URL', 'X_APP_SECRET_ID', 'POLL_JOBS_QUEUE_URL'],
     optionalEnv: [
       'WEBHOOK_PUBLIC_URL',
       'WEBHOOK_MAX_BODY_BYTES',

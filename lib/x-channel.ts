@@ -326,6 +326,8 @@ export class XChannel extends Construct {
     bindTable(fns.webhook, this.table, 'TABLE_NAME', 'readWrite');
     bindXAppSecret(fns.webhook);
     bindQueue(fns.webhook, q.inbound, 'INBOUND_QUEUE_URL', 'send');
+    // a DM with media: one poll job at once, so the poller (which holds the token) downloads it now
+    bindQueue(fns.webhook, q.pollJobs, 'POLL_JOBS_QUEUE_URL', 'send');
 
     // alerts: evaluated by the dispatcher (its gauge ticks), announced on EventBridge (x-channel-alerts.ts)
     const alerts = createXChannelAlerts(this, {

@@ -22,6 +22,7 @@ import { systemClock, type Clock } from '../../core/ports';
 import type { RealtimeStateStore } from '../../core/realtime/outages';
 import { runRealtimeWatch, type WatchReport, type XWebhooksApi } from '../../core/realtime/watch';
 import { createDynamoDmPollRequest } from '../../adapters/aws/dynamo-dm-poll-request';
+import { createSqsPollJobs } from '../../adapters/aws/sqs-poll-jobs';
 import type { WebhookDeps } from '../../core/realtime/webhook';
 import type { SettleReport } from '../../core/inbound/delivered';
 import type { XaaEvent } from '../../core/realtime/events';
@@ -133,8 +134,17 @@ export function compose(config: WebhookConfig, overrides: ComposeOverrides = {})
       ),
       publisher,
       clock,
-      // a DM with media goes to the poller, which holds the token to download it
-      dmPoll: createDynamoDmPollRequest({ client: clients.doc, tableName, clock }),
+      // a DM with media goes to the poller, which holds the token to download it: a poll job now
+      dmPoll: createDynamoDmPollRequest({
+        client: clients.doc,
+        tableName,
+        clock,
+        jobs: config.POLL_JOBS_QUEUE_URL
+          ? createSqsPollJobs({ client: clients.sqs, queueUrl: config.POLL_JOBS_QUEUE_URL, maxAttempts: 1 })
+          : undefined,
+        onJobNotQueued: (channelId) =>
+          log.warn('prompt DM poll not queued; the dispatcher tick polls the channel', { channelId }),
+      }),
     },
     settlePending: () => publisher.settlePending(),
     credentials,

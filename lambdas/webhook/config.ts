@@ -19,6 +19,11 @@ export const webhookEnvSchema = z.object({
   /** The inbound FIFO queue (x-channel.inbound.v1). */
   INBOUND_QUEUE_URL: z.url(),
   /**
+   * The poll-jobs queue: a DM with media is polled at once through a job queued here
+   * (adapters/aws/dynamo-dm-poll-request.ts); unset: it waits for the dispatcher's next tick.
+   */
+  POLL_JOBS_QUEUE_URL: z.optional(z.url()),
+  /**
    * Largest accepted delivery. X's events are a few KB (a post with its includes); a body far beyond
    * that is refused with 413 before its signature is computed.
    */

@@ -57,7 +57,12 @@ export function composeTestWebhook(
   world: InboundWorld,
   h: InboundHarness,
   secretId: string,
-  options: { xApiBaseUrl?: string; wrapPublisher?: (p: InboundPublisher) => InboundPublisher } = {},
+  options: {
+    xApiBaseUrl?: string;
+    wrapPublisher?: (p: InboundPublisher) => InboundPublisher;
+    /** The poll-jobs queue for a DM with media (absent: it waits for the dispatcher's tick). */
+    pollJobsQueueUrl?: string;
+  } = {},
 ): WebhookRuntime {
   const { aws, sim } = world;
   return composeWebhook(
@@ -67,6 +72,7 @@ export function composeTestWebhook(
       X_APP_SECRET_ID: secretId,
       INBOUND_QUEUE_URL: h.queues.inbound.url,
       ...(options.xApiBaseUrl ? { X_API_BASE_URL: options.xApiBaseUrl } : {}),
+      ...(options.pollJobsQueueUrl ? { POLL_JOBS_QUEUE_URL: options.pollJobsQueueUrl } : {}),
     }),
     {
       clients: aws.clients,

@@ -74,6 +74,8 @@ export interface InboundHarness {
   failedJobs: number;
   /** One dispatcher tick, then every poll job it enqueued through the poller handler. */
   tick(): Promise<{ enqueued: number; jobs: number }>;
+  /** Delivers the poll jobs on the queue through the poller handler, without a dispatcher tick. */
+  deliverJobs(): Promise<number>;
   /** Makes failed poll jobs visible again (as after their visibility timeout) and delivers them. */
   redeliver(): Promise<number>;
   /** Receives (and deletes) everything on the inbound queue; every body must parse as inbound v1. */
@@ -164,6 +166,7 @@ export async function startInboundHarness(
     get failedJobs() {
       return failed.size;
     },
+    deliverJobs,
     async tick() {
       const outcome = await dispatcher.tick();
       return { enqueued: outcome.enqueued, jobs: await deliverJobs() };
