@@ -20,7 +20,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createAwsClients } from '../../adapters/aws/clients';
 import { createDynamoChannelStore } from '../../adapters/aws/dynamo-channel-store';
@@ -43,6 +42,7 @@ import { clockOf, connectChannel, startInboundHarness } from '../integration/inb
 import { API_KEY, API_KEY_SECRET, CLIENT_ID, CLIENT_SECRET, signIn } from '../integration/sim-x/helpers';
 import { appBearerToken, call } from '../integration/sim-x/xaa-helpers';
 import type { LocalAws } from './local-aws';
+import { createXAppSecret } from './realtime-channel';
 import { createRng } from './reliability-world';
 
 /** One webhook invocation's life (one storage for the process: each enabled one costs every promise). */
@@ -163,17 +163,7 @@ export async function runRealtimeSeed(
     });
     await clearRealtimeItems(aws);
     const secretId = `x-channel/rt-${options.seed}-${randomUUID().slice(0, 6)}`;
-    await clients.secrets.send(
-      new CreateSecretCommand({
-        Name: secretId,
-        SecretString: JSON.stringify({
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          apiKey: API_KEY,
-          apiKeySecret: API_KEY_SECRET,
-        }),
-      }),
-    );
+    await createXAppSecret(runAws, secretId);
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     // the channels' polls run at the reconciliation cadence real time gives them (core/inbound/planner.ts
     // `withRealtime`): mentions every 15 minutes; DMs every 20 (the default 6 h is longer than a run)
