@@ -69,6 +69,9 @@ afterAll(async () => {
 });
 
 const control = (path: string, body: unknown) => simPost(world, path, body);
+/** The customer's DM with one photo, delivered in real time. */
+const photoDm = () =>
+  control('/_sim/dms', { senderId: customerId, recipientId: accountId, text: 'see photo', mediaCount: 1 });
 
 /** The photo DM arrived as `delivered` says: stored under the channel, a plain GET gives X's bytes. */
 async function expectStoredPhoto(delivered: InboundMessage, photoId: string) {
@@ -94,12 +97,7 @@ describe('real-time DM media, the webhook with the poll-jobs queue (as the stack
     expect(await h.drainInbound()).toEqual([]);
 
     // Act: a DM with a photo in real time
-    const photo = await control('/_sim/dms', {
-      senderId: customerId,
-      recipientId: accountId,
-      text: 'see photo',
-      mediaCount: 1,
-    });
+    const photo = await photoDm();
     await world.sim.deliveriesIdle();
 
     // Assert: nothing published by the webhook; one job on the queue, which delivers it (no tick)
@@ -125,12 +123,7 @@ describe('real-time DM media, the webhook without the poll-jobs queue', () => {
 
     // Act: two DMs in real time, one with a photo
     const plain = await control('/_sim/dms', { senderId: customerId, recipientId: accountId, text: 'hi' });
-    const photo = await control('/_sim/dms', {
-      senderId: customerId,
-      recipientId: accountId,
-      text: 'see photo',
-      mediaCount: 1,
-    });
+    const photo = await photoDm();
     await world.sim.deliveriesIdle();
 
     // Assert: the webhook published the plain one; the photo waits for the poll it asked for
