@@ -762,6 +762,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             return real(command);
           }),
         }),
+        // its logs, like the poller's, go into the output the leak check searches (tests run at WARN)
+        logger,
       );
       return box;
     };
