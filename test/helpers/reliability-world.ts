@@ -1255,8 +1255,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         // its 429 comes with it (a read, polled every step, or a post), holding X's window as a spent
         // one does; labelled apart so it does not count as an x_429
         // a batch of two or more must be published while it is armed: two mentions for one channel
-        if (kind === 'crash_partial_inbound_batch')
-          for (let i = 0; i < 2; i++) {
+        // and a checkpoint must move while crash_before_checkpoint is armed: a new mention for the channel
+        if (kind === 'crash_partial_inbound_batch' || kind === 'crash_before_checkpoint')
+          for (let i = 0; i < (kind === 'crash_partial_inbound_batch' ? 2 : 1); i++) {
             const tw = sim.createTweet({
               authorId: companion.pick(customers),
               text: `@${t.username} two at once ${i}`,
@@ -1328,12 +1329,14 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     }
 
     // ---- quiesce: no new faults; let every retry, lease and reset run out ---------------------------
-    armed.clear();
+    // A crash point armed in the last step meets its first call here: it stays armed for the first
+    // round (it dies once; seven rounds remain to recover), so no armed crash is dropped unfired.
     mediaWanted = false;
     sim.clearFaults();
     awsFaults.clear();
     const quiesceStart = performance.now();
     for (let round = 0; round < 8; round++) {
+      if (round === 1) armed.clear();
       advance(16 * 60_000); // beyond the longest 429 reset and every lease
       await sweepUntilNow();
       const before = received.size + results.size;
