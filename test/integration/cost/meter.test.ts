@@ -7,19 +7,19 @@
  * counters equal X's bill to the cent. A failure names its seed (`XC_COST_SEED`).
  */
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
 import { sumDays, UNROUTED_CHANNEL } from '../../../core/cost/meter';
-import { createApp as createWebhookApp } from '../../../lambdas/webhook/app';
-import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
-import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
-import { createLogger } from '../../../lambdas/shared/logger';
-import { httpRoutes } from '../../../local/handlers';
-import { startHttpHost, type HttpHandler, type HttpHost } from '../../../local/http-host';
+import type { HttpHost } from '../../../local/http-host';
+import {
+  composeTestWebhook,
+  createXAppSecret,
+  startWebhookHost,
+  webhookHandler,
+} from '../../helpers/realtime-channel';
 import { clockOf, connectChannel, startInboundHarness, useInboundWorld } from '../inbound/harness';
 import { startSenderHarness } from '../outbound/harness';
-import { API_KEY_SECRET, CLIENT_ID, signIn } from '../sim-x/helpers';
+import { CLIENT_ID, signIn } from '../sim-x/helpers';
 import { appBearerToken, call } from '../sim-x/xaa-helpers';
 
 const world = useInboundWorld();
@@ -44,17 +44,7 @@ afterEach(async () => {
 });
 
 beforeAll(async () => {
-  await world.aws.clients.secrets.send(
-    new CreateSecretCommand({
-      Name: SECRET_ID,
-      SecretString: JSON.stringify({
-        clientId: 'test-client',
-        clientSecret: 'test-client-secret-0123456789',
-        apiKey: 'test-api-key',
-        apiKeySecret: API_KEY_SECRET,
-      }),
-    }),
-  );
+  await createXAppSecret(world.aws, SECRET_ID);
 });
 
 const SEED = Number(process.env.XC_COST_SEED ?? Date.now() % 1_000_000);
@@ -87,19 +77,8 @@ async function meteredDay() {
   const h = await startInboundHarness(aws, sim, { env: owner });
   const sender = await startSenderHarness(aws, sim, { clock: clockOf(sim) }, owner);
 
-  const runtime = composeWebhook(
-    loadWebhookConfig({
-      AWS_REGION: aws.region,
-      TABLE_NAME: aws.tableName,
-      X_APP_SECRET_ID: SECRET_ID,
-      INBOUND_QUEUE_URL: h.queues.inbound.url,
-    }),
-    { clients: aws.clients, clock: clockOf(sim), logger: createLogger({ logLevel: 'ERROR' }) },
-  );
-  host = await startHttpHost({
-    routes: httpRoutes({ webhook: createWebhookApp(runtime) as unknown as HttpHandler }),
-    adminToken: 'unused-admin-token-0123456789',
-  });
+  const runtime = composeTestWebhook(world, h, SECRET_ID);
+  host = await startWebhookHost(webhookHandler(runtime));
   // X duplicates some deliveries: billed once per object and day, so metered once too
   sim.setDelivery({ delayMs: 0, dropRate: 0, duplicateRate: 0.2 });
   const bearer = await appBearerToken(sim);

@@ -6,18 +6,19 @@
  * not read (and billed) again by the 6-hourly DM poll, and a DM real time missed still arrives.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createDynamoDmPollRequest } from '../../../adapters/aws/dynamo-dm-poll-request';
 import { createDynamoPollState } from '../../../adapters/aws/dynamo-poll-state';
 import { subscriptionTag } from '../../../core/realtime/subscriptions';
-import { createApp as createWebhookApp } from '../../../lambdas/webhook/app';
-import { compose as composeWebhook, type WebhookRuntime } from '../../../lambdas/webhook/compose';
-import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
-import { createLogger } from '../../../lambdas/shared/logger';
-import { httpRoutes } from '../../../local/handlers';
-import { startHttpHost, type HttpHandler, type HttpHost } from '../../../local/http-host';
+import type { WebhookRuntime } from '../../../lambdas/webhook/compose';
+import type { HttpHost } from '../../../local/http-host';
+import {
+  composeTestWebhook,
+  createXAppSecret,
+  startWebhookHost,
+  webhookHandler,
+} from '../../helpers/realtime-channel';
 import {
   clockOf,
   connectChannel,
@@ -25,7 +26,7 @@ import {
   useInboundWorld,
   type InboundHarness,
 } from '../inbound/harness';
-import { API_KEY, API_KEY_SECRET, signIn } from '../sim-x/helpers';
+import { signIn } from '../sim-x/helpers';
 import { appBearerToken, call } from '../sim-x/xaa-helpers';
 
 const world = useInboundWorld();
@@ -41,17 +42,7 @@ let channelId: string;
 let customerId: string;
 
 beforeAll(async () => {
-  await world.aws.clients.secrets.send(
-    new CreateSecretCommand({
-      Name: SECRET_ID,
-      SecretString: JSON.stringify({
-        clientId: 'test-client',
-        clientSecret: 'test-client-secret-0123456789',
-        apiKey: API_KEY,
-        apiKeySecret: API_KEY_SECRET,
-      }),
-    }),
-  );
+  await createXAppSecret(world.aws, SECRET_ID);
 });
 
 beforeEach(async () => {
@@ -79,20 +70,8 @@ beforeEach(async () => {
     channelId,
   );
   customerId = sim.createUser({ username: `carla${randomUUID().slice(0, 6)}`, name: 'Carla' }).id;
-  runtime = composeWebhook(
-    loadWebhookConfig({
-      AWS_REGION: aws.region,
-      TABLE_NAME: aws.tableName,
-      X_APP_SECRET_ID: SECRET_ID,
-      INBOUND_QUEUE_URL: h.queues.inbound.url,
-      X_API_BASE_URL: sim.url,
-    }),
-    { clients: aws.clients, clock: clockOf(sim), logger: createLogger({ logLevel: 'ERROR' }) },
-  );
-  host = await startHttpHost({
-    routes: httpRoutes({ webhook: createWebhookApp(runtime) as unknown as HttpHandler }),
-    adminToken: 'unused-admin-token-0123456789',
-  });
+  runtime = composeTestWebhook(world, h, SECRET_ID, { xApiBaseUrl: sim.url });
+  host = await startWebhookHost(webhookHandler(runtime));
   sim.setDelivery({ delayMs: 0, dropRate: 0, duplicateRate: 0 });
   const bearer = await appBearerToken(sim);
   const hook = await call(sim, 'POST', '/2/webhooks', bearer, { url: `${host.url}/x/webhook` });
