@@ -15,6 +15,9 @@
  *   proof) + AWS (reconciliation polls, their logs and traces, the token secret);
  * - `idleChannelPollingUsdPerMonth`: the same on a plan without XAA (polled every minute);
  * - `fixedUsdPerMonth`: the deployment's floor, whatever the channel count.
+ * Beside them, in DynamoDB requests (measured by the aws scenario, passed through with its spread):
+ * `meterDynamodbRequestsPerPoll` and `meterDynamodbRequestsPerSend`, the spend meter's own requests per
+ * busy poll and per sender invocation (issue 20: ≤ 1).
  */
 import { DEFAULT_RECONCILE_CADENCE } from '../core/inbound/planner';
 import { DEFAULT_POLL_LIMITS } from '../core/inbound/poll-types';
@@ -182,11 +185,15 @@ export function costModel(inputs: Inputs): Record<string, unknown> {
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** The `cost` section of the results, from the aggregated `aws`, `realtime`, `x` and `bundles` sections. */
+/** The aws scenario's figures the cost section shows as they were measured (`aws.<k>` → `cost.<k>`). */
+export const METER_FIGURES = ['meterDynamodbRequestsPerPoll', 'meterDynamodbRequestsPerSend'] as const;
+
 export function costSection(results: Record<string, unknown>): Record<string, unknown> {
   const aws = (results.aws ?? {}) as Record<string, unknown>;
   if (aws.missing || !aws.inboundBatches) {
     return {
       idleChannelUsdPerMonth: null,
+      ...Object.fromEntries(METER_FIGURES.map((k) => [k, null])),
       missing: `needs the aws scenario (${String(aws.missing ?? 'not run')})`,
     };
   }
@@ -213,9 +220,10 @@ export function costSection(results: Record<string, unknown>): Record<string, un
     xPollingIdleUsd: num((results.x as Record<string, unknown> | undefined)?.idleChannelUsdPerMonth),
     initMs,
   });
+  const meter = Object.fromEntries(METER_FIGURES.map((k) => [k, num(aws[k])]));
   const notes: string[] = [];
   if (rt.missing) notes.push(`realtime: ${String(rt.missing)}`);
   if ((results.x as Record<string, unknown> | undefined)?.missing)
     notes.push('x not run: polling X cost absent');
-  return notes.length ? { ...out, notes } : out;
+  return notes.length ? { ...out, ...meter, notes } : { ...out, ...meter };
 }

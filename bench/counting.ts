@@ -3,9 +3,11 @@
  * a handler makes, so the benchmark can price them (bench/prices.ts). DynamoDB requests ask for
  * `ReturnConsumedCapacity: TOTAL` (DynamoDB Local answers it like DynamoDB does), so read and write
  * units are measured, not guessed; a failed conditional write is charged one write unit, as DynamoDB
- * does. SQS requests are counted per 64 KiB chunk of payload, as SQS bills them.
+ * does. SQS requests are counted per 64 KiB chunk of payload, as SQS bills them. DynamoDB requests that
+ * touch spend items only (bench/dynamo-keys.ts) are counted apart: the spend meter's own requests.
  */
 import { createAwsClients, type AwsClientOptions, type AwsClients } from '../adapters/aws/clients';
+import { isMeterOnly, keysOf } from './dynamo-keys';
 import { AWS_PRICES, gbSeconds } from './prices';
 
 /** What one meter saw. */
@@ -14,6 +16,8 @@ export interface AwsUsage {
   requests: Record<string, number>;
   dynamodbRru: number;
   dynamodbWru: number;
+  /** DynamoDB requests on spend items alone (counters, budgets, billed-today markers): the meter's own. */
+  meterDynamodbRequests: number;
   /** Billable SQS requests (64 KiB chunks), standard and FIFO queues apart. */
   sqsStandardRequests: number;
   sqsFifoRequests: number;
@@ -29,6 +33,7 @@ const emptyUsage = (): AwsUsage => ({
   requests: {},
   dynamodbRru: 0,
   dynamodbWru: 0,
+  meterDynamodbRequests: 0,
   sqsStandardRequests: 0,
   sqsFifoRequests: 0,
   secretsManagerCalls: 0,
@@ -62,6 +67,10 @@ export class AwsMeter {
 
   count(key: string): void {
     this.usage.requests[key] = (this.usage.requests[key] ?? 0) + 1;
+  }
+
+  meterOnly(): void {
+    this.usage.meterDynamodbRequests++;
   }
 
   dynamo(command: string, consumed: ConsumedCapacity | ConsumedCapacity[] | undefined, failed: boolean) {
@@ -115,6 +124,7 @@ export function createCountingClients(options: AwsClientOptions, meter: AwsMeter
   const dynamo: Middleware = (next, context) => async (args) => {
     const command = context.commandName ?? 'Unknown';
     meter.count(`dynamodb:${command}`);
+    if (isMeterOnly(keysOf(command, args.input))) meter.meterOnly();
     if (READS.test(command) || WRITES.test(command)) args.input.ReturnConsumedCapacity ??= 'TOTAL';
     try {
       const result = await next(args);

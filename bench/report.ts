@@ -145,6 +145,18 @@ export function rows(results: BenchResults): Row[] {
     undefined,
     'per deployment: keys, metrics, schedule, idle event sources',
   );
+  add(
+    'cost.meterDynamodbRequestsPerPoll',
+    'requests',
+    le(1, '≤ 1'),
+    'spend meter’s own DynamoDB requests per busy poll (its charges ride on the final write)',
+  );
+  add(
+    'cost.meterDynamodbRequestsPerSend',
+    'requests',
+    le(1, '≤ 1'),
+    'spend meter’s own DynamoDB requests per sender invocation (the budget check)',
+  );
   add('aws.usdPerMillionInbound', 'USD', lt(1), 'measured requests only, 100 messages per poll');
   add('aws.usdPerMillionOutbound', 'USD');
   add('aws.usdPerIdleChannelMonth', 'USD', undefined, 'polling, incl. the token secret');

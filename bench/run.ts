@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDynamoDbLocal } from '../stand-ins/dynamodb-local';
 import { aggregateSection, type Spread } from './aggregate';
-import { costSection } from './cost-model';
+import { costSection, METER_FIGURES } from './cost-model';
 import type { ArtifactSink, ScenarioContext, XLatency } from './types';
 
 /** The default X latency profile: X's API answers in ~150 ms at the median with a long tail. */
@@ -233,6 +233,10 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
   results.bench.loadAverage.end = round2(os.loadavg());
   // the whole-cost model (bench/cost-model.ts) prices what the scenarios measured, medians in
   results.cost = costSection(results);
+  for (const k of METER_FIGURES) {
+    const spread = results.spread[`aws.${k}`];
+    if (spread) results.spread[`cost.${k}`] = spread;
+  }
   results.durationSeconds = Math.round((performance.now() - started) / 100) / 10;
   return results;
 }

@@ -9,6 +9,9 @@
  * are counted (bench/log-bytes.ts) for the whole-cost model (bench/cost-model.ts), which adds what
  * is not a request here (log ingestion, X-Ray, KMS, API Gateway, the schedule, the event sources' idle
  * polling, Lambda init).
+ * The spend meter's own DynamoDB requests (on spend items alone, bench/dynamo-keys.ts; its charges
+ * riding on a poll's final write are not its own) are reported per busy poll (the inbound batches) and
+ * per sender invocation (`meterDynamodbRequestsPerPoll`, `meterDynamodbRequestsPerSend`; issue 20: ≤ 1).
  * The event-source polling of SQS (Lambda's, billed to the account as SQS requests) is included;
  * the case system's own reads of the inbound and results queues are not (they are its cost).
  */
@@ -36,6 +39,9 @@ export interface AwsCostResult {
   secretReadsPerPoll: number | null;
   /** DynamoDB requests per idle poll (claim + final write when nothing changed). */
   dynamodbRequestsPerIdlePoll: number | null;
+  /** DynamoDB requests of the spend meter alone per busy poll (the inbound batches) and per sender invocation. */
+  meterDynamodbRequestsPerPoll: number | null;
+  meterDynamodbRequestsPerSend: number | null;
   /** Per messages-per-poll batch: what was measured (usage, cost, CloudWatch log bytes at INFO). */
   inboundBatches: Record<string, InboundBatch>;
   idle: {
@@ -158,6 +164,10 @@ export async function benchAwsCost(ctx: ScenarioContext): Promise<AwsCostResult>
       ctx.tiny ? 20 : ctx.quick ? 100 : 300,
     );
     const outCost = priceUsage(out.usage, memoryMb);
+    const busy = Object.values(inboundBatches);
+    const busyPolls = busy.reduce((n, b) => n + b.polls, 0);
+    const busyMeter = busy.reduce((n, b) => n + b.usage.meterDynamodbRequests, 0);
+    const sends = out.usage.lambdaInvocations; // the sender's alone: the meter is reset before it runs
     const at = (k: number) => inboundBatches[String(k)]?.usdPerMillion ?? null;
     return {
       usdPerMillionInbound: at(100) ?? at(10),
@@ -177,6 +187,8 @@ export async function benchAwsCost(ctx: ScenarioContext): Promise<AwsCostResult>
             2,
           )
         : null,
+      meterDynamodbRequestsPerPoll: busyPolls ? round(busyMeter / busyPolls, 3) : null,
+      meterDynamodbRequestsPerSend: sends ? round(out.usage.meterDynamodbRequests / sends, 3) : null,
       inboundBatches,
       idle: {
         polls: idlePolls,

@@ -14,39 +14,11 @@ import { priceItem } from '../../../core/cost/billable';
 import { sumDays, utcMonth } from '../../../core/cost/meter';
 import { X_PRICES } from '../../../core/cost/prices';
 import { composeSpendMeter } from '../../../lambdas/shared/spend';
+import { isMeterOnly, keysOf } from '../../../bench/dynamo-keys';
 import { FakeClock, makeChannel } from '../../helpers/fakes';
 import { connectChannel, startInboundHarness, useInboundWorld } from '../inbound/harness';
 
 const world = useInboundWorld();
-
-type AttrValue = string | { S?: string } | undefined;
-const pkOf = (item: Record<string, unknown> | undefined): string | undefined => {
-  const pk = item?.pk as AttrValue;
-  return typeof pk === 'string' ? pk : pk?.S;
-};
-
-/** The partition keys one request writes (or reads, for a batch get), in request order. */
-function keysOf(command: string, input: Record<string, any>): string[] {
-  if (command === 'TransactWriteItemsCommand')
-    return (input.TransactItems ?? []).map((t: Record<string, any>) => {
-      const part = t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck;
-      return pkOf(part?.Item ?? part?.Key) ?? '?';
-    });
-  if (command === 'BatchWriteItemCommand')
-    return Object.values(input.RequestItems ?? {}).flatMap((reqs) =>
-      (reqs as Array<Record<string, any>>).map(
-        (r) => pkOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key) ?? '?',
-      ),
-    );
-  if (command === 'BatchGetItemCommand')
-    return Object.values(input.RequestItems ?? {}).flatMap((r) =>
-      ((r as { Keys?: Array<Record<string, unknown>> }).Keys ?? []).map((k) => pkOf(k) ?? '?'),
-    );
-  return [pkOf(input.Item ?? input.Key) ?? (input.IndexName ? `index:${input.IndexName}` : '?')];
-}
-
-const isSpendKey = (pk: string) =>
-  pk.startsWith('COST#') || pk.startsWith('COSTAPP#') || pk.startsWith('SEEN#');
 
 it('meters a busy channel in the writes its polls already make: no DynamoDB request of its own, to the cent of X', async () => {
   const { aws, sim } = world;
@@ -100,7 +72,7 @@ it('meters a busy channel in the writes its polls already make: no DynamoDB requ
     /^(Put|Update|Delete|BatchWrite|TransactWrite)Item/.test(r.command.replace('Items', 'Item')),
   );
   // the meter's own requests: writes touching only spend items (counters, billed-today markers)
-  const meterOnly = writes.filter((r) => r.keys.length && r.keys.every(isSpendKey));
+  const meterOnly = writes.filter((r) => isMeterOnly(r.keys));
   // the poll's final write carrying the meter: channel item + the channel's day counter in one request
   const channelKey = `CH#${c.channel.id}`;
   const joint = writes.filter(
