@@ -20,10 +20,11 @@ type UpdatePart = NonNullable<TransactItems[number]['Update']>;
 /** Parts that ride on another write (the spend meter's `MeterRide`). */
 export interface WriteRide {
   parts(): TransactItems;
+  /** The transaction committed: these items are counted and leave their owner. */
   committed(): void;
   /** True when the parts changed after a cancellation (billed elsewhere) and may be sent again. */
   billedElsewhere(reasons: Array<{ Code?: string } | undefined>): boolean;
-  /** The outcome is unknown (the error is rethrown): the ride's items must not be written again. */
+  /** The outcome is unknown (the error is rethrown): the items leave their owner uncounted, never written twice. */
   lost(error: unknown): void;
 }
 

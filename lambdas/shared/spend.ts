@@ -11,11 +11,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '../../adapters/aws/clients';
-import {
-  createDynamoSpendLedger,
-  type DynamoSpendLedger,
-  type TransactPart,
-} from '../../adapters/aws/dynamo-spend';
+import { createDynamoSpendLedger, type DynamoSpendLedger } from '../../adapters/aws/dynamo-spend';
+import type { WriteRide } from '../../adapters/aws/dynamo-write-ride';
 import type { XResponseSeen } from '../../adapters/x/client';
 import { billableOfEvent, billablesOfCall, priceItem, type Billable } from '../../core/cost/billable';
 import {
@@ -63,15 +60,7 @@ export interface SpendMeter {
 }
 
 /** A scope's spend riding on another write's transaction (see {@link SpendMeter.ride}). */
-export interface MeterRide {
-  parts(): TransactPart[];
-  /** The transaction committed: these items are counted and leave the scope. */
-  committed(): void;
-  /** The transaction was cancelled; true when resources billed elsewhere were dropped (send again). */
-  billedElsewhere(reasons: Array<{ Code?: string } | undefined>): boolean;
-  /** The transaction's outcome is unknown: the items leave the scope uncounted (never counted twice). */
-  lost(error: unknown): void;
-}
+export type MeterRide = WriteRide;
 
 interface Scope {
   /** The meter that opened it: a meter prices only into its own scopes. */
