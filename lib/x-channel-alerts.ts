@@ -5,6 +5,9 @@
  * - `AlertsRead`: `dynamodb:GetItem|BatchGetItem|Query` on the table, only partitions `ALERT`,
  *   `COST#…`, `COSTAPP…` and `RT#APP` (`dynamodb:LeadingKeys`);
  * - `AlertsWrite`: `dynamodb:PutItem|UpdateItem|DeleteItem` on the table, only partition `ALERT`;
+ * - `AlertsBudgetList`: `dynamodb:UpdateItem` only on partition `COSTAPP` and only its attributes
+ *   `budgetedChannels` and `budgetedChannelsListedAt` (the one-time backfill of the list of channels with a
+ *   budget, adapters/aws/alert-sources.ts);
  * - `AlertsDlqDepth`: `sqs:GetQueueAttributes` on the four dead-letter queues (no message access);
  * - `AlertsPutEvents`: `events:PutEvents` on the bus, only with source `x-channel.alerts`.
  */
@@ -71,6 +74,20 @@ export function createXChannelAlerts(scope: Construct, o: AlertsOptions): Alerts
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [o.table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ALERT'] } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'AlertsBudgetList',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [o.table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': ['COSTAPP'],
+          'dynamodb:Attributes': ['pk', 'sk', 'budgetedChannels', 'budgetedChannelsListedAt'],
+        },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+      },
     }),
   );
   fn.addToRolePolicy(

@@ -6,9 +6,24 @@
  * - a channel: one Query of `COST#<id>` from `D#<fromDay>` on, which also returns its `SETTINGS` item
  *   (`SETTINGS` sorts after every `D#…`);
  * - DLQs: `GetQueueAttributes` (approximate visible + in-flight messages), one call per queue.
+ *
+ * Budgets set before alerts existed (issue 20): the app's `budgetedChannels` list is kept by `PATCH`
+ * since then, so a deployment upgraded from a version without it has channel budgets missing from the
+ * list. The list counts as complete once the app item carries `budgetedChannelsListedAt`; until then the
+ * evaluator calls `listBudgetedChannels` once: BatchGets of the channels' `COST#<id>`/`SETTINGS` items
+ * (100 keys a request, only `pk` and `monthlyBudgetUsd` projected), then ONE conditional UpdateItem that
+ * ADDs what it found to the set and sets the mark (`attribute_not_exists(budgetedChannelsListedAt)`).
+ * ADD is a set union, so a `PATCH` between the read and the write is never lost, and a second evaluator
+ * running the same backfill is refused by the condition (its ADD would be the same union).
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { AlertSources } from '../../core/alerts/inputs';
 import type { ChannelSnapshot } from '../../core/alerts/conditions';
 import type { SpendDay } from '../../core/cost/meter';
@@ -16,6 +31,10 @@ import { APP_COST_SHARDS, spendKeys } from './dynamo-spend';
 import { LIST_INDEX, LIST_PARTITION } from './table';
 
 const APP_SETTINGS = { pk: 'COSTAPP', sk: 'SETTINGS' };
+/** The app item's mark: its `budgetedChannels` list holds every channel budget (backfilled or kept by PATCH). */
+export const BUDGETS_LISTED_MARK = 'budgetedChannelsListedAt';
+/** Keys per BatchGetItem (DynamoDB's limit). */
+const BATCH_KEYS = 100;
 const RT_MARKS = { pk: 'RT#APP', sk: 'MARKS' };
 const CHANNEL_FIELDS = [
   'id',
@@ -102,8 +121,49 @@ export function createAlertSources(options: {
             : Array.isArray(budgeted)
               ? budgeted.map(String)
               : [],
+        budgetsListed: typeof settings?.[BUDGETS_LISTED_MARK] === 'string',
         webhook: marks ? { validAt: str(marks.webhookValidAt), lastTickAt: str(marks.lastTickAt) } : null,
       };
+    },
+
+    async listBudgetedChannels(channelIds, at) {
+      const found: string[] = [];
+      for (let i = 0; i < channelIds.length; i += BATCH_KEYS) {
+        let request: Record<string, unknown> | undefined = {
+          [TableName]: {
+            Keys: channelIds.slice(i, i + BATCH_KEYS).map((id) => ({ pk: `COST#${id}`, sk: 'SETTINGS' })),
+            ProjectionExpression: 'pk, monthlyBudgetUsd',
+          },
+        };
+        for (let attempt = 0; request && Object.keys(request).length; attempt++) {
+          if (attempt >= 5) throw new Error('budget list backfill: keys left unprocessed after 5 requests');
+          const page: BatchGetCommandOutput = await client.send(
+            new BatchGetCommand({ RequestItems: request as BatchGetCommand['input']['RequestItems'] }),
+          );
+          for (const it of page.Responses?.[TableName] ?? [])
+            if (typeof it.monthlyBudgetUsd === 'number') found.push(String(it.pk).slice('COST#'.length));
+          request = page.UnprocessedKeys;
+        }
+      }
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: APP_SETTINGS,
+            UpdateExpression: `SET #mark = :at${found.length ? ' ADD budgetedChannels :found' : ''}`,
+            ConditionExpression: 'attribute_not_exists(#mark)',
+            ExpressionAttributeNames: { '#mark': BUDGETS_LISTED_MARK },
+            ExpressionAttributeValues: {
+              ':at': at,
+              ...(found.length ? { ':found': new Set(found) } : {}),
+            },
+          }),
+        );
+      } catch (e) {
+        // another evaluator listed them first: its union holds the same channels
+        if ((e as Error)?.name !== 'ConditionalCheckFailedException') throw e;
+      }
+      return found;
     },
 
     async channelDays(channelId, fromDay) {

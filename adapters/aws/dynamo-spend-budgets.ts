@@ -3,8 +3,8 @@
  * app's at `COSTAPP` / `SETTINGS` (attribute `monthlyBudgetUsd`; absent = no budget). Set by the admin API
  * (`PATCH /channels/{id}` `monthlyBudgetUsd`, `PATCH /settings`), read with the month's counters by the
  * budget guard (core/cost/budget.ts) in one BatchGet. The app's item also lists the channels that have a
- * budget (`budgetedChannels`, a string set) for the alert evaluator (core/alerts/inputs.ts); a budget
- * set before that list existed is listed when it is set again.
+ * budget (`budgetedChannels`, a string set) for the alert evaluator (core/alerts/inputs.ts); budgets set
+ * before that list existed are found once by the evaluator's backfill (adapters/aws/alert-sources.ts).
  */
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SpendBudgets } from '../../core/cost/budget';

@@ -3,6 +3,8 @@
  * (the gauges' read, shared), one BatchGet (the app's budget and month counters, the real-time watch's
  * marks), one Query of the open alerts, one Query per channel that has a budget, one Query per silence
  * candidate per UTC day (its usual traffic, remembered for the day) and a GetQueueAttributes per DLQ.
+ * Once per deployment, when the app's list of budgeted channels is not marked complete (a deployment
+ * upgraded from before the list existed), `listBudgetedChannels` finds and records them (docs/alerts.md).
  *
  * "Usually has traffic" is learned from the spend meter's day counters (adapters/aws/dynamo-spend.ts):
  * the items X billed as read or delivered for the channel — post reads, DM event reads, webhook events —
@@ -24,8 +26,15 @@ export interface AlertSources {
     budgetUsd: number | null;
     monthMicros: number;
     budgetedChannels: string[];
+    /** Whether `budgetedChannels` is known to hold every channel budget (false on an upgraded deployment until backfilled). */
+    budgetsListed: boolean;
     webhook: { validAt: string | null; lastTickAt: string | null } | null;
   }>;
+  /**
+   * Once per deployment, when `budgetsListed` is false: which of these channels have a budget; records them
+   * in the app's list (a set union, never dropping a concurrent `PATCH`) and marks the list complete.
+   */
+  listBudgetedChannels(channelIds: string[], at: string): Promise<string[]>;
   /** A channel's budget and its day counters from `fromDay` (inclusive) on. */
   channelDays(channelId: string, fromDay: string): Promise<{ budgetUsd: number | null; days: SpendDay[] }>;
   /** Messages on each dead-letter queue. */
@@ -81,7 +90,17 @@ export async function gatherAlertInputs(
   const candidates = silenceCandidates({ now, channels, settings }).filter(
     (id) => memory.get(id)?.day !== today,
   );
-  const lookups = [...new Set([...app.budgetedChannels.filter((id) => known.has(id)), ...candidates])];
+  // a deployment upgraded from before the list existed: find its budgets once (then 0 extra requests a tick)
+  const budgeted = app.budgetsListed
+    ? app.budgetedChannels
+    : [
+        ...app.budgetedChannels,
+        ...(await sources.listBudgetedChannels(
+          channels.map((c) => c.id),
+          now.toISOString(),
+        )),
+      ];
+  const lookups = [...new Set([...budgeted.filter((id) => known.has(id)), ...candidates])];
   const budgets = new Map<string, BudgetStatus>();
   const dailyInbound = new Map<string, number>();
   // a handful at a time: a deployment with many budgets must not burst the table

@@ -37,7 +37,7 @@ describe('alerts in XChannel', () => {
       expect(vars[k]).toBeDefined();
   });
 
-  it('reads only the alert, cost and real-time partitions and writes only ALERT', () => {
+  it('reads only the alert, cost and real-time partitions and writes only ALERT (and the app’s budget list)', () => {
     expect(sid('AlertsRead')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
       Condition: {
@@ -48,11 +48,22 @@ describe('alerts in XChannel', () => {
       Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ALERT'] } },
     });
+    // the one-time backfill of the app's list of channels with a budget: that list and its mark only
+    expect(sid('AlertsBudgetList')).toMatchObject({
+      Action: 'dynamodb:UpdateItem',
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': ['COSTAPP'],
+          'dynamodb:Attributes': ['pk', 'sk', 'budgetedChannels', 'budgetedChannelsListedAt'],
+        },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+      },
+    });
     // no other statement of the dispatcher writes the table
     const writes = statements.filter((s) =>
       [s.Action].flat().some((a: string) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
     );
-    expect(writes.map((s) => s.Sid)).toEqual(['AlertsWrite']);
+    expect(writes.map((s) => s.Sid)).toEqual(['AlertsWrite', 'AlertsBudgetList']);
   });
 
   it('may read the DLQs’ attributes only, and put events on the default bus with its own source only', () => {
