@@ -90,6 +90,8 @@ export interface ChannelHealth {
   lastError: LastError | null;
   /** Time of the last poll that delivered something (the alerts' "no inbound for N hours"; absent before #20). */
   lastDeliveredAt?: string;
+  /** Time of the last command the sender got X to accept (clears the alerts' `credits_depleted`; absent before #20). */
+  lastSentAt?: string;
   /** Per-endpoint rate-limit windows last seen in X's headers, keyed like `GET /2/users/:id/mentions`. */
   rateLimits: Record<string, RateWindow>;
   /** Per-endpoint "do not call before" after a 429 or a back-off. */

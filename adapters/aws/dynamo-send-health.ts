@@ -65,6 +65,11 @@ export function createDynamoSendHealth({
         values[':le'] = patch.lastError;
         sets.push('#h.#le = :le');
       }
+      if (patch.lastSentAt) {
+        names['#ls'] = 'lastSentAt';
+        values[':ls'] = patch.lastSentAt;
+        sets.push('#h.#ls = :ls');
+      }
       for (const [counter, n] of Object.entries(patch.counters ?? {})) {
         if (!n) continue;
         names['#c'] = 'counters';

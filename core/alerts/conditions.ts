@@ -5,7 +5,7 @@
  *
  * | kind               | scope      | holds while |
  * |--------------------|------------|-------------|
- * | `credits_depleted` | app        | a channel's last X error is `credits_depleted` (402 credits, or the monthly usage cap) and no poll succeeded since |
+ * | `credits_depleted` | app        | a channel's last X error is `credits_depleted` (402 credits, or the monthly usage cap) and no poll succeeded and no command was sent since |
  * | `budget_warning`   | channel/app| the month's X spend is ≥ 80 % of the monthly budget |
  * | `budget_exhausted` | channel/app| the month's X spend is ≥ 100 % of the monthly budget |
  * | `needs_reauth`     | channel    | the channel's status is `needs_reauth` |
@@ -60,7 +60,7 @@ export type ChannelSnapshot = Pick<
   | 'realtime'
   | 'realtimeLastEventAt'
 > & {
-  health?: Partial<Pick<Channel['health'], 'lastError' | 'lastSuccessAt' | 'lastDeliveredAt'>>;
+  health?: Partial<Pick<Channel['health'], 'lastError' | 'lastSuccessAt' | 'lastDeliveredAt' | 'lastSentAt'>>;
 };
 
 export interface AlertSettings {
@@ -166,7 +166,8 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   const depleted = inputs.channels.filter((c) => {
     const e = c.health?.lastError;
     if (!e || e.code !== 'credits_depleted') return false;
-    const ok = c.health?.lastSuccessAt;
+    // a poll that succeeded or a command X accepted since: the credits are back
+    const ok = [c.health?.lastSuccessAt, c.health?.lastSentAt].filter(Boolean).sort().pop();
     return !ok || ok < e.at;
   });
   if (depleted.length) {

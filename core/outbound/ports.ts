@@ -172,6 +172,8 @@ export interface SendHealthPatch {
   counters?: { sent?: number; failed?: number };
   /** A failure that is the channel's problem (re-auth, plan, credits), for the admin console. */
   lastError?: LastError;
+  /** When X accepted this command: `health.lastSentAt`, which ends a `credits_depleted` (core/alerts). */
+  lastSentAt?: string;
 }
 
 /**

@@ -104,8 +104,10 @@ async function recordHealth(deps: SenderDeps, trace: Trace, outcome: SendOutcome
   // a replay re-reports a result counted when it was first reached
   if (outcome.action === 'result' && outcome.reason !== 'replayed') {
     const r = outcome.result;
-    if (r.status === 'sent') patch.counters = { sent: 1 };
-    else {
+    if (r.status === 'sent') {
+      patch.counters = { sent: 1 };
+      patch.lastSentAt = r.at;
+    } else {
       patch.counters = { failed: 1 };
       const kind = CHANNEL_PROBLEMS.get(r.error.code);
       if (kind) patch.lastError = { code: r.error.code, kind, message: r.error.message, at: r.at };
