@@ -139,6 +139,35 @@ it('credits_depleted: X answers 402 to a poll → one alert; credits topped up a
   expect(announced('credits_depleted:app')).toEqual(['open', 'cleared']);
 });
 
+it('credits_depleted: X answers 429 usage-capped (the monthly cap) to a poll → one alert; cap lifted and a good poll → cleared', async () => {
+  const { channelId } = await connect('alert_capped');
+  await world.afterFirstPoll(channelId);
+  const id = 'credits_depleted:app';
+  // the credits case above announced this id already: count from here
+  const before = announced(id).length;
+  const poll = (days: number) =>
+    world.pollPastLease(channelId, {
+      clock: { now: () => new Date(Date.now() + days * 86_400_000) },
+      owner: `capped-${days}`,
+    });
+  await control('POST', '/_sim/usage-cap', { cap: 0 });
+  try {
+    await poll(3);
+    expect((await adminCall('GET', `/channels/${channelId}/health`)).body.lastError).toMatchObject({
+      code: 'credits_depleted',
+      message: expect.stringMatching(/usage cap/),
+    });
+    await evaluate();
+    await evaluate();
+    expect(announced(id).slice(before)).toEqual(['open']);
+  } finally {
+    await control('POST', '/_sim/usage-cap', { cap: null });
+  }
+  expect((await poll(4)).status).not.toBe('skipped');
+  await evaluate();
+  expect(announced(id).slice(before)).toEqual(['open', 'cleared']);
+});
+
 it('dlq_not_empty: a message on a DLQ → one alert; the DLQ emptied → cleared', async () => {
   await world.clients.sqs.send(
     new SendMessageCommand({

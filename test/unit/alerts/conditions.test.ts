@@ -144,6 +144,25 @@ describe('alert conditions', () => {
       },
     ],
     [
+      'credits_depleted followed by a command X accepted (a channel that is not polled)',
+      {
+        channels: [
+          channel({
+            health: {
+              lastError: {
+                code: 'credits_depleted',
+                kind: 'permanent',
+                message: 'x',
+                at: '2026-12-07T11:00:00Z',
+              },
+              lastSuccessAt: null,
+              lastSentAt: '2026-12-07T11:05:00Z',
+            },
+          }),
+        ],
+      },
+    ],
+    [
       'real time off by choice or plan',
       {
         channels: [
