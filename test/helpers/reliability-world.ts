@@ -181,14 +181,27 @@ const ROTATION: readonly FaultKind[] = (() => {
   return out;
 })();
 
+/** Each seed starts the rotation this many kinds after the previous seed, and takes at least ROTATION_PICKS from it. */
+const ROTATION_STRIDE = 3;
+const ROTATION_PICKS = 4;
+
 /**
  * Firings each kind needs across the randomized suite's 20 seeds (the soak asks 5 % of its seed count
- * of every kind): a kind that never fires proves nothing. Kinds that fire only when a rarer event
- * meets them (a refresh, a post) need fewer.
+ * of every kind): a kind that never fires proves nothing. Every kind is armed at least twice over any
+ * 20 consecutive seeds (the rotation) and arming makes the call it needs happen (a post, a refresh, a
+ * checkpoint), so each needs 2; kinds counted per answer they replace (AWS faults, a burst's 5xx, a
+ * latency's calls) or drawn by the schedule every step as well (redelivery, visibility expiry,
+ * duplicate poll jobs) need more.
  */
-export const FAULT_MINIMUMS: Record<FaultKind, number> = Object.fromEntries(
-  FAULT_KINDS.map((k) => [k, 1]),
-) as Record<FaultKind, number>;
+export const FAULT_MINIMUMS: Record<FaultKind, number> = {
+  ...(Object.fromEntries(FAULT_KINDS.map((k) => [k, 2])) as Record<FaultKind, number>),
+  x_5xx_burst: 4,
+  x_latency: 3,
+  ...(Object.fromEntries(AWS_FAULTS.map((k) => [k, 3])) as Record<AwsFaultKind, number>),
+  redelivery: 4,
+  visibility_expiry: 3,
+  duplicate_poll_jobs: 8,
+};
 
 /** What one run found. Every list must be empty and every count zero for the run to pass. */
 export interface RunReport {
@@ -349,7 +362,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
   const runName = `r${options.seed.toString(36)}${runNo ? `n${runNo}` : ''}`;
   const channelCount = options.channels ?? 2;
   const steps = options.steps ?? rng.int(6, 9);
-  const faultRate = options.faultRate ?? 0.45;
+  const faultRate = options.faultRate ?? 0.65;
   let nowMs = START_MS;
   const simClock = { now: () => nowMs };
   const clock: Clock = { now: () => new Date(nowMs) };
@@ -895,6 +908,12 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     >();
     /** Set while `crash_after_media_upload` is armed: the next answer carries a valid image. */
     let mediaWanted = false;
+    /**
+     * `<channelId>|<reply kind>` while an X fault is armed on the write endpoint that kind of answer
+     * posts through: the next such inbound item is answered (no media that fails before the post), so
+     * the fault meets a call; it still counts only if one takes it.
+     */
+    const answerWanted = new Set<string>();
     const results = new Map<string, ResultMessage[]>();
     const tweetIdsByChannel = new Map<string, string[]>();
 
@@ -1031,10 +1050,11 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
         received.set(k, (received.get(k) ?? 0) + 1);
         note(`received ${k}`);
         inboundSeen.push(msg);
-        if (rng.chance(answerRate)) {
+        const wanted = answerWanted.delete(`${msg.channelId}|${msg.replyTo.kind}`);
+        if (rng.chance(answerRate) || wanted) {
           const key = `k${options.seed.toString(36)}-${++keySeq}`;
           const dm = msg.replyTo.kind === 'dm';
-          const mediaCase: MediaCase | null = mediaWanted
+          const drawn: MediaCase | null = mediaWanted
             ? 'photo'
             : mediaRng.chance(0.4)
               ? mediaRng.pick(
@@ -1051,6 +1071,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
                       ] as const),
                 )
               : null;
+          // an answer wanted for a write fault posts: no media case that fails before the post
+          const mediaCase = wanted && drawn && MEDIA_CASES[drawn] ? null : drawn;
           mediaWanted = false;
           const media = mediaCase ? mediaOf(mediaCase, dm) : null;
           const command = {
@@ -1118,11 +1140,37 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       }
     }
 
-    function armXFault(kind: XFaultKind, t: TrackedChannel) {
+    /**
+     * A customer writes to `t` (a mention, or a DM) and the case system answers it: a fault or crash
+     * point on the sender's path (a post, its result) meets a call while it is armed.
+     */
+    function wantAnswer(t: TrackedChannel, kind: 'reply' | 'dm') {
+      if (kind === 'reply') {
+        const tw = sim.createTweet({
+          authorId: companion.pick(customers),
+          text: `@${t.username} still there?`,
+        });
+        created.set(itemKey(t.channel.id, `x:tweet:${tw.id}`), { channelId: t.channel.id, at: nowMs });
+      } else {
+        const dm = sim.sendDm({
+          senderId: companion.pick(customers),
+          recipientId: t.accountId,
+          text: 'still there?',
+        });
+        created.set(itemKey(t.channel.id, `x:dm:${dm.id}`), { channelId: t.channel.id, at: nowMs });
+      }
+      answerWanted.add(`${t.channel.id}|${kind}`);
+    }
+
+    function armXFault(kind: XFaultKind, picked: TrackedChannel) {
+      // on a channel that still calls X: a revoked one never polls or posts again
+      const live = tracked.filter((c) => c.revokedAt === null);
+      const t = picked.revokedAt === null || !live.length ? picked : companion.pick(live);
       const readEndpoint = rng.pick(['GET /2/users/:id/mentions', 'GET /2/dm_events'] as const);
+      // the write endpoints the sender posts answers through: a reply, a DM into the conversation
+      // (`replyTo.targetId` of a DM is its conversation id; `…/with/:participant_id` is never called)
       const writeEndpoint = rng.pick([
         'POST /2/tweets',
-        'POST /2/dm_conversations/with/:participant_id/messages',
         'POST /2/dm_conversations/:dm_conversation_id/messages',
       ] as const);
       // a burst on a read: the poll's own retry meets its second answer at once
@@ -1157,6 +1205,9 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
                         : [{ ...on, kind: 'latency', latencyMs: rng.int(20, 80), count: rng.int(3, 10) }];
       for (const spec of specs) sim.setFault(spec);
       arm(kind);
+      // a post must happen while it is armed (a malformed body is armed on a read)
+      if (endpoint === writeEndpoint && kind !== 'x_malformed')
+        wantAnswer(t, writeEndpoint === 'POST /2/tweets' ? 'reply' : 'dm');
     }
 
     function armAwsFault(kind: AwsFaultKind) {
@@ -1243,7 +1294,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
 
     /** Arms `kind`; it is counted in `report.faults` only when it fires. */
     const arm = (k: FaultKind) => (report.armed[k] = (report.armed[k] ?? 0) + 1);
-    let rotation = (options.seed * 3) % ROTATION.length;
+    let rotation = (options.seed * ROTATION_STRIDE) % ROTATION.length;
+    let rotationPicks = 0;
     let duplicate = false;
     let redeliver = false;
     let expire = false;
@@ -1266,6 +1318,15 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           }
         // an upload must happen while it is armed: the next answer carries an image
         if (kind === 'crash_after_media_upload') mediaWanted = true;
+        // a post and its result must happen while it is armed: a customer writes and is answered
+        if (
+          kind === 'crash_after_media_upload' ||
+          kind === 'crash_after_x_post' ||
+          kind === 'crash_after_result_send'
+        ) {
+          const live = tracked.filter((c) => c.revokedAt === null);
+          wantAnswer(live.length ? companion.pick(live) : t, companion.chance(0.5) ? 'reply' : 'dm');
+        }
         // a refresh must happen while it is armed: time passes the access token's life (as token_expiry)
         if (kind === 'crash_during_token_refresh') advance(3600_000 + companion.int(0, 600_000));
         if (kind === 'crash_before_rate_block')
@@ -1307,11 +1368,17 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       duplicate = rng.chance(0.15);
       redeliver = rng.chance(0.3);
       expire = rng.chance(0.3);
-      if (rng.chance(faultRate)) {
-        // sometimes two faults at once; half the picks follow a rotation that starts at the seed, so
-        // consecutive seeds cover every kind, the other half are random
-        for (let f = rng.chance(0.3) ? 2 : 1; f > 0; f--)
-          armFault(rng.chance(0.5) ? ROTATION[rotation++ % ROTATION.length] : rng.pick(FAULT_KINDS));
+      // sometimes two faults at once. A seed's first ROTATION_PICKS picks, and three in four after,
+      // follow a rotation that starts at the seed (3 kinds further each seed), so any ten consecutive
+      // seeds arm every kind at least once; the other picks are random. A seed that drew too few by
+      // its last steps arms the rest there.
+      const owed = ROTATION_PICKS - rotationPicks;
+      if (rng.chance(faultRate) || owed >= steps - step) {
+        for (let f = Math.max(rng.chance(0.3) ? 2 : 1, owed - (steps - step - 1)); f > 0; f--) {
+          const fromRotation = rotationPicks < ROTATION_PICKS || rng.chance(0.75);
+          if (fromRotation) rotationPicks++;
+          armFault(fromRotation ? ROTATION[rotation++ % ROTATION.length] : rng.pick(FAULT_KINDS));
+        }
       }
       await timed('sweep', () => sweepUntilNow());
       for (const t of tracked) {
@@ -1329,14 +1396,18 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     }
 
     // ---- quiesce: no new faults; let every retry, lease and reset run out ---------------------------
-    // A crash point armed in the last step meets its first call here: it stays armed for the first
-    // round (it dies once; seven rounds remain to recover), so no armed crash is dropped unfired.
+    // A fault armed in the last step (or on a call a block or a failed poll put off) meets its first
+    // call here: crash points, X and AWS faults stay armed for the first round (each fires once, or its
+    // few uses; seven rounds remain to recover), so none is dropped unfired for want of a call.
     mediaWanted = false;
-    sim.clearFaults();
-    awsFaults.clear();
     const quiesceStart = performance.now();
     for (let round = 0; round < 8; round++) {
-      if (round === 1) armed.clear();
+      if (round === 1) {
+        armed.clear();
+        sim.clearFaults();
+        awsFaults.clear();
+        answerWanted.clear();
+      }
       advance(16 * 60_000); // beyond the longest 429 reset and every lease
       await sweepUntilNow();
       const before = received.size + results.size;
