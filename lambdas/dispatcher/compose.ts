@@ -54,7 +54,8 @@ export function compose(config: DispatcherConfig, overrides: ComposeOverrides = 
     concurrency: config.DISPATCH_CONCURRENCY,
   });
   const alertStore = createDynamoAlertStore({ client: clients.doc, tableName: config.TABLE_NAME });
-  const alertSources = createAlertSources({
+  const logger = overrides.logger ?? sharedLogger;
+  const sources = createAlertSources({
     client: clients.doc,
     sqs: clients.sqs,
     tableName: config.TABLE_NAME,
@@ -65,6 +66,16 @@ export function compose(config: DispatcherConfig, overrides: ComposeOverrides = 
       results: config.RESULTS_DLQ_URL,
     },
   });
+  // A failed backfill of the budget list (a deployment upgraded from before it) must not stop the other
+  // alerts: it is logged and tried again on the next evaluation.
+  const alertSources: typeof sources = {
+    ...sources,
+    listBudgetedChannels: (ids, at) =>
+      sources.listBudgetedChannels(ids, at).catch((e: unknown) => {
+        logger.error('budget list backfill failed', { errorName: (e as Error)?.name });
+        return [];
+      }),
+  };
   const publisher =
     overrides.alertPublisher ??
     createEventBridgeAlertPublisher({
@@ -84,7 +95,7 @@ export function compose(config: DispatcherConfig, overrides: ComposeOverrides = 
   return {
     config,
     clock,
-    logger: overrides.logger ?? sharedLogger,
+    logger,
     metrics: createMetrics(),
     tick: (at) => dispatchDueChannels({ clock, due, jobs }, at),
     async gauges() {

@@ -4,11 +4,14 @@
  * EventBridge publisher on the EventBridge stand-in. A deployment upgraded from the version without the
  * app's `budgetedChannels` list has channel budgets written the old way (`COST#<id>`/`SETTINGS` only):
  * the first evaluation finds them once (one BatchGet per 100 channels, one conditional UpdateItem), alerts
- * on them at 80 % and 100 % and clears; later evaluations read no more than before; a `PATCH` that lands
- * between the backfill's read and its write is kept.
+ * on them at 80 % and 100 % and clears; later evaluations read no more than before; a backfill that
+ * fails is logged and retried without stopping the other alerts; a `PATCH` that lands between the
+ * backfill's read and its write is kept.
  */
 import { UpdateCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { createAwsClients, type AwsClients } from '../../../adapters/aws/clients';
 import { BUDGETS_LISTED_MARK, createAlertSources } from '../../../adapters/aws/alert-sources';
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
@@ -57,7 +60,7 @@ const NOW = Date.parse('2026-12-10T12:00:00.000Z');
  * A deployment's table (own TABLE_NAME prefix per case: each case is a separate deployment) and its
  * dispatcher on `now`, on clients of its own whose DynamoDB requests are counted (and may be held).
  */
-function deployment(name: string, now: { t: number }) {
+function deployment(name: string, now: { t: number }, env: Record<string, string> = {}) {
   const clients = createAwsClients({
     region: aws.region,
     endpoints: aws.endpoints,
@@ -80,16 +83,22 @@ function deployment(name: string, now: { t: number }) {
     { step: 'initialize', name: 'countRequests' },
   );
   const clock = { now: () => new Date(now.t) };
+  const logged: Array<[string, unknown]> = [];
+  const logger = {
+    error: (message: string, fields: unknown) => logged.push([message, fields]),
+  } as unknown as Logger;
   const runtime = composeDispatcher(
     loadDispatcherConfig({
       AWS_REGION: aws.region,
       TABLE_NAME: aws.tableName,
       POLL_JOBS_QUEUE_URL: 'http://127.0.0.1:9/unused',
       CONSOLE_URL: 'https://console.example/',
+      ...env,
     }),
     {
       clients,
       clock,
+      logger,
       alertPublisher: createEventBridgeAlertPublisher({
         client: events,
         eventBusName: 'default',
@@ -100,6 +109,8 @@ function deployment(name: string, now: { t: number }) {
   return {
     clients,
     requests,
+    /** What the dispatcher logged as an error. */
+    logged,
     /** Runs `hold` once, just before the backfill's write reaches DynamoDB. */
     holdBackfillWrite(hold: () => Promise<void>) {
       beforeBackfillWrite = hold;
@@ -148,6 +159,17 @@ const spend = (channelId: string, usd: number, tag: string) =>
     channelId,
     new Date(NOW - 60_000),
     [{ category: 'postCreate', micros: Math.round(usd * 1_000_000), dedupKey: `postCreate:${tag}` }],
+  );
+
+/** The app item as before the upgrade: no list, no mark. */
+const unmark = () =>
+  aws.clients.doc.send(
+    new UpdateCommand({
+      TableName: aws.tableName,
+      Key: { pk: 'COSTAPP', sk: 'SETTINGS' },
+      UpdateExpression: 'REMOVE #m, budgetedChannels',
+      ExpressionAttributeNames: { '#m': BUDGETS_LISTED_MARK },
+    }),
   );
 
 const appItem = async () =>
@@ -207,16 +229,31 @@ it('an old-way channel budget is found once, alerted on at 80 % and 100 %, and c
   expect(d.announced('budget_warning:ch_bf_none')).toEqual([]);
 });
 
+it('a backfill that fails is logged, the other alerts are still evaluated, and the next evaluation backfills', async () => {
+  await unmark();
+  const now = { t: NOW + 3_600_000 };
+  const dlq = (await aws.createQueues()).results;
+  const d = deployment('backfill-fails', now, { RESULTS_DLQ_URL: dlq.dlqUrl });
+  await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlq.dlqUrl, MessageBody: '{}' }));
+  d.holdBackfillWrite(async () => {
+    throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+  });
+  expect((await d.evaluate()).opened).toEqual(['dlq_not_empty:results']);
+  expect((await appItem())?.[BUDGETS_LISTED_MARK]).toBeUndefined();
+  expect(d.logged).toEqual([['budget list backfill failed', { errorName: 'AccessDeniedException' }]]);
+  await aws.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: dlq.dlqUrl }));
+  now.t += 60_000;
+  expect((await d.evaluate()).cleared).toEqual(['dlq_not_empty:results']);
+
+  const app = await appItem();
+  expect(typeof app?.[BUDGETS_LISTED_MARK]).toBe('string');
+  expect(app?.budgetedChannels).toEqual(new Set(['ch_bf_old']));
+  expect(d.announced('dlq_not_empty:results')).toEqual(['open', 'cleared']);
+});
+
 it('a PATCH between the backfill’s read and its write is kept, and a second evaluator’s backfill changes nothing', async () => {
   // the previous cases' channels and the mark belong to another deployment: start from an unmarked app item
-  await aws.clients.doc.send(
-    new UpdateCommand({
-      TableName: aws.tableName,
-      Key: { pk: 'COSTAPP', sk: 'SETTINGS' },
-      UpdateExpression: 'REMOVE #m, budgetedChannels',
-      ExpressionAttributeNames: { '#m': BUDGETS_LISTED_MARK },
-    }),
-  );
+  await unmark();
   const now = { t: NOW };
   const d = deployment('backfill-race', now);
   await channel('ch_bf_race_old', 'race_old');
