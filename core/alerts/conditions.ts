@@ -5,7 +5,7 @@
  *
  * | kind               | scope      | holds while |
  * |--------------------|------------|-------------|
- * | `credits_depleted` | app        | a channel's last X error is `credits_depleted` (402 credits, or the monthly usage cap) and no poll succeeded and no command was sent since |
+ * | `credits_depleted` | app        | a channel's last X error is `credits_depleted` (402 credits, or the monthly usage cap) and no poll succeeded (or, for a 402, no command was sent) since |
  * | `budget_warning`   | channel/app| the month's X spend is ≥ 80 % of the monthly budget |
  * | `budget_exhausted` | channel/app| the month's X spend is ≥ 100 % of the monthly budget |
  * | `needs_reauth`     | channel    | the channel's status is `needs_reauth` |
@@ -95,6 +95,12 @@ export const REALTIME_LOST_CODES: ReadonlySet<RealtimeOffCode> = new Set([
 
 const LISTENING: ReadonlySet<ChannelStatus> = new Set(['active', 'degraded']);
 
+/**
+ * Whether a `credits_depleted` error is X's monthly usage cap (429 usage-capped, on Post reads), by the
+ * message adapters/x/errors.ts gives it (test/integration/alerts/acceptance.test.ts reads it back).
+ */
+export const isReadCap = (e: { message: string }) => /usage cap/i.test(e.message);
+
 const label = (c: ChannelSnapshot) =>
   c.account ? `@${c.account.username}` : c.name ? `"${c.name}"` : `channel ${c.id}`;
 
@@ -166,8 +172,10 @@ export function alertConditions(inputs: AlertInputs): AlertCondition[] {
   const depleted = inputs.channels.filter((c) => {
     const e = c.health?.lastError;
     if (!e || e.code !== 'credits_depleted') return false;
-    // a poll that succeeded or a command X accepted since: the credits are back
-    const ok = [c.health?.lastSuccessAt, c.health?.lastSentAt].filter(Boolean).sort().pop();
+    // a poll that succeeded since, or a command X accepted since (credits are the app's; the monthly
+    // usage cap is on Post reads only, so only a poll ends that one)
+    const sent = isReadCap(e) ? null : c.health?.lastSentAt;
+    const ok = [c.health?.lastSuccessAt, sent].filter(Boolean).sort().pop();
     return !ok || ok < e.at;
   });
   if (depleted.length) {

@@ -69,6 +69,28 @@ describe('alert conditions', () => {
       ['credits_depleted:app'],
     ],
     [
+      // the cap is on Post reads (X-API.md): a command X accepted says nothing about it
+      'the monthly usage cap, with commands sent since but no good poll',
+      {
+        channels: [
+          channel({
+            status: 'degraded',
+            health: {
+              lastError: {
+                code: 'credits_depleted',
+                kind: 'permanent',
+                message: 'X monthly usage cap reached for this app',
+                at: '2026-12-07T11:00:00Z',
+              },
+              lastSuccessAt: '2026-12-07T10:00:00Z',
+              lastSentAt: '2026-12-07T11:30:00Z',
+            },
+          }),
+        ],
+      },
+      ['credits_depleted:app'],
+    ],
+    [
       'real time lost (subscription limit)',
       {
         channels: [
