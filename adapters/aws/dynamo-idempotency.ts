@@ -10,6 +10,13 @@
  *
  * Items expire through DynamoDB TTL `ttlDays` after the last write (default 7 days, documented in
  * docs/result-codes.md): a key reused after that is treated as new.
+ *
+ * The spend meter rides on the completion (`ride`): the command's X charges (counters and billed-today
+ * markers, ./dynamo-spend.ts) go in the SAME request as the `completed` update, one `TransactWriteItems`
+ * (./dynamo-write-ride.ts), so metering costs a send no request of its own and a charge is counted
+ * exactly when its result is stored. A refused completion (another delivery holds the record) falls back
+ * to the plain update below, which answers with the holder; the charges are then written by the meter
+ * itself at the end of the command.
  */
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -28,6 +35,7 @@ import type {
   IdempotencyWrite,
 } from '../../core/outbound/ports';
 import { systemClock, type Clock } from '../../core/ports';
+import { TRANSACT_MAX, writeWithRide, type WriteRide } from './dynamo-write-ride';
 import { keys } from './table';
 
 export interface DynamoIdempotencyStoreOptions {
@@ -36,6 +44,10 @@ export interface DynamoIdempotencyStoreOptions {
   /** Days a record is kept after its last write (DynamoDB TTL). @default 7 */
   ttlDays?: number;
   clock?: Clock;
+  /** What rides on a completion (the spend meter's current scope), given the room left. */
+  ride?: (channelId: string, room: number) => WriteRide | null;
+  /** Waits between transaction-conflict retries of a ride (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export const DEFAULT_IDEMPOTENCY_TTL_DAYS = 7;
@@ -89,6 +101,8 @@ export function createDynamoIdempotencyStore({
   tableName,
   ttlDays = DEFAULT_IDEMPOTENCY_TTL_DAYS,
   clock = systemClock,
+  ride,
+  sleep = (ms) => new Promise<void>((r) => setTimeout(r, ms)),
 }: DynamoIdempotencyStoreOptions): IdempotencyStore {
   const TableName = tableName;
   const expiresAt = () => Math.floor(clock.now().getTime() / 1000) + ttlDays * 86400;
@@ -137,28 +151,32 @@ export function createDynamoIdempotencyStore({
       );
     },
 
-    complete(channelId, key, owner, result) {
-      return conditional(channelId, key, () =>
-        client.send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.idempotency(channelId, key),
-            ...conditioned(heldBy(owner), {
-              expression:
-                'SET #state = :completed, #result = :result, xId = :xId, completedAt = :at, expiresAt = :ttl',
-              names: { '#state': 'state', '#result': 'result' },
-              values: {
-                ':completed': 'completed',
-                // Stored as a string: the exact result is re-emitted byte for byte on duplicates.
-                ':result': JSON.stringify(result),
-                ':xId': result.status === 'sent' ? result.xId : null,
-                ':at': result.at,
-                ':ttl': expiresAt(),
-              },
-            }),
-          }),
-        ),
-      );
+    async complete(channelId, key, owner, result) {
+      const input = {
+        TableName,
+        Key: keys.idempotency(channelId, key),
+        ...conditioned(heldBy(owner), {
+          expression:
+            'SET #state = :completed, #result = :result, xId = :xId, completedAt = :at, expiresAt = :ttl',
+          names: { '#state': 'state', '#result': 'result' },
+          values: {
+            ':completed': 'completed',
+            // Stored as a string: the exact result is re-emitted byte for byte on duplicates.
+            ':result': JSON.stringify(result),
+            ':xId': result.status === 'sent' ? result.xId : null,
+            ':at': result.at,
+            ':ttl': expiresAt(),
+          },
+        }),
+      };
+      const along = ride?.(channelId, TRANSACT_MAX - 1);
+      if (along) {
+        // the holder of a refused completion is learnt from the plain update below (ALL_OLD)
+        const { ReturnValuesOnConditionCheckFailure: _unused, UpdateExpression, ...rest } = input;
+        const update = { ...rest, UpdateExpression: UpdateExpression! };
+        if (await writeWithRide(client, update, along, sleep)) return { ok: true };
+      }
+      return conditional(channelId, key, () => client.send(new UpdateCommand(input)));
     },
 
     release(channelId, key, owner) {

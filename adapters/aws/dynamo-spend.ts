@@ -15,10 +15,10 @@
  * Transactions take ≤ 100 items: more resources are written in chunks of 97. The app counter is sharded
  * so concurrent channels' transactions seldom meet on one item (a `TransactionConflict` is retried).
  *
- * A poll does not pay a request of its own for this: `ride` hands the same parts (for up to 96 resources)
- * to the poll's final write (adapters/aws/dynamo-poll-state.ts), which sends them with its channel update
- * as ONE `TransactWriteItems`; what does not fit, or a final write that was refused, is written by
- * `record` at the invocation's end as before.
+ * A poll or a send does not pay a request of its own for this: `ride` hands the same parts (for up to 96
+ * resources) to the poll's final write (adapters/aws/dynamo-poll-state.ts) or the command's completion
+ * (adapters/aws/dynamo-idempotency.ts), which sends them with its own update as ONE `TransactWriteItems`;
+ * what does not fit, or a write that was refused, is written by `record` at the invocation's end as before.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {

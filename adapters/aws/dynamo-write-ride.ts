@@ -2,7 +2,7 @@
  * One write that carries another adapter's parts along: an `UpdateItem` sent as the first part of ONE
  * `TransactWriteItems` with the parts of a {@link WriteRide} (the spend meter's current scope,
  * lambdas/shared/spend.ts), so what rides costs no request of its own. Used by the poll's final write
- * (./dynamo-poll-state.ts).
+ * (./dynamo-poll-state.ts) and an outbound command's completion (./dynamo-idempotency.ts).
  *
  * When the update itself is refused (its condition, a missing map) the caller writes it alone, as it
  * would without a ride, and the ride's items stay with their owner (the meter writes them at the end of

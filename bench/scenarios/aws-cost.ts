@@ -10,7 +10,7 @@
  * is not a request here (log ingestion, X-Ray, KMS, API Gateway, the schedule, the event sources' idle
  * polling, Lambda init).
  * The spend meter's own DynamoDB requests (on spend items alone, bench/dynamo-keys.ts; its charges
- * riding on a poll's final write are not its own) are reported per busy poll (the inbound batches) and
+ * riding on a poll's final write or a command's completion are not its own) are reported per busy poll (the inbound batches) and
  * per sender invocation (`meterDynamodbRequestsPerPoll`, `meterDynamodbRequestsPerSend`; issue 20: ≤ 1).
  * The event-source polling of SQS (Lambda's, billed to the account as SQS requests) is included;
  * the case system's own reads of the inbound and results queues are not (they are its cost).

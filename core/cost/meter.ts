@@ -4,7 +4,8 @@
  *
  * One invocation (a poll job, an outbound command, a webhook delivery) collects its billable items in
  * a {@link SpendCollector} and writes them with ONE ledger call at its end (a poll: inside its own final
- * write, adapters/aws/dynamo-write-ride.ts, so the meter costs it no request):
+ * write; an outbound command: inside its completion, adapters/aws/dynamo-write-ride.ts; so the meter
+ * costs either no request):
  * ```
  * X answer ─> billablesOfCall ─> collector (memory) ─┐
  * XAA event delivered ─> billableOfEvent ────────────┴─> ledger.record (one DynamoDB request):

@@ -135,6 +135,8 @@ export function compose(config: SenderConfig, overrides: ComposeOverrides = {}):
       tableName,
       clock,
       ttlDays: config.IDEMPOTENCY_TTL_DAYS,
+      // the command's X charges ride on its completion: the meter costs a send no request of its own
+      ride: (channelId, room) => spend.ride(channelId, room),
     }),
     budget: createDynamoAppBudget({
       client: clients.doc,

@@ -45,9 +45,11 @@ export interface SpendMeter {
   within<T>(channelId: string | ((result: T) => string | undefined), work: () => Promise<T>): Promise<T>;
   /**
    * What the current scope collected for `channelId` so far, as at most `room` parts of the caller's
-   * own `TransactWriteItems` (the poll's final write: adapters/aws/dynamo-poll-state.ts), so the meter
-   * costs that invocation no request of its own; null when there is nothing (or no room). What the
-   * ride does not take, or a ride never committed, is written when the scope ends, as before.
+   * own `TransactWriteItems` (the poll's final write: adapters/aws/dynamo-poll-state.ts; a command's
+   * completion: adapters/aws/dynamo-idempotency.ts), so the meter costs that invocation no request of
+   * its own; null when there is nothing (or no room). A committed ride tells `onRecorded` as a scope's
+   * write does. What the ride does not take, or a ride never committed, is written when the scope
+   * ends, as before.
    */
   ride(channelId: string, room: number): MeterRide | null;
   /** Writes delivered XAA events (the webhook, once they are queued). */
@@ -155,7 +157,15 @@ export function composeSpendMeter(options: {
         billedElsewhere: (reasons) => ride.billedElsewhere(reasons),
         committed() {
           scope.collector.drop(group.key, ride.taken);
-          ride.committed();
+          const recorded = ride.committed();
+          try {
+            options.onRecorded?.(channelId, recorded);
+          } catch (e) {
+            log.warn('spend meter: could not tell what was counted', {
+              channelId,
+              errorName: (e as Error)?.name,
+            });
+          }
         },
         lost(e) {
           scope.collector.drop(group.key, ride.taken);

@@ -688,11 +688,11 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
             );
           die('crash_after_media_upload');
         }
+        // the completion: a plain update, or the update with the meter's charges riding on it
         if (
           armedHere('crash_after_x_post') &&
-          name === 'UpdateCommand' &&
-          sk.startsWith('IDEM#') &&
-          input.ExpressionAttributeValues?.[':completed']
+          String(update?.Key?.sk ?? '').startsWith('IDEM#') &&
+          update?.ExpressionAttributeValues?.[':completed']
         )
           die('crash_after_x_post');
         if (name === 'BatchWriteCommand') {
