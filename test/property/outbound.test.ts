@@ -5,24 +5,9 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { startLocalAws, type LocalAws } from '../helpers/local-aws';
-import { startSenderHarness, type SenderHarness } from '../integration/outbound/harness';
-import { startTestSim } from '../integration/sim-x/helpers';
-import type { SimX } from '../../sim/x/server';
+import { useSenderWorld } from '../integration/outbound/harness';
 
-let aws: LocalAws;
-let sim: SimX;
-let h: SenderHarness;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  sim = await startTestSim();
-  h = await startSenderHarness(aws, sim);
-});
-afterAll(async () => {
-  await sim.stop();
-  await aws.stop();
-});
+const world = useSenderWorld();
 
 /** SQS itself refuses empty bodies and characters outside #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD (and astral). */
 const sqsAllowed = (s: string) =>
@@ -79,6 +64,7 @@ const badBody = fc.oneof(
 );
 
 async function drainDlq(): Promise<Array<{ body: string; reason: string | undefined }>> {
+  const { aws, h } = world;
   const out: Array<{ body: string; reason: string | undefined }> = [];
   for (;;) {
     const r = await aws.clients.sqs.send(
@@ -99,6 +85,7 @@ async function drainDlq(): Promise<Array<{ body: string; reason: string | undefi
 }
 
 it('rule "bad input … nothing half-written": every unsendable outbound body ends as a failed result or a DLQ entry with a reason, nothing posted, no crash loop', async () => {
+  const { sim, h } = world;
   const postsBefore = sim.state.tweets.length + sim.state.dms.length;
   await fc.assert(
     fc.asyncProperty(badBody.filter(sqsAllowed), async (body) => {

@@ -14,7 +14,8 @@ import { priceItem } from '../../../core/cost/billable';
 import { sumDays, utcMonth } from '../../../core/cost/meter';
 import { X_PRICES } from '../../../core/cost/prices';
 import { composeSpendMeter } from '../../../lambdas/shared/spend';
-import { isMeterOnly, keysOf } from '../../../bench/dynamo-keys';
+import { isMeterOnly } from '../../../bench/dynamo-keys';
+import { countDynamoRequests } from '../../helpers/dynamo-requests';
 import { FakeClock, makeChannel } from '../../helpers/fakes';
 import { connectChannel, startInboundHarness, useInboundWorld } from '../inbound/harness';
 
@@ -40,19 +41,9 @@ it('meters a busy channel in the writes its polls already make: no DynamoDB requ
   const meteredBefore = sumDays(await ledger.days(c.channel.id, month)).micros;
   const billBefore = sim.billing().costUsd;
 
-  const requests: Array<{ command: string; keys: string[] }> = [];
-  const name = 'count-dynamodb-requests-per-poll';
-  aws.clients.dynamodb.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName ?? 'Unknown';
-      requests.push({ command, keys: keysOf(command, (args.input ?? {}) as Record<string, any>) });
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
   let polls = 0;
   let delivered = 0;
-  try {
+  const { seen: requests } = await countDynamoRequests(aws.clients.dynamodb, async () => {
     for (let step = 0; step < 16; step++) {
       // busy: three new mentions before every poll, a DM now and then (DM pages are re-read: X bills
       // an event once a UTC day, so a re-read costs nothing and writes no counter)
@@ -64,9 +55,7 @@ it('meters a busy channel in the writes its polls already make: no DynamoDB requ
       polls += (await h.tick()).jobs;
       delivered += (await h.drainInbound()).length;
     }
-  } finally {
-    aws.clients.dynamodb.middlewareStack.remove(name);
-  }
+  });
 
   const writes = requests.filter((r) =>
     /^(Put|Update|Delete|BatchWrite|TransactWrite)Item/.test(r.command.replace('Items', 'Item')),
@@ -111,24 +100,7 @@ it('meters a busy channel in the writes its polls already make: no DynamoDB requ
 }, 180_000);
 
 describe('the final write with the meter riding on it (DynamoDB Local)', () => {
-  /** The DynamoDB requests `work` makes (command and partition keys), counted on the real client. */
-  async function counted<T>(work: () => Promise<T>) {
-    const seen: Array<{ command: string; keys: string[] }> = [];
-    const name = `count-${Math.random()}`;
-    world.aws.clients.dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        const command = context.commandName ?? 'Unknown';
-        seen.push({ command, keys: keysOf(command, (args.input ?? {}) as Record<string, any>) });
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
-    try {
-      return { result: await work(), seen };
-    } finally {
-      world.aws.clients.dynamodb.middlewareStack.remove(name);
-    }
-  }
+  const counted = <T>(work: () => Promise<T>) => countDynamoRequests(world.aws.clients.dynamodb, work);
   const reads = (ids: string[]) =>
     ids.map((id) => priceItem({ type: 'read', kind: 'postRead', id }, X_PRICES));
   async function claimed(clock: FakeClock) {

@@ -15,48 +15,17 @@ import { OUTBOUND_SCHEMA, type ResultMessage } from '../../../contracts';
 import { sumDays, utcMonth } from '../../../core/cost/meter';
 import { X_PRICES } from '../../../core/cost/prices';
 import { composeSpendMeter } from '../../../lambdas/shared/spend';
-import type { SimX } from '../../../sim/x/server';
-import { isMeterOnly, keysOf } from '../../../bench/dynamo-keys';
-import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
-import { connectChannel, startSenderHarness, type SenderHarness } from '../outbound/harness';
-import { control, startTestSim } from '../sim-x/helpers';
+import { isMeterOnly } from '../../../bench/dynamo-keys';
+import { countDynamoRequests } from '../../helpers/dynamo-requests';
+import { connectChannel, useSenderWorld } from '../outbound/harness';
+import { control } from '../sim-x/helpers';
 
-let aws: LocalAws;
-let sim: SimX;
-let h: SenderHarness;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  sim = await startTestSim();
-  h = await startSenderHarness(aws, sim);
-});
-afterAll(async () => {
-  await sim?.stop();
-  await aws?.stop();
-});
-
-/** The DynamoDB requests `work` makes (command and partition keys), counted on the real client. */
-async function counted<T>(work: () => Promise<T>) {
-  const seen: Array<{ command: string; keys: string[] }> = [];
-  const name = `count-${Math.random()}`;
-  aws.clients.dynamodb.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName ?? 'Unknown';
-      seen.push({ command, keys: keysOf(command, (args.input ?? {}) as Record<string, any>) });
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
-  try {
-    return { result: await work(), seen };
-  } finally {
-    aws.clients.dynamodb.middlewareStack.remove(name);
-  }
-}
+const world = useSenderWorld();
 
 const isWrite = (command: string) => /^(Put|Update|Delete|BatchWrite|TransactWrite)Item/.test(command);
 
 it('one invocation with commands of two channels: no DynamoDB request of the meter alone, to the cent of X', async () => {
+  const { aws, sim, h } = world;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const suffix = `${Date.now() % 100_000}`;
   const a = await connectChannel(aws, sim, `shopa${suffix}`);
@@ -102,7 +71,7 @@ it('one invocation with commands of two channels: no DynamoDB request of the met
     dm(b.channel.id),
   ];
   for (const c of commands) await h.send(c, c.idempotencyKey);
-  const { result: batch, seen } = await counted(() => h.deliverOnce());
+  const { result: batch, seen } = await countDynamoRequests(aws.clients.dynamodb, () => h.deliverOnce());
   expect(batch).toBe(commands.length); // one sender invocation
   const results: ResultMessage[] = await h.results();
   expect(results.map((r) => r.status)).toEqual(commands.map(() => 'sent'));
@@ -140,6 +109,7 @@ it('one invocation with commands of two channels: no DynamoDB request of the met
 }, 120_000);
 
 it('a refused completion writes alone, and the meter writes the charge itself at the end, once', async () => {
+  const { aws } = world;
   const channelId = `ch_ridesend${Math.random().toString(36).slice(2, 10)}`;
   // what the sender's budget guard is told (lambdas/sender/compose.ts)
   const told: Array<[string, number]> = [];
@@ -180,7 +150,7 @@ it('a refused completion writes alone, and the meter writes the charge itself at
       requestBody: JSON.stringify({ text: 'ok', reply: { in_reply_to_tweet_id: '17' } }),
     });
   // not the holder: the joint write is refused, the plain update answers with the holder
-  const { result: refused, seen } = await counted(() =>
+  const { result: refused, seen } = await countDynamoRequests(aws.clients.dynamodb, () =>
     meter.within(channelId, async () => {
       replied();
       return store.complete(channelId, 'k1', 'attempt-2', result);

@@ -26,9 +26,9 @@ import {
 } from '../../../lambdas/sender/compose';
 import { loadConfig } from '../../../lambdas/sender/config';
 import type { SimX } from '../../../sim/x/server';
-import type { LocalAws } from '../../helpers/local-aws';
+import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 import type { QueueWithDlq } from '../../../stand-ins/sqs';
-import { ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, signIn } from '../sim-x/helpers';
+import { ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, signIn, startTestSim } from '../sim-x/helpers';
 import { activeChannel } from '../../helpers/channel-fixture';
 
 /** A clock the test can move forward (the lease expiry is read from it). */
@@ -55,6 +55,28 @@ export interface SenderHarness {
   expireVisibility(): Promise<void>;
   results(): Promise<ResultMessage[]>;
   dlq(): Promise<Message[]>;
+}
+
+/** One set of AWS stand-ins, one simulated X and one sender harness on them for a whole test file. */
+export interface SenderWorld {
+  aws: LocalAws;
+  sim: SimX;
+  h: SenderHarness;
+}
+
+/** Registers the jest hooks that keep a {@link SenderWorld} up; read its fields inside tests and hooks. */
+export function useSenderWorld(): SenderWorld {
+  const world = {} as SenderWorld;
+  beforeAll(async () => {
+    world.aws = await startLocalAws();
+    world.sim = await startTestSim();
+    world.h = await startSenderHarness(world.aws, world.sim);
+  });
+  afterAll(async () => {
+    await world.sim?.stop();
+    await world.aws?.stop();
+  });
+  return world;
 }
 
 export async function startSenderHarness(

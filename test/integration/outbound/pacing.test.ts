@@ -13,26 +13,12 @@ import { OUTBOUND_SCHEMA, type ResultMessage } from '../../../contracts';
 import { failedIdsFromResponse, toSqsRecord } from '../../../local/event-source';
 import { createLambdaContext } from '../../../local/lambda-context';
 import { createApp as createSenderHandler } from '../../../lambdas/sender/app';
-import type { SimX } from '../../../sim/x/server';
-import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
-import { startTestSim } from '../sim-x/helpers';
-import { connectChannel, simTweets, startSenderHarness, type SenderHarness } from './harness';
+import { connectChannel, simTweets, useSenderWorld } from './harness';
 
-let aws: LocalAws;
-let sim: SimX;
-let h: SenderHarness;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  sim = await startTestSim();
-  h = await startSenderHarness(aws, sim);
-});
-afterAll(async () => {
-  await sim?.stop();
-  await aws?.stop();
-});
+const world = useSenderWorld();
 
 it('time runs short after the first command → the other two are handed back visible at once, then each is posted once', async () => {
+  const { aws, sim, h } = world;
   const { accountId, channel } = await connectChannel(aws, sim, 'acme_pacing');
   const customer = sim.createUser({ username: 'pat_pacing', name: 'Pat' }).id;
   const keys = [1, 2, 3].map((i) => `pacing-${Date.now().toString(36)}-${i}`);
