@@ -184,9 +184,19 @@ describe('functions', () => {
     const writes = statements.filter((s) =>
       actionsOf([s]).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)),
     );
+    // the alert records, and the one-time backfill of the app's list of budgeted channels (only that
+    // list and its mark on the COSTAPP item, lib/x-channel-alerts.ts)
     expect(writes.map((s) => s.Condition)).toEqual([
       { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ALERT'] } },
+      {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': ['COSTAPP'],
+          'dynamodb:Attributes': ['pk', 'sk', 'budgetedChannels', 'budgetedChannelsListedAt'],
+        },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+      },
     ]);
+    expect(actionsOf(writes.slice(1))).toEqual(['dynamodb:UpdateItem']);
     const query = open.find((s) => actionsOf([s]).includes('dynamodb:Query'))!;
     const resources = JSON.stringify(query.Resource);
     expect(resources).toMatch(/\/index\/gsi1"/);
