@@ -199,6 +199,7 @@ async function main() {
                 failures: failureCount(r as RunReport),
                 faults: (r as RunReport).faults,
                 rateCallsAfterLostBlock: (r as RunReport).rateCallsAfterLostBlock.length,
+                refreshLostToDeath: (r as RunReport).refreshLostToDeath.length,
                 duplicatedAfterLostRecord: (r as RunReport).duplicatedAfterLostRecord,
                 sweep: (r as RunReport).sweep,
                 failure: failureCount(r as RunReport) ? describeFailure(r as RunReport) : undefined,
@@ -240,6 +241,7 @@ async function main() {
     rateLimitViolations: 0,
     rateCallsAfterLostBlock: 0,
     refreshTokenReuse: 0,
+    refreshLostToDeath: 0,
     echoes: 0,
     channelsAccountedInHealth: 0,
     sweepTicks: 0,
@@ -296,6 +298,7 @@ async function main() {
       totals.rateLimitViolations += r.rateViolations.length;
       totals.rateCallsAfterLostBlock += r.rateCallsAfterLostBlock.length;
       totals.refreshTokenReuse += r.refreshReuse;
+      totals.refreshLostToDeath += r.refreshLostToDeath.length;
       totals.echoes += r.echoes.length;
       totals.channelsAccountedInHealth += r.accountedInHealth.length;
       totals.sweepTicks += r.sweep.ticks;

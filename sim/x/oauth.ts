@@ -13,6 +13,8 @@ export interface TokenLogEntry {
   /** First 16 hex chars of sha256(token): enough to tell tokens apart, useless to an attacker. */
   fingerprint: string;
   clientId: string | null;
+  /** The user whose grant the presented token belongs to (null for an unknown token). */
+  userId: string | null;
   alreadySpent: boolean;
   accepted: boolean;
 }
@@ -314,6 +316,7 @@ export class SimOAuth {
         at: this.now(),
         fingerprint: fingerprintToken(presented),
         clientId: app.clientId,
+        userId: grant?.userId ?? null,
         alreadySpent: Boolean(record?.spent),
         accepted: false,
       };

@@ -237,12 +237,20 @@ export interface RunReport {
   rateCallsAfterLostBlock: string[];
   /** sha256 (16 hex) of what the run did: its trace and every X call (time, endpoint, status). */
   fingerprint: string;
-  /** Refresh tokens presented twice. */
+  /** Refresh tokens presented twice (not counting {@link RunReport.refreshLostToDeath}). */
   refreshReuse: number;
+  /**
+   * The remaining token case (docs/guarantees.md), counted apart: X accepted a refresh (the old refresh
+   * token spent), then the invocation died before the vault stored the new pair — every
+   * `PutSecretValue` of that channel's tokens refused by the dead process — so the next refresh presents
+   * the spent token and the channel goes `needs_reauth`. One entry per such channel: `<channelId>` and
+   * the spent presentations that followed. A reuse on any other channel is `refreshReuse`.
+   */
+  refreshLostToDeath: string[];
   /** Channels that ended needs_reauth/degraded, with their reason. */
   accountedInHealth: Array<{ channelId: string; status: string; reason: string | null; undelivered: number }>;
   /** Undelivered items excused by a stop the run injected, one entry per stopped channel and its cause. */
-  excused: Array<{ channelId: string; cause: 'token_revocation'; items: number }>;
+  excused: Array<{ channelId: string; cause: 'token_revocation' | 'refresh_lost_to_death'; items: number }>;
   /** Faults armed (a fault counts in `faults` only when it fired). */
   armed: Partial<Record<FaultKind, number>>;
   /** Containers started (each crash throws one away; concurrent invocations each need one). */
@@ -384,6 +392,7 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     rateCallsAfterLostBlock: [],
     fingerprint: '',
     refreshReuse: 0,
+    refreshLostToDeath: [],
     accountedInHealth: [],
     excused: [],
     armed: {},
@@ -576,6 +585,8 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     const armed = new Set<CrashPoint>();
     /** Deaths at a 429 block's write: the endpoint, the account and when. */
     const lostBlocks: Array<{ endpoint: string; userId: string | undefined; at: number }> = [];
+    /** Token pairs a dead process could not store after X accepted their refresh: channel and when. */
+    const lostTokenPairs: Array<{ channelId: string; at: number }> = [];
 
     /**
      * A simulated Lambda container: its own composition (clients view, token cache, in-memory 429 blocks,
@@ -717,7 +728,14 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       });
       const guard = <C extends { send: (...args: any[]) => Promise<any> }>(client: C) =>
         wrapSend(client, (command, real) => {
-          if (box.dead) throw new InjectedCrash('process is dead');
+          if (box.dead) {
+            // the refreshed pair dies with the process (core/tokens.ts stores it right after X's answer)
+            const secretId = (command.input as { SecretId?: string }).SecretId;
+            const prefix = pollerConfig.TOKEN_SECRET_PREFIX;
+            if (command.constructor.name === 'PutSecretValueCommand' && secretId?.startsWith(prefix))
+              lostTokenPairs.push({ channelId: secretId.slice(prefix.length), at: nowMs });
+            throw new InjectedCrash('process is dead');
+          }
           return real(command);
         });
       return { dynamodb: guard(productClients.dynamodb), secrets: guard(productClients.secrets), sqs, doc };
@@ -1451,6 +1469,21 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
     }
     const accountIds = new Set(tracked.map((t) => t.accountId));
     for (const m of inboundSeen) if (accountIds.has(m.author.id)) report.echoes.push(m.id);
+    // Refresh tokens presented twice: after a pair lost to a death (the named case) or not (a failure).
+    const lostPairUsers = new Map<string, { channelId: string; at: number; presentations: number }>();
+    for (const p of lostTokenPairs) {
+      const t = tracked.find((x) => x.channel.id === p.channelId);
+      if (t && !lostPairUsers.has(t.accountId))
+        lostPairUsers.set(t.accountId, { channelId: p.channelId, at: p.at, presentations: 0 });
+    }
+    for (const e of sim.tokenLog())
+      if (e.alreadySpent) {
+        const lost = e.userId !== null ? lostPairUsers.get(e.userId) : undefined;
+        if (lost !== undefined && lost.at <= e.at) lost.presentations++;
+        else report.refreshReuse++;
+      }
+    for (const [, lost] of lostPairUsers)
+      if (lost.presentations) report.refreshLostToDeath.push(`${lost.channelId} x${lost.presentations}`);
     for (const t of tracked) {
       const final = await store.get(t.channel.id);
       const mine = [...created].filter(([, v]) => v.channelId === t.channel.id).map(([id]) => id);
@@ -1469,10 +1502,16 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
       // a revoked channel still active) leaves its undelivered items lost.
       const stoppedByRevocation =
         t.revokedAt !== null && final?.status === 'needs_reauth' && Boolean(final.statusReason);
-      if (stoppedByRevocation && undelivered.length)
+      // or its refreshed pair died with a process this run killed, and X then refused the spent token
+      const stoppedByLostPair =
+        !stoppedByRevocation &&
+        final?.status === 'needs_reauth' &&
+        Boolean(final.statusReason) &&
+        (lostPairUsers.get(t.accountId)?.presentations ?? 0) > 0;
+      if ((stoppedByRevocation || stoppedByLostPair) && undelivered.length)
         report.excused.push({
           channelId: t.channel.id,
-          cause: 'token_revocation',
+          cause: stoppedByRevocation ? 'token_revocation' : 'refresh_lost_to_death',
           items: undelivered.length,
         });
       else
@@ -1531,7 +1570,6 @@ export async function runSeed(aws: LocalAws, options: RunOptions): Promise<RunRe
           );
       } else if (r.error.code.startsWith('media_')) bad(`valid media failed ${r.error.code}`);
     }
-    for (const e of sim.tokenLog()) if (e.alreadySpent) report.refreshReuse++;
     // After a 429 with reset R on (endpoint, user), no call to it before R. The one exception, counted
     // apart: the first call inside a window whose 429 went to an invocation that died before the
     // block's write, answered 429 again by X (then stored); a second call is a violation.
