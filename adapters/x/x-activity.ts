@@ -69,6 +69,9 @@ export function mapActivityError(e: unknown): ChannelError {
     };
     if (t.includes('subscriptionlimitexceeded') || t.includes('subscription limit'))
       return permanent('subscription_limit', 'the X app reached its subscription limit', e);
+    // the webhook the call named is gone at X (deleted, or another app's): no webhook to subscribe to
+    if (e.code === 400 && t.includes('webhookidinvalid'))
+      return permanent('webhook_missing', 'X no longer holds the webhook this deployment registered', e);
     if (e.code === 409 || t.includes('duplicatesubscription'))
       return permanent('duplicate_subscription', 'X holds this subscription already', e);
     if (e.code === 400 && data.errors?.some((x) => x.parameters && 'event_type' in x.parameters))
@@ -165,7 +168,10 @@ export function createXActivity(options: XActivityOptions): XActivity {
         if (!sub) throw permanent('internal', 'X answered a subscription without its id');
         return toSubscription(sub);
       } catch (e) {
-        throw mapActivityError(e);
+        const error = mapActivityError(e);
+        // the cached webhook id is stale: the next sync asks X's list again
+        if (error.code === 'webhook_missing') hook = undefined;
+        throw error;
       }
     },
 

@@ -141,6 +141,8 @@ export function wantedFor(
   };
 }
 
+const WEBHOOK_MISSING_REASON = 'no webhook is registered at X for this deployment’s /x/webhook: polling only';
+
 /** Turns an X refusal into the reason shown on the channel. */
 function offFor(error: ChannelError): { code: RealtimeOffCode; reason: string } {
   switch (error.code) {
@@ -154,6 +156,8 @@ function offFor(error: ChannelError): { code: RealtimeOffCode; reason: string } 
         code: 'plan_without_xaa',
         reason: 'the X plan of this app does not include the X Activity API: polling only',
       };
+    case 'webhook_missing':
+      return { code: 'webhook_missing', reason: WEBHOOK_MISSING_REASON };
     case 'xaa_not_configured':
       return {
         code: 'not_configured',
@@ -353,10 +357,7 @@ async function createMissing(
   try {
     webhookId = await deps.x.webhookId();
     if (!webhookId) {
-      return {
-        code: 'webhook_missing',
-        reason: 'no webhook is registered at X for this deployment’s /x/webhook: polling only',
-      };
+      return { code: 'webhook_missing', reason: WEBHOOK_MISSING_REASON };
     }
     accessToken = await deps.tokens.getValidAccessToken(channel.id);
   } catch (e) {

@@ -11,12 +11,14 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
 import { pollChannel } from '../../../core/inbound/poll';
+import { REPAIR_RETRY_MS } from '../../../core/realtime/subscriptions';
 import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
 import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
 import { compose as composePoller } from '../../../lambdas/poller/compose';
 import { loadConfig as loadPollerConfig } from '../../../lambdas/poller/config';
 import { compose as composeWebhook } from '../../../lambdas/webhook/compose';
 import { loadConfig as loadWebhookConfig } from '../../../lambdas/webhook/config';
+import { registerLocalWebhook } from '../../../local/xaa-webhook';
 import { alertDetailProblems } from '../../helpers/alert-contract';
 import { useLocalStackWorld } from '../../helpers/local-stack';
 
@@ -105,6 +107,105 @@ it('realtime_lost: over the subscription limit → one alert; real time back →
   }
   // the admin switches DMs off: the sync subscribes what the channel listens to
   expect((await adminCall('PATCH', `/channels/${channelId}`, { listenDms: false })).status).toBe(200);
+  expect((await adminCall('GET', `/channels/${channelId}`)).body.realtime.state).toBe('on');
+  await evaluate();
+  expect(announced(`realtime_lost:${channelId}`)).toEqual(['open', 'cleared']);
+});
+
+/** The X app's API key and secret (what the deployment's webhook registration uses). */
+async function appKeys() {
+  return JSON.parse(
+    (await world.clients.secrets.send(new GetSecretValueCommand({ SecretId: process.env.X_APP_SECRET_ID })))
+      .SecretString!,
+  ) as { clientId: string; clientSecret: string; apiKey: string; apiKeySecret: string };
+}
+
+/** A poll of the channel on a clock past the refused creation's retry wait: the product's own repair. */
+const repairPoll = (channelId: string, owner: string) =>
+  world.pollPastLease(channelId, {
+    clock: { now: () => new Date(Date.now() + REPAIR_RETRY_MS + 60_000) },
+    owner,
+  });
+
+it('realtime_lost: the app’s webhook deleted at X → one alert naming webhook_missing; re-registered and repaired → cleared', async () => {
+  const keys = await appKeys();
+  const webhookUrl = `${world.apiUrl}/x/webhook`;
+  const [hook] = (await control('GET', '/_sim/webhooks')).data as Array<{ id: string; url: string }>;
+  expect(hook.url).toBe(webhookUrl);
+  // someone deletes the app's webhook at X (X's own DELETE /2/webhooks/:id with the app bearer)
+  const token = (await (
+    await fetch(`${world.simUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${keys.apiKey}:${keys.apiKeySecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    })
+  ).json()) as { access_token: string };
+  const deleted = await fetch(`${world.simUrl}/2/webhooks/${hook.id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token.access_token}` },
+  });
+  expect(deleted.status).toBe(200);
+  let channelId: string;
+  try {
+    ({ channelId } = await connect('alert_rt_nohook'));
+    const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
+    expect(rt).toMatchObject({ state: 'off', reasonCode: 'webhook_missing' });
+    await evaluate();
+    await evaluate();
+    const id = `realtime_lost:${channelId}`;
+    expect(announced(id)).toEqual(['open']);
+    const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
+    expect(listed).toMatchObject({
+      kind: 'realtime_lost',
+      facts: { reasonCode: 'webhook_missing' },
+      text: expect.stringMatching(/no webhook is registered at X/),
+    });
+  } finally {
+    // the deployment registers its webhook again (what `npm start` and a deploy do)
+    await registerLocalWebhook({
+      xBaseUrl: world.simUrl,
+      apiKey: keys.apiKey,
+      apiKeySecret: keys.apiKeySecret,
+      webhookUrl,
+    });
+  }
+  // the channel's poll after the retry wait creates the subscriptions on the new webhook
+  await repairPoll(channelId, 'nohook');
+  expect((await adminCall('GET', `/channels/${channelId}`)).body.realtime.state).toBe('on');
+  await evaluate();
+  expect(announced(`realtime_lost:${channelId}`)).toEqual(['open', 'cleared']);
+});
+
+it('realtime_lost: X answers the subscription call 503 → one alert naming x_error; X recovers and the repair poll → cleared', async () => {
+  await control('POST', '/_sim/faults', {
+    endpoint: 'POST /2/activity/subscriptions',
+    kind: 'status',
+    status: 503,
+    sticky: true,
+    label: 'rt-x-error',
+  });
+  let channelId: string;
+  try {
+    ({ channelId } = await connect('alert_rt_xerror'));
+    const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
+    expect(rt).toMatchObject({ state: 'off', reasonCode: 'x_error' });
+    await evaluate();
+    await evaluate();
+    const id = `realtime_lost:${channelId}`;
+    expect(announced(id)).toEqual(['open']);
+    const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
+    expect(listed).toMatchObject({
+      kind: 'realtime_lost',
+      facts: { reasonCode: 'x_error' },
+      text: expect.stringMatching(/X refused a subscription/),
+    });
+  } finally {
+    await control('DELETE', '/_sim/faults');
+  }
+  await repairPoll(channelId, 'xerror');
   expect((await adminCall('GET', `/channels/${channelId}`)).body.realtime.state).toBe('on');
   await evaluate();
   expect(announced(`realtime_lost:${channelId}`)).toEqual(['open', 'cleared']);
