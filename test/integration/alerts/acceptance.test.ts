@@ -112,6 +112,22 @@ it('realtime_lost: over the subscription limit → one alert; real time back →
   expect(announced(`realtime_lost:${channelId}`)).toEqual(['open', 'cleared']);
 });
 
+/** Real time is off for `reason`, and two evaluations announce one `realtime_lost` alert whose text names it. */
+async function expectRealtimeLostOnce(channelId: string, reason: string, text: RegExp) {
+  const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
+  expect(rt).toMatchObject({ state: 'off', reasonCode: reason });
+  await evaluate();
+  await evaluate();
+  const id = `realtime_lost:${channelId}`;
+  expect(announced(id)).toEqual(['open']);
+  const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
+  expect(listed).toMatchObject({
+    kind: 'realtime_lost',
+    facts: { reasonCode: reason },
+    text: expect.stringMatching(text),
+  });
+}
+
 /** The X app's API key and secret (what the deployment's webhook registration uses). */
 async function appKeys() {
   return JSON.parse(
@@ -151,18 +167,7 @@ it('realtime_lost: the app’s webhook deleted at X → one alert naming webhook
   let channelId: string;
   try {
     ({ channelId } = await connect('alert_rt_nohook'));
-    const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
-    expect(rt).toMatchObject({ state: 'off', reasonCode: 'webhook_missing' });
-    await evaluate();
-    await evaluate();
-    const id = `realtime_lost:${channelId}`;
-    expect(announced(id)).toEqual(['open']);
-    const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
-    expect(listed).toMatchObject({
-      kind: 'realtime_lost',
-      facts: { reasonCode: 'webhook_missing' },
-      text: expect.stringMatching(/no webhook is registered at X/),
-    });
+    await expectRealtimeLostOnce(channelId, 'webhook_missing', /no webhook is registered at X/);
   } finally {
     // the deployment registers its webhook again (what `npm start` and a deploy do)
     await registerLocalWebhook({
@@ -190,18 +195,7 @@ it('realtime_lost: X answers the subscription call 503 → one alert naming x_er
   let channelId: string;
   try {
     ({ channelId } = await connect('alert_rt_xerror'));
-    const rt = (await adminCall('GET', `/channels/${channelId}`)).body.realtime;
-    expect(rt).toMatchObject({ state: 'off', reasonCode: 'x_error' });
-    await evaluate();
-    await evaluate();
-    const id = `realtime_lost:${channelId}`;
-    expect(announced(id)).toEqual(['open']);
-    const listed = (await adminCall('GET', '/alerts')).body.items.find((a: { id: string }) => a.id === id);
-    expect(listed).toMatchObject({
-      kind: 'realtime_lost',
-      facts: { reasonCode: 'x_error' },
-      text: expect.stringMatching(/X refused a subscription/),
-    });
+    await expectRealtimeLostOnce(channelId, 'x_error', /X refused a subscription/);
   } finally {
     await control('DELETE', '/_sim/faults');
   }

@@ -17,14 +17,12 @@ import { BUDGETS_LISTED_MARK, createAlertSources } from '../../../adapters/aws/a
 import { createDynamoChannelStore } from '../../../adapters/aws/dynamo-channel-store';
 import { createDynamoSpendLedger } from '../../../adapters/aws/dynamo-spend';
 import { createDynamoSpendBudgets } from '../../../adapters/aws/dynamo-spend-budgets';
-import {
-  createEventBridgeAlertPublisher,
-  createEventBridgeClient,
-} from '../../../adapters/aws/eventbridge-alerts';
+import { createEventBridgeAlertPublisher } from '../../../adapters/aws/eventbridge-alerts';
 import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
 import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
-import { startEventBridge, type EventBridgeStandIn } from '../../../stand-ins/eventbridge';
+import type { EventBridgeStandIn } from '../../../stand-ins/eventbridge';
 import { activeChannel } from '../../helpers/channel-fixture';
+import { startAlertsBus } from '../../helpers/alerts-bus';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 
 jest.setTimeout(60_000);
@@ -36,12 +34,7 @@ const opened: AwsClients[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  bus = await startEventBridge({ credentials: aws.credentials });
-  events = createEventBridgeClient({
-    region: aws.region,
-    endpoint: bus.endpoint,
-    credentials: aws.credentials,
-  });
+  ({ bus, events } = await startAlertsBus(aws));
 });
 afterAll(async () => {
   for (const c of opened) {

@@ -14,8 +14,9 @@ import {
 } from '../../../adapters/aws/eventbridge-alerts';
 import type { AlertCondition } from '../../../core/alerts/conditions';
 import { reconcileAlerts, type AlertPublisher } from '../../../core/alerts/evaluate';
-import { startEventBridge, type EventBridgeStandIn } from '../../../stand-ins/eventbridge';
+import type { EventBridgeStandIn } from '../../../stand-ins/eventbridge';
 import { alertDetailProblems } from '../../helpers/alert-contract';
+import { startAlertsBus } from '../../helpers/alerts-bus';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 
 jest.setTimeout(60_000);
@@ -26,12 +27,7 @@ let client: EventBridgeClient;
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  bus = await startEventBridge({ credentials: aws.credentials, buses: ['ops'] });
-  client = createEventBridgeClient({
-    region: aws.region,
-    endpoint: bus.endpoint,
-    credentials: aws.credentials,
-  });
+  ({ bus, events: client } = await startAlertsBus(aws, ['ops']));
 });
 afterAll(async () => {
   client?.destroy();

@@ -11,15 +11,13 @@
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createDynamoSpendBudgets } from '../../../adapters/aws/dynamo-spend-budgets';
-import {
-  createEventBridgeAlertPublisher,
-  createEventBridgeClient,
-} from '../../../adapters/aws/eventbridge-alerts';
+import { createEventBridgeAlertPublisher } from '../../../adapters/aws/eventbridge-alerts';
 import { OUTBOUND_SCHEMA } from '../../../contracts';
 import { compose as composeDispatcher } from '../../../lambdas/dispatcher/compose';
 import { loadConfig as loadDispatcherConfig } from '../../../lambdas/dispatcher/config';
 import type { SimX } from '../../../sim/x/server';
-import { startEventBridge, type EventBridgeStandIn } from '../../../stand-ins/eventbridge';
+import type { EventBridgeStandIn } from '../../../stand-ins/eventbridge';
+import { startAlertsBus } from '../../helpers/alerts-bus';
 import { startLocalAws, type LocalAws } from '../../helpers/local-aws';
 import { connectChannel, startSenderHarness, type SenderHarness } from '../outbound/harness';
 import { startTestSim } from '../sim-x/helpers';
@@ -33,12 +31,7 @@ let events: EventBridgeClient;
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   aws = await startLocalAws();
-  bus = await startEventBridge({ credentials: aws.credentials });
-  events = createEventBridgeClient({
-    region: aws.region,
-    endpoint: bus.endpoint,
-    credentials: aws.credentials,
-  });
+  ({ bus, events } = await startAlertsBus(aws));
   sim = await startTestSim({ clock: { now: () => Date.now() } });
 });
 afterAll(async () => {
