@@ -24,6 +24,14 @@ const channel = (overrides: Partial<ChannelSnapshot> = {}): ChannelSnapshot => (
   ...overrides,
 });
 
+/** A channel's last X error: `credits_depleted` at 11:00 with X's message (the usage cap is told by it). */
+const creditsDepleted = (message: string) => ({
+  code: 'credits_depleted',
+  kind: 'permanent' as const,
+  message,
+  at: '2026-12-07T11:00:00Z',
+});
+
 const inputs = (overrides: Partial<AlertInputs> = {}): AlertInputs => ({
   now: NOW,
   channels: [channel()],
@@ -55,12 +63,7 @@ describe('alert conditions', () => {
           channel({
             status: 'degraded',
             health: {
-              lastError: {
-                code: 'credits_depleted',
-                kind: 'permanent',
-                message: 'X API credits are depleted',
-                at: '2026-12-07T11:00:00Z',
-              },
+              lastError: creditsDepleted('X API credits are depleted'),
               lastSuccessAt: '2026-12-07T10:00:00Z',
             },
           }),
@@ -76,12 +79,7 @@ describe('alert conditions', () => {
           channel({
             status: 'degraded',
             health: {
-              lastError: {
-                code: 'credits_depleted',
-                kind: 'permanent',
-                message: 'X monthly usage cap reached for this app',
-                at: '2026-12-07T11:00:00Z',
-              },
+              lastError: creditsDepleted('X monthly usage cap reached for this app'),
               lastSuccessAt: '2026-12-07T10:00:00Z',
               lastSentAt: '2026-12-07T11:30:00Z',
             },
@@ -153,12 +151,7 @@ describe('alert conditions', () => {
         channels: [
           channel({
             health: {
-              lastError: {
-                code: 'credits_depleted',
-                kind: 'permanent',
-                message: 'x',
-                at: '2026-12-07T11:00:00Z',
-              },
+              lastError: creditsDepleted('x'),
               lastSuccessAt: '2026-12-07T11:30:00Z',
             },
           }),
@@ -171,12 +164,7 @@ describe('alert conditions', () => {
         channels: [
           channel({
             health: {
-              lastError: {
-                code: 'credits_depleted',
-                kind: 'permanent',
-                message: 'x',
-                at: '2026-12-07T11:00:00Z',
-              },
+              lastError: creditsDepleted('x'),
               lastSuccessAt: null,
               lastSentAt: '2026-12-07T11:05:00Z',
             },
