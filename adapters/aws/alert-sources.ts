@@ -17,24 +17,17 @@
  * running the same backfill is refused by the condition (its ADD would be the same union).
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertSources } from '../../core/alerts/inputs';
 import type { ChannelSnapshot } from '../../core/alerts/conditions';
 import type { SpendDay } from '../../core/cost/meter';
+import { batchGetAll } from './batch-get';
 import { APP_COST_SHARDS, spendKeys } from './dynamo-spend';
 import { LIST_INDEX, LIST_PARTITION } from './table';
 
 const APP_SETTINGS = { pk: 'COSTAPP', sk: 'SETTINGS' };
 /** The app item's mark: its `budgetedChannels` list holds every channel budget (backfilled or kept by PATCH). */
 export const BUDGETS_LISTED_MARK = 'budgetedChannelsListedAt';
-/** Keys per BatchGetItem (DynamoDB's limit). */
-const BATCH_KEYS = 100;
 const RT_MARKS = { pk: 'RT#APP', sk: 'MARKS' };
 const CHANNEL_FIELDS = [
   'id',
@@ -97,15 +90,7 @@ export function createAlertSources(options: {
         RT_MARKS,
         ...Array.from({ length: APP_COST_SHARDS }, (_, s) => spendKeys.appMonth(s, month)),
       ];
-      const items: Record<string, unknown>[] = [];
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [TableName]: { Keys: keys },
-      };
-      for (let i = 0; request && Object.keys(request).length && i < 5; i++) {
-        const page = await client.send(new BatchGetCommand({ RequestItems: request }));
-        items.push(...(page.Responses?.[TableName] ?? []));
-        request = page.UnprocessedKeys as typeof request;
-      }
+      const items = await batchGetAll(client, TableName, keys);
       const find = (k: { pk: string; sk: string }) => items.find((it) => it.pk === k.pk && it.sk === k.sk);
       const settings = find(APP_SETTINGS);
       const marks = find(RT_MARKS);
@@ -127,24 +112,15 @@ export function createAlertSources(options: {
     },
 
     async listBudgetedChannels(channelIds, at) {
-      const found: string[] = [];
-      for (let i = 0; i < channelIds.length; i += BATCH_KEYS) {
-        let request: Record<string, unknown> | undefined = {
-          [TableName]: {
-            Keys: channelIds.slice(i, i + BATCH_KEYS).map((id) => ({ pk: `COST#${id}`, sk: 'SETTINGS' })),
-            ProjectionExpression: 'pk, monthlyBudgetUsd',
-          },
-        };
-        for (let attempt = 0; request && Object.keys(request).length; attempt++) {
-          if (attempt >= 5) throw new Error('budget list backfill: keys left unprocessed after 5 requests');
-          const page: BatchGetCommandOutput = await client.send(
-            new BatchGetCommand({ RequestItems: request as BatchGetCommand['input']['RequestItems'] }),
-          );
-          for (const it of page.Responses?.[TableName] ?? [])
-            if (typeof it.monthlyBudgetUsd === 'number') found.push(String(it.pk).slice('COST#'.length));
-          request = page.UnprocessedKeys;
-        }
-      }
+      const settings = await batchGetAll(
+        client,
+        TableName,
+        channelIds.map((id) => ({ pk: `COST#${id}`, sk: 'SETTINGS' })),
+        { ProjectionExpression: 'pk, monthlyBudgetUsd', failAs: 'budget list backfill' },
+      );
+      const found = settings
+        .filter((it) => typeof it.monthlyBudgetUsd === 'number')
+        .map((it) => String(it.pk).slice('COST#'.length));
       try {
         await client.send(
           new UpdateCommand({

@@ -9,6 +9,7 @@
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SpendBudgets } from '../../core/cost/budget';
 import type { BudgetSnapshotReader } from '../../core/cost/budget-floor';
+import { batchGetAll } from './batch-get';
 import { APP_COST_SHARDS, spendKeys } from './dynamo-spend';
 
 const settingsKey = (channelId: string | null) =>
@@ -80,16 +81,10 @@ export function createDynamoBudgetSnapshotReader(options: {
       spendKeys.month(channelId, month),
       ...Array.from({ length: APP_COST_SHARDS }, (_, s) => spendKeys.appMonth(s, month)),
     ];
-    const items: Record<string, unknown>[] = [];
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [TableName]: { Keys: keys, ConsistentRead: true },
-    };
-    for (let i = 0; request && Object.keys(request).length; i++) {
-      if (i >= 5) throw new Error('budget snapshot: keys left unprocessed after 5 requests');
-      const page = await client.send(new BatchGetCommand({ RequestItems: request }));
-      items.push(...(page.Responses?.[TableName] ?? []));
-      request = page.UnprocessedKeys as typeof request;
-    }
+    const items = await batchGetAll(client, TableName, keys, {
+      ConsistentRead: true,
+      failAs: 'budget snapshot',
+    });
     const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk);
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
     let appMicros = 0;

@@ -22,7 +22,6 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
@@ -37,6 +36,7 @@ import {
   type SpendMonth,
   type SpendRecorded,
 } from '../../core/cost/meter';
+import { batchGetAll } from './batch-get';
 
 export const APP_COST_SHARDS = 16;
 const CHUNK = 97;
@@ -317,18 +317,10 @@ export function createDynamoSpendLedger(options: DynamoSpendLedgerOptions): Dyna
     async appMonth(month) {
       const keys = Array.from({ length: APP_COST_SHARDS }, (_, s) => spendKeys.appMonth(s, month));
       const out: SpendMonth = { month, micros: 0, counts: {} };
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined =
-        {
-          [TableName]: { Keys: keys, ConsistentRead: true },
-        };
-      for (let i = 0; request && Object.keys(request).length && i < 5; i++) {
-        const page = await client.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of page.Responses?.[TableName] ?? []) {
-          const c = countersOf(item);
-          out.micros += c.micros;
-          for (const [k, v] of Object.entries(c.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
-        }
-        request = page.UnprocessedKeys as typeof request;
+      for (const item of await batchGetAll(client, TableName, keys, { ConsistentRead: true })) {
+        const c = countersOf(item);
+        out.micros += c.micros;
+        for (const [k, v] of Object.entries(c.counts)) out.counts[k] = (out.counts[k] ?? 0) + v;
       }
       return out;
     },
